@@ -1,0 +1,468 @@
+//! `agents.json`: the serde types, defaults merging, validation, and the
+//! resolved [`Spec`] of every desired container with its config hash.
+//!
+//! Owns every rule about what a valid config is. Parsing never spawns a
+//! process and never prints; a bad file is an [`anyhow::Error`] whose message
+//! names the file, the `line:column` where serde knows it, the JSON path, and
+//! what is allowed.
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result, bail};
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+/// The most containers one type may declare.
+pub const MAX_INSTANCES: u32 = 100;
+/// The project used when the file names none.
+pub const DEFAULT_PROJECT: &str = "claude-hooks";
+/// Label keys under this prefix belong to fleet.
+pub const RESERVED_LABEL_PREFIX: &str = "fleet.";
+
+/// A validated config: the project and the resolved spec of every type.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// Where it was read from (for messages).
+    pub path: PathBuf,
+    pub project: String,
+    /// Types in name order.
+    pub types: Vec<AgentType>,
+}
+
+/// One agent type after merging `defaults`.
+#[derive(Debug, Clone)]
+pub struct AgentType {
+    pub name: String,
+    pub instances: u32,
+    pub spec: Spec,
+    /// `sha256:<hex>` of the canonical JSON of `spec`.
+    pub hash: String,
+}
+
+/// One container the config asks for.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Desired {
+    pub project: String,
+    /// `<type>-default`, `<type>-2`, …
+    pub name: String,
+    pub type_name: String,
+    /// 1-based.
+    pub instance: u32,
+    pub spec: Spec,
+    pub hash: String,
+}
+
+/// The resolved spec of one container: everything that reaches `docker run`.
+///
+/// Its canonical JSON (fields in declaration order, maps sorted) is what
+/// `fleet.config-hash` is computed over. `Debug` hides env values.
+#[derive(Clone, PartialEq, Serialize)]
+pub struct Spec {
+    pub image: String,
+    pub command: Option<Vec<String>>,
+    pub entrypoint: Option<Vec<String>>,
+    pub env: BTreeMap<String, String>,
+    pub mounts: Vec<String>,
+    pub workdir: Option<String>,
+    pub user: Option<String>,
+    pub network: Option<String>,
+    pub labels: BTreeMap<String, String>,
+    pub restart: Restart,
+    pub memory: Option<String>,
+    pub cpus: Option<f64>,
+    pub init: bool,
+    pub run_args: Vec<String>,
+}
+
+impl fmt::Debug for Spec {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // Env values may be secrets: only the keys are ever shown.
+        f.debug_struct("Spec")
+            .field("image", &self.image)
+            .field("command", &self.command)
+            .field("entrypoint", &self.entrypoint)
+            .field("env_keys", &self.env.keys().collect::<Vec<_>>())
+            .field("mounts", &self.mounts)
+            .field("workdir", &self.workdir)
+            .field("user", &self.user)
+            .field("network", &self.network)
+            .field("labels", &self.labels)
+            .field("restart", &self.restart)
+            .field("memory", &self.memory)
+            .field("cpus", &self.cpus)
+            .field("init", &self.init)
+            .field("run_args", &self.run_args)
+            .finish()
+    }
+}
+
+/// Docker's restart policies that fleet allows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Restart {
+    No,
+    Always,
+    #[default]
+    UnlessStopped,
+    OnFailure,
+}
+
+impl Restart {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Restart::No => "no",
+            Restart::Always => "always",
+            Restart::UnlessStopped => "unless-stopped",
+            Restart::OnFailure => "on-failure",
+        }
+    }
+}
+
+impl Config {
+    /// Reads and validates the file at `path`.
+    pub fn load(path: &Path) -> Result<Config> {
+        let text = std::fs::read_to_string(path).with_context(|| {
+            format!(
+                "could not read config `{}`\nhelp: pass -c/--config <file> or set FLEET_CONFIG",
+                path.display()
+            )
+        })?;
+        Config::parse(path, &text)
+    }
+
+    /// Validates `text` as if read from `path`.
+    pub fn parse(path: &Path, text: &str) -> Result<Config> {
+        let file = path.display();
+        if text.trim().is_empty() {
+            bail!("{file}: the file is empty; expected a JSON object with `types`");
+        }
+        let de = &mut serde_json::Deserializer::from_str(text);
+        let raw: RawConfig = match serde_path_to_error::deserialize(de) {
+            Ok(raw) => raw,
+            Err(e) => {
+                let at = e.path().to_string();
+                let inner = e.into_inner();
+                let msg = strip_position(&inner);
+                let (line, col) = (inner.line(), inner.column());
+                if at.is_empty() || at == "." {
+                    bail!("{file}:{line}:{col}: {msg}");
+                }
+                bail!("{file}:{line}:{col}: {at}: {msg}");
+            }
+        };
+        raw.resolve(path)
+    }
+
+    /// Every container the config asks for, by type then instance.
+    pub fn desired(&self) -> Vec<Desired> {
+        let mut out = Vec::new();
+        for t in &self.types {
+            for i in 1..=t.instances {
+                out.push(Desired {
+                    project: self.project.clone(),
+                    name: container_name(&t.name, i),
+                    type_name: t.name.clone(),
+                    instance: i,
+                    spec: t.spec.clone(),
+                    hash: t.hash.clone(),
+                });
+            }
+        }
+        out
+    }
+}
+
+/// `<type>-default` for instance 1, `<type>-N` after.
+pub fn container_name(type_name: &str, instance: u32) -> String {
+    if instance == 1 {
+        format!("{type_name}-default")
+    } else {
+        format!("{type_name}-{instance}")
+    }
+}
+
+/// serde_json appends " at line L column C"; we print the position first.
+fn strip_position(e: &serde_json::Error) -> String {
+    let s = e.to_string();
+    let suffix = format!(" at line {} column {}", e.line(), e.column());
+    s.strip_suffix(&suffix).unwrap_or(&s).to_string()
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawConfig {
+    /// Lets editors find the JSON Schema; ignored otherwise.
+    #[serde(rename = "$schema")]
+    #[allow(dead_code)]
+    schema: Option<String>,
+    project: Option<Name>,
+    #[serde(default)]
+    defaults: RawFields,
+    types: BTreeMap<Name, RawFields>,
+}
+
+/// The fields of a type; `defaults` uses the same shape minus `instances`.
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct RawFields {
+    image: Option<Image>,
+    instances: Option<Instances>,
+    command: Option<Vec<String>>,
+    entrypoint: Option<Vec<String>>,
+    env: Option<BTreeMap<EnvKey, String>>,
+    mounts: Option<Vec<Mount>>,
+    workdir: Option<AbsPath>,
+    user: Option<NonEmpty>,
+    network: Option<NonEmpty>,
+    labels: Option<BTreeMap<LabelKey, String>>,
+    restart: Option<Restart>,
+    memory: Option<Memory>,
+    cpus: Option<Cpus>,
+    init: Option<bool>,
+    run_args: Option<Vec<RunArg>>,
+}
+
+impl RawConfig {
+    fn resolve(self, path: &Path) -> Result<Config> {
+        let file = path.display();
+        let project = self
+            .project
+            .map(|n| n.0)
+            .unwrap_or_else(|| DEFAULT_PROJECT.to_string());
+        let d = self.defaults;
+        if d.instances.is_some() {
+            bail!(
+                "{file}: defaults.instances: `instances` is set per type, not in defaults\nhelp: move it to each entry of `types`"
+            );
+        }
+        let mut types = Vec::new();
+        for (Name(name), t) in self.types {
+            let image = match t.image.or_else(|| d.image.clone()) {
+                Some(Image(i)) => i,
+                None => bail!(
+                    "{file}: types.{name}.image: missing; every type needs an image\nhelp: set `types.{name}.image` or `defaults.image`"
+                ),
+            };
+            let spec = Spec {
+                image,
+                command: t.command.or_else(|| d.command.clone()),
+                entrypoint: t.entrypoint.or_else(|| d.entrypoint.clone()),
+                env: merge(&d.env, t.env).into_iter().map(|(k, v)| (k.0, v)).collect(),
+                mounts: t
+                    .mounts
+                    .or_else(|| d.mounts.clone())
+                    .unwrap_or_default()
+                    .into_iter()
+                    .map(|m| m.0)
+                    .collect(),
+                workdir: t.workdir.or_else(|| d.workdir.clone()).map(|p| p.0),
+                user: t.user.or_else(|| d.user.clone()).map(|u| u.0),
+                network: t.network.or_else(|| d.network.clone()).map(|n| n.0),
+                labels: merge(&d.labels, t.labels).into_iter().map(|(k, v)| (k.0, v)).collect(),
+                restart: t.restart.or(d.restart).unwrap_or_default(),
+                memory: t.memory.or_else(|| d.memory.clone()).map(|m| m.0),
+                cpus: t.cpus.or(d.cpus).map(|c| c.0),
+                init: t.init.or(d.init).unwrap_or(false),
+                run_args: t
+                    .run_args
+                    .or_else(|| d.run_args.clone())
+                    .unwrap_or_default()
+                    .into_iter()
+                    .map(|a| a.0)
+                    .collect(),
+            };
+            let hash = spec_hash(&spec);
+            types.push(AgentType {
+                instances: t.instances.map_or(1, |i| i.0),
+                name,
+                spec,
+                hash,
+            });
+        }
+        let config = Config {
+            path: path.to_path_buf(),
+            project,
+            types,
+        };
+        // Names cannot clash: the part after the last `-` is `default` or a
+        // number, neither of which contains `-`, so the split is unique.
+        Ok(config)
+    }
+}
+
+/// A type's own map entries win over the defaults', key by key.
+fn merge<K: Ord + Clone>(
+    defaults: &Option<BTreeMap<K, String>>,
+    own: Option<BTreeMap<K, String>>,
+) -> BTreeMap<K, String> {
+    let mut out = defaults.clone().unwrap_or_default();
+    out.extend(own.unwrap_or_default());
+    out
+}
+
+/// `sha256:<hex>` of the spec's canonical JSON, versioned so that a change to
+/// the hashed shape is a deliberate, visible recreate.
+pub fn spec_hash(spec: &Spec) -> String {
+    #[derive(Serialize)]
+    struct Hashed<'a> {
+        v: u32,
+        spec: &'a Spec,
+    }
+    let bytes = serde_json::to_vec(&Hashed { v: 1, spec }).expect("a spec always serialises");
+    format!("sha256:{}", hex(&Sha256::digest(&bytes)))
+}
+
+/// Lowercase hex of `bytes`.
+pub fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+// ---- validated scalars: each rejects bad input during deserialisation, so
+// ---- serde reports the line, column and JSON path of the offending value.
+
+macro_rules! validated {
+    ($name:ident, $inner:ty, $check:expr) => {
+        validated!($name, $inner, "String", $check);
+    };
+    ($name:ident, $inner:ty, $from:literal, $check:expr) => {
+        #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Deserialize)]
+        #[serde(try_from = $from)]
+        struct $name($inner);
+        impl TryFrom<$inner> for $name {
+            type Error = String;
+            fn try_from(v: $inner) -> std::result::Result<Self, String> {
+                let check: fn(&$inner) -> std::result::Result<(), String> = $check;
+                check(&v).map(|()| $name(v))
+            }
+        }
+    };
+}
+fn is_name(s: &str) -> bool {
+    let mut chars = s.chars();
+    matches!(chars.next(), Some(c) if c.is_ascii_lowercase() || c.is_ascii_digit())
+        && chars.all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || "_.-".contains(c))
+}
+
+validated!(Name, String, |s| if is_name(s) {
+    Ok(())
+} else {
+    Err(format!(
+        "invalid name `{s}`: names match [a-z0-9][a-z0-9_.-]* (lowercase letters, digits, `_`, `.`, `-`; starting with a letter or digit)"
+    ))
+});
+
+validated!(Image, String, |s| if s.is_empty() || s.chars().any(char::is_whitespace) {
+    Err(format!("invalid image reference `{s}`: expected e.g. `claude-agent:latest`"))
+} else {
+    Ok(())
+});
+
+validated!(Instances, u32, "u32", |n| if *n <= MAX_INSTANCES {
+    Ok(())
+} else {
+    Err(format!("expected 0..={MAX_INSTANCES}, got {n}"))
+});
+
+validated!(EnvKey, String, |s| {
+    let mut c = s.chars();
+    if matches!(c.next(), Some(f) if f.is_ascii_alphabetic() || f == '_')
+        && c.all(|x| x.is_ascii_alphanumeric() || x == '_')
+    {
+        Ok(())
+    } else {
+        Err(format!("invalid env name `{s}`: expected [A-Za-z_][A-Za-z0-9_]*"))
+    }
+});
+
+validated!(LabelKey, String, |s| if s.is_empty() {
+    Err("empty label key".to_string())
+} else if s.starts_with(RESERVED_LABEL_PREFIX) {
+    Err(format!(
+        "label `{s}` uses the reserved prefix `{RESERVED_LABEL_PREFIX}`: fleet sets fleet.project, fleet.type, fleet.instance and fleet.config-hash itself"
+    ))
+} else if s.contains('=') || s.chars().any(char::is_whitespace) {
+    Err(format!("invalid label key `{s}`: no `=` or whitespace"))
+} else {
+    Ok(())
+});
+
+validated!(Mount, String, |s| check_mount(s));
+
+validated!(AbsPath, String, |s| if s.starts_with('/') {
+    Ok(())
+} else {
+    Err(format!("expected an absolute path, got `{s}`"))
+});
+
+validated!(NonEmpty, String, |s| if s.is_empty() || s.chars().any(char::is_whitespace) {
+    Err(format!("expected a non-empty value without whitespace, got `{s}`"))
+} else {
+    Ok(())
+});
+
+validated!(Memory, String, |s| {
+    let digits = s.trim_end_matches(['b', 'k', 'm', 'g', 'B', 'K', 'M', 'G']);
+    if !digits.is_empty()
+        && digits.chars().all(|c| c.is_ascii_digit())
+        && s.len() - digits.len() <= 1
+    {
+        Ok(())
+    } else {
+        Err(format!("invalid memory `{s}`: expected a number with an optional unit b, k, m or g (e.g. `4g`)"))
+    }
+});
+
+validated!(RunArg, String, |s| {
+    let flag = s.split('=').next().unwrap_or(s);
+    if ["--name", "--rm", "-d", "--detach"].contains(&flag) {
+        Err(format!("`{s}` is not allowed in run_args: fleet sets it itself"))
+    } else {
+        Ok(())
+    }
+});
+
+/// `cpus` is a float, which has no `Eq`/`Ord`; validated by hand.
+#[derive(Debug, Clone, Copy, Deserialize)]
+#[serde(try_from = "f64")]
+struct Cpus(f64);
+impl TryFrom<f64> for Cpus {
+    type Error = String;
+    fn try_from(v: f64) -> std::result::Result<Self, String> {
+        if v.is_finite() && v > 0.0 && v <= 1024.0 {
+            Ok(Cpus(v))
+        } else {
+            Err(format!("invalid cpus {v}: expected a number above 0 (e.g. 2 or 0.5)"))
+        }
+    }
+}
+
+/// `src:dst[:opts]`: src an absolute host path or a named volume, dst
+/// absolute, opts a comma list of ro, rw, z, Z.
+fn check_mount(s: &str) -> std::result::Result<(), String> {
+    let help = "expected `src:dst` or `src:dst:ro` (src an absolute host path or a volume name, dst an absolute path)";
+    let parts: Vec<&str> = s.split(':').collect();
+    let (src, dst, opts) = match parts.as_slice() {
+        [src, dst] => (*src, *dst, None),
+        [src, dst, opts] => (*src, *dst, Some(*opts)),
+        _ => return Err(format!("invalid mount `{s}`: {help}")),
+    };
+    let volume = |v: &str| {
+        let mut c = v.chars();
+        matches!(c.next(), Some(f) if f.is_ascii_alphanumeric())
+            && c.all(|x| x.is_ascii_alphanumeric() || "_.-".contains(x))
+    };
+    if !(src.starts_with('/') || volume(src)) {
+        return Err(format!("invalid mount `{s}`: source `{src}` is neither an absolute path nor a volume name; {help}"));
+    }
+    if !dst.starts_with('/') {
+        return Err(format!("invalid mount `{s}`: destination `{dst}` is not an absolute path; {help}"));
+    }
+    if let Some(opts) = opts
+        && !opts.split(',').all(|o| ["ro", "rw", "z", "Z"].contains(&o))
+    {
+        return Err(format!("invalid mount `{s}`: options `{opts}` must be ro, rw, z or Z; {help}"));
+    }
+    Ok(())
+}

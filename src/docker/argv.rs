@@ -1,0 +1,172 @@
+//! Every docker argv fleet issues is built here, and nowhere else. Pure
+//! functions: no process, no I/O.
+
+use super::Cmd;
+use crate::config::Desired;
+
+/// Label keys fleet puts on every managed container.
+pub const LABEL_PROJECT: &str = "fleet.project";
+pub const LABEL_TYPE: &str = "fleet.type";
+pub const LABEL_INSTANCE: &str = "fleet.instance";
+pub const LABEL_HASH: &str = "fleet.config-hash";
+
+/// Suffix of the name a replacement is created under during a recreate.
+/// Desired names end in `-default` or `-<number>`, so they never end in this.
+pub const TEMP_SUFFIX: &str = ".fleet-next";
+
+/// The one listing: every container (running or not) with its full ID, name
+/// and project label, tab-separated. Foreign containers are listed too so a
+/// desired name held by one is seen as a conflict.
+pub fn list_all() -> Cmd {
+    Cmd::new([
+        "ps",
+        "-a",
+        "--no-trunc",
+        "--format",
+        &format!("{{{{.ID}}}}\t{{{{.Names}}}}\t{{{{.Label \"{LABEL_PROJECT}\"}}}}"),
+    ])
+}
+
+/// The project's containers only, with their state: for `up` and `down`.
+pub fn list_project(project: &str, running_only: bool) -> Cmd {
+    let mut args = vec!["ps".to_string()];
+    if !running_only {
+        args.push("-a".into());
+    }
+    args.extend([
+        "--no-trunc".into(),
+        "--filter".into(),
+        format!("label={LABEL_PROJECT}={project}"),
+        "--format".into(),
+        "{{.ID}}\t{{.Names}}\t{{.State}}".into(),
+    ]);
+    Cmd::new(args)
+}
+
+/// One batched `docker inspect` of many containers.
+pub fn inspect<S: AsRef<str>>(ids: &[S]) -> Cmd {
+    let mut args = vec!["inspect".to_string(), "--type".into(), "container".into()];
+    args.extend(ids.iter().map(|s| s.as_ref().to_string()));
+    Cmd::new(args)
+}
+
+/// One batched `docker image inspect`: a line `<id>\t<env json>` for each
+/// image that exists, in argument order; missing ones are named on stderr.
+pub fn image_inspect<S: AsRef<str>>(refs: &[S]) -> Cmd {
+    let mut args = vec![
+        "image".to_string(),
+        "inspect".into(),
+        "--format".into(),
+        "{{.Id}}\t{{json .Config.Env}}".into(),
+    ];
+    args.extend(refs.iter().map(|s| s.as_ref().to_string()));
+    Cmd::new(args)
+}
+
+/// `docker run -d` for a container that does not exist yet.
+pub fn run_cmd(d: &Desired) -> Cmd {
+    let mut args = vec!["run".to_string(), "-d".into(), "--name".into(), d.name.clone()];
+    let env = container_args(d, &mut args);
+    Cmd { args, env }
+}
+
+/// `docker create` of a replacement under the temporary name.
+pub fn create_cmd(d: &Desired) -> Cmd {
+    let mut args = vec![
+        "create".to_string(),
+        "--name".into(),
+        temp_name(&d.name),
+    ];
+    let env = container_args(d, &mut args);
+    Cmd { args, env }
+}
+
+/// The temporary name of `name`'s replacement.
+pub fn temp_name(name: &str) -> String {
+    format!("{name}{TEMP_SUFFIX}")
+}
+
+/// Appends everything after the name: labels, options, image, argv. Returns
+/// the env the child needs: values travel there, `--env KEY` on the line.
+fn container_args(d: &Desired, args: &mut Vec<String>) -> Vec<(String, String)> {
+    let s = &d.spec;
+    let mut push = |flag: &str, value: String| {
+        args.push(flag.to_string());
+        args.push(value);
+    };
+    push("--label", format!("{LABEL_PROJECT}={}", d.project));
+    push("--label", format!("{LABEL_TYPE}={}", d.type_name));
+    push("--label", format!("{LABEL_INSTANCE}={}", d.instance));
+    push("--label", format!("{LABEL_HASH}={}", d.hash));
+    for (k, v) in &s.labels {
+        push("--label", format!("{k}={v}"));
+    }
+    push("--restart", s.restart.as_str().to_string());
+    for k in s.env.keys() {
+        push("--env", k.clone());
+    }
+    for m in &s.mounts {
+        push("--volume", m.clone());
+    }
+    if let Some(w) = &s.workdir {
+        push("--workdir", w.clone());
+    }
+    if let Some(u) = &s.user {
+        push("--user", u.clone());
+    }
+    if let Some(n) = &s.network {
+        push("--network", n.clone());
+    }
+    if let Some(m) = &s.memory {
+        push("--memory", m.clone());
+    }
+    if let Some(c) = s.cpus {
+        push("--cpus", c.to_string());
+    }
+    if s.init {
+        args.push("--init".into());
+    }
+    // docker's --entrypoint takes one program; the rest of the array goes
+    // before the command, which is what the container runs either way.
+    let mut tail: Vec<String> = Vec::new();
+    if let Some(ep) = &s.entrypoint {
+        let mut ep = ep.iter();
+        args.push("--entrypoint".into());
+        args.push(ep.next().cloned().unwrap_or_default());
+        tail.extend(ep.cloned());
+    }
+    args.extend(s.run_args.iter().cloned());
+    args.push(s.image.clone());
+    args.extend(tail);
+    if let Some(c) = &s.command {
+        args.extend(c.iter().cloned());
+    }
+    s.env.iter().map(|(k, v)| (k.clone(), v.clone())).collect()
+}
+
+pub fn start<S: AsRef<str>>(ids: &[S]) -> Cmd {
+    verb_many("start", &[], ids)
+}
+
+pub fn unpause<S: AsRef<str>>(ids: &[S]) -> Cmd {
+    verb_many("unpause", &[], ids)
+}
+
+pub fn remove<S: AsRef<str>>(ids: &[S]) -> Cmd {
+    verb_many("rm", &["-f"], ids)
+}
+
+pub fn stop<S: AsRef<str>>(grace_seconds: u32, ids: &[S]) -> Cmd {
+    verb_many("stop", &["-t", &grace_seconds.to_string()], ids)
+}
+
+pub fn rename(id: &str, new_name: &str) -> Cmd {
+    Cmd::new(["rename", id, new_name])
+}
+
+fn verb_many<S: AsRef<str>>(verb: &str, flags: &[&str], ids: &[S]) -> Cmd {
+    let mut args = vec![verb.to_string()];
+    args.extend(flags.iter().map(|f| f.to_string()));
+    args.extend(ids.iter().map(|s| s.as_ref().to_string()));
+    Cmd::new(args)
+}

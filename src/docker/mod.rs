@@ -1,0 +1,160 @@
+//! The one door to docker: the [`Runner`] trait, the command and output
+//! types, the argv builders ([`argv`]), the real runner on duct ([`real`]) and
+//! the scripted fake for tests ([`fake`]).
+//!
+//! Nothing outside this module spawns a process. A [`Cmd`] carries the argv
+//! and, separately, the environment the child needs: env values (secrets)
+//! travel there, never on the command line.
+
+pub mod argv;
+pub mod fake;
+pub mod real;
+
+use std::fmt;
+
+/// One docker invocation: `docker <args…>` with extra environment.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Cmd {
+    pub args: Vec<String>,
+    /// Variables set in the child's environment (values of `--env KEY`).
+    pub env: Vec<(String, String)>,
+}
+
+impl Cmd {
+    pub fn new<I, S>(args: I) -> Cmd
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        Cmd {
+            args: args.into_iter().map(Into::into).collect(),
+            env: Vec::new(),
+        }
+    }
+
+    /// The argv as one line, for messages and transcripts. Safe to print:
+    /// env values are never in `args`.
+    pub fn line(&self) -> String {
+        self.args.join(" ")
+    }
+
+    /// The docker subcommand, for messages (`start`, `run`, …).
+    pub fn verb(&self) -> &str {
+        self.args.first().map_or("", String::as_str)
+    }
+}
+
+impl fmt::Debug for Cmd {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let keys: Vec<&str> = self.env.iter().map(|(k, _)| k.as_str()).collect();
+        write!(f, "docker {} (env keys: {keys:?})", self.line())
+    }
+}
+
+/// What a docker process that ran to completion produced.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Output {
+    /// The exit code; `None` when killed by a signal.
+    pub code: Option<i32>,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+impl Output {
+    pub fn ok(stdout: impl Into<String>) -> Output {
+        Output {
+            code: Some(0),
+            stdout: stdout.into(),
+            stderr: String::new(),
+        }
+    }
+
+    pub fn fail(code: i32, stderr: impl Into<String>) -> Output {
+        Output {
+            code: Some(code),
+            stdout: String::new(),
+            stderr: stderr.into(),
+        }
+    }
+
+    pub fn success(&self) -> bool {
+        self.code == Some(0)
+    }
+}
+
+/// Why a docker call gave no usable answer.
+#[derive(Debug, Clone, PartialEq)]
+pub enum DockerError {
+    /// The program could not be started at all.
+    Spawn { program: String, cmd: String, error: String },
+    /// It ran past the timeout and was killed.
+    Timeout { cmd: String, seconds: f64 },
+    /// It ran and exited non-zero (or was killed by a signal).
+    Failed { cmd: String, code: Option<i32>, stderr: String },
+}
+
+impl fmt::Display for DockerError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            DockerError::Spawn { program, cmd, error } => write!(
+                f,
+                "could not run `{program} {cmd}`: {error}\nhelp: is the docker CLI installed? Pass --docker <path> or set FLEET_DOCKER"
+            ),
+            DockerError::Timeout { cmd, seconds } => write!(
+                f,
+                "`docker {cmd}` did not answer within {seconds}s and was killed\nhelp: is the Docker engine running and responsive? (docker info); raise --timeout or FLEET_TIMEOUT if it is just slow"
+            ),
+            DockerError::Failed { cmd, code, stderr } => {
+                let how = match code {
+                    Some(c) => format!("exited {c}"),
+                    None => "was killed by a signal".to_string(),
+                };
+                let stderr = stderr.trim();
+                if stderr.is_empty() {
+                    write!(f, "`docker {cmd}` {how}")
+                } else {
+                    write!(f, "`docker {cmd}` {how}: {stderr}")
+                }
+            }
+        }
+    }
+}
+
+impl std::error::Error for DockerError {}
+
+impl DockerError {
+    /// True when the message suggests the engine itself is unreachable.
+    pub fn engine_down(&self) -> bool {
+        match self {
+            DockerError::Failed { stderr, .. } => {
+                stderr.contains("Cannot connect to the Docker daemon")
+                    || stderr.contains("Is the docker daemon running")
+                    || stderr.contains("error during connect")
+            }
+            DockerError::Timeout { .. } => true,
+            DockerError::Spawn { .. } => false,
+        }
+    }
+}
+
+/// The only way fleet reaches docker. Implementations must be shareable
+/// across the apply worker threads.
+pub trait Runner: Sync {
+    /// Runs one command to completion (or timeout). A non-zero exit is an
+    /// `Ok(Output)`; see [`run_ok`] to treat it as an error.
+    fn run(&self, cmd: &Cmd) -> Result<Output, DockerError>;
+}
+
+/// Runs `cmd` and turns a non-zero exit into [`DockerError::Failed`].
+pub fn run_ok(runner: &dyn Runner, cmd: &Cmd) -> Result<Output, DockerError> {
+    let out = runner.run(cmd)?;
+    if out.success() {
+        Ok(out)
+    } else {
+        Err(DockerError::Failed {
+            cmd: cmd.line(),
+            code: out.code,
+            stderr: out.stderr,
+        })
+    }
+}

@@ -1,0 +1,210 @@
+//! fleet: keeps a host's long-lived agent containers converged with
+//! `config/agents.json`. See ARCHITECTURE.md for the map.
+//!
+//! [`run`] is the whole program: parse the command line, then
+//! load → observe → plan → apply → report. It reaches docker only through
+//! the [`docker::Runner`] it is given and writes only to the writers it is
+//! given, so tests drive it in-process with a fake runner.
+
+pub mod apply;
+pub mod cli;
+pub mod config;
+pub mod docker;
+pub mod lock;
+pub mod observe;
+pub mod ops;
+pub mod plan;
+pub mod report;
+pub mod snapshot;
+
+use std::io::Write;
+use std::time::Duration;
+
+use anyhow::Result;
+use clap::Parser;
+
+use crate::apply::Outcome;
+use crate::cli::{Cli, Color, Command};
+use crate::config::Config;
+use crate::docker::Runner;
+use crate::docker::real::DuctRunner;
+use crate::report::Rendered;
+
+/// Exit codes (DESIGN.md): 0 done, 1 error, 2 usage error or, with
+/// `--detailed-exitcode`, changes pending.
+pub const EXIT_OK: i32 = 0;
+pub const EXIT_ERROR: i32 = 1;
+pub const EXIT_PENDING: i32 = 2;
+
+/// Where a run writes, and whether its stdout is a terminal (for colour).
+pub struct Io<'a> {
+    pub out: &'a mut dyn Write,
+    pub err: &'a mut dyn Write,
+    pub out_is_terminal: bool,
+    /// `NO_COLOR` is set (and non-empty).
+    pub no_color: bool,
+}
+
+/// The program, from an argv: builds the real runner from the flags.
+pub fn main_with(args: Vec<String>, io: &mut Io) -> i32 {
+    let cli = match Cli::try_parse_from(args) {
+        Ok(cli) => cli,
+        Err(e) => {
+            let code = e.exit_code();
+            let text = if io.no_color || !io.out_is_terminal {
+                e.to_string()
+            } else {
+                e.render().ansi().to_string()
+            };
+            if e.use_stderr() {
+                let _ = write!(io.err, "{text}");
+            } else {
+                let _ = write!(io.out, "{text}");
+            }
+            return code;
+        }
+    };
+    let runner = DuctRunner {
+        program: cli.global.docker.clone(),
+        timeout: Duration::from_secs_f64(cli.global.timeout.max(0.001)),
+        verbose: cli.global.verbose,
+    };
+    run(&cli, &runner, io)
+}
+
+/// Runs a parsed command against `runner`; returns the exit code. Errors
+/// are printed as `error: …` on `io.err`.
+pub fn run(cli: &Cli, runner: &dyn Runner, io: &mut Io) -> i32 {
+    match dispatch(cli, runner, io) {
+        Ok(code) => code,
+        Err(e) => {
+            let _ = writeln!(io.err, "error: {e:#}");
+            EXIT_ERROR
+        }
+    }
+}
+
+fn use_color(cli: &Cli, io: &Io) -> bool {
+    match cli.global.color {
+        Color::Always => true,
+        Color::Never => false,
+        Color::Auto => io.out_is_terminal && !io.no_color,
+    }
+}
+
+fn emit(io: &mut Io, r: &Rendered) -> Result<()> {
+    io.out.write_all(r.stdout.as_bytes())?;
+    io.err.write_all(r.stderr.as_bytes())?;
+    Ok(())
+}
+
+fn dispatch(cli: &Cli, runner: &dyn Runner, io: &mut Io) -> Result<i32> {
+    let g = &cli.global;
+    let color = use_color(cli, io);
+    let config = Config::load(&g.config)?;
+    match &cli.command {
+        Command::Check => {
+            let n = config.desired().len();
+            if g.json {
+                writeln!(
+                    io.out,
+                    "{}",
+                    serde_json::json!({"ok": true, "config": g.config, "project": config.project,
+                        "types": config.types.iter().map(|t| &t.name).collect::<Vec<_>>(), "containers": n})
+                )?;
+            } else {
+                writeln!(
+                    io.out,
+                    "{}: ok: project `{}`, {} types, {n} containers",
+                    g.config.display(),
+                    config.project,
+                    config.types.len()
+                )?;
+            }
+            Ok(EXIT_OK)
+        }
+        Command::Plan(a) => {
+            let opts = plan::Options {
+                force: a.force,
+                allow_empty: a.allow_empty,
+            };
+            let desired = config.desired();
+            let actual = observe::observe(runner, &config.project, &desired)?;
+            let plan = plan::plan(&config.project, &desired, &actual, opts)?;
+            let outcome = Outcome::planned(&plan);
+            if g.json {
+                io.out.write_all(report::outcome_json(&outcome).as_bytes())?;
+            } else {
+                emit(io, &report::plan_text(&outcome, color))?;
+            }
+            Ok(if plan.has_failures() {
+                EXIT_ERROR
+            } else if a.detailed_exitcode && plan.pending() {
+                EXIT_PENDING
+            } else {
+                EXIT_OK
+            })
+        }
+        Command::Sync(a) => {
+            let _lock = take_lock(cli, &config.project, io)?;
+            let opts = plan::Options {
+                force: a.force,
+                allow_empty: a.allow_empty,
+            };
+            let desired = config.desired();
+            let actual = observe::observe(runner, &config.project, &desired)?;
+            let plan = plan::plan(&config.project, &desired, &actual, opts)?;
+            let outcome = apply::apply(&plan, runner, usize::from(g.jobs), &|_| {});
+            if g.json {
+                io.out.write_all(report::outcome_json(&outcome).as_bytes())?;
+                // Errors still reach stderr, for logs that do not parse JSON.
+                io.err.write_all(report::outcome_text("agents-sync", &outcome, false).stderr.as_bytes())?;
+            } else {
+                emit(io, &report::outcome_text("agents-sync", &outcome, color))?;
+            }
+            Ok(if outcome.failed() { EXIT_ERROR } else { EXIT_OK })
+        }
+        Command::Up => {
+            let _lock = take_lock(cli, &config.project, io)?;
+            let r = ops::up(runner, &config.project, usize::from(g.jobs))?;
+            emit(io, &ops::render(&r, "containers-up", g.json, color))?;
+            Ok(if r.failed.is_empty() { EXIT_OK } else { EXIT_ERROR })
+        }
+        Command::Down(a) => {
+            let _lock = take_lock(cli, &config.project, io)?;
+            let r = ops::down(runner, &config.project, a.time, a.force)?;
+            emit(io, &ops::render(&r, "containers-down", g.json, color))?;
+            Ok(if r.failed.is_empty() { EXIT_OK } else { EXIT_ERROR })
+        }
+        Command::Status => {
+            let desired = config.desired();
+            let actual = observe::observe(runner, &config.project, &desired)?;
+            let opts = plan::Options {
+                force: false,
+                allow_empty: true,
+            };
+            let plan = plan::plan(&config.project, &desired, &actual, opts)?;
+            let rows = ops::status_rows(&desired, &actual, &plan);
+            if g.json {
+                writeln!(io.out, "{}", serde_json::to_string_pretty(&rows)?)?;
+            } else {
+                io.out.write_all(ops::status_text(&rows, color).as_bytes())?;
+            }
+            Ok(EXIT_OK)
+        }
+    }
+}
+
+fn take_lock(cli: &Cli, project: &str, io: &mut Io) -> Result<lock::ProjectLock> {
+    let dir = cli.global.lock_dir.clone().unwrap_or_else(lock::default_dir);
+    let wait = Duration::from_secs_f64(cli.global.lock_wait.max(0.0));
+    let err = std::cell::RefCell::new(&mut *io.err);
+    lock::acquire(&dir, project, wait, &|path| {
+        let _ = writeln!(
+            err.borrow_mut(),
+            "note: waiting for another fleet run on project `{project}` (lock `{}`, up to {}s)",
+            path.display(),
+            wait.as_secs_f64()
+        );
+    })
+}

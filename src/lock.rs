@@ -1,0 +1,61 @@
+//! One fleet run per project at a time: an exclusive advisory lock on a
+//! file named after the project (std's `File::try_lock`, flock(2) on Linux;
+//! released by the kernel when the process exits, even on a crash).
+
+use std::fs::{File, OpenOptions};
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, Result, bail};
+
+/// Held for the life of the run; dropping it releases the lock.
+#[derive(Debug)]
+pub struct ProjectLock {
+    _file: File,
+    pub path: PathBuf,
+}
+
+/// `/run/lock` when it exists (tmpfs, cleared at boot), else the temp dir.
+pub fn default_dir() -> PathBuf {
+    let run_lock = Path::new("/run/lock");
+    if run_lock.is_dir() {
+        run_lock.to_path_buf()
+    } else {
+        std::env::temp_dir()
+    }
+}
+
+/// Takes the project's lock, waiting up to `wait`. `waiting` is called once
+/// if the lock is busy, to tell the user what is happening.
+pub fn acquire(dir: &Path, project: &str, wait: Duration, waiting: &dyn Fn(&Path)) -> Result<ProjectLock> {
+    let path = dir.join(format!("fleet-{project}.lock"));
+    let file = OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&path)
+        .with_context(|| format!("could not open the lock file `{}`", path.display()))?;
+    let start = Instant::now();
+    let mut told = false;
+    loop {
+        match file.try_lock() {
+            Ok(()) => return Ok(ProjectLock { _file: file, path }),
+            Err(std::fs::TryLockError::WouldBlock) => {}
+            Err(std::fs::TryLockError::Error(e)) => {
+                return Err(e).with_context(|| format!("could not lock `{}`", path.display()));
+            }
+        }
+        if !told {
+            waiting(&path);
+            told = true;
+        }
+        if start.elapsed() >= wait {
+            bail!(
+                "another fleet run on project `{project}` still holds `{}` after {}s\nhelp: wait for it to finish (see `pgrep -a fleet`), or raise --lock-wait",
+                path.display(),
+                wait.as_secs_f64()
+            );
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}

@@ -1,0 +1,169 @@
+//! Discovery: what exists, in a constant number of docker processes whatever
+//! the fleet's size: one listing, one batched `docker inspect` of every
+//! relevant container, one batched `docker image inspect` of every distinct
+//! image in use. Reads only; never mutates.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use anyhow::{Context, Result, anyhow};
+
+use crate::config::Desired;
+use crate::docker::{Cmd, DockerError, Runner, argv, run_ok};
+use crate::snapshot::{ContainerSnapshot, parse_inspect};
+
+/// Everything the planner needs to know about the engine's side.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Actual {
+    /// This project's containers, plus any container (ours or not) holding a
+    /// desired name. Sorted by name.
+    pub containers: Vec<ContainerSnapshot>,
+    /// Image reference → what it resolves to now. A reference absent from
+    /// the map does not exist locally.
+    pub images: BTreeMap<String, Image>,
+}
+
+/// A local image, as `docker image inspect` resolves a reference.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Image {
+    pub id: String,
+    /// Env keys the image itself sets (so they are not mistaken for keys the
+    /// config removed).
+    pub env_keys: BTreeSet<String>,
+}
+
+/// Lists, inspects and resolves images for `project` and `desired`.
+pub fn observe(runner: &dyn Runner, project: &str, desired: &[Desired]) -> Result<Actual> {
+    let wanted: BTreeSet<&str> = desired.iter().map(|d| d.name.as_str()).collect();
+    let listing = run_ok(runner, &argv::list_all()).map_err(engine_help)?;
+    let ids: Vec<&str> = listing
+        .stdout
+        .lines()
+        .filter_map(|line| {
+            let mut f = line.split('\t');
+            let (id, name, label) = (f.next()?, f.next()?, f.next().unwrap_or(""));
+            (label == project || wanted.contains(name)).then_some(id)
+        })
+        .collect();
+    let mut containers = inspect_containers(runner, &ids)?;
+    containers.sort_by(|a, b| a.name.cmp(&b.name));
+
+    // Only images of desired containers that exist need resolving: an
+    // absent container is created from whatever the reference is.
+    let existing: BTreeSet<&str> = containers.iter().map(|c| c.name.as_str()).collect();
+    let refs: Vec<String> = desired
+        .iter()
+        .filter(|d| existing.contains(d.name.as_str()))
+        .map(|d| d.spec.image.clone())
+        .collect::<BTreeSet<_>>()
+        .into_iter()
+        .collect();
+    let images = resolve_images(runner, &refs)?;
+    Ok(Actual { containers, images })
+}
+
+/// One `docker inspect` of `ids`. A container removed between the listing
+/// and the inspect is simply absent (docker says "No such object" for it).
+pub fn inspect_containers(runner: &dyn Runner, ids: &[&str]) -> Result<Vec<ContainerSnapshot>> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let cmd = argv::inspect(ids);
+    let out = runner.run(&cmd).map_err(engine_help)?;
+    // A container removed between the listing and the inspect is the only
+    // failure tolerated: docker still prints the others.
+    let vanished_only = !out.stderr.trim().is_empty()
+        && out
+            .stderr
+            .lines()
+            .filter(|l| !l.trim().is_empty())
+            .all(|l| l.contains("No such object") || l.contains("No such container"));
+    if !out.success() && !vanished_only {
+        return Err(engine_help(DockerError::Failed {
+            cmd: cmd.line(),
+            code: out.code,
+            stderr: out.stderr,
+        }));
+    }
+    if out.stdout.trim().is_empty() {
+        return Ok(Vec::new());
+    }
+    parse_inspect(&out.stdout)
+}
+
+/// One `docker image inspect` of `refs`. Missing images are left out of the
+/// map (docker names them on stderr and exits 1; the others still print).
+fn resolve_images(runner: &dyn Runner, refs: &[String]) -> Result<BTreeMap<String, Image>> {
+    let mut images = BTreeMap::new();
+    if refs.is_empty() {
+        return Ok(images);
+    }
+    let cmd = argv::image_inspect(refs);
+    let out = runner.run(&cmd).map_err(engine_help)?;
+    let lines: Vec<&str> = out.stdout.lines().filter(|l| !l.is_empty()).collect();
+    let missing: BTreeSet<&str> = refs
+        .iter()
+        .filter(|r| {
+            out.stderr.lines().any(|l| {
+                l.to_ascii_lowercase().contains("no such image")
+                    && l.trim_end().ends_with(&format!(": {r}"))
+            })
+        })
+        .map(String::as_str)
+        .collect();
+    if !out.success() && missing.is_empty() {
+        return Err(engine_help(DockerError::Failed {
+            cmd: cmd.line(),
+            code: out.code,
+            stderr: out.stderr,
+        }));
+    }
+    let found: Vec<&String> = refs.iter().filter(|r| !missing.contains(r.as_str())).collect();
+    if found.len() != lines.len() {
+        if refs.len() == 1 {
+            return Err(anyhow!(
+                "unexpected output from `docker {}`: {} lines for {} images\n{}",
+                cmd.line(),
+                lines.len(),
+                found.len(),
+                out.stderr.trim()
+            ));
+        }
+        // Could not tell which line is which image (unusual stderr wording):
+        // ask one by one. Rare, and still correct.
+        for r in refs {
+            images.extend(resolve_images(runner, std::slice::from_ref(r))?);
+        }
+        return Ok(images);
+    }
+    for (r, line) in found.into_iter().zip(lines) {
+        let (id, env) = line.split_once('\t').unwrap_or((line, "null"));
+        let env: Option<Vec<String>> = serde_json::from_str(env)
+            .with_context(|| format!("could not parse `docker {}` output line `{line}`", cmd.line()))?;
+        images.insert(
+            r.clone(),
+            Image {
+                id: id.trim().to_string(),
+                env_keys: env
+                    .unwrap_or_default()
+                    .iter()
+                    .map(|kv| kv.split('=').next().unwrap_or_default().to_string())
+                    .collect(),
+            },
+        );
+    }
+    Ok(images)
+}
+
+/// Adds a `help:` line when the engine looks unreachable.
+pub fn engine_help(e: DockerError) -> anyhow::Error {
+    if e.engine_down() && !matches!(e, DockerError::Timeout { .. }) {
+        anyhow!("{e}\nhelp: is the Docker engine running? (docker info; systemctl status docker)")
+    } else {
+        anyhow!("{e}")
+    }
+}
+
+/// Used by callers that only need to know a command ran.
+pub fn must(runner: &dyn Runner, cmd: &Cmd) -> Result<String> {
+    Ok(run_ok(runner, cmd).map_err(engine_help)?.stdout)
+}

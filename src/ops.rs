@@ -1,0 +1,302 @@
+//! The operator commands that work from runtime truth, not the config:
+//! `up` and `down` act on what `docker ps` shows under the project label
+//! (pool members the config no longer lists included), and `status` joins
+//! desired, actual and plan into rows. Only containers carrying this
+//! project's label are ever touched.
+
+use std::collections::BTreeMap;
+
+use anyhow::Result;
+use owo_colors::OwoColorize;
+use serde::Serialize;
+
+use crate::config::Desired;
+use crate::docker::{Runner, argv};
+use crate::observe::{Actual, inspect_containers, must};
+use crate::plan::{Bucket, Plan, drift_reasons, short_id};
+use crate::report::Rendered;
+
+/// What `up` or `down` did.
+#[derive(Debug, Default, Clone, PartialEq, Eq, Serialize)]
+pub struct OpsResult {
+    /// `started` or `stopped`.
+    pub verb: &'static str,
+    /// Names acted on successfully.
+    pub done: Vec<String>,
+    /// Names already in the wanted state.
+    pub already: Vec<String>,
+    /// Names left alone, with why.
+    pub skipped: Vec<Named>,
+    /// Names whose docker call failed, with the error.
+    pub failed: Vec<Named>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Named {
+    pub name: String,
+    pub reason: String,
+}
+
+/// One line of `docker ps --format '{{.ID}}\t{{.Names}}\t{{.State}}'`.
+struct Listed {
+    id: String,
+    name: String,
+    state: String,
+}
+
+fn list(runner: &dyn Runner, project: &str, running_only: bool) -> Result<Vec<Listed>> {
+    let out = must(runner, &argv::list_project(project, running_only))?;
+    let mut rows: Vec<Listed> = out
+        .lines()
+        .filter_map(|l| {
+            let mut f = l.split('\t');
+            Some(Listed {
+                id: f.next()?.to_string(),
+                name: f.next()?.to_string(),
+                state: f.next().unwrap_or("").to_string(),
+            })
+        })
+        .collect();
+    rows.sort_by(|a, b| a.name.cmp(&b.name));
+    Ok(rows)
+}
+
+/// Starts every stopped (exited or created) container of the project and
+/// unpauses paused ones. Starts are batched: the list is split into `jobs`
+/// groups, each one `docker start` call, run side by side.
+pub fn up(runner: &dyn Runner, project: &str, jobs: usize) -> Result<OpsResult> {
+    let mut r = OpsResult {
+        verb: "started",
+        ..OpsResult::default()
+    };
+    let mut to_start = Vec::new();
+    let mut to_unpause = Vec::new();
+    for c in list(runner, project, false)? {
+        match c.state.as_str() {
+            "exited" | "created" => to_start.push(c),
+            "paused" => to_unpause.push(c),
+            "running" | "restarting" => r.already.push(c.name),
+            other => r.skipped.push(Named {
+                name: c.name,
+                reason: format!("{other}: run `fleet sync` to recreate it"),
+            }),
+        }
+    }
+    let groups: Vec<&[Listed]> = if to_start.is_empty() {
+        Vec::new()
+    } else {
+        to_start.chunks(to_start.len().div_ceil(jobs.max(1))).collect()
+    };
+    let mut results: Vec<(Vec<String>, Vec<Named>)> = std::thread::scope(|s| {
+        let handles: Vec<_> = groups
+            .iter()
+            .map(|g| s.spawn(|| batch(runner, "start", g, |ids| argv::start(ids))))
+            .collect();
+        handles.into_iter().map(|h| h.join().expect("no panic")).collect()
+    });
+    if !to_unpause.is_empty() {
+        results.push(batch(runner, "unpause", &to_unpause, |ids| argv::unpause(ids)));
+    }
+    for (done, failed) in results {
+        r.done.extend(done);
+        r.failed.extend(failed);
+    }
+    r.done.sort();
+    Ok(r)
+}
+
+/// Stops every running container of the project with one `docker stop`
+/// (the docker CLI stops the containers of one call in parallel). Those with
+/// live exec sessions are left running unless `force`.
+pub fn down(runner: &dyn Runner, project: &str, grace: u32, force: bool) -> Result<OpsResult> {
+    let mut r = OpsResult {
+        verb: "stopped",
+        ..OpsResult::default()
+    };
+    let running = list(runner, project, true)?;
+    let ids: Vec<&str> = running.iter().map(|c| c.id.as_str()).collect();
+    let snaps = inspect_containers(runner, &ids)?;
+    let sessions: BTreeMap<&str, usize> =
+        snaps.iter().map(|s| (s.id.as_str(), s.exec_ids.len())).collect();
+    let mut to_stop = Vec::new();
+    for c in running {
+        match sessions.get(c.id.as_str()) {
+            None => {} // gone since the listing
+            Some(&n) if n > 0 && !force => r.skipped.push(Named {
+                name: c.name,
+                reason: format!("{n} live exec session{}; left running (use --force to stop it anyway)", if n == 1 { "" } else { "s" }),
+            }),
+            Some(_) => to_stop.push(c),
+        }
+    }
+    if !to_stop.is_empty() {
+        let (done, failed) = batch(runner, "stop", &to_stop, |ids| argv::stop(grace, ids));
+        r.done = done;
+        r.failed = failed;
+    }
+    Ok(r)
+}
+
+/// One docker call over many containers. docker prints each container it
+/// handled (as given, here the ID) on stdout and continues past failures, so
+/// the ones it did not print failed, with its stderr as the reason.
+fn batch(
+    runner: &dyn Runner,
+    verb: &str,
+    group: &[Listed],
+    cmd: impl Fn(&[&str]) -> crate::docker::Cmd,
+) -> (Vec<String>, Vec<Named>) {
+    let ids: Vec<&str> = group.iter().map(|c| c.id.as_str()).collect();
+    let (stdout, stderr) = match runner.run(&cmd(&ids)) {
+        Ok(out) => (out.stdout, out.stderr),
+        Err(e) => (String::new(), e.to_string()),
+    };
+    let handled: Vec<&str> = stdout.lines().map(str::trim).collect();
+    let mut done = Vec::new();
+    let mut failed = Vec::new();
+    for c in group {
+        if handled.contains(&c.id.as_str()) || handled.contains(&c.name.as_str()) {
+            done.push(c.name.clone());
+        } else {
+            let why = stderr
+                .lines()
+                .find(|l| l.contains(&c.id) || l.contains(short_id(&c.id)) || l.contains(&c.name))
+                .unwrap_or(stderr.trim());
+            failed.push(Named {
+                name: c.name.clone(),
+                reason: format!("failed to {verb} `{}`: {}", c.name, why.trim()),
+            });
+        }
+    }
+    (done, failed)
+}
+
+/// `[tag] verb: a, b`, and notes for skipped and failed containers.
+pub fn render(r: &OpsResult, tag: &str, json: bool, color: bool) -> Rendered {
+    if json {
+        return Rendered {
+            stdout: serde_json::to_string_pretty(r).expect("plain values") + "\n",
+            stderr: String::new(),
+        };
+    }
+    let mut out = Rendered::default();
+    if !r.done.is_empty() {
+        let verb = if color { r.verb.green().to_string() } else { r.verb.to_string() };
+        out.stdout += &format!("[{tag}] {verb}: {}\n", r.done.join(", "));
+    }
+    if r.done.is_empty() && r.failed.is_empty() {
+        let state = if r.verb == "started" { "running" } else { "stopped" };
+        out.stdout += &format!(
+            "[{tag}] nothing to do: {} container{} of the project {state}\n",
+            r.already.len(),
+            if r.already.len() == 1 { "" } else { "s" }
+        );
+    }
+    for s in &r.skipped {
+        out.stdout += &format!("[{tag}] skipped: {} ({})\n", s.name, s.reason);
+    }
+    for f in &r.failed {
+        let label = if color { "error".red().bold().to_string() } else { "error".to_string() };
+        out.stderr += &format!("{label}: {}\n", f.reason);
+    }
+    out
+}
+
+/// One row of `fleet status`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct StatusRow {
+    pub name: String,
+    #[serde(rename = "type")]
+    pub type_name: Option<String>,
+    /// `running`, `exited 137`, `paused`, `absent`, `foreign`, …
+    pub state: String,
+    /// Short image ID of the container, if it exists.
+    pub image: Option<String>,
+    /// Whether it matches its desired spec (`None`: absent, foreign or not desired).
+    pub matches: Option<bool>,
+    pub exec_sessions: usize,
+    /// What `fleet sync` would do.
+    pub action: Bucket,
+    pub reason: String,
+}
+
+/// Desired against actual, in plan order.
+pub fn status_rows(desired: &[Desired], actual: &Actual, plan: &Plan) -> Vec<StatusRow> {
+    plan.actions
+        .iter()
+        .map(|a| {
+            let c = actual.containers.iter().find(|c| c.name == a.name);
+            let d = desired.iter().find(|d| d.name == a.name);
+            let foreign = c.is_some_and(|c| c.project() != Some(plan.project.as_str()));
+            StatusRow {
+                name: a.name.clone(),
+                type_name: a.type_name.clone(),
+                state: match c {
+                    None => "absent".into(),
+                    Some(_) if foreign => "foreign".into(),
+                    Some(c) => c.state_word(),
+                },
+                image: c.map(|c| short_id(&c.image_id).to_string()),
+                matches: match (c, d) {
+                    (Some(c), Some(d)) if !foreign => Some(drift_reasons(d, c, actual).is_empty()),
+                    _ => None,
+                },
+                exec_sessions: c.map_or(0, |c| c.exec_ids.len()),
+                action: a.bucket,
+                reason: a.reason.clone(),
+            }
+        })
+        .collect()
+}
+
+/// Status as an aligned table.
+pub fn status_text(rows: &[StatusRow], color: bool) -> String {
+    let header = ["NAME", "TYPE", "STATE", "IMAGE", "MATCHES", "EXECS", "SYNC WOULD", "REASON"];
+    let cells: Vec<[String; 8]> = rows
+        .iter()
+        .map(|r| {
+            [
+                r.name.clone(),
+                r.type_name.clone().unwrap_or_else(|| "-".into()),
+                r.state.clone(),
+                r.image.clone().unwrap_or_else(|| "-".into()),
+                match r.matches {
+                    Some(true) => "yes".into(),
+                    Some(false) => "no".into(),
+                    None => "-".into(),
+                },
+                r.exec_sessions.to_string(),
+                r.action.as_str().to_string(),
+                r.reason.clone(),
+            ]
+        })
+        .collect();
+    let mut w = header.map(str::len);
+    for row in &cells {
+        for (i, c) in row.iter().enumerate() {
+            w[i] = w[i].max(c.len());
+        }
+    }
+    let line = |row: &[String]| -> String {
+        let mut s = String::new();
+        for (i, c) in row.iter().enumerate() {
+            if i == row.len() - 1 {
+                s += c;
+            } else {
+                s += &format!("{c:<width$}  ", width = w[i]);
+            }
+        }
+        s.trim_end().to_string() + "\n"
+    };
+    let mut out = line(&header.map(str::to_string));
+    for (row, r) in cells.iter().zip(rows) {
+        let text = line(row);
+        out += &if color && r.action == Bucket::Failed {
+            text.red().to_string()
+        } else {
+            text
+        };
+    }
+    out
+}
+

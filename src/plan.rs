@@ -1,0 +1,375 @@
+//! The decision table: `(desired, actual) → Plan`. Pure: no process, no I/O,
+//! no printing. Every action carries a reason a person can read; env values
+//! never appear in one (only keys).
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use anyhow::{Result, bail};
+use serde::Serialize;
+
+use crate::config::Desired;
+use crate::docker::argv::{TEMP_SUFFIX, temp_name};
+use crate::observe::Actual;
+use crate::snapshot::{ContainerSnapshot, env_digest};
+
+/// Where an action lands in the output.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Bucket {
+    Created,
+    Recreated,
+    Started,
+    Unchanged,
+    Removed,
+    Deferred,
+    Failed,
+}
+
+impl Bucket {
+    pub const ALL: [Bucket; 7] = [
+        Bucket::Created,
+        Bucket::Recreated,
+        Bucket::Started,
+        Bucket::Unchanged,
+        Bucket::Removed,
+        Bucket::Deferred,
+        Bucket::Failed,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Bucket::Created => "created",
+            Bucket::Recreated => "recreated",
+            Bucket::Started => "started",
+            Bucket::Unchanged => "unchanged",
+            Bucket::Removed => "removed",
+            Bucket::Deferred => "deferred",
+            Bucket::Failed => "failed",
+        }
+    }
+}
+
+/// What apply does for one action. Containers are addressed by ID once they
+/// exist, so a rename or a foreign container taking a name cannot redirect a
+/// mutation.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Op {
+    /// Nothing (unchanged, deferred, conflict).
+    Nothing,
+    /// `docker run -d`.
+    Run(Box<Desired>),
+    /// `docker start <id>`.
+    Start { id: String },
+    /// `docker unpause <id>`.
+    Unpause { id: String },
+    /// create the replacement under the temporary name, `rm -f` the old,
+    /// rename and start the new. `leftover` is a replacement an interrupted
+    /// recreate left behind, removed first so the temporary name is free.
+    Recreate {
+        desired: Box<Desired>,
+        old_id: String,
+        leftover: Option<String>,
+    },
+    /// `docker rm -f <id>`.
+    Remove { id: String },
+}
+
+impl Op {
+    /// The verb used in messages and in the `failed` bucket.
+    pub fn verb(&self) -> &'static str {
+        match self {
+            Op::Nothing => "none",
+            Op::Run(_) => "create",
+            Op::Start { .. } => "start",
+            Op::Unpause { .. } => "unpause",
+            Op::Recreate { .. } => "recreate",
+            Op::Remove { .. } => "remove",
+        }
+    }
+}
+
+/// The decision for one container.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Action {
+    pub name: String,
+    /// The agent type, when known (from the config or the container's label).
+    pub type_name: Option<String>,
+    pub bucket: Bucket,
+    pub op: Op,
+    pub reason: String,
+}
+
+/// The decisions for a whole project, desired containers first (by type and
+/// instance), then removals (by name).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Plan {
+    pub project: String,
+    pub actions: Vec<Action>,
+}
+
+impl Plan {
+    /// True when applying would change something (deferred counts: the
+    /// fleet is not converged).
+    pub fn pending(&self) -> bool {
+        self.actions
+            .iter()
+            .any(|a| !matches!(a.bucket, Bucket::Unchanged | Bucket::Failed))
+    }
+
+    pub fn has_failures(&self) -> bool {
+        self.actions.iter().any(|a| a.bucket == Bucket::Failed)
+    }
+}
+
+/// Knobs that change decisions.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Options {
+    /// Recreate or remove even with live `docker exec` sessions.
+    pub force: bool,
+    /// Accept a config that declares no container while some exist.
+    pub allow_empty: bool,
+}
+
+/// The decision table of DESIGN.md, for every desired and every managed
+/// container. Errors only for the empty-config guard.
+pub fn plan(project: &str, desired: &[Desired], actual: &Actual, opts: Options) -> Result<Plan> {
+    let ours = |c: &ContainerSnapshot| c.project() == Some(project);
+    let by_name: BTreeMap<&str, &ContainerSnapshot> =
+        actual.containers.iter().map(|c| (c.name.as_str(), c)).collect();
+    let managed = actual.containers.iter().filter(|c| ours(c)).count();
+    if desired.is_empty() && managed > 0 && !opts.allow_empty {
+        bail!(
+            "the config declares no container, but project `{project}` has {managed}; refusing to remove them all\nhelp: if the fleet really should be empty, rerun with --allow-empty"
+        );
+    }
+
+    let wanted: BTreeSet<&str> = desired.iter().map(|d| d.name.as_str()).collect();
+    let mut folded_leftovers = BTreeSet::new();
+    let mut actions = Vec::new();
+    for d in desired {
+        let leftover = by_name
+            .get(temp_name(&d.name).as_str())
+            .filter(|c| ours(c))
+            .map(|c| c.id.clone());
+        let action = match by_name.get(d.name.as_str()) {
+            None => Action {
+                name: d.name.clone(),
+                type_name: Some(d.type_name.clone()),
+                bucket: Bucket::Created,
+                op: Op::Run(Box::new(d.clone())),
+                reason: "absent".into(),
+            },
+            Some(c) if !ours(c) => conflict(project, d, c),
+            Some(c) => {
+                let action = decide(d, c, actual, opts, leftover.clone());
+                if matches!(action.op, Op::Recreate { .. }) {
+                    folded_leftovers.extend(leftover);
+                }
+                action
+            }
+        };
+        actions.push(action);
+    }
+
+    for c in actual.containers.iter().filter(|c| ours(c)) {
+        if wanted.contains(c.name.as_str()) || folded_leftovers.contains(&c.id) {
+            continue;
+        }
+        let reason = removal_reason(c, desired, &wanted);
+        actions.push(guard_busy(
+            Action {
+                name: c.name.clone(),
+                type_name: c.type_name().map(str::to_string),
+                bucket: Bucket::Removed,
+                op: Op::Remove { id: c.id.clone() },
+                reason,
+            },
+            c,
+            opts,
+        ));
+    }
+    Ok(Plan {
+        project: project.to_string(),
+        actions,
+    })
+}
+
+/// The decision for a desired container that exists and is ours.
+fn decide(
+    d: &Desired,
+    c: &ContainerSnapshot,
+    actual: &Actual,
+    opts: Options,
+    leftover: Option<String>,
+) -> Action {
+    let action = |bucket, op, reason: String| Action {
+        name: d.name.clone(),
+        type_name: Some(d.type_name.clone()),
+        bucket,
+        op,
+        reason,
+    };
+    let drift = if c.state.dead {
+        vec!["dead".to_string()]
+    } else {
+        drift_reasons(d, c, actual)
+    };
+    if !drift.is_empty() {
+        let recreate = action(
+            Bucket::Recreated,
+            Op::Recreate {
+                desired: Box::new(d.clone()),
+                old_id: c.id.clone(),
+                leftover,
+            },
+            drift.join(", "),
+        );
+        return guard_busy(recreate, c, opts);
+    }
+    if c.state.running && !c.state.paused {
+        let why = if c.state.restarting {
+            format!("matches, {}", c.state_word())
+        } else {
+            "running, matches".to_string()
+        };
+        return action(Bucket::Unchanged, Op::Nothing, why);
+    }
+    if c.state.paused {
+        return action(
+            Bucket::Started,
+            Op::Unpause { id: c.id.clone() },
+            "paused, matches".into(),
+        );
+    }
+    action(
+        Bucket::Started,
+        Op::Start { id: c.id.clone() },
+        format!("{}, matches", c.state_word()),
+    )
+}
+
+/// Turns a recreate or remove of a container with live exec sessions into a
+/// deferral, unless forced.
+fn guard_busy(action: Action, c: &ContainerSnapshot, opts: Options) -> Action {
+    let n = c.exec_ids.len();
+    if n == 0 || opts.force {
+        return action;
+    }
+    let sessions = if n == 1 { "session" } else { "sessions" };
+    Action {
+        bucket: Bucket::Deferred,
+        reason: format!(
+            "{} deferred: {n} live exec {sessions} ({})",
+            action.op.verb(),
+            action.reason
+        ),
+        op: Op::Nothing,
+        ..action
+    }
+}
+
+fn conflict(project: &str, d: &Desired, c: &ContainerSnapshot) -> Action {
+    let owner = match c.project() {
+        Some(p) => format!("belongs to project `{p}`"),
+        None => "has no fleet labels".to_string(),
+    };
+    Action {
+        name: d.name.clone(),
+        type_name: Some(d.type_name.clone()),
+        bucket: Bucket::Failed,
+        op: Op::Nothing,
+        reason: format!(
+            "name conflict: container {} holding this name {owner}, not fleet.project={project}; fleet never touches it (rename or remove it yourself)",
+            short_id(&c.id)
+        ),
+    }
+}
+
+/// Why the container differs from its desired spec; empty when it matches.
+/// "Matches" = same config hash and same image ID as the reference resolves
+/// to now. When the hash differs, the fields that differ are named (env keys
+/// only, never values); a hash difference found in no compared field is
+/// reported as such.
+pub fn drift_reasons(d: &Desired, c: &ContainerSnapshot, actual: &Actual) -> Vec<String> {
+    let mut why = Vec::new();
+    match c.config_hash() {
+        None => why.push("no fleet.config-hash label".to_string()),
+        Some(h) if h != d.hash => {
+            let s = &d.spec;
+            if c.image_ref != s.image {
+                why.push(format!("image {} → {}", c.image_ref, s.image));
+            }
+            if let Some(cmd) = &s.command
+                && c.command.as_ref() != Some(cmd)
+            {
+                why.push("command changed".to_string());
+            }
+            let image_env = actual.images.get(&s.image).map(|i| &i.env_keys);
+            let mut env = Vec::new();
+            for (k, v) in &s.env {
+                match c.env_digests.get(k) {
+                    None => env.push(format!("env {k} added")),
+                    Some(dg) if *dg != env_digest(v) => env.push(format!("env {k} changed")),
+                    Some(_) => {}
+                }
+            }
+            for k in c.env_digests.keys() {
+                let from_image = image_env.is_some_and(|keys| keys.contains(k));
+                if !s.env.contains_key(k) && !from_image && image_env.is_some() {
+                    env.push(format!("env {k} removed"));
+                }
+            }
+            why.extend(env);
+            let old_labels: BTreeMap<&String, &String> = c
+                .labels
+                .iter()
+                .filter(|(k, _)| !k.starts_with(crate::config::RESERVED_LABEL_PREFIX))
+                .collect();
+            let new_labels: BTreeMap<&String, &String> = s.labels.iter().collect();
+            if s.labels.keys().any(|k| old_labels.get(k) != new_labels.get(k)) {
+                why.push("labels changed".to_string());
+            }
+            if why.is_empty() {
+                why.push("config changed (fleet.config-hash differs)".to_string());
+            }
+        }
+        Some(_) => {}
+    }
+    if let Some(img) = actual.images.get(&d.spec.image)
+        && img.id != c.image_id
+    {
+        why.push(format!(
+            "image {} moved ({} → {})",
+            d.spec.image,
+            short_id(&c.image_id),
+            short_id(&img.id)
+        ));
+    }
+    why
+}
+
+fn removal_reason(c: &ContainerSnapshot, desired: &[Desired], wanted: &BTreeSet<&str>) -> String {
+    if let Some(base) = c.name.strip_suffix(TEMP_SUFFIX) {
+        return if wanted.contains(base) {
+            format!("leftover replacement of `{base}` from an interrupted recreate")
+        } else {
+            "leftover replacement from an interrupted recreate".to_string()
+        };
+    }
+    match c.type_name() {
+        Some(t) => match desired.iter().filter(|d| d.type_name == t).count() {
+            0 => format!("type `{t}` is no longer in the config"),
+            n => format!(
+                "instance {} is beyond types.{t}.instances = {n}",
+                c.instance().map_or("?".to_string(), |i| i.to_string())
+            ),
+        },
+        None => "not in the config".to_string(),
+    }
+}
+
+/// The first 12 hex digits of an ID, as docker prints them.
+pub fn short_id(id: &str) -> &str {
+    let hex = id.strip_prefix("sha256:").unwrap_or(id);
+    &hex[..hex.len().min(12)]
+}

@@ -1,0 +1,186 @@
+//! Text and JSON rendering of outcomes and plans. Pure: returns strings; the
+//! caller decides colour and where they go. Reasons and errors never hold
+//! env values, so nothing here can leak one.
+
+use owo_colors::OwoColorize;
+use serde::Serialize;
+
+use crate::apply::{Done, Outcome};
+use crate::plan::{Bucket, Op};
+
+/// What a command prints: stdout for results, stderr for notes and errors.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct Rendered {
+    pub stdout: String,
+    pub stderr: String,
+}
+
+/// Buckets in the order text output lists them.
+const TEXT_ORDER: [Bucket; 7] = [
+    Bucket::Created,
+    Bucket::Started,
+    Bucket::Recreated,
+    Bucket::Removed,
+    Bucket::Unchanged,
+    Bucket::Deferred,
+    Bucket::Failed,
+];
+
+fn paint(word: &str, bucket: Bucket, color: bool) -> String {
+    if !color {
+        return word.to_string();
+    }
+    match bucket {
+        Bucket::Created | Bucket::Started => word.green().to_string(),
+        Bucket::Recreated => word.cyan().to_string(),
+        Bucket::Removed => word.yellow().to_string(),
+        Bucket::Unchanged => word.dimmed().to_string(),
+        Bucket::Deferred => word.magenta().to_string(),
+        Bucket::Failed => word.red().bold().to_string(),
+    }
+}
+
+/// `[tag] bucket: a, b` lines for the non-empty buckets, then on stderr one
+/// `error:` per failure and a `note:` per deferral with one `help:`.
+pub fn outcome_text(tag: &str, outcome: &Outcome, color: bool) -> Rendered {
+    let mut r = Rendered::default();
+    for b in TEXT_ORDER {
+        let names: Vec<&str> = outcome
+            .done
+            .iter()
+            .filter(|d| d.bucket() == b)
+            .map(|d| d.action.name.as_str())
+            .collect();
+        if !names.is_empty() {
+            r.stdout += &format!("[{tag}] {}: {}\n", paint(b.as_str(), b, color), names.join(", "));
+        }
+    }
+    if outcome.done.is_empty() {
+        r.stdout += &format!("[{tag}] nothing to do: the config declares no container and none exist\n");
+    }
+    notes(outcome, color, &mut r.stderr);
+    r
+}
+
+fn notes(outcome: &Outcome, color: bool, err: &mut String) {
+    let label = |word: &str, b: Bucket| paint(word, b, color);
+    let mut deferred = false;
+    for d in &outcome.done {
+        if let Some(e) = &d.error {
+            let msg = if matches!(d.action.op, Op::Nothing) {
+                format!("`{}`: {e}", d.action.name)
+            } else {
+                e.clone()
+            };
+            *err += &format!("{}: {msg}\n", label("error", Bucket::Failed));
+        } else if d.action.bucket == Bucket::Deferred {
+            deferred = true;
+            *err += &format!("{}: `{}`: {}\n", label("note", Bucket::Deferred), d.action.name, d.action.reason);
+        }
+    }
+    if deferred {
+        *err += "help: deferred containers are left as they are until their exec sessions end; rerun later, or with --force to cut the sessions off\n";
+    }
+}
+
+/// The plan as a table: one line an action (verb, name, reason), then the
+/// bucket summary lines under the `agents-plan` tag.
+pub fn plan_text(outcome: &Outcome, color: bool) -> Rendered {
+    let width = outcome.done.iter().map(|d| d.action.name.len()).max().unwrap_or(0);
+    let mut r = Rendered::default();
+    for d in &outcome.done {
+        let a = &d.action;
+        let verb = match (a.bucket, &a.op) {
+            (Bucket::Failed, _) => "conflict",
+            (Bucket::Deferred, _) => "defer",
+            (Bucket::Unchanged, _) => "unchanged",
+            (_, op) => op.verb(),
+        };
+        let word = paint(&format!("{verb:<9}"), a.bucket, color);
+        r.stdout += &format!("  {word}  {:<width$}  {}\n", a.name, a.reason);
+    }
+    let summary = outcome_text("agents-plan", outcome, color);
+    r.stdout += &summary.stdout;
+    notes(outcome, color, &mut r.stderr);
+    r
+}
+
+#[derive(Serialize)]
+struct Failed<'a> {
+    name: &'a str,
+    action: &'a str,
+    error: &'a str,
+}
+
+#[derive(Serialize)]
+struct ActionJson<'a> {
+    name: &'a str,
+    #[serde(rename = "type")]
+    type_name: Option<&'a str>,
+    action: Bucket,
+    reason: &'a str,
+}
+
+#[derive(Serialize)]
+struct Document<'a> {
+    project: &'a str,
+    created: Vec<&'a str>,
+    recreated: Vec<&'a str>,
+    started: Vec<&'a str>,
+    unchanged: Vec<&'a str>,
+    removed: Vec<&'a str>,
+    deferred: Vec<&'a str>,
+    failed: Vec<Failed<'a>>,
+    actions: Vec<ActionJson<'a>>,
+}
+
+/// One JSON document: `project`, the seven buckets (arrays of names;
+/// `failed` of `{name, action, error}`), and `actions`.
+pub fn outcome_json(outcome: &Outcome) -> String {
+    let names = |b: Bucket| -> Vec<&str> {
+        outcome
+            .done
+            .iter()
+            .filter(|d| d.bucket() == b)
+            .map(|d| d.action.name.as_str())
+            .collect()
+    };
+    let failed: Vec<Failed> = outcome
+        .done
+        .iter()
+        .filter_map(|d: &Done| {
+            Some(Failed {
+                name: &d.action.name,
+                action: match d.action.op {
+                    Op::Nothing => "conflict",
+                    ref op => op.verb(),
+                },
+                error: d.error.as_deref()?,
+            })
+        })
+        .collect();
+    let actions: Vec<ActionJson> = outcome
+        .done
+        .iter()
+        .map(|d| ActionJson {
+            name: &d.action.name,
+            type_name: d.action.type_name.as_deref(),
+            action: d.bucket(),
+            reason: &d.action.reason,
+        })
+        .collect();
+    let doc = Document {
+        project: &outcome.project,
+        created: names(Bucket::Created),
+        recreated: names(Bucket::Recreated),
+        started: names(Bucket::Started),
+        unchanged: names(Bucket::Unchanged),
+        removed: names(Bucket::Removed),
+        deferred: names(Bucket::Deferred),
+        failed,
+        actions,
+    };
+    let mut s = serde_json::to_string_pretty(&doc).expect("plain values serialise");
+    s.push('\n');
+    s
+}
