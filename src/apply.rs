@@ -159,14 +159,19 @@ fn execute(op: &Op, name: &str, runner: &dyn Runner) -> Step {
                 run_ok(runner, &argv::remove(&[l])).map_err(|e| {
                     fail(
                         "recreate",
-                        &format!("could not remove the leftover replacement {}: {e}", temp_name(name)),
+                        &format!(
+                            "could not remove the leftover replacement {}: {e}",
+                            temp_name(name)
+                        ),
                     )
                 })?;
             }
             let created = run_ok(runner, &argv::create_cmd(desired)).map_err(|e| {
                 fail(
                     "recreate",
-                    &format!("could not create the replacement, the old container is untouched: {e}"),
+                    &format!(
+                        "could not create the replacement, the old container is untouched: {e}"
+                    ),
                 )
             })?;
             let new_id = created.stdout.trim().to_string();

@@ -17,7 +17,13 @@ pub struct Cli {
 #[derive(Debug, Args)]
 pub struct Global {
     /// The config file.
-    #[arg(short, long, global = true, env = "FLEET_CONFIG", default_value = "config/agents.json")]
+    #[arg(
+        short,
+        long,
+        global = true,
+        env = "FLEET_CONFIG",
+        default_value = "config/agents.json"
+    )]
     pub config: PathBuf,
     /// The docker CLI to run.
     #[arg(long, global = true, env = "FLEET_DOCKER", default_value = "docker")]
@@ -58,7 +64,9 @@ pub enum Command {
     #[command(after_help = "Example:\n  fleet -c config/agents.json sync")]
     Sync(SyncArgs),
     /// Show what sync would do, changing nothing.
-    #[command(after_help = "Example:\n  fleet plan --detailed-exitcode   # exit 2 when changes are pending")]
+    #[command(
+        after_help = "Example:\n  fleet plan --detailed-exitcode   # exit 2 when changes are pending"
+    )]
     Plan(PlanArgs),
     /// Start every stopped container of the project (as `docker ps -a` shows them).
     #[command(after_help = "Example:\n  fleet up")]

@@ -100,13 +100,28 @@ impl fmt::Debug for Spec {
 
 /// Docker's restart policies that fleet allows.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
+#[serde(rename_all = "kebab-case", try_from = "String")]
 pub enum Restart {
     No,
     Always,
     #[default]
     UnlessStopped,
     OnFailure,
+}
+
+impl TryFrom<String> for Restart {
+    type Error = String;
+    fn try_from(s: String) -> std::result::Result<Self, String> {
+        match s.as_str() {
+            "no" => Ok(Restart::No),
+            "always" => Ok(Restart::Always),
+            "unless-stopped" => Ok(Restart::UnlessStopped),
+            "on-failure" => Ok(Restart::OnFailure),
+            _ => Err(format!(
+                "invalid restart policy `{s}`: expected one of no, always, unless-stopped, on-failure"
+            )),
+        }
+    }
 }
 
 impl Restart {
@@ -138,6 +153,12 @@ impl Config {
         if text.trim().is_empty() {
             bail!("{file}: the file is empty; expected a JSON object with `types`");
         }
+        if !text.trim_start().starts_with('{') {
+            let (line, col) = first_char_position(text);
+            bail!(
+                "{file}:{line}:{col}: expected a JSON object (`{{ \"types\": … }}`) at the top level"
+            );
+        }
         let de = &mut serde_json::Deserializer::from_str(text);
         let raw: RawConfig = match serde_path_to_error::deserialize(de) {
             Ok(raw) => raw,
@@ -146,6 +167,9 @@ impl Config {
                 let inner = e.into_inner();
                 let msg = strip_position(&inner);
                 let (line, col) = (inner.line(), inner.column());
+                if inner.is_syntax() || inner.is_eof() {
+                    bail!("{file}:{line}:{col}: JSON syntax error: {msg}");
+                }
                 if at.is_empty() || at == "." {
                     bail!("{file}:{line}:{col}: {msg}");
                 }
@@ -183,6 +207,23 @@ pub fn container_name(type_name: &str, instance: u32) -> String {
     }
 }
 
+/// 1-based line and column of the first non-whitespace character.
+fn first_char_position(text: &str) -> (usize, usize) {
+    let mut line = 1;
+    let mut col = 1;
+    for c in text.chars() {
+        match c {
+            '\n' => {
+                line += 1;
+                col = 1;
+            }
+            c if c.is_whitespace() => col += 1,
+            _ => break,
+        }
+    }
+    (line, col)
+}
+
 /// serde_json appends " at line L column C"; we print the position first.
 fn strip_position(e: &serde_json::Error) -> String {
     let s = e.to_string();
@@ -200,7 +241,7 @@ struct RawConfig {
     project: Option<Name>,
     #[serde(default)]
     defaults: RawFields,
-    types: BTreeMap<Name, RawFields>,
+    types: UniqueMap<Name, RawFields>,
 }
 
 /// The fields of a type; `defaults` uses the same shape minus `instances`.
@@ -211,12 +252,12 @@ struct RawFields {
     instances: Option<Instances>,
     command: Option<Vec<String>>,
     entrypoint: Option<Vec<String>>,
-    env: Option<BTreeMap<EnvKey, String>>,
+    env: Option<UniqueMap<EnvKey, String>>,
     mounts: Option<Vec<Mount>>,
     workdir: Option<AbsPath>,
     user: Option<NonEmpty>,
     network: Option<NonEmpty>,
-    labels: Option<BTreeMap<LabelKey, String>>,
+    labels: Option<UniqueMap<LabelKey, String>>,
     restart: Option<Restart>,
     memory: Option<Memory>,
     cpus: Option<Cpus>,
@@ -238,7 +279,7 @@ impl RawConfig {
             );
         }
         let mut types = Vec::new();
-        for (Name(name), t) in self.types {
+        for (Name(name), t) in self.types.0 {
             let image = match t.image.or_else(|| d.image.clone()) {
                 Some(Image(i)) => i,
                 None => bail!(
@@ -249,7 +290,10 @@ impl RawConfig {
                 image,
                 command: t.command.or_else(|| d.command.clone()),
                 entrypoint: t.entrypoint.or_else(|| d.entrypoint.clone()),
-                env: merge(&d.env, t.env).into_iter().map(|(k, v)| (k.0, v)).collect(),
+                env: merge(&d.env, t.env)
+                    .into_iter()
+                    .map(|(k, v)| (k.0, v))
+                    .collect(),
                 mounts: t
                     .mounts
                     .or_else(|| d.mounts.clone())
@@ -260,7 +304,10 @@ impl RawConfig {
                 workdir: t.workdir.or_else(|| d.workdir.clone()).map(|p| p.0),
                 user: t.user.or_else(|| d.user.clone()).map(|u| u.0),
                 network: t.network.or_else(|| d.network.clone()).map(|n| n.0),
-                labels: merge(&d.labels, t.labels).into_iter().map(|(k, v)| (k.0, v)).collect(),
+                labels: merge(&d.labels, t.labels)
+                    .into_iter()
+                    .map(|(k, v)| (k.0, v))
+                    .collect(),
                 restart: t.restart.or(d.restart).unwrap_or_default(),
                 memory: t.memory.or_else(|| d.memory.clone()).map(|m| m.0),
                 cpus: t.cpus.or(d.cpus).map(|c| c.0),
@@ -275,7 +322,7 @@ impl RawConfig {
             };
             let hash = spec_hash(&spec);
             types.push(AgentType {
-                instances: t.instances.map_or(1, |i| i.0),
+                instances: t.instances.map_or(1, |i| i.0 as u32),
                 name,
                 spec,
                 hash,
@@ -294,12 +341,66 @@ impl RawConfig {
 
 /// A type's own map entries win over the defaults', key by key.
 fn merge<K: Ord + Clone>(
-    defaults: &Option<BTreeMap<K, String>>,
-    own: Option<BTreeMap<K, String>>,
+    defaults: &Option<UniqueMap<K, String>>,
+    own: Option<UniqueMap<K, String>>,
 ) -> BTreeMap<K, String> {
-    let mut out = defaults.clone().unwrap_or_default();
-    out.extend(own.unwrap_or_default());
+    let mut out = defaults.clone().map(|m| m.0).unwrap_or_default();
+    out.extend(own.map(|m| m.0).unwrap_or_default());
     out
+}
+
+/// The text of a map key, for messages.
+trait KeyText {
+    fn text(&self) -> &str;
+}
+
+impl KeyText for String {
+    fn text(&self) -> &str {
+        self
+    }
+}
+
+/// A JSON object whose keys must be unique: serde_json would otherwise keep
+/// the last of two `"coder"` entries without a word.
+#[derive(Debug, Clone)]
+struct UniqueMap<K, V>(BTreeMap<K, V>);
+
+impl<'de, K, V> Deserialize<'de> for UniqueMap<K, V>
+where
+    K: Deserialize<'de> + Ord + KeyText,
+    V: Deserialize<'de>,
+{
+    fn deserialize<D: serde::Deserializer<'de>>(de: D) -> std::result::Result<Self, D::Error> {
+        struct Visit<K, V>(std::marker::PhantomData<(K, V)>);
+        impl<'de, K, V> serde::de::Visitor<'de> for Visit<K, V>
+        where
+            K: Deserialize<'de> + Ord + KeyText,
+            V: Deserialize<'de>,
+        {
+            type Value = UniqueMap<K, V>;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a JSON object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> std::result::Result<Self::Value, A::Error> {
+                let mut out = BTreeMap::new();
+                while let Some(k) = map.next_key::<K>()? {
+                    if out.contains_key(&k) {
+                        return Err(serde::de::Error::custom(format!(
+                            "`{}` appears twice: each key may appear once",
+                            k.text()
+                        )));
+                    }
+                    let v = map.next_value()?;
+                    out.insert(k, v);
+                }
+                Ok(UniqueMap(out))
+            }
+        }
+        de.deserialize_map(Visit(std::marker::PhantomData))
+    }
 }
 
 /// `sha256:<hex>` of the spec's canonical JSON, versioned so that a change to
@@ -325,6 +426,11 @@ pub fn hex(bytes: &[u8]) -> String {
 macro_rules! validated {
     ($name:ident, $inner:ty, $check:expr) => {
         validated!($name, $inner, "String", $check);
+        impl KeyText for $name {
+            fn text(&self) -> &str {
+                &self.0
+            }
+        }
     };
     ($name:ident, $inner:ty, $from:literal, $check:expr) => {
         #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Deserialize)]
@@ -353,17 +459,28 @@ validated!(Name, String, |s| if is_name(s) {
     ))
 });
 
-validated!(Image, String, |s| if s.is_empty() || s.chars().any(char::is_whitespace) {
-    Err(format!("invalid image reference `{s}`: expected e.g. `claude-agent:latest`"))
-} else {
-    Ok(())
-});
+validated!(
+    Image,
+    String,
+    |s| if s.is_empty() || s.chars().any(char::is_whitespace) {
+        Err(format!(
+            "invalid image reference `{s}`: expected e.g. `claude-agent:latest`"
+        ))
+    } else {
+        Ok(())
+    }
+);
 
-validated!(Instances, u32, "u32", |n| if *n <= MAX_INSTANCES {
-    Ok(())
-} else {
-    Err(format!("expected 0..={MAX_INSTANCES}, got {n}"))
-});
+validated!(
+    Instances,
+    i64,
+    "i64",
+    |n| if (0..=i64::from(MAX_INSTANCES)).contains(n) {
+        Ok(())
+    } else {
+        Err(format!("expected 0..={MAX_INSTANCES}, got {n}"))
+    }
+);
 
 validated!(EnvKey, String, |s| {
     let mut c = s.chars();
@@ -372,7 +489,9 @@ validated!(EnvKey, String, |s| {
     {
         Ok(())
     } else {
-        Err(format!("invalid env name `{s}`: expected [A-Za-z_][A-Za-z0-9_]*"))
+        Err(format!(
+            "invalid env name `{s}`: expected [A-Za-z_][A-Za-z0-9_]*"
+        ))
     }
 });
 
@@ -396,11 +515,17 @@ validated!(AbsPath, String, |s| if s.starts_with('/') {
     Err(format!("expected an absolute path, got `{s}`"))
 });
 
-validated!(NonEmpty, String, |s| if s.is_empty() || s.chars().any(char::is_whitespace) {
-    Err(format!("expected a non-empty value without whitespace, got `{s}`"))
-} else {
-    Ok(())
-});
+validated!(
+    NonEmpty,
+    String,
+    |s| if s.is_empty() || s.chars().any(char::is_whitespace) {
+        Err(format!(
+            "expected a non-empty value without whitespace, got `{s}`"
+        ))
+    } else {
+        Ok(())
+    }
+);
 
 validated!(Memory, String, |s| {
     let digits = s.trim_end_matches(['b', 'k', 'm', 'g', 'B', 'K', 'M', 'G']);
@@ -410,14 +535,18 @@ validated!(Memory, String, |s| {
     {
         Ok(())
     } else {
-        Err(format!("invalid memory `{s}`: expected a number with an optional unit b, k, m or g (e.g. `4g`)"))
+        Err(format!(
+            "invalid memory `{s}`: expected a number with an optional unit b, k, m or g (e.g. `4g`)"
+        ))
     }
 });
 
 validated!(RunArg, String, |s| {
     let flag = s.split('=').next().unwrap_or(s);
     if ["--name", "--rm", "-d", "--detach"].contains(&flag) {
-        Err(format!("`{s}` is not allowed in run_args: fleet sets it itself"))
+        Err(format!(
+            "`{s}` is not allowed in run_args: fleet sets it itself"
+        ))
     } else {
         Ok(())
     }
@@ -433,7 +562,9 @@ impl TryFrom<f64> for Cpus {
         if v.is_finite() && v > 0.0 && v <= 1024.0 {
             Ok(Cpus(v))
         } else {
-            Err(format!("invalid cpus {v}: expected a number above 0 (e.g. 2 or 0.5)"))
+            Err(format!(
+                "invalid cpus {v}: expected a number above 0 (e.g. 2 or 0.5)"
+            ))
         }
     }
 }
@@ -454,15 +585,21 @@ fn check_mount(s: &str) -> std::result::Result<(), String> {
             && c.all(|x| x.is_ascii_alphanumeric() || "_.-".contains(x))
     };
     if !(src.starts_with('/') || volume(src)) {
-        return Err(format!("invalid mount `{s}`: source `{src}` is neither an absolute path nor a volume name; {help}"));
+        return Err(format!(
+            "invalid mount `{s}`: source `{src}` is neither an absolute path nor a volume name; {help}"
+        ));
     }
     if !dst.starts_with('/') {
-        return Err(format!("invalid mount `{s}`: destination `{dst}` is not an absolute path; {help}"));
+        return Err(format!(
+            "invalid mount `{s}`: destination `{dst}` is not an absolute path; {help}"
+        ));
     }
     if let Some(opts) = opts
         && !opts.split(',').all(|o| ["ro", "rw", "z", "Z"].contains(&o))
     {
-        return Err(format!("invalid mount `{s}`: options `{opts}` must be ro, rw, z or Z; {help}"));
+        return Err(format!(
+            "invalid mount `{s}`: options `{opts}` must be ro, rw, z or Z; {help}"
+        ));
     }
     Ok(())
 }

@@ -133,7 +133,8 @@ fn dispatch(cli: &Cli, runner: &dyn Runner, io: &mut Io) -> Result<i32> {
             let plan = plan::plan(&config.project, &desired, &actual, opts)?;
             let outcome = Outcome::planned(&plan);
             if g.json {
-                io.out.write_all(report::outcome_json(&outcome).as_bytes())?;
+                io.out
+                    .write_all(report::outcome_json(&outcome).as_bytes())?;
             } else {
                 emit(io, &report::plan_text(&outcome, color))?;
             }
@@ -156,25 +157,42 @@ fn dispatch(cli: &Cli, runner: &dyn Runner, io: &mut Io) -> Result<i32> {
             let plan = plan::plan(&config.project, &desired, &actual, opts)?;
             let outcome = apply::apply(&plan, runner, usize::from(g.jobs), &|_| {});
             if g.json {
-                io.out.write_all(report::outcome_json(&outcome).as_bytes())?;
+                io.out
+                    .write_all(report::outcome_json(&outcome).as_bytes())?;
                 // Errors still reach stderr, for logs that do not parse JSON.
-                io.err.write_all(report::outcome_text("agents-sync", &outcome, false).stderr.as_bytes())?;
+                io.err.write_all(
+                    report::outcome_text("agents-sync", &outcome, false)
+                        .stderr
+                        .as_bytes(),
+                )?;
             } else {
                 emit(io, &report::outcome_text("agents-sync", &outcome, color))?;
             }
-            Ok(if outcome.failed() { EXIT_ERROR } else { EXIT_OK })
+            Ok(if outcome.failed() {
+                EXIT_ERROR
+            } else {
+                EXIT_OK
+            })
         }
         Command::Up => {
             let _lock = take_lock(cli, &config.project, io)?;
             let r = ops::up(runner, &config.project, usize::from(g.jobs))?;
             emit(io, &ops::render(&r, "containers-up", g.json, color))?;
-            Ok(if r.failed.is_empty() { EXIT_OK } else { EXIT_ERROR })
+            Ok(if r.failed.is_empty() {
+                EXIT_OK
+            } else {
+                EXIT_ERROR
+            })
         }
         Command::Down(a) => {
             let _lock = take_lock(cli, &config.project, io)?;
             let r = ops::down(runner, &config.project, a.time, a.force)?;
             emit(io, &ops::render(&r, "containers-down", g.json, color))?;
-            Ok(if r.failed.is_empty() { EXIT_OK } else { EXIT_ERROR })
+            Ok(if r.failed.is_empty() {
+                EXIT_OK
+            } else {
+                EXIT_ERROR
+            })
         }
         Command::Status => {
             let desired = config.desired();
@@ -188,7 +206,8 @@ fn dispatch(cli: &Cli, runner: &dyn Runner, io: &mut Io) -> Result<i32> {
             if g.json {
                 writeln!(io.out, "{}", serde_json::to_string_pretty(&rows)?)?;
             } else {
-                io.out.write_all(ops::status_text(&rows, color).as_bytes())?;
+                io.out
+                    .write_all(ops::status_text(&rows, color).as_bytes())?;
             }
             Ok(EXIT_OK)
         }
@@ -196,7 +215,11 @@ fn dispatch(cli: &Cli, runner: &dyn Runner, io: &mut Io) -> Result<i32> {
 }
 
 fn take_lock(cli: &Cli, project: &str, io: &mut Io) -> Result<lock::ProjectLock> {
-    let dir = cli.global.lock_dir.clone().unwrap_or_else(lock::default_dir);
+    let dir = cli
+        .global
+        .lock_dir
+        .clone()
+        .unwrap_or_else(lock::default_dir);
     let wait = Duration::from_secs_f64(cli.global.lock_wait.max(0.0));
     let err = std::cell::RefCell::new(&mut *io.err);
     lock::acquire(&dir, project, wait, &|path| {

@@ -27,7 +27,12 @@ pub fn default_dir() -> PathBuf {
 
 /// Takes the project's lock, waiting up to `wait`. `waiting` is called once
 /// if the lock is busy, to tell the user what is happening.
-pub fn acquire(dir: &Path, project: &str, wait: Duration, waiting: &dyn Fn(&Path)) -> Result<ProjectLock> {
+pub fn acquire(
+    dir: &Path,
+    project: &str,
+    wait: Duration,
+    waiting: &dyn Fn(&Path),
+) -> Result<ProjectLock> {
     let path = dir.join(format!("fleet-{project}.lock"));
     let file = OpenOptions::new()
         .create(true)

@@ -117,7 +117,10 @@ fn resolve_images(runner: &dyn Runner, refs: &[String]) -> Result<BTreeMap<Strin
             stderr: out.stderr,
         }));
     }
-    let found: Vec<&String> = refs.iter().filter(|r| !missing.contains(r.as_str())).collect();
+    let found: Vec<&String> = refs
+        .iter()
+        .filter(|r| !missing.contains(r.as_str()))
+        .collect();
     if found.len() != lines.len() {
         if refs.len() == 1 {
             return Err(anyhow!(
@@ -137,8 +140,12 @@ fn resolve_images(runner: &dyn Runner, refs: &[String]) -> Result<BTreeMap<Strin
     }
     for (r, line) in found.into_iter().zip(lines) {
         let (id, env) = line.split_once('\t').unwrap_or((line, "null"));
-        let env: Option<Vec<String>> = serde_json::from_str(env)
-            .with_context(|| format!("could not parse `docker {}` output line `{line}`", cmd.line()))?;
+        let env: Option<Vec<String>> = serde_json::from_str(env).with_context(|| {
+            format!(
+                "could not parse `docker {}` output line `{line}`",
+                cmd.line()
+            )
+        })?;
         images.insert(
             r.clone(),
             Image {
@@ -154,13 +161,10 @@ fn resolve_images(runner: &dyn Runner, refs: &[String]) -> Result<BTreeMap<Strin
     Ok(images)
 }
 
-/// Adds a `help:` line when the engine looks unreachable.
+/// A discovery failure, worded for the operator (the `help:` lines come
+/// from [`DockerError`]'s message).
 pub fn engine_help(e: DockerError) -> anyhow::Error {
-    if e.engine_down() && !matches!(e, DockerError::Timeout { .. }) {
-        anyhow!("{e}\nhelp: is the Docker engine running? (docker info; systemctl status docker)")
-    } else {
-        anyhow!("{e}")
-    }
+    anyhow!("could not read the containers: {e}")
 }
 
 /// Used by callers that only need to know a command ran.

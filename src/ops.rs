@@ -85,17 +85,24 @@ pub fn up(runner: &dyn Runner, project: &str, jobs: usize) -> Result<OpsResult> 
     let groups: Vec<&[Listed]> = if to_start.is_empty() {
         Vec::new()
     } else {
-        to_start.chunks(to_start.len().div_ceil(jobs.max(1))).collect()
+        to_start
+            .chunks(to_start.len().div_ceil(jobs.max(1)))
+            .collect()
     };
     let mut results: Vec<(Vec<String>, Vec<Named>)> = std::thread::scope(|s| {
         let handles: Vec<_> = groups
             .iter()
             .map(|g| s.spawn(|| batch(runner, "start", g, |ids| argv::start(ids))))
             .collect();
-        handles.into_iter().map(|h| h.join().expect("no panic")).collect()
+        handles
+            .into_iter()
+            .map(|h| h.join().expect("no panic"))
+            .collect()
     });
     if !to_unpause.is_empty() {
-        results.push(batch(runner, "unpause", &to_unpause, |ids| argv::unpause(ids)));
+        results.push(batch(runner, "unpause", &to_unpause, |ids| {
+            argv::unpause(ids)
+        }));
     }
     for (done, failed) in results {
         r.done.extend(done);
@@ -116,15 +123,20 @@ pub fn down(runner: &dyn Runner, project: &str, grace: u32, force: bool) -> Resu
     let running = list(runner, project, true)?;
     let ids: Vec<&str> = running.iter().map(|c| c.id.as_str()).collect();
     let snaps = inspect_containers(runner, &ids)?;
-    let sessions: BTreeMap<&str, usize> =
-        snaps.iter().map(|s| (s.id.as_str(), s.exec_ids.len())).collect();
+    let sessions: BTreeMap<&str, usize> = snaps
+        .iter()
+        .map(|s| (s.id.as_str(), s.exec_ids.len()))
+        .collect();
     let mut to_stop = Vec::new();
     for c in running {
         match sessions.get(c.id.as_str()) {
             None => {} // gone since the listing
             Some(&n) if n > 0 && !force => r.skipped.push(Named {
                 name: c.name,
-                reason: format!("{n} live exec session{}; left running (use --force to stop it anyway)", if n == 1 { "" } else { "s" }),
+                reason: format!(
+                    "{n} live exec session{}; left running (use --force to stop it anyway)",
+                    if n == 1 { "" } else { "s" }
+                ),
             }),
             Some(_) => to_stop.push(c),
         }
@@ -181,11 +193,19 @@ pub fn render(r: &OpsResult, tag: &str, json: bool, color: bool) -> Rendered {
     }
     let mut out = Rendered::default();
     if !r.done.is_empty() {
-        let verb = if color { r.verb.green().to_string() } else { r.verb.to_string() };
+        let verb = if color {
+            r.verb.green().to_string()
+        } else {
+            r.verb.to_string()
+        };
         out.stdout += &format!("[{tag}] {verb}: {}\n", r.done.join(", "));
     }
     if r.done.is_empty() && r.failed.is_empty() {
-        let state = if r.verb == "started" { "running" } else { "stopped" };
+        let state = if r.verb == "started" {
+            "running"
+        } else {
+            "stopped"
+        };
         out.stdout += &format!(
             "[{tag}] nothing to do: {} container{} of the project {state}\n",
             r.already.len(),
@@ -196,7 +216,11 @@ pub fn render(r: &OpsResult, tag: &str, json: bool, color: bool) -> Rendered {
         out.stdout += &format!("[{tag}] skipped: {} ({})\n", s.name, s.reason);
     }
     for f in &r.failed {
-        let label = if color { "error".red().bold().to_string() } else { "error".to_string() };
+        let label = if color {
+            "error".red().bold().to_string()
+        } else {
+            "error".to_string()
+        };
         out.stderr += &format!("{label}: {}\n", f.reason);
     }
     out
@@ -251,7 +275,16 @@ pub fn status_rows(desired: &[Desired], actual: &Actual, plan: &Plan) -> Vec<Sta
 
 /// Status as an aligned table.
 pub fn status_text(rows: &[StatusRow], color: bool) -> String {
-    let header = ["NAME", "TYPE", "STATE", "IMAGE", "MATCHES", "EXECS", "SYNC WOULD", "REASON"];
+    let header = [
+        "NAME",
+        "TYPE",
+        "STATE",
+        "IMAGE",
+        "MATCHES",
+        "EXECS",
+        "SYNC WOULD",
+        "REASON",
+    ];
     let cells: Vec<[String; 8]> = rows
         .iter()
         .map(|r| {
@@ -299,4 +332,3 @@ pub fn status_text(rows: &[StatusRow], color: bool) -> String {
     }
     out
 }
-

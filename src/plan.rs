@@ -134,8 +134,11 @@ pub struct Options {
 /// container. Errors only for the empty-config guard.
 pub fn plan(project: &str, desired: &[Desired], actual: &Actual, opts: Options) -> Result<Plan> {
     let ours = |c: &ContainerSnapshot| c.project() == Some(project);
-    let by_name: BTreeMap<&str, &ContainerSnapshot> =
-        actual.containers.iter().map(|c| (c.name.as_str(), c)).collect();
+    let by_name: BTreeMap<&str, &ContainerSnapshot> = actual
+        .containers
+        .iter()
+        .map(|c| (c.name.as_str(), c))
+        .collect();
     let managed = actual.containers.iter().filter(|c| ours(c)).count();
     if desired.is_empty() && managed > 0 && !opts.allow_empty {
         bail!(
@@ -326,7 +329,10 @@ pub fn drift_reasons(d: &Desired, c: &ContainerSnapshot, actual: &Actual) -> Vec
                 .filter(|(k, _)| !k.starts_with(crate::config::RESERVED_LABEL_PREFIX))
                 .collect();
             let new_labels: BTreeMap<&String, &String> = s.labels.iter().collect();
-            if s.labels.keys().any(|k| old_labels.get(k) != new_labels.get(k)) {
+            if s.labels
+                .keys()
+                .any(|k| old_labels.get(k) != new_labels.get(k))
+            {
                 why.push("labels changed".to_string());
             }
             if why.is_empty() {

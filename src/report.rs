@@ -52,11 +52,16 @@ pub fn outcome_text(tag: &str, outcome: &Outcome, color: bool) -> Rendered {
             .map(|d| d.action.name.as_str())
             .collect();
         if !names.is_empty() {
-            r.stdout += &format!("[{tag}] {}: {}\n", paint(b.as_str(), b, color), names.join(", "));
+            r.stdout += &format!(
+                "[{tag}] {}: {}\n",
+                paint(b.as_str(), b, color),
+                names.join(", ")
+            );
         }
     }
     if outcome.done.is_empty() {
-        r.stdout += &format!("[{tag}] nothing to do: the config declares no container and none exist\n");
+        r.stdout +=
+            &format!("[{tag}] nothing to do: the config declares no container and none exist\n");
     }
     notes(outcome, color, &mut r.stderr);
     r
@@ -75,7 +80,12 @@ fn notes(outcome: &Outcome, color: bool, err: &mut String) {
             *err += &format!("{}: {msg}\n", label("error", Bucket::Failed));
         } else if d.action.bucket == Bucket::Deferred {
             deferred = true;
-            *err += &format!("{}: `{}`: {}\n", label("note", Bucket::Deferred), d.action.name, d.action.reason);
+            *err += &format!(
+                "{}: `{}`: {}\n",
+                label("note", Bucket::Deferred),
+                d.action.name,
+                d.action.reason
+            );
         }
     }
     if deferred {
@@ -86,7 +96,12 @@ fn notes(outcome: &Outcome, color: bool, err: &mut String) {
 /// The plan as a table: one line an action (verb, name, reason), then the
 /// bucket summary lines under the `agents-plan` tag.
 pub fn plan_text(outcome: &Outcome, color: bool) -> Rendered {
-    let width = outcome.done.iter().map(|d| d.action.name.len()).max().unwrap_or(0);
+    let width = outcome
+        .done
+        .iter()
+        .map(|d| d.action.name.len())
+        .max()
+        .unwrap_or(0);
     let mut r = Rendered::default();
     for d in &outcome.done {
         let a = &d.action;

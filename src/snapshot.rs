@@ -98,12 +98,18 @@ pub fn parse_inspect(text: &str) -> Result<Vec<ContainerSnapshot>> {
         anyhow!("could not parse `docker inspect` output: {e}\nhelp: is the docker CLI's output redirected or altered (DOCKER_CLI wrappers, aliases)?")
     })?;
     let Value::Array(items) = doc else {
-        bail!("could not parse `docker inspect` output: expected a JSON array, got {}", kind(&doc));
+        bail!(
+            "could not parse `docker inspect` output: expected a JSON array, got {}",
+            kind(&doc)
+        );
     };
     items
         .iter()
         .enumerate()
-        .map(|(i, v)| parse_one(v).map_err(|e| anyhow!("could not parse `docker inspect` output: element {i}: {e}")))
+        .map(|(i, v)| {
+            parse_one(v)
+                .map_err(|e| anyhow!("could not parse `docker inspect` output: element {i}: {e}"))
+        })
         .collect()
 }
 
@@ -113,7 +119,10 @@ fn parse_one(v: &Value) -> Result<ContainerSnapshot> {
     }
     let id = req_str(v, "Id")?;
     let name = req_str(v, "Name")?.trim_start_matches('/').to_string();
-    let state = v.get("State").filter(|s| s.is_object()).ok_or_else(|| anyhow!("`{name}`: missing object `State`"))?;
+    let state = v
+        .get("State")
+        .filter(|s| s.is_object())
+        .ok_or_else(|| anyhow!("`{name}`: missing object `State`"))?;
     let is_true = |k: &str| state.get(k) == Some(&Value::Bool(true));
     let config = v.get("Config");
     let labels = config
@@ -141,7 +150,11 @@ fn parse_one(v: &Value) -> Result<ContainerSnapshot> {
         .collect();
     Ok(ContainerSnapshot {
         id: id.to_string(),
-        image_id: v.get("Image").and_then(Value::as_str).unwrap_or_default().to_string(),
+        image_id: v
+            .get("Image")
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .to_string(),
         image_ref: config
             .and_then(|c| c.get("Image"))
             .and_then(Value::as_str)
@@ -149,7 +162,11 @@ fn parse_one(v: &Value) -> Result<ContainerSnapshot> {
             .to_string(),
         labels,
         state: State {
-            status: state.get("Status").and_then(Value::as_str).unwrap_or_default().to_string(),
+            status: state
+                .get("Status")
+                .and_then(Value::as_str)
+                .unwrap_or_default()
+                .to_string(),
             running: is_true("Running"),
             paused: is_true("Paused"),
             restarting: is_true("Restarting"),

@@ -65,18 +65,19 @@ pub fn image_inspect<S: AsRef<str>>(refs: &[S]) -> Cmd {
 
 /// `docker run -d` for a container that does not exist yet.
 pub fn run_cmd(d: &Desired) -> Cmd {
-    let mut args = vec!["run".to_string(), "-d".into(), "--name".into(), d.name.clone()];
+    let mut args = vec![
+        "run".to_string(),
+        "-d".into(),
+        "--name".into(),
+        d.name.clone(),
+    ];
     let env = container_args(d, &mut args);
     Cmd { args, env }
 }
 
 /// `docker create` of a replacement under the temporary name.
 pub fn create_cmd(d: &Desired) -> Cmd {
-    let mut args = vec![
-        "create".to_string(),
-        "--name".into(),
-        temp_name(&d.name),
-    ];
+    let mut args = vec!["create".to_string(), "--name".into(), temp_name(&d.name)];
     let env = container_args(d, &mut args);
     Cmd { args, env }
 }

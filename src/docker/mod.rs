@@ -86,35 +86,54 @@ impl Output {
 #[derive(Debug, Clone, PartialEq)]
 pub enum DockerError {
     /// The program could not be started at all.
-    Spawn { program: String, cmd: String, error: String },
+    Spawn {
+        program: String,
+        cmd: String,
+        error: String,
+    },
     /// It ran past the timeout and was killed.
     Timeout { cmd: String, seconds: f64 },
     /// It ran and exited non-zero (or was killed by a signal).
-    Failed { cmd: String, code: Option<i32>, stderr: String },
+    Failed {
+        cmd: String,
+        code: Option<i32>,
+        stderr: String,
+    },
 }
 
 impl fmt::Display for DockerError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            DockerError::Spawn { program, cmd, error } => write!(
+            DockerError::Spawn {
+                program,
+                cmd,
+                error,
+            } => write!(
                 f,
-                "could not run `{program} {cmd}`: {error}\nhelp: is the docker CLI installed? Pass --docker <path> or set FLEET_DOCKER"
+                "could not run `{program}` (for `docker {}`): {error}\nhelp: is the docker CLI installed? Pass --docker <path> or set FLEET_DOCKER",
+                short(cmd)
             ),
             DockerError::Timeout { cmd, seconds } => write!(
                 f,
-                "`docker {cmd}` did not answer within {seconds}s and was killed\nhelp: is the Docker engine running and responsive? (docker info); raise --timeout or FLEET_TIMEOUT if it is just slow"
+                "`docker {}` did not answer within {seconds}s and was killed\nhelp: is the Docker engine running and responsive? (docker info); raise --timeout or FLEET_TIMEOUT if it is just slow",
+                short(cmd)
             ),
             DockerError::Failed { cmd, code, stderr } => {
                 let how = match code {
                     Some(c) => format!("exited {c}"),
                     None => "was killed by a signal".to_string(),
                 };
+                let cmd = short(cmd);
                 let stderr = stderr.trim();
                 if stderr.is_empty() {
-                    write!(f, "`docker {cmd}` {how}")
+                    write!(f, "`docker {cmd}` {how}")?;
                 } else {
-                    write!(f, "`docker {cmd}` {how}: {stderr}")
+                    write!(f, "`docker {cmd}` {how}: {stderr}")?;
                 }
+                if let Some(help) = help_for(stderr) {
+                    write!(f, "\nhelp: {help}")?;
+                }
+                Ok(())
             }
         }
     }
@@ -122,18 +141,34 @@ impl fmt::Display for DockerError {
 
 impl std::error::Error for DockerError {}
 
-impl DockerError {
-    /// True when the message suggests the engine itself is unreachable.
-    pub fn engine_down(&self) -> bool {
-        match self {
-            DockerError::Failed { stderr, .. } => {
-                stderr.contains("Cannot connect to the Docker daemon")
-                    || stderr.contains("Is the docker daemon running")
-                    || stderr.contains("error during connect")
-            }
-            DockerError::Timeout { .. } => true,
-            DockerError::Spawn { .. } => false,
-        }
+/// The subcommand of an argv line, for messages: `run`, `image inspect`.
+/// The full argv is what `-v` prints.
+fn short(line: &str) -> String {
+    let mut words = line.split(' ');
+    match (words.next(), words.next()) {
+        (Some(first @ ("image" | "container")), Some(second)) => format!("{first} {second}"),
+        (Some(first), _) => first.to_string(),
+        _ => String::new(),
+    }
+}
+
+/// What to do about well-known docker failures.
+fn help_for(stderr: &str) -> Option<&'static str> {
+    if stderr.contains("Unable to find image")
+        || stderr.contains("pull access denied")
+        || stderr.contains("No such image")
+    {
+        Some(
+            "the image is not on this host and could not be pulled; build or load it first (docker images lists what is here)",
+        )
+    } else if stderr.contains("Cannot connect to the Docker daemon")
+        || stderr.contains("error during connect")
+    {
+        Some("is the Docker engine running? (docker info; systemctl status docker)")
+    } else if stderr.contains("is already in use by container") {
+        Some("another container holds that name; `docker ps -a` shows it")
+    } else {
+        None
     }
 }
 

@@ -1,0 +1,531 @@
+//! The decision table of DESIGN.md, row by row, on the pure planner: one
+//! helper, one case a row, no processes.
+
+use fleet::plan::{Bucket, Op, Options, plan};
+use serde_json::json;
+
+use crate::support::*;
+
+/// (name, bucket, op verb, a fragment the reason must contain)
+type Row<'a> = (&'a str, Bucket, &'a str, &'a str);
+
+fn check(config_text: &str, existing: Vec<Existing>, opts: Options, expected: &[Row]) {
+    let d = desired(config_text);
+    let a = actual(&existing, &[("agent:latest", IMG)]);
+    let p = plan("p", &d, &a, opts).expect("plan");
+    let got: Vec<(String, Bucket, &str, String)> = p
+        .actions
+        .iter()
+        .map(|a| (a.name.clone(), a.bucket, a.op.verb(), a.reason.clone()))
+        .collect();
+    assert_eq!(got.len(), expected.len(), "actions: {got:#?}");
+    for ((name, bucket, verb, reason), (en, eb, ev, er)) in got.iter().zip(expected) {
+        assert_eq!(
+            (name.as_str(), *bucket, *verb),
+            (*en, *eb, *ev),
+            "in {got:#?}"
+        );
+        assert!(
+            reason.contains(er),
+            "reason of {name} is `{reason}`, expected it to contain `{er}`"
+        );
+        assert!(
+            !reason.contains("s3cr3t"),
+            "reason leaks an env value: {reason}"
+        );
+    }
+}
+
+const ONE: &str = r#"{"project":"p","types":{"coder":{"image":"agent:latest","command":["sleep","infinity"],"env":{"ROLE":"coder","TOKEN":"s3cr3t-value"}}}}"#;
+
+fn one() -> Existing {
+    Existing::matching(&desired(ONE)[0])
+}
+
+fn coder(text: &str) -> Existing {
+    Existing::matching(&desired(text)[0])
+}
+
+const NONE: Options = Options {
+    force: false,
+    allow_empty: false,
+};
+const FORCE: Options = Options {
+    force: true,
+    allow_empty: false,
+};
+
+#[test]
+fn absent_is_created() {
+    check(
+        ONE,
+        vec![],
+        NONE,
+        &[("coder-default", Bucket::Created, "create", "absent")],
+    );
+}
+
+#[test]
+fn running_and_matching_is_unchanged() {
+    check(
+        ONE,
+        vec![one()],
+        NONE,
+        &[(
+            "coder-default",
+            Bucket::Unchanged,
+            "none",
+            "running, matches",
+        )],
+    );
+}
+
+#[test]
+fn exited_137_and_matching_is_started() {
+    check(
+        ONE,
+        vec![one().exited(137)],
+        NONE,
+        &[("coder-default", Bucket::Started, "start", "exited 137")],
+    );
+}
+
+#[test]
+fn created_never_started_is_started() {
+    check(
+        ONE,
+        vec![one().created()],
+        NONE,
+        &[("coder-default", Bucket::Started, "start", "created")],
+    );
+}
+
+#[test]
+fn paused_and_matching_is_unpaused() {
+    check(
+        ONE,
+        vec![one().paused()],
+        NONE,
+        &[("coder-default", Bucket::Started, "unpause", "paused")],
+    );
+}
+
+#[test]
+fn running_must_be_the_boolean_true() {
+    let mut e = one();
+    e.running = json!("true");
+    check(
+        ONE,
+        vec![e],
+        NONE,
+        &[("coder-default", Bucket::Started, "start", "")],
+    );
+    let mut e = one();
+    e.running = json!(null);
+    check(
+        ONE,
+        vec![e],
+        NONE,
+        &[("coder-default", Bucket::Started, "start", "")],
+    );
+}
+
+#[test]
+fn restarting_is_left_to_the_restart_policy() {
+    check(
+        ONE,
+        vec![one().restarting()],
+        NONE,
+        &[("coder-default", Bucket::Unchanged, "none", "restarting")],
+    );
+}
+
+#[test]
+fn env_change_is_recreated_naming_the_key_not_the_value() {
+    let old = ONE.replace("\"ROLE\":\"coder\"", "\"ROLE\":\"old\"");
+    let e = coder(&old);
+    check(
+        ONE,
+        vec![e],
+        NONE,
+        &[(
+            "coder-default",
+            Bucket::Recreated,
+            "recreate",
+            "env ROLE changed",
+        )],
+    );
+}
+
+#[test]
+fn env_key_added_and_removed_are_named() {
+    let old = ONE.replace("\"ROLE\":\"coder\"", "\"GONE\":\"x\"");
+    check(
+        ONE,
+        vec![coder(&old)],
+        NONE,
+        &[(
+            "coder-default",
+            Bucket::Recreated,
+            "recreate",
+            "env ROLE added, env GONE removed",
+        )],
+    );
+}
+
+#[test]
+fn image_reference_change_is_recreated() {
+    let old = ONE.replace("agent:latest", "agent:v1");
+    check(
+        ONE,
+        vec![coder(&old)],
+        NONE,
+        &[(
+            "coder-default",
+            Bucket::Recreated,
+            "recreate",
+            "image agent:v1 → agent:latest",
+        )],
+    );
+}
+
+#[test]
+fn command_change_is_recreated() {
+    let old = ONE.replace("\"infinity\"", "\"1000\"");
+    check(
+        ONE,
+        vec![coder(&old)],
+        NONE,
+        &[(
+            "coder-default",
+            Bucket::Recreated,
+            "recreate",
+            "command changed",
+        )],
+    );
+}
+
+#[test]
+fn other_field_change_is_recreated_as_a_hash_difference() {
+    let old = ONE.replace("\"command\"", "\"memory\":\"1g\",\"command\"");
+    check(
+        ONE,
+        vec![coder(&old)],
+        NONE,
+        &[(
+            "coder-default",
+            Bucket::Recreated,
+            "recreate",
+            "fleet.config-hash differs",
+        )],
+    );
+}
+
+#[test]
+fn moved_image_is_recreated() {
+    check(
+        ONE,
+        vec![one().image_id(IMG2)],
+        NONE,
+        &[(
+            "coder-default",
+            Bucket::Recreated,
+            "recreate",
+            "image agent:latest moved (222222222222 → 111111111111)",
+        )],
+    );
+}
+
+#[test]
+fn unresolvable_image_is_not_drift() {
+    let d = desired(ONE);
+    let a = actual(&[one().image_id(IMG2)], &[]);
+    let p = plan("p", &d, &a, NONE).unwrap();
+    assert_eq!(p.actions[0].bucket, Bucket::Unchanged);
+}
+
+#[test]
+fn missing_hash_label_is_recreated() {
+    check(
+        ONE,
+        vec![one().no_hash()],
+        NONE,
+        &[(
+            "coder-default",
+            Bucket::Recreated,
+            "recreate",
+            "no fleet.config-hash label",
+        )],
+    );
+}
+
+#[test]
+fn dead_is_recreated() {
+    check(
+        ONE,
+        vec![one().dead()],
+        NONE,
+        &[("coder-default", Bucket::Recreated, "recreate", "dead")],
+    );
+}
+
+#[test]
+fn drifted_and_stopped_is_recreated_not_started() {
+    check(
+        ONE,
+        vec![one().exited(137).image_id(IMG2)],
+        NONE,
+        &[("coder-default", Bucket::Recreated, "recreate", "moved")],
+    );
+}
+
+#[test]
+fn drifted_with_live_exec_sessions_is_deferred_unless_forced() {
+    let busy = || one().image_id(IMG2).execs(2);
+    check(
+        ONE,
+        vec![busy()],
+        NONE,
+        &[(
+            "coder-default",
+            Bucket::Deferred,
+            "none",
+            "recreate deferred: 2 live exec sessions (image agent:latest moved",
+        )],
+    );
+    check(
+        ONE,
+        vec![busy()],
+        FORCE,
+        &[("coder-default", Bucket::Recreated, "recreate", "moved")],
+    );
+}
+
+#[test]
+fn matching_with_exec_sessions_is_simply_unchanged() {
+    check(
+        ONE,
+        vec![one().execs(1)],
+        NONE,
+        &[("coder-default", Bucket::Unchanged, "none", "running")],
+    );
+}
+
+#[test]
+fn scaled_down_instances_are_removed() {
+    let three = desired(FLEET);
+    let existing: Vec<Existing> = three.iter().map(Existing::matching).collect();
+    let two = FLEET.replace("\"instances\": 3", "\"instances\": 1");
+    check(
+        &two,
+        existing,
+        NONE,
+        &[
+            ("coder-default", Bucket::Unchanged, "none", ""),
+            ("reviewer-default", Bucket::Unchanged, "none", ""),
+            (
+                "coder-2",
+                Bucket::Removed,
+                "remove",
+                "instance 2 is beyond types.coder.instances = 1",
+            ),
+            ("coder-3", Bucket::Removed, "remove", "instance 3 is beyond"),
+        ],
+    );
+}
+
+#[test]
+fn removed_type_is_removed_and_busy_removal_is_deferred() {
+    let all = desired(FLEET);
+    let reviewer = Existing::matching(all.iter().find(|d| d.type_name == "reviewer").unwrap());
+    check(
+        ONE,
+        vec![one(), reviewer.clone()],
+        NONE,
+        &[
+            ("coder-default", Bucket::Unchanged, "none", ""),
+            (
+                "reviewer-default",
+                Bucket::Removed,
+                "remove",
+                "type `reviewer` is no longer in the config",
+            ),
+        ],
+    );
+    check(
+        ONE,
+        vec![one(), reviewer.clone().execs(1)],
+        NONE,
+        &[
+            ("coder-default", Bucket::Unchanged, "none", ""),
+            (
+                "reviewer-default",
+                Bucket::Deferred,
+                "none",
+                "remove deferred: 1 live exec session",
+            ),
+        ],
+    );
+    check(
+        ONE,
+        vec![one(), reviewer.execs(1)],
+        FORCE,
+        &[
+            ("coder-default", Bucket::Unchanged, "none", ""),
+            ("reviewer-default", Bucket::Removed, "remove", ""),
+        ],
+    );
+}
+
+#[test]
+fn a_desired_name_held_by_a_foreign_container_is_a_conflict() {
+    check(
+        ONE,
+        vec![Existing::foreign("coder-default", None)],
+        NONE,
+        &[(
+            "coder-default",
+            Bucket::Failed,
+            "none",
+            "has no fleet labels",
+        )],
+    );
+    check(
+        ONE,
+        vec![Existing::foreign("coder-default", Some("other"))],
+        NONE,
+        &[(
+            "coder-default",
+            Bucket::Failed,
+            "none",
+            "belongs to project `other`",
+        )],
+    );
+}
+
+#[test]
+fn foreign_containers_elsewhere_are_not_in_the_plan() {
+    check(
+        ONE,
+        vec![
+            one(),
+            Existing::foreign("web", None),
+            Existing::foreign("db", Some("other")),
+        ],
+        NONE,
+        &[("coder-default", Bucket::Unchanged, "none", "")],
+    );
+}
+
+#[test]
+fn a_leftover_replacement_is_removed_or_folded_into_the_recreate() {
+    let leftover = || one().named("coder-default.fleet-next").id(&"f".repeat(64));
+    check(
+        ONE,
+        vec![one(), leftover()],
+        NONE,
+        &[
+            ("coder-default", Bucket::Unchanged, "none", ""),
+            (
+                "coder-default.fleet-next",
+                Bucket::Removed,
+                "remove",
+                "leftover replacement of `coder-default`",
+            ),
+        ],
+    );
+    let d = desired(ONE);
+    let a = actual(
+        &[one().image_id(IMG2), leftover()],
+        &[("agent:latest", IMG)],
+    );
+    let p = plan("p", &d, &a, NONE).unwrap();
+    assert_eq!(p.actions.len(), 1, "{p:#?}");
+    match &p.actions[0].op {
+        Op::Recreate { leftover, .. } => {
+            assert_eq!(leftover.as_deref(), Some("f".repeat(64).as_str()))
+        }
+        other => panic!("expected a recreate, got {other:?}"),
+    }
+}
+
+#[test]
+fn interrupted_recreate_with_old_gone_creates_and_cleans_up() {
+    let leftover = one().named("coder-default.fleet-next").id(&"f".repeat(64));
+    check(
+        ONE,
+        vec![leftover],
+        NONE,
+        &[
+            ("coder-default", Bucket::Created, "create", "absent"),
+            (
+                "coder-default.fleet-next",
+                Bucket::Removed,
+                "remove",
+                "leftover",
+            ),
+        ],
+    );
+}
+
+#[test]
+fn an_empty_config_is_refused_while_the_project_has_containers() {
+    let empty = r#"{"project":"p","types":{}}"#;
+    let d = desired(empty);
+    let a = actual(&[one()], &[]);
+    let err = plan("p", &d, &a, NONE).unwrap_err().to_string();
+    assert!(
+        err.contains("declares no container") && err.contains("--allow-empty"),
+        "{err}"
+    );
+    let p = plan(
+        "p",
+        &d,
+        &a,
+        Options {
+            force: false,
+            allow_empty: true,
+        },
+    )
+    .unwrap();
+    assert_eq!(p.actions[0].bucket, Bucket::Removed);
+    // No containers at all: nothing to refuse.
+    assert!(
+        plan("p", &d, &actual(&[], &[]), NONE)
+            .unwrap()
+            .actions
+            .is_empty()
+    );
+}
+
+#[test]
+fn a_whole_fleet_in_order() {
+    let d = desired(FLEET);
+    let e: Vec<Existing> = d.iter().map(Existing::matching).collect();
+    check(
+        FLEET,
+        vec![e[0].clone().exited(137), e[2].clone().paused()],
+        NONE,
+        &[
+            ("coder-default", Bucket::Started, "start", "exited 137"),
+            ("coder-2", Bucket::Created, "create", "absent"),
+            ("coder-3", Bucket::Started, "unpause", "paused"),
+            ("reviewer-default", Bucket::Created, "create", "absent"),
+        ],
+    );
+}
+
+#[test]
+fn pending_counts_everything_but_unchanged_and_failed() {
+    let d = desired(ONE);
+    let unchanged = plan("p", &d, &actual(&[one()], &[("agent:latest", IMG)]), NONE).unwrap();
+    assert!(!unchanged.pending());
+    let stopped = plan(
+        "p",
+        &d,
+        &actual(&[one().exited(0)], &[("agent:latest", IMG)]),
+        NONE,
+    )
+    .unwrap();
+    assert!(stopped.pending());
+}

@@ -1,0 +1,126 @@
+//! `docker inspect` parsing against output captured from a real engine
+//! (fixtures/inspect, captured by fixtures/capture.sh; the engine version is
+//! in fixtures/inspect/ENGINE_VERSION), and malformed documents.
+
+use fleet::snapshot::{ContainerSnapshot, parse_inspect};
+
+fn fixture(name: &str) -> String {
+    std::fs::read_to_string(format!(
+        "{}/fixtures/inspect/{name}",
+        env!("CARGO_MANIFEST_DIR")
+    ))
+    .unwrap()
+}
+
+fn one(name: &str) -> ContainerSnapshot {
+    let mut v = parse_inspect(&fixture(name)).unwrap();
+    assert_eq!(v.len(), 1);
+    v.remove(0)
+}
+
+#[test]
+fn running() {
+    let s = one("running.json");
+    assert_eq!(s.name, "fixture-capture-running");
+    assert_eq!(s.id.len(), 64);
+    assert!(s.image_id.starts_with("sha256:"));
+    assert_eq!(s.image_ref, "fleet-demo:busybox");
+    assert_eq!(s.project(), Some("fixture"));
+    assert_eq!(s.type_name(), Some("coder"));
+    assert_eq!(s.instance(), Some(1));
+    assert_eq!(s.config_hash(), Some("sha256:0000"));
+    assert!(s.state.running && !s.state.paused && s.is_up());
+    assert_eq!(s.state.status, "running");
+    assert_eq!(s.state_word(), "running");
+    assert!(s.exec_ids.is_empty());
+    assert_eq!(
+        s.command.as_deref(),
+        Some(&["sleep".to_string(), "infinity".to_string()][..])
+    );
+    // The env value is in the document; the snapshot keeps only a digest.
+    assert!(fixture("running.json").contains("SECRET_TOKEN=x"));
+    assert!(s.env_digests.contains_key("SECRET_TOKEN"));
+    assert!(!format!("{s:?}").contains("SECRET_TOKEN=x"));
+}
+
+#[test]
+fn exited_137() {
+    let s = one("exited.json");
+    assert!(!s.state.running && !s.is_up());
+    assert_eq!(
+        (s.state.status.as_str(), s.state.exit_code),
+        ("exited", 137)
+    );
+    assert_eq!(s.state_word(), "exited 137");
+}
+
+#[test]
+fn created_never_started() {
+    let s = one("created.json");
+    assert!(!s.state.running);
+    assert_eq!(s.state.status, "created");
+    assert_eq!(s.state_word(), "created, never started");
+}
+
+#[test]
+fn paused_counts_as_running_but_not_up() {
+    let s = one("paused.json");
+    assert!(s.state.running && s.state.paused && !s.is_up());
+    assert_eq!(s.state_word(), "paused");
+}
+
+#[test]
+fn live_exec_sessions() {
+    let s = one("exec.json");
+    assert_eq!(s.exec_ids.len(), 2);
+    assert!(s.is_up());
+}
+
+#[test]
+fn a_batch_keeps_every_container() {
+    let v = parse_inspect(&fixture("batch.json")).unwrap();
+    let names: Vec<&str> = v.iter().map(|s| s.name.as_str()).collect();
+    assert_eq!(names.len(), 5);
+    assert!(names.contains(&"fixture-capture-exec"));
+}
+
+#[test]
+fn unknown_fields_are_ignored_and_optional_ones_may_be_missing() {
+    let v = parse_inspect(r#"[{"Id":"abc","Name":"/x","State":{"Status":"exited","Running":false,"Future":1},"Extra":{}}]"#).unwrap();
+    assert_eq!(v[0].name, "x");
+    assert!(v[0].labels.is_empty() && v[0].exec_ids.is_empty());
+    assert_eq!(v[0].state_word(), "exited 0");
+    assert!(parse_inspect("[]").unwrap().is_empty());
+}
+
+#[test]
+fn malformed_documents_are_errors_not_panics() {
+    let cases = [
+        ("", "could not parse `docker inspect` output"),
+        ("not json", "could not parse"),
+        ("{}", "expected a JSON array, got an object"),
+        ("[1]", "element 0: expected an object, got a number"),
+        (r#"[{"Name":"/x","State":{}}]"#, "element 0: missing `Id`"),
+        (
+            r#"[{"Id":"","Name":"/x","State":{}}]"#,
+            "`Id` should be a non-empty string",
+        ),
+        (
+            r#"[{"Id":"a","Name":7,"State":{}}]"#,
+            "`Name` should be a non-empty string, got a number",
+        ),
+        (r#"[{"Id":"a","Name":"/x"}]"#, "`x`: missing object `State`"),
+        (
+            r#"[{"Id":"a","Name":"/x","State":"running"}]"#,
+            "missing object `State`",
+        ),
+        (r#"[{"Id":"a","Name":"/x","State":{}}, 5]"#, "element 1"),
+    ];
+    for (doc, want) in cases {
+        let err = format!("{:#}", parse_inspect(doc).unwrap_err());
+        assert!(
+            err.contains(want),
+            "for {doc:?}: got `{err}`, wanted `{want}`"
+        );
+    }
+}

@@ -1,0 +1,256 @@
+//! Shared test helpers: configs from JSON text, a model of an existing
+//! container that renders the `docker inspect` JSON an engine would print,
+//! and scripting of the fake runner's discovery calls.
+
+use std::path::Path;
+
+use fleet::config::{Config, Desired};
+use fleet::docker::argv;
+use fleet::docker::fake::FakeRunner;
+use fleet::docker::{Cmd, Output};
+use fleet::observe::{Actual, Image};
+use fleet::snapshot::{ContainerSnapshot, parse_inspect};
+use serde_json::json;
+
+pub const IMG: &str = "sha256:1111111111111111111111111111111111111111111111111111111111111111";
+pub const IMG2: &str = "sha256:2222222222222222222222222222222222222222222222222222222222222222";
+
+pub fn config(text: &str) -> Config {
+    Config::parse(Path::new("agents.json"), text).expect("test config is valid")
+}
+
+/// A small fleet: `coder` ×3, `reviewer` ×1, project `p`.
+pub const FLEET: &str = r#"{
+  "project": "p",
+  "defaults": { "image": "agent:latest", "command": ["sleep", "infinity"], "env": { "TZ": "UTC" } },
+  "types": {
+    "coder": { "instances": 3, "env": { "ROLE": "coder", "TOKEN": "s3cr3t-value" } },
+    "reviewer": { "env": { "ROLE": "reviewer" } }
+  }
+}"#;
+
+pub fn desired(text: &str) -> Vec<Desired> {
+    config(text).desired()
+}
+
+/// An existing container, as the engine would describe it.
+#[derive(Clone, Debug)]
+pub struct Existing {
+    pub id: String,
+    pub name: String,
+    pub labels: serde_json::Map<String, serde_json::Value>,
+    pub image_id: String,
+    pub image_ref: String,
+    pub env: Vec<String>,
+    pub cmd: Option<Vec<String>>,
+    pub status: &'static str,
+    pub running: serde_json::Value,
+    pub paused: bool,
+    pub restarting: bool,
+    pub dead: bool,
+    pub exit_code: i64,
+    pub exec_ids: Vec<String>,
+}
+
+impl Existing {
+    /// A container that matches `d` exactly and runs.
+    pub fn matching(d: &Desired) -> Existing {
+        let mut labels = serde_json::Map::new();
+        labels.insert("fleet.project".into(), json!(d.project));
+        labels.insert("fleet.type".into(), json!(d.type_name));
+        labels.insert("fleet.instance".into(), json!(d.instance.to_string()));
+        labels.insert("fleet.config-hash".into(), json!(d.hash));
+        for (k, v) in &d.spec.labels {
+            labels.insert(k.clone(), json!(v));
+        }
+        let mut env: Vec<String> = d.spec.env.iter().map(|(k, v)| format!("{k}={v}")).collect();
+        env.push("PATH=/bin".into());
+        Existing {
+            id: format!(
+                "{:0>64}",
+                d.name.replace(|c: char| !c.is_ascii_alphanumeric(), "")
+            ),
+            name: d.name.clone(),
+            labels,
+            image_id: IMG.into(),
+            image_ref: d.spec.image.clone(),
+            env,
+            cmd: d.spec.command.clone(),
+            status: "running",
+            running: json!(true),
+            paused: false,
+            restarting: false,
+            dead: false,
+            exit_code: 0,
+            exec_ids: Vec::new(),
+        }
+    }
+
+    /// A container of another project or none, named `name`.
+    pub fn foreign(name: &str, project: Option<&str>) -> Existing {
+        let mut e = Existing::matching(&desired(FLEET)[0]);
+        e.name = name.into();
+        e.id = format!(
+            "{:f>64}",
+            name.replace(|c: char| !c.is_ascii_alphanumeric(), "")
+        );
+        e.labels.clear();
+        if let Some(p) = project {
+            e.labels.insert("fleet.project".into(), json!(p));
+        }
+        e
+    }
+
+    pub fn exited(mut self, code: i64) -> Self {
+        self.status = "exited";
+        self.running = json!(false);
+        self.exit_code = code;
+        self
+    }
+    pub fn created(mut self) -> Self {
+        self.status = "created";
+        self.running = json!(false);
+        self
+    }
+    pub fn paused(mut self) -> Self {
+        self.status = "paused";
+        self.paused = true;
+        self
+    }
+    pub fn dead(mut self) -> Self {
+        self.status = "dead";
+        self.running = json!(false);
+        self.dead = true;
+        self
+    }
+    pub fn restarting(mut self) -> Self {
+        self.status = "restarting";
+        self.restarting = true;
+        self
+    }
+    pub fn execs(mut self, n: usize) -> Self {
+        self.exec_ids = (0..n).map(|i| format!("exec{i}")).collect();
+        self
+    }
+    pub fn hash(mut self, h: &str) -> Self {
+        self.labels.insert("fleet.config-hash".into(), json!(h));
+        self
+    }
+    pub fn no_hash(mut self) -> Self {
+        self.labels.remove("fleet.config-hash");
+        self
+    }
+    pub fn image_id(mut self, id: &str) -> Self {
+        self.image_id = id.into();
+        self
+    }
+    pub fn env(mut self, kv: &[&str]) -> Self {
+        self.env = kv.iter().map(|s| s.to_string()).collect();
+        self
+    }
+    pub fn id(mut self, id: &str) -> Self {
+        self.id = id.into();
+        self
+    }
+    pub fn named(mut self, name: &str) -> Self {
+        self.name = name.into();
+        self
+    }
+    pub fn instance(mut self, i: u32) -> Self {
+        self.labels
+            .insert("fleet.instance".into(), json!(i.to_string()));
+        self
+    }
+
+    pub fn project(&self) -> &str {
+        self.labels
+            .get("fleet.project")
+            .and_then(|v| v.as_str())
+            .unwrap_or("")
+    }
+
+    pub fn to_json(&self) -> serde_json::Value {
+        json!({
+            "Id": self.id,
+            "Name": format!("/{}", self.name),
+            "Image": self.image_id,
+            "State": {
+                "Status": self.status, "Running": self.running, "Paused": self.paused,
+                "Restarting": self.restarting, "OOMKilled": false, "Dead": self.dead,
+                "Pid": 0, "ExitCode": self.exit_code
+            },
+            "ExecIDs": if self.exec_ids.is_empty() { json!(null) } else { json!(self.exec_ids) },
+            "Config": {
+                "Image": self.image_ref, "Labels": self.labels, "Env": self.env, "Cmd": self.cmd
+            }
+        })
+    }
+
+    pub fn snapshot(&self) -> ContainerSnapshot {
+        let text = serde_json::to_string(&json!([self.to_json()])).unwrap();
+        parse_inspect(&text).unwrap().remove(0)
+    }
+}
+
+/// The engine's side for the pure planner: these containers, and every
+/// image reference in `images` resolving to its ID.
+pub fn actual(existing: &[Existing], images: &[(&str, &str)]) -> Actual {
+    let mut containers: Vec<ContainerSnapshot> = existing.iter().map(Existing::snapshot).collect();
+    containers.sort_by(|a, b| a.name.cmp(&b.name));
+    Actual {
+        containers,
+        images: images
+            .iter()
+            .map(|(r, id)| {
+                (
+                    r.to_string(),
+                    Image {
+                        id: id.to_string(),
+                        env_keys: ["PATH".to_string()].into(),
+                    },
+                )
+            })
+            .collect(),
+    }
+}
+
+/// Scripts the three discovery calls for `existing` (all of which the
+/// listing shows) and image `agent:latest` → [`IMG`].
+pub fn expect_discovery(fake: &FakeRunner, existing: &[Existing], images: &[(&str, &str)]) {
+    let listing: String = existing
+        .iter()
+        .map(|e| format!("{}\t{}\t{}\n", e.id, e.name, e.project()))
+        .collect();
+    fake.expect_argv(argv::list_all().args, Ok(Output::ok(listing)));
+    if !existing.is_empty() {
+        let ids: Vec<&str> = existing.iter().map(|e| e.id.as_str()).collect();
+        let doc: Vec<serde_json::Value> = existing.iter().map(Existing::to_json).collect();
+        fake.expect_argv(
+            argv::inspect(&ids).args,
+            Ok(Output::ok(serde_json::to_string(&doc).unwrap())),
+        );
+    }
+    if !images.is_empty() {
+        let refs: Vec<&str> = images.iter().map(|(r, _)| *r).collect();
+        let lines: String = images
+            .iter()
+            .map(|(_, id)| format!("{id}\t[\"PATH=/bin\"]\n"))
+            .collect();
+        fake.expect_argv(argv::image_inspect(&refs).args, Ok(Output::ok(lines)));
+    }
+}
+
+/// The inspect that confirms started containers run, answering with `after`.
+pub fn expect_confirm(fake: &FakeRunner, after: &[Existing]) {
+    let ids: Vec<&str> = after.iter().map(|e| e.id.as_str()).collect();
+    let doc: Vec<serde_json::Value> = after.iter().map(Existing::to_json).collect();
+    fake.expect_argv(
+        argv::inspect(&ids).args,
+        Ok(Output::ok(serde_json::to_string(&doc).unwrap())),
+    );
+}
+
+/// `Cmd` argv as one line, for assertions.
+pub fn line(c: &Cmd) -> String {
+    c.line()
+}
