@@ -262,7 +262,7 @@ fn guard_busy(action: Action, c: &ContainerSnapshot, opts: Options) -> Action {
     Action {
         bucket: Bucket::Deferred,
         reason: format!(
-            "{} deferred: {n} live exec {sessions} ({})",
+            "{n} live exec {sessions}; would {}: {}",
             action.op.verb(),
             action.reason
         ),

@@ -290,7 +290,7 @@ fn drifted_with_live_exec_sessions_is_deferred_unless_forced() {
             "coder-default",
             Bucket::Deferred,
             "none",
-            "recreate deferred: 2 live exec sessions (image agent:latest moved",
+            "2 live exec sessions; would recreate: image agent:latest moved",
         )],
     );
     check(
@@ -362,7 +362,7 @@ fn removed_type_is_removed_and_busy_removal_is_deferred() {
                 "reviewer-default",
                 Bucket::Deferred,
                 "none",
-                "remove deferred: 1 live exec session",
+                "1 live exec session; would remove: type `reviewer`",
             ),
         ],
     );

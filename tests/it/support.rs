@@ -254,3 +254,44 @@ pub fn expect_confirm(fake: &FakeRunner, after: &[Existing]) {
 pub fn line(c: &Cmd) -> String {
     c.line()
 }
+
+/// What one in-process run of the CLI produced.
+#[derive(Debug)]
+pub struct Ran {
+    pub code: i32,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+/// Runs `fleet <args>` in-process against `fake`, with `config_text` as the
+/// config file and a private lock directory.
+pub fn run_cli(config_text: &str, args: &[&str], fake: &FakeRunner) -> Ran {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("agents.json");
+    std::fs::write(&path, config_text).unwrap();
+    let mut argv: Vec<String> = vec!["fleet".into(), "-c".into(), path.display().to_string()];
+    argv.extend(["--lock-dir".into(), dir.path().display().to_string()]);
+    argv.extend(args.iter().map(|s| s.to_string()));
+    let cli = <fleet::cli::Cli as clap::Parser>::try_parse_from(&argv).expect("test argv parses");
+    let (mut out, mut err) = (Vec::new(), Vec::new());
+    let code = {
+        let mut io = fleet::Io {
+            out: &mut out,
+            err: &mut err,
+            out_is_terminal: false,
+            no_color: false,
+        };
+        fleet::run(&cli, fake, &mut io)
+    };
+    let stdout = String::from_utf8(out)
+        .unwrap()
+        .replace(&dir.path().display().to_string(), "<dir>");
+    let stderr = String::from_utf8(err)
+        .unwrap()
+        .replace(&dir.path().display().to_string(), "<dir>");
+    Ran {
+        code,
+        stdout,
+        stderr,
+    }
+}
