@@ -1,1 +1,629 @@
+//! Real-engine tests: the `fleet` binary against the Docker engine, with the
+//! local `fleet-demo:busybox` image (scripts/engine.sh makes both). Each test
+//! has its own project and name prefix, and removes everything it made when
+//! it ends, pass or fail.
+//!
+//! Without an engine they skip, unless FLEET_ENGINE_TESTS=require (as
+//! scripts/test.sh and CI set it), where a missing engine is a failure.
 
+use std::collections::BTreeMap;
+use std::process::{Command, Output};
+
+use serde_json::{Value, json};
+
+const IMAGE: &str = "fleet-demo:busybox";
+
+pub struct Engine {
+    pub project: String,
+    /// Type names start with this, so container names are unique per test.
+    pub prefix: String,
+    pub dir: tempfile::TempDir,
+    /// Containers the test made by hand, removed at the end.
+    pub extra: std::cell::RefCell<Vec<String>>,
+}
+
+fn docker_ok() -> bool {
+    Command::new("docker")
+        .args(["image", "inspect", IMAGE])
+        .output()
+        .is_ok_and(|o| o.status.success())
+}
+
+/// The test's engine, or `None` to skip (only when not required).
+pub fn engine(test: &str) -> Option<Engine> {
+    if !docker_ok() {
+        let required = std::env::var("FLEET_ENGINE_TESTS").is_ok_and(|v| v == "require");
+        assert!(
+            !required,
+            "FLEET_ENGINE_TESTS=require but no Docker engine answers or the image {IMAGE} is missing; run scripts/engine.sh"
+        );
+        eprintln!("skipping {test}: no Docker engine with {IMAGE} (scripts/engine.sh sets one up)");
+        return None;
+    }
+    let prefix = format!("it{}{}", std::process::id(), test);
+    let e = Engine {
+        project: format!("{prefix}-project"),
+        prefix,
+        dir: tempfile::tempdir().unwrap(),
+        extra: Default::default(),
+    };
+    e.cleanup();
+    Some(e)
+}
+
+impl Drop for Engine {
+    fn drop(&mut self) {
+        self.cleanup();
+    }
+}
+
+pub struct Ran {
+    pub code: i32,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+impl std::fmt::Debug for Ran {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "exit {}\n--- stdout\n{}--- stderr\n{}",
+            self.code, self.stdout, self.stderr
+        )
+    }
+}
+
+fn ran(o: Output) -> Ran {
+    Ran {
+        code: o.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&o.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&o.stderr).into_owned(),
+    }
+}
+
+impl Engine {
+    pub fn t(&self, name: &str) -> String {
+        format!("{}-{name}", self.prefix)
+    }
+
+    /// Writes the config: `types` maps short names (prefixed here) to specs;
+    /// every type gets the demo image and `sleep infinity` unless it says.
+    pub fn config(&self, types: Value) {
+        let mut t = serde_json::Map::new();
+        for (k, v) in types.as_object().unwrap() {
+            let mut v = v.clone();
+            let o = v.as_object_mut().unwrap();
+            o.entry("image").or_insert(json!(IMAGE));
+            o.entry("command").or_insert(json!(["sleep", "infinity"]));
+            t.insert(self.t(k), v);
+        }
+        let doc = json!({ "project": self.project, "types": t });
+        std::fs::write(
+            self.dir.path().join("agents.json"),
+            serde_json::to_string_pretty(&doc).unwrap(),
+        )
+        .unwrap();
+    }
+
+    pub fn fleet_cmd(&self, args: &[&str]) -> Command {
+        let mut c = Command::new(env!("CARGO_BIN_EXE_fleet"));
+        c.arg("-c").arg(self.dir.path().join("agents.json"));
+        c.env("FLEET_TIMEOUT", "60");
+        c.env("FLEET_LOCK_DIR", self.dir.path());
+        c.env("NO_COLOR", "1");
+        c.args(args);
+        c
+    }
+
+    pub fn fleet(&self, args: &[&str]) -> Ran {
+        ran(self.fleet_cmd(args).output().unwrap())
+    }
+
+    /// Runs `fleet sync` and returns its `[agents-sync] bucket: …` lines.
+    pub fn sync(&self) -> Ran {
+        self.fleet(&["sync"])
+    }
+
+    pub fn docker(&self, args: &[&str]) -> String {
+        let o = Command::new("docker").args(args).output().unwrap();
+        assert!(
+            o.status.success(),
+            "docker {args:?}: {}",
+            String::from_utf8_lossy(&o.stderr)
+        );
+        String::from_utf8_lossy(&o.stdout).into_owned()
+    }
+
+    /// name → (id, state) for every container of the project.
+    pub fn containers(&self) -> BTreeMap<String, (String, String)> {
+        self.docker(&[
+            "ps",
+            "-a",
+            "--no-trunc",
+            "--filter",
+            &format!("label=fleet.project={}", self.project),
+            "--format",
+            "{{.Names}}\t{{.ID}}\t{{.State}}",
+        ])
+        .lines()
+        .map(|l| {
+            let f: Vec<&str> = l.split('\t').collect();
+            (f[0].to_string(), (f[1].to_string(), f[2].to_string()))
+        })
+        .collect()
+    }
+
+    pub fn id(&self, name: &str) -> String {
+        self.docker(&["inspect", "--format", "{{.Id}}", name])
+            .trim()
+            .to_string()
+    }
+
+    pub fn state(&self, name: &str) -> String {
+        self.docker(&[
+            "inspect",
+            "--format",
+            "{{.State.Status}} {{.State.ExitCode}}",
+            name,
+        ])
+        .trim()
+        .to_string()
+    }
+
+    /// A container the test makes by hand (removed at the end).
+    pub fn hand_made(&self, name: &str, labels: &[&str]) -> String {
+        self.extra.borrow_mut().push(name.to_string());
+        let mut args = vec!["run", "-d", "--name", name];
+        for l in labels {
+            args.extend(["--label", l]);
+        }
+        args.extend([IMAGE, "sleep", "infinity"]);
+        self.docker(&args).trim().to_string()
+    }
+
+    fn cleanup(&self) {
+        let ids = Command::new("docker")
+            .args([
+                "ps",
+                "-aq",
+                "--filter",
+                &format!("label=fleet.project={}", self.project),
+            ])
+            .output()
+            .map(|o| String::from_utf8_lossy(&o.stdout).into_owned())
+            .unwrap_or_default();
+        let mut all: Vec<String> = ids.split_whitespace().map(str::to_string).collect();
+        all.extend(self.extra.borrow().iter().cloned());
+        if !all.is_empty() {
+            let _ = Command::new("docker")
+                .arg("rm")
+                .arg("-f")
+                .args(&all)
+                .output();
+        }
+    }
+}
+
+/// The `[agents-sync] <bucket>: …` line for `bucket`, or "".
+fn bucket(r: &Ran, b: &str) -> String {
+    let tag = format!("[agents-sync] {b}: ");
+    r.stdout
+        .lines()
+        .find_map(|l| l.strip_prefix(&tag))
+        .unwrap_or("")
+        .to_string()
+}
+
+#[test]
+fn lifecycle_create_kill_drift_scale_down() {
+    let Some(e) = engine("life") else { return };
+    let (c, r) = (e.t("coder"), e.t("rev"));
+    e.config(json!({ "coder": { "instances": 3, "env": { "ROLE": "coder" } }, "rev": { "env": { "ROLE": "reviewer" } } }));
+
+    // Create.
+    let s = e.sync();
+    assert_eq!(s.code, 0, "{s:?}");
+    assert_eq!(
+        bucket(&s, "created"),
+        format!("{c}-default, {c}-2, {c}-3, {r}-default")
+    );
+    let before = e.containers();
+    assert_eq!(before.len(), 4);
+    assert!(before.values().all(|(_, st)| st == "running"), "{before:?}");
+
+    // A second sync changes nothing.
+    let s = e.sync();
+    assert_eq!(
+        s.stdout,
+        format!("[agents-sync] unchanged: {c}-default, {c}-2, {c}-3, {r}-default\n"),
+        "{s:?}"
+    );
+
+    // Killed containers (Exited 137) are started, same IDs.
+    e.docker(&["kill", &format!("{c}-2"), &format!("{r}-default")]);
+    assert_eq!(e.state(&format!("{c}-2")), "exited 137");
+    let s = e.sync();
+    assert_eq!(s.code, 0, "{s:?}");
+    assert_eq!(bucket(&s, "started"), format!("{c}-2, {r}-default"));
+    assert_eq!(bucket(&s, "unchanged"), format!("{c}-default, {c}-3"));
+    let after = e.containers();
+    for (name, (id, st)) in &after {
+        assert_eq!(st, "running", "{name}");
+        assert_eq!(id, &before[name].0, "{name} kept its ID");
+    }
+
+    // Changing one type's env recreates only that type.
+    e.config(json!({ "coder": { "instances": 3, "env": { "ROLE": "coder" } }, "rev": { "env": { "ROLE": "reviewer-2" } } }));
+    let plan = e.fleet(&["plan"]);
+    assert!(plan.stdout.contains("env ROLE changed"), "{plan:?}");
+    assert!(
+        !plan.stdout.contains("reviewer-2"),
+        "plans never show env values: {plan:?}"
+    );
+    let s = e.sync();
+    assert_eq!(s.code, 0, "{s:?}");
+    assert_eq!(bucket(&s, "recreated"), format!("{r}-default"));
+    let recreated = e.containers();
+    assert_ne!(
+        recreated[&format!("{r}-default")].0,
+        before[&format!("{r}-default")].0
+    );
+    assert_eq!(recreated[&format!("{c}-2")].0, before[&format!("{c}-2")].0);
+    assert_eq!(recreated.len(), 4, "no leftover replacement: {recreated:?}");
+    let env = e.docker(&[
+        "inspect",
+        "--format",
+        "{{json .Config.Env}}",
+        &format!("{r}-default"),
+    ]);
+    assert!(env.contains("ROLE=reviewer-2"), "{env}");
+
+    // Scaling down removes the highest instances.
+    e.config(json!({ "coder": { "instances": 1, "env": { "ROLE": "coder" } }, "rev": { "env": { "ROLE": "reviewer-2" } } }));
+    let s = e.sync();
+    assert_eq!(bucket(&s, "removed"), format!("{c}-2, {c}-3"), "{s:?}");
+    let left: Vec<String> = e.containers().into_keys().collect();
+    assert_eq!(left, [format!("{c}-default"), format!("{r}-default")]);
+
+    let s = e.sync();
+    assert_eq!(
+        s.stdout,
+        format!("[agents-sync] unchanged: {c}-default, {r}-default\n"),
+        "{s:?}"
+    );
+    let p = e.fleet(&["plan", "--detailed-exitcode"]);
+    assert_eq!(p.code, 0, "{p:?}");
+}
+
+#[test]
+fn restart_recovery_after_kill_all() {
+    let Some(e) = engine("kill") else { return };
+    e.config(json!({ "pool": { "instances": 4 } }));
+    assert_eq!(e.sync().code, 0);
+    let before = e.containers();
+    let names: Vec<&str> = before.keys().map(String::as_str).collect();
+    let mut kill = vec!["kill"];
+    kill.extend(&names);
+    e.docker(&kill);
+    let p = e.fleet(&["plan", "--detailed-exitcode"]);
+    assert_eq!(p.code, 2, "changes pending: {p:?}");
+    assert!(p.stdout.contains("exited 137, matches"), "{p:?}");
+    let s = e.fleet(&["sync", "--json"]);
+    assert_eq!(s.code, 0, "{s:?}");
+    let doc: Value = serde_json::from_str(&s.stdout).unwrap();
+    assert_eq!(doc["started"].as_array().unwrap().len(), 4, "{doc}");
+    let after = e.containers();
+    for (name, (id, st)) in &after {
+        assert_eq!((id, st.as_str()), (&before[name].0, "running"));
+    }
+}
+
+#[test]
+fn foreign_containers_are_never_touched() {
+    let Some(e) = engine("foreign") else { return };
+    let p = e.t("a");
+    e.config(json!({ "a": { "instances": 2 } }));
+    // An unlabelled container holding a desired name, an unlabelled one
+    // elsewhere, and another project's container.
+    let squatter = e.hand_made(&format!("{p}-2"), &[]);
+    let bystander = e.hand_made(&format!("{}-bystander", e.prefix), &[]);
+    let other = e.hand_made(
+        &format!("{}-other", e.prefix),
+        &["fleet.project=someone-else", "fleet.type=a"],
+    );
+    let s = e.sync();
+    assert_eq!(s.code, 1, "the conflict fails the run: {s:?}");
+    assert_eq!(bucket(&s, "created"), format!("{p}-default"));
+    assert_eq!(bucket(&s, "failed"), format!("{p}-2"));
+    assert!(
+        s.stderr.contains("name conflict") && s.stderr.contains("has no fleet labels"),
+        "{s:?}"
+    );
+    for id in [&squatter, &bystander, &other] {
+        assert_eq!(
+            e.docker(&["inspect", "--format", "{{.State.Status}}", id])
+                .trim(),
+            "running"
+        );
+    }
+    // down and up leave them alone too.
+    assert_eq!(e.fleet(&["down", "-t", "0"]).code, 0);
+    assert_eq!(e.fleet(&["up"]).code, 0);
+    for id in [&squatter, &bystander, &other] {
+        assert_eq!(
+            e.docker(&[
+                "inspect",
+                "--format",
+                "{{.State.Status}} {{.RestartCount}}",
+                id
+            ])
+            .trim(),
+            "running 0"
+        );
+    }
+}
+
+#[test]
+fn busy_containers_are_deferred_then_forced() {
+    let Some(e) = engine("busy") else { return };
+    let a = format!("{}-default", e.t("a"));
+    e.config(json!({ "a": { "env": { "V": "1" } } }));
+    assert_eq!(e.sync().code, 0);
+    let id = e.id(&a);
+    e.docker(&["exec", "-d", &a, "sleep", "120"]);
+    e.config(json!({ "a": { "env": { "V": "2" } } }));
+    let s = e.sync();
+    assert_eq!(s.code, 0, "{s:?}");
+    assert_eq!(bucket(&s, "deferred"), a);
+    assert!(
+        s.stderr
+            .contains("1 live exec session; would recreate: env V changed"),
+        "{s:?}"
+    );
+    assert_eq!(e.id(&a), id, "untouched while busy");
+    let s = e.fleet(&["sync", "--force"]);
+    assert_eq!(bucket(&s, "recreated"), a, "{s:?}");
+    assert_ne!(e.id(&a), id);
+}
+
+#[test]
+fn a_recreate_whose_image_is_missing_keeps_the_old_container() {
+    let Some(e) = engine("noimg") else { return };
+    let a = format!("{}-default", e.t("a"));
+    e.config(json!({ "a": {} }));
+    assert_eq!(e.sync().code, 0);
+    let id = e.id(&a);
+    e.config(json!({ "a": { "image": "fleet-demo:does-not-exist" } }));
+    let s = e.sync();
+    assert_eq!(s.code, 1, "{s:?}");
+    assert_eq!(bucket(&s, "failed"), a);
+    assert!(
+        s.stderr
+            .contains("could not create the replacement, the old container is untouched"),
+        "{s:?}"
+    );
+    assert_eq!(e.id(&a), id);
+    assert_eq!(e.state(&a), "running 0");
+    assert_eq!(e.containers().len(), 1, "no replacement left behind");
+}
+
+#[test]
+fn env_values_never_reach_argv_or_output() {
+    let Some(e) = engine("secret") else { return };
+    let secret = "hunter2-do-not-print";
+    e.config(json!({ "a": { "env": { "API_TOKEN": secret } } }));
+    // A docker wrapper that logs every argv it is given (what `ps` shows).
+    let log = e.dir.path().join("argv.log");
+    let wrapper = e.dir.path().join("docker-logged");
+    std::fs::write(
+        &wrapper,
+        format!(
+            "#!/bin/sh\necho \"$@\" >> {}\nexec docker \"$@\"\n",
+            log.display()
+        ),
+    )
+    .unwrap();
+    std::fs::set_permissions(
+        &wrapper,
+        std::os::unix::fs::PermissionsExt::from_mode(0o755),
+    )
+    .unwrap();
+    let wrapper = wrapper.display().to_string();
+    let mut outputs = String::new();
+    for args in [
+        &["sync"][..],
+        &["plan"],
+        &["status"],
+        &["sync", "--json"],
+        &["status", "--json"],
+        &["-v", "sync"],
+    ] {
+        let mut full = vec!["--docker", &wrapper];
+        full.extend(args);
+        let r = e.fleet(&full);
+        outputs += &r.stdout;
+        outputs += &r.stderr;
+    }
+    let logged = std::fs::read_to_string(&log).unwrap();
+    assert!(logged.contains("--env API_TOKEN"), "{logged}");
+    assert!(
+        !logged.contains(secret),
+        "secret on a docker command line:\n{logged}"
+    );
+    assert!(
+        !outputs.contains(secret),
+        "secret in fleet's output:\n{outputs}"
+    );
+    let env = e.docker(&[
+        "inspect",
+        "--format",
+        "{{json .Config.Env}}",
+        &format!("{}-default", e.t("a")),
+    ]);
+    assert!(
+        env.contains(&format!("API_TOKEN={secret}")),
+        "the container did get it: {env}"
+    );
+}
+
+#[test]
+fn a_hung_docker_is_cut_off_by_the_timeout() {
+    let Some(e) = engine("hang") else { return };
+    e.config(json!({ "a": {} }));
+    let hang = e.dir.path().join("docker-hangs");
+    std::fs::write(&hang, "#!/bin/sh\nexec sleep 600\n").unwrap();
+    std::fs::set_permissions(&hang, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    let r = e.fleet(&[
+        "--docker",
+        &hang.display().to_string(),
+        "--timeout",
+        "1",
+        "sync",
+    ]);
+    assert_eq!(r.code, 1, "{r:?}");
+    assert!(
+        r.stderr
+            .contains("`docker ps` did not answer within 1s and was killed"),
+        "{r:?}"
+    );
+    assert!(
+        r.stderr.contains("help: is the Docker engine running"),
+        "{r:?}"
+    );
+}
+
+#[test]
+fn concurrent_syncs_serialise_on_the_lock() {
+    let Some(e) = engine("lock") else { return };
+    e.config(json!({ "a": { "instances": 6 } }));
+    let children: Vec<_> = (0..3)
+        .map(|_| {
+            e.fleet_cmd(&["sync"])
+                .stdout(std::process::Stdio::piped())
+                .stderr(std::process::Stdio::piped())
+                .spawn()
+                .unwrap()
+        })
+        .collect();
+    let results: Vec<Ran> = children
+        .into_iter()
+        .map(|c| ran(c.wait_with_output().unwrap()))
+        .collect();
+    for r in &results {
+        assert_eq!(r.code, 0, "a concurrent sync failed (raced?): {r:?}");
+    }
+    let created: usize = results
+        .iter()
+        .map(|r| {
+            bucket(r, "created")
+                .split(", ")
+                .filter(|s| !s.is_empty())
+                .count()
+        })
+        .sum();
+    assert_eq!(
+        created, 6,
+        "each container created exactly once: {results:?}"
+    );
+    assert_eq!(e.containers().len(), 6);
+}
+
+#[test]
+fn down_then_up_over_a_pool() {
+    let Some(e) = engine("updown") else { return };
+    let a = e.t("a");
+    e.config(json!({ "a": { "instances": 3 } }));
+    assert_eq!(e.sync().code, 0);
+    let before = e.containers();
+    // A pool member the config no longer lists is still the project's.
+    e.config(json!({ "a": { "instances": 2 } }));
+    let d = e.fleet(&["down", "-t", "0"]);
+    assert_eq!(d.code, 0, "{d:?}");
+    assert_eq!(
+        d.stdout,
+        format!("[containers-down] stopped: {a}-2, {a}-3, {a}-default\n")
+    );
+    assert!(
+        e.containers().values().all(|(_, st)| st == "exited"),
+        "{:?}",
+        e.containers()
+    );
+    let u = e.fleet(&["up"]);
+    assert_eq!(u.code, 0, "{u:?}");
+    assert_eq!(
+        u.stdout,
+        format!("[containers-up] started: {a}-2, {a}-3, {a}-default\n")
+    );
+    let after = e.containers();
+    assert_eq!(after.len(), 3);
+    for (name, (id, st)) in &after {
+        assert_eq!((id, st.as_str()), (&before[name].0, "running"), "{name}");
+    }
+    let u = e.fleet(&["up"]);
+    assert_eq!(
+        u.stdout,
+        "[containers-up] nothing to do: 3 containers of the project running\n"
+    );
+}
+
+#[test]
+fn down_leaves_busy_containers_running_unless_forced() {
+    let Some(e) = engine("downbusy") else { return };
+    let a = e.t("a");
+    e.config(json!({ "a": { "instances": 2 } }));
+    assert_eq!(e.sync().code, 0);
+    e.docker(&["exec", "-d", &format!("{a}-2"), "sleep", "120"]);
+    let d = e.fleet(&["down", "-t", "0"]);
+    assert_eq!(d.code, 0, "{d:?}");
+    assert_eq!(
+        d.stdout,
+        format!(
+            "[containers-down] stopped: {a}-default\n[containers-down] skipped: {a}-2 (1 live exec session; left running (use --force to stop it anyway))\n"
+        )
+    );
+    assert_eq!(e.state(&format!("{a}-2")), "running 0");
+    let d = e.fleet(&["down", "-t", "0", "--force"]);
+    assert_eq!(
+        d.stdout,
+        format!("[containers-down] stopped: {a}-2\n"),
+        "{d:?}"
+    );
+}
+
+#[test]
+fn status_rows_match_reality() {
+    let Some(e) = engine("status") else { return };
+    let a = e.t("a");
+    e.config(json!({ "a": { "instances": 3 } }));
+    assert_eq!(e.sync().code, 0);
+    e.docker(&["kill", &format!("{a}-2")]);
+    e.docker(&["pause", &format!("{a}-3")]);
+    e.config(json!({ "a": { "instances": 4 } }));
+    let s = e.fleet(&["status", "--json"]);
+    assert_eq!(s.code, 0, "{s:?}");
+    let rows: Value = serde_json::from_str(&s.stdout).unwrap();
+    let got: Vec<(String, String, String)> = rows
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            (
+                r["name"].as_str().unwrap().to_string(),
+                r["state"].as_str().unwrap().to_string(),
+                r["action"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    let want = [
+        (format!("{a}-default"), "running", "unchanged"),
+        (format!("{a}-2"), "exited 137", "started"),
+        (format!("{a}-3"), "paused", "started"),
+        (format!("{a}-4"), "absent", "created"),
+    ];
+    let want: Vec<(String, String, String)> = want
+        .iter()
+        .map(|(n, s, a)| (n.clone(), s.to_string(), a.to_string()))
+        .collect();
+    assert_eq!(got, want);
+    e.docker(&["unpause", &format!("{a}-3")]);
+}
