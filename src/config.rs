@@ -207,6 +207,19 @@ pub fn container_name(type_name: &str, instance: u32) -> String {
     }
 }
 
+/// Sort key that orders container names as the config does: by type, then
+/// instance (`x-default` is 1, so `x-default, x-2, …, x-10`). Names of
+/// another shape sort by their text, after instance numbers of the same base.
+pub fn name_order(name: &str) -> (&str, u32, &str) {
+    match name.rsplit_once('-') {
+        Some((base, "default")) => (base, 1, ""),
+        Some((base, n)) if !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()) => {
+            (base, n.parse().unwrap_or(u32::MAX), "")
+        }
+        _ => (name, u32::MAX, name),
+    }
+}
+
 /// 1-based line and column of the first non-whitespace character.
 fn first_char_position(text: &str) -> (usize, usize) {
     let mut line = 1;

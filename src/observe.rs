@@ -7,7 +7,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use anyhow::{Context, Result, anyhow};
 
-use crate::config::Desired;
+use crate::config::{Desired, name_order};
 use crate::docker::{Cmd, DockerError, Runner, argv, run_ok};
 use crate::snapshot::{ContainerSnapshot, parse_inspect};
 
@@ -15,7 +15,7 @@ use crate::snapshot::{ContainerSnapshot, parse_inspect};
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Actual {
     /// This project's containers, plus any container (ours or not) holding a
-    /// desired name. Sorted by name.
+    /// desired name. In [`name_order`].
     pub containers: Vec<ContainerSnapshot>,
     /// Image reference → what it resolves to now. A reference absent from
     /// the map does not exist locally.
@@ -45,11 +45,16 @@ pub fn observe(runner: &dyn Runner, project: &str, desired: &[Desired]) -> Resul
         })
         .collect();
     let mut containers = inspect_containers(runner, &ids)?;
-    containers.sort_by(|a, b| a.name.cmp(&b.name));
+    containers.sort_by(|a, b| name_order(&a.name).cmp(&name_order(&b.name)));
 
-    // Only images of desired containers that exist need resolving: an
-    // absent container is created from whatever the reference is.
-    let existing: BTreeSet<&str> = containers.iter().map(|c| c.name.as_str()).collect();
+    // Only images of desired containers that exist as ours need resolving:
+    // an absent container is created from whatever the reference is, and a
+    // foreign one is never compared.
+    let existing: BTreeSet<&str> = containers
+        .iter()
+        .filter(|c| c.project() == Some(project))
+        .map(|c| c.name.as_str())
+        .collect();
     let refs: Vec<String> = desired
         .iter()
         .filter(|d| existing.contains(d.name.as_str()))

@@ -10,7 +10,7 @@ use anyhow::Result;
 use owo_colors::OwoColorize;
 use serde::Serialize;
 
-use crate::config::Desired;
+use crate::config::{Desired, name_order};
 use crate::docker::{Runner, argv};
 use crate::observe::{Actual, inspect_containers, must};
 use crate::plan::{Bucket, Plan, drift_reasons, short_id};
@@ -57,7 +57,7 @@ fn list(runner: &dyn Runner, project: &str, running_only: bool) -> Result<Vec<Li
             })
         })
         .collect();
-    rows.sort_by(|a, b| a.name.cmp(&b.name));
+    rows.sort_by(|a, b| name_order(&a.name).cmp(&name_order(&b.name)));
     Ok(rows)
 }
 
@@ -108,7 +108,7 @@ pub fn up(runner: &dyn Runner, project: &str, jobs: usize) -> Result<OpsResult> 
         r.done.extend(done);
         r.failed.extend(failed);
     }
-    r.done.sort();
+    r.done.sort_by(|a, b| name_order(a).cmp(&name_order(b)));
     Ok(r)
 }
 
@@ -134,7 +134,7 @@ pub fn down(runner: &dyn Runner, project: &str, grace: u32, force: bool) -> Resu
             Some(&n) if n > 0 && !force => r.skipped.push(Named {
                 name: c.name,
                 reason: format!(
-                    "{n} live exec session{}; left running (use --force to stop it anyway)",
+                    "{n} live exec session{}, left running; --force stops it anyway",
                     if n == 1 { "" } else { "s" }
                 ),
             }),
@@ -200,17 +200,14 @@ pub fn render(r: &OpsResult, tag: &str, json: bool, color: bool) -> Rendered {
         };
         out.stdout += &format!("[{tag}] {verb}: {}\n", r.done.join(", "));
     }
-    if r.done.is_empty() && r.failed.is_empty() {
-        let state = if r.verb == "started" {
-            "running"
+    if r.done.is_empty() && r.failed.is_empty() && r.skipped.is_empty() {
+        let n = r.already.len();
+        out.stdout += &if r.verb == "started" {
+            let s = if n == 1 { "" } else { "s" };
+            format!("[{tag}] nothing to start: {n} container{s} of the project running\n")
         } else {
-            "stopped"
+            format!("[{tag}] nothing to stop: no running container in the project\n")
         };
-        out.stdout += &format!(
-            "[{tag}] nothing to do: {} container{} of the project {state}\n",
-            r.already.len(),
-            if r.already.len() == 1 { "" } else { "s" }
-        );
     }
     for s in &r.skipped {
         out.stdout += &format!("[{tag}] skipped: {} ({})\n", s.name, s.reason);

@@ -25,7 +25,7 @@ fn verbs(fake: &FakeRunner) -> Vec<String> {
 fn stopped_but_matching_is_started_with_exactly_one_docker_start() {
     let fake = FakeRunner::new();
     let stopped = one().exited(137);
-    expect_discovery(&fake, &[stopped.clone()], IMAGES);
+    expect_discovery(&fake, std::slice::from_ref(&stopped), IMAGES);
     fake.expect(
         &format!("start {}", stopped.id),
         Output::ok(format!("{}\n", stopped.id)),
@@ -62,7 +62,7 @@ fn running_and_matching_issues_no_start_at_all() {
 fn the_started_bucket_surfaces_end_to_end() {
     let fake = FakeRunner::new();
     let stopped = one().exited(137);
-    expect_discovery(&fake, &[stopped.clone()], IMAGES);
+    expect_discovery(&fake, std::slice::from_ref(&stopped), IMAGES);
     fake.expect(&format!("start {}", stopped.id), Output::ok(""));
     expect_confirm(&fake, &[one()]);
     let r = run_cli(ONE, &["sync", "--json"], &fake);
@@ -74,7 +74,7 @@ fn the_started_bucket_surfaces_end_to_end() {
     assert_eq!(doc["actions"][0]["reason"], "exited 137, matches");
 
     let fake = FakeRunner::new();
-    expect_discovery(&fake, &[stopped.clone()], IMAGES);
+    expect_discovery(&fake, std::slice::from_ref(&stopped), IMAGES);
     fake.expect(&format!("start {}", stopped.id), Output::ok(""));
     expect_confirm(&fake, &[one()]);
     let r = run_cli(ONE, &["sync"], &fake);
@@ -115,7 +115,7 @@ fn absent_is_created_with_docker_run_and_the_secret_stays_off_argv() {
 fn recreate_creates_the_replacement_first_then_removes_renames_and_starts() {
     let fake = FakeRunner::new();
     let old = one().image_id(IMG2);
-    expect_discovery(&fake, &[old.clone()], IMAGES);
+    expect_discovery(&fake, std::slice::from_ref(&old), IMAGES);
     let d = desired(ONE).remove(0);
     fake.expect_argv(argv::create_cmd(&d).args, Ok(Output::ok("newid\n")));
     fake.expect(&format!("rm -f {}", old.id), Output::ok(""));
@@ -142,7 +142,7 @@ fn recreate_creates_the_replacement_first_then_removes_renames_and_starts() {
 fn a_failed_replacement_leaves_the_old_container_untouched() {
     let fake = FakeRunner::new();
     let old = one().image_id(IMG2);
-    expect_discovery(&fake, &[old.clone()], IMAGES);
+    expect_discovery(&fake, std::slice::from_ref(&old), IMAGES);
     let d = desired(ONE).remove(0);
     fake.expect_argv(
         argv::create_cmd(&d).args,
@@ -193,7 +193,7 @@ fn one_failure_does_not_stop_the_others() {
 fn a_container_that_exits_at_once_is_reported_failed_with_its_exit_code() {
     let fake = FakeRunner::new();
     let stopped = one().exited(137);
-    expect_discovery(&fake, &[stopped.clone()], IMAGES);
+    expect_discovery(&fake, std::slice::from_ref(&stopped), IMAGES);
     fake.expect(&format!("start {}", stopped.id), Output::ok(""));
     expect_confirm(&fake, &[one().exited(3)]);
     let r = run_cli(ONE, &["sync"], &fake);
@@ -235,7 +235,7 @@ fn scale_down_removes_by_id_and_a_foreign_holder_is_never_touched() {
 fn busy_containers_are_deferred_and_forced_on_request() {
     let old = one().image_id(IMG2).execs(2);
     let fake = FakeRunner::new();
-    expect_discovery(&fake, &[old.clone()], IMAGES);
+    expect_discovery(&fake, std::slice::from_ref(&old), IMAGES);
     let r = run_cli(ONE, &["sync"], &fake);
     assert_eq!(r.code, 0);
     assert_eq!(r.stdout, "[agents-sync] deferred: coder-default\n");
@@ -247,7 +247,7 @@ fn busy_containers_are_deferred_and_forced_on_request() {
     insta::assert_snapshot!(r.stderr);
 
     let fake = FakeRunner::new();
-    expect_discovery(&fake, &[old.clone()], IMAGES);
+    expect_discovery(&fake, std::slice::from_ref(&old), IMAGES);
     let d = desired(ONE).remove(0);
     fake.expect_argv(argv::create_cmd(&d).args, Ok(Output::ok("newid\n")));
     fake.expect(&format!("rm -f {}", old.id), Output::ok(""));

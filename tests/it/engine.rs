@@ -541,7 +541,7 @@ fn down_then_up_over_a_pool() {
     assert_eq!(d.code, 0, "{d:?}");
     assert_eq!(
         d.stdout,
-        format!("[containers-down] stopped: {a}-2, {a}-3, {a}-default\n")
+        format!("[containers-down] stopped: {a}-default, {a}-2, {a}-3\n")
     );
     assert!(
         e.containers().values().all(|(_, st)| st == "exited"),
@@ -552,7 +552,7 @@ fn down_then_up_over_a_pool() {
     assert_eq!(u.code, 0, "{u:?}");
     assert_eq!(
         u.stdout,
-        format!("[containers-up] started: {a}-2, {a}-3, {a}-default\n")
+        format!("[containers-up] started: {a}-default, {a}-2, {a}-3\n")
     );
     let after = e.containers();
     assert_eq!(after.len(), 3);
@@ -562,7 +562,7 @@ fn down_then_up_over_a_pool() {
     let u = e.fleet(&["up"]);
     assert_eq!(
         u.stdout,
-        "[containers-up] nothing to do: 3 containers of the project running\n"
+        "[containers-up] nothing to start: 3 containers of the project running\n"
     );
 }
 
@@ -578,7 +578,7 @@ fn down_leaves_busy_containers_running_unless_forced() {
     assert_eq!(
         d.stdout,
         format!(
-            "[containers-down] stopped: {a}-default\n[containers-down] skipped: {a}-2 (1 live exec session; left running (use --force to stop it anyway))\n"
+            "[containers-down] stopped: {a}-default\n[containers-down] skipped: {a}-2 (1 live exec session, left running; --force stops it anyway)\n"
         )
     );
     assert_eq!(e.state(&format!("{a}-2")), "running 0");

@@ -1,1 +1,221 @@
+//! `up`, `down`, `check` and `plan` exit codes against the fake runner: up
+//! and down work from the `docker ps` listing under the project label (not
+//! the config), batch their docker calls, and never name another container.
 
+use fleet::docker::Output;
+use fleet::docker::argv;
+use fleet::docker::fake::FakeRunner;
+
+use crate::support::*;
+
+const ONE: &str = r#"{"project":"p","types":{"coder":{"image":"agent:latest"}}}"#;
+
+fn listing(rows: &[(&str, &str, &str)]) -> String {
+    rows.iter()
+        .map(|(id, name, state)| format!("{id}\t{name}\t{state}\n"))
+        .collect()
+}
+
+#[test]
+fn up_starts_what_the_listing_shows_in_one_batched_call() {
+    let fake = FakeRunner::new();
+    // The config lists one coder; the engine has a pool of three, one paused.
+    fake.expect_argv(
+        argv::list_project("p", false).args,
+        Ok(Output::ok(listing(&[
+            ("id1", "coder-default", "exited"),
+            ("id2", "coder-2", "exited"),
+            ("id3", "coder-3", "created"),
+            ("id4", "coder-4", "running"),
+            ("id5", "coder-5", "paused"),
+        ]))),
+    );
+    fake.expect("start id1 id2 id3", Output::ok("id1\nid2\nid3\n"));
+    fake.expect("unpause id5", Output::ok("id5\n"));
+    let r = run_cli(ONE, &["--jobs", "1", "up"], &fake);
+    assert_eq!(r.code, 0, "{r:?}");
+    assert_eq!(
+        r.stdout,
+        "[containers-up] started: coder-default, coder-2, coder-3, coder-5\n"
+    );
+    assert_eq!(fake.calls().len(), 3);
+    assert!(
+        fake.calls()[0]
+            .args
+            .contains(&"label=fleet.project=p".to_string()),
+        "filtered by the project label"
+    );
+}
+
+#[test]
+fn up_splits_the_batch_across_jobs_and_reports_partial_failures() {
+    let fake = FakeRunner::new();
+    fake.expect_argv(
+        argv::list_project("p", false).args,
+        Ok(Output::ok(listing(&[
+            ("id1", "a-default", "exited"),
+            ("id2", "a-2", "exited"),
+            ("id3", "a-3", "exited"),
+            ("id4", "a-4", "exited"),
+        ]))),
+    );
+    fake.expect("start id1 id2", Output::ok("id1\nid2\n"));
+    fake.expect("start id3 id4", Output {
+        code: Some(1),
+        stdout: "id3\n".into(),
+        stderr: "Error response from daemon: OCI runtime create failed: boom\nError: failed to start containers: id4\n".into(),
+    });
+    let r = run_cli(ONE, &["--jobs", "2", "up"], &fake);
+    assert_eq!(r.code, 1);
+    assert_eq!(r.stdout, "[containers-up] started: a-default, a-2, a-3\n");
+    assert_eq!(
+        r.stderr,
+        "error: failed to start `a-4`: Error: failed to start containers: id4\n"
+    );
+}
+
+#[test]
+fn down_stops_running_containers_in_one_call_and_spares_busy_ones() {
+    let fake = FakeRunner::new();
+    fake.expect_argv(
+        argv::list_project("p", true).args,
+        Ok(Output::ok(listing(&[
+            ("id1", "coder-default", "running"),
+            ("id2", "coder-2", "running"),
+            ("id3", "coder-9", "running"),
+        ]))),
+    );
+    let d = desired(ONE).remove(0);
+    let mk = |id: &str, name: &str, execs: usize| {
+        Existing::matching(&d)
+            .id(id)
+            .named(name)
+            .execs(execs)
+            .to_json()
+    };
+    fake.expect_argv(
+        argv::inspect(&["id1", "id2", "id3"]).args,
+        Ok(Output::ok(
+            serde_json::to_string(&[
+                mk("id1", "coder-default", 0),
+                mk("id2", "coder-2", 3),
+                mk("id3", "coder-9", 0),
+            ])
+            .unwrap(),
+        )),
+    );
+    fake.expect("stop -t 0 id1 id3", Output::ok("id1\nid3\n"));
+    let r = run_cli(ONE, &["down", "-t", "0"], &fake);
+    assert_eq!(r.code, 0, "{r:?}");
+    assert_eq!(
+        r.stdout,
+        "[containers-down] stopped: coder-default, coder-9\n[containers-down] skipped: coder-2 (3 live exec sessions, left running; --force stops it anyway)\n"
+    );
+    assert!(
+        !fake
+            .calls()
+            .iter()
+            .any(|c| c.verb() == "stop" && c.args.contains(&"id2".to_string()))
+    );
+}
+
+#[test]
+fn down_with_nothing_running_runs_no_stop() {
+    let fake = FakeRunner::new();
+    fake.expect_argv(argv::list_project("p", true).args, Ok(Output::ok("")));
+    let r = run_cli(ONE, &["down"], &fake);
+    assert_eq!(r.code, 0);
+    assert_eq!(
+        r.stdout,
+        "[containers-down] nothing to stop: no running container in the project\n"
+    );
+    assert_eq!(fake.calls().len(), 1);
+}
+
+#[test]
+fn check_runs_no_docker_at_all() {
+    let fake = FakeRunner::new();
+    let r = run_cli(FLEET, &["check"], &fake);
+    assert_eq!(r.code, 0);
+    assert_eq!(
+        r.stdout,
+        "<dir>/agents.json: ok: project `p`, 2 types, 4 containers\n"
+    );
+    let r = run_cli(
+        r#"{"types":{"x":{"image":"a","restart":"maybe"}}}"#,
+        &["check"],
+        &fake,
+    );
+    assert_eq!(r.code, 1);
+    assert!(
+        r.stderr.starts_with(
+            "error: <dir>/agents.json:1:45: types.x.restart: invalid restart policy `maybe`"
+        ),
+        "{}",
+        r.stderr
+    );
+    assert!(fake.calls().is_empty());
+}
+
+#[test]
+fn plan_exit_codes() {
+    let one = || Existing::matching(&desired(ONE)[0]);
+    // Nothing pending: 0, with or without --detailed-exitcode.
+    for args in [&["plan"][..], &["plan", "--detailed-exitcode"]] {
+        let fake = FakeRunner::new();
+        expect_discovery(&fake, &[one()], &[("agent:latest", IMG)]);
+        assert_eq!(run_cli(ONE, args, &fake).code, 0);
+    }
+    // Pending: 0 plain, 2 detailed.
+    let fake = FakeRunner::new();
+    expect_discovery(&fake, &[one().exited(137)], &[("agent:latest", IMG)]);
+    assert_eq!(run_cli(ONE, &["plan"], &fake).code, 0);
+    let fake = FakeRunner::new();
+    expect_discovery(&fake, &[one().exited(137)], &[("agent:latest", IMG)]);
+    let r = run_cli(ONE, &["plan", "--detailed-exitcode"], &fake);
+    assert_eq!(r.code, 2);
+    assert_eq!(
+        r.stdout,
+        "  start      coder-default  exited 137, matches\n[agents-plan] started: coder-default\n"
+    );
+    // A conflict: 1.
+    let fake = FakeRunner::new();
+    expect_discovery(&fake, &[Existing::foreign("coder-default", None)], &[]);
+    assert_eq!(
+        run_cli(ONE, &["plan", "--detailed-exitcode"], &fake).code,
+        1
+    );
+    // Plans never mutate.
+    assert!(
+        fake.calls()
+            .iter()
+            .all(|c| ["ps", "inspect", "image"].contains(&c.verb()))
+    );
+}
+
+#[test]
+fn usage_errors_exit_2() {
+    let mut out = Vec::new();
+    let mut err = Vec::new();
+    let mut io = fleet::Io {
+        out: &mut out,
+        err: &mut err,
+        out_is_terminal: false,
+        no_color: true,
+    };
+    assert_eq!(
+        fleet::main_with(vec!["fleet".into(), "frobnicate".into()], &mut io),
+        2
+    );
+    assert_eq!(
+        fleet::main_with(
+            vec!["fleet".into(), "--jobs".into(), "0".into(), "sync".into()],
+            &mut io
+        ),
+        2
+    );
+    assert_eq!(
+        fleet::main_with(vec!["fleet".into(), "--version".into()], &mut io),
+        0
+    );
+}

@@ -5,9 +5,9 @@
 use std::path::Path;
 
 use fleet::config::{Config, Desired};
+use fleet::docker::Output;
 use fleet::docker::argv;
 use fleet::docker::fake::FakeRunner;
-use fleet::docker::{Cmd, Output};
 use fleet::observe::{Actual, Image};
 use fleet::snapshot::{ContainerSnapshot, parse_inspect};
 use serde_json::json;
@@ -132,10 +132,6 @@ impl Existing {
         self.exec_ids = (0..n).map(|i| format!("exec{i}")).collect();
         self
     }
-    pub fn hash(mut self, h: &str) -> Self {
-        self.labels.insert("fleet.config-hash".into(), json!(h));
-        self
-    }
     pub fn no_hash(mut self) -> Self {
         self.labels.remove("fleet.config-hash");
         self
@@ -144,21 +140,12 @@ impl Existing {
         self.image_id = id.into();
         self
     }
-    pub fn env(mut self, kv: &[&str]) -> Self {
-        self.env = kv.iter().map(|s| s.to_string()).collect();
-        self
-    }
     pub fn id(mut self, id: &str) -> Self {
         self.id = id.into();
         self
     }
     pub fn named(mut self, name: &str) -> Self {
         self.name = name.into();
-        self
-    }
-    pub fn instance(mut self, i: u32) -> Self {
-        self.labels
-            .insert("fleet.instance".into(), json!(i.to_string()));
         self
     }
 
@@ -248,11 +235,6 @@ pub fn expect_confirm(fake: &FakeRunner, after: &[Existing]) {
         argv::inspect(&ids).args,
         Ok(Output::ok(serde_json::to_string(&doc).unwrap())),
     );
-}
-
-/// `Cmd` argv as one line, for assertions.
-pub fn line(c: &Cmd) -> String {
-    c.line()
 }
 
 /// What one in-process run of the CLI produced.

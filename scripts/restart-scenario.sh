@@ -1,0 +1,91 @@
+#!/usr/bin/env bash
+# The restart story, end to end on the real engine: a fleet runs, the Docker
+# engine itself is stopped and started again (as a host reboot would), some
+# agents come back `Exited`, and one `fleet sync` (what claude-hooks.service
+# runs) brings every agent back running with the same container IDs.
+#
+# Restarts dockerd, so it runs alone (scripts/test.sh calls it after the test
+# suite). Usage: bash scripts/restart-scenario.sh
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/engine.sh
+cargo build --release --quiet
+FLEET="$PWD/target/release/fleet"
+work=$(mktemp -d)
+project="restart-scenario"
+cfg="$work/agents.json"
+export FLEET_LOCK_DIR="$work"
+log() { printf '[restart-scenario] %s\n' "$*"; }
+fail() { printf '[restart-scenario] FAILED: %s\n' "$*" >&2; exit 1; }
+cleanup() {
+  ids=$(docker ps -aq --filter "label=fleet.project=$project" 2>/dev/null || true)
+  [ -z "$ids" ] || docker rm -f $ids >/dev/null 2>&1 || true
+  rm -rf "$work"
+}
+trap cleanup EXIT
+cleanup; mkdir -p "$work"
+
+# Two kinds of agent: `rs-manual` has restart "no" (the engine never brings
+# it back: the production bug's case), `rs-auto` has unless-stopped.
+cat > "$cfg" <<JSON
+{
+  "project": "$project",
+  "defaults": { "image": "fleet-demo:busybox", "command": ["sleep", "infinity"] },
+  "types": {
+    "rs-manual": { "instances": 3, "restart": "no" },
+    "rs-auto": { "instances": 2, "restart": "unless-stopped" }
+  }
+}
+JSON
+
+"$FLEET" -c "$cfg" sync
+ids_before=$(docker ps -a --no-trunc --filter "label=fleet.project=$project" --format '{{.Names}} {{.ID}}' | sort)
+
+restart_engine() {
+  if command -v systemctl >/dev/null 2>&1 && systemctl is-active --quiet docker 2>/dev/null; then
+    log "restarting docker.service"
+    systemctl restart docker
+  else
+    pid=$(pidof dockerd) || fail "no dockerd process to restart"
+    log "stopping dockerd (pid $pid) with SIGTERM, as a shutdown does"
+    kill -TERM "$pid"
+    for _ in $(seq 1 120); do kill -0 "$pid" 2>/dev/null || break; sleep 0.5; done
+    kill -0 "$pid" 2>/dev/null && fail "dockerd did not stop within 60s"
+    log "starting dockerd again"
+    setsid dockerd >>/tmp/dockerd.log 2>&1 < /dev/null &
+  fi
+  for _ in $(seq 1 60); do docker info >/dev/null 2>&1 && return 0; sleep 1; done
+  fail "the engine did not come back within 60s"
+}
+restart_engine
+
+log "after the engine restart:"
+docker ps -a --filter "label=fleet.project=$project" --format '  {{.Names}}\t{{.Status}}' | sort
+exited=$(docker ps -a --filter "label=fleet.project=$project" --filter status=exited --format '{{.Names}}' | sort | tr '\n' ' ')
+[ -n "$exited" ] || fail "expected some agents Exited after the engine restart, found none"
+log "exited: $exited"
+
+log "fleet plan:"
+set +e
+"$FLEET" -c "$cfg" plan --detailed-exitcode
+plan_code=$?
+set -e
+[ "$plan_code" -eq 2 ] || fail "plan --detailed-exitcode should exit 2 (changes pending), got $plan_code"
+
+log "fleet sync (what claude-hooks.service runs):"
+out=$("$FLEET" -c "$cfg" sync)
+echo "$out"
+for name in $exited; do
+  echo "$out" | grep -q "^\[agents-sync\] started: .*\b$name\b" || fail "$name was not reported started"
+done
+echo "$out" | grep -qE '^\[agents-sync\] (created|recreated|removed):' && fail "sync should only start containers here"
+
+not_running=$(docker ps -a --filter "label=fleet.project=$project" --format '{{.Names}} {{.State}}' | grep -v ' running$' || true)
+[ -z "$not_running" ] || fail "not running after sync: $not_running"
+ids_after=$(docker ps -a --no-trunc --filter "label=fleet.project=$project" --format '{{.Names}} {{.ID}}' | sort)
+[ "$ids_before" = "$ids_after" ] || fail "container IDs changed: before=$ids_before after=$ids_after"
+
+second=$("$FLEET" -c "$cfg" sync)
+[ "$second" = "[agents-sync] unchanged: rs-auto-default, rs-auto-2, rs-manual-default, rs-manual-2, rs-manual-3" ] \
+  || fail "a second sync should change nothing, got: $second"
+log "every agent is running with its container ID unchanged; a second sync changes nothing"
