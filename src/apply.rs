@@ -9,9 +9,9 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use crate::docker::argv::{self, temp_name};
-use crate::docker::{Runner, run_ok};
+use crate::docker::{Cmd, Runner, run_ok};
 use crate::observe::inspect_containers;
-use crate::plan::{Action, Bucket, Op, Plan};
+use crate::plan::{Action, Bucket, Op, Plan, short_id};
 
 /// What happened to one action.
 #[derive(Debug, Clone, PartialEq)]
@@ -70,35 +70,83 @@ type Step = Result<Option<String>, String>;
 /// Called as each action finishes (progress output); may be a no-op.
 pub type Progress<'a> = &'a (dyn Fn(&Done) + Sync);
 
-/// Applies `plan`, `jobs` containers at a time.
+/// A unit of work for one worker: one action, or a batch of starts or
+/// unpauses that one docker process carries out.
+enum Unit {
+    One(usize),
+    Batch(BatchVerb, Vec<usize>),
+}
+
+#[derive(Clone, Copy)]
+enum BatchVerb {
+    Start,
+    Unpause,
+}
+
+/// Splits the plan into units. Starts (the whole of a restart recovery) are
+/// batched into at most `jobs` `docker start` calls run side by side: on a
+/// small host the engine is CPU-bound, and one docker CLI process per
+/// container takes CPU from it (measured in README, "Performance"). Runs,
+/// recreates and removals stay one unit per container; a recreate's steps
+/// stay in order inside its unit. Starts go first: agents back soonest.
+fn schedule(plan: &Plan, jobs: usize) -> Vec<Unit> {
+    let of = |want: fn(&Op) -> bool| -> Vec<usize> {
+        (0..plan.actions.len())
+            .filter(|&i| want(&plan.actions[i].op))
+            .collect()
+    };
+    let mut units = Vec::new();
+    let starts = of(|op| matches!(op, Op::Start { .. }));
+    if !starts.is_empty() {
+        let size = starts.len().div_ceil(jobs.clamp(1, starts.len()));
+        units.extend(
+            starts
+                .chunks(size)
+                .map(|c| Unit::Batch(BatchVerb::Start, c.to_vec())),
+        );
+    }
+    let unpauses = of(|op| matches!(op, Op::Unpause { .. }));
+    if !unpauses.is_empty() {
+        units.push(Unit::Batch(BatchVerb::Unpause, unpauses));
+    }
+    units.extend(
+        of(|op| matches!(op, Op::Run(_) | Op::Recreate { .. } | Op::Remove { .. }))
+            .into_iter()
+            .map(Unit::One),
+    );
+    units
+}
+
+/// Applies `plan` with at most `jobs` docker processes at a time.
 pub fn apply(plan: &Plan, runner: &dyn Runner, jobs: usize, progress: Progress) -> Outcome {
     let n = plan.actions.len();
     let results: Mutex<Vec<Option<(Step, Duration)>>> = Mutex::new(vec![None; n]);
+    let units = schedule(plan, jobs);
     let next = AtomicUsize::new(0);
-    let work = |i: usize| {
-        let a = &plan.actions[i];
+    let work = |unit: &Unit| {
         let t = Instant::now();
-        let r = execute(&a.op, &a.name, runner);
+        let steps: Vec<(usize, Step)> = match unit {
+            Unit::One(i) => vec![(
+                *i,
+                execute(&plan.actions[*i].op, &plan.actions[*i].name, runner),
+            )],
+            Unit::Batch(verb, idx) => execute_batch(plan, *verb, idx, runner),
+        };
         let took = t.elapsed();
-        if !matches!(a.op, Op::Nothing) {
+        for (i, r) in steps {
             progress(&Done {
-                action: a.clone(),
+                action: plan.actions[i].clone(),
                 error: r.as_ref().err().cloned(),
                 took,
             });
+            results.lock().unwrap()[i] = Some((r, took));
         }
-        results.lock().unwrap()[i] = Some((r, took));
     };
-    let workers = jobs.clamp(1, n.max(1));
     std::thread::scope(|s| {
-        for _ in 0..workers {
+        for _ in 0..jobs.clamp(1, units.len().max(1)) {
             s.spawn(|| {
-                loop {
-                    let i = next.fetch_add(1, Ordering::Relaxed);
-                    if i >= n {
-                        break;
-                    }
-                    work(i);
+                while let Some(unit) = units.get(next.fetch_add(1, Ordering::Relaxed)) {
+                    work(unit);
                 }
             });
         }
@@ -108,7 +156,8 @@ pub fn apply(plan: &Plan, runner: &dyn Runner, jobs: usize, progress: Progress) 
     let mut done: Vec<Done> = Vec::with_capacity(n);
     let mut started: Vec<(usize, String)> = Vec::new();
     for (i, (a, r)) in plan.actions.iter().zip(results).enumerate() {
-        let (r, took) = r.expect("every action ran");
+        // Actions with nothing to do were never scheduled.
+        let (r, took) = r.unwrap_or((Ok(None), Duration::ZERO));
         let error = match r {
             Ok(Some(id)) => {
                 started.push((i, id));
@@ -131,18 +180,92 @@ pub fn apply(plan: &Plan, runner: &dyn Runner, jobs: usize, progress: Progress) 
     }
 }
 
+/// One `docker start` (or `unpause`) of several containers. docker prints
+/// each container it handled and goes on past failures, so one it did not
+/// print failed; its reason is the stderr line that names it, or all of
+/// stderr.
+fn execute_batch(
+    plan: &Plan,
+    verb: BatchVerb,
+    idx: &[usize],
+    runner: &dyn Runner,
+) -> Vec<(usize, Step)> {
+    let id_of = |i: usize| match &plan.actions[i].op {
+        Op::Start { id } | Op::Unpause { id } => id.as_str(),
+        _ => unreachable!("only starts and unpauses are batched"),
+    };
+    let ids: Vec<&str> = idx.iter().map(|&i| id_of(i)).collect();
+    let (cmd, word) = match verb {
+        BatchVerb::Start => (argv::start(&ids), "start"),
+        BatchVerb::Unpause => (argv::unpause(&ids), "unpause"),
+    };
+    let names: Vec<&str> = idx.iter().map(|&i| plan.actions[i].name.as_str()).collect();
+    let handled = handled_by(runner, &cmd, &ids, &names);
+    idx.iter()
+        .zip(handled)
+        .map(|(&i, h)| {
+            let name = &plan.actions[i].name;
+            (
+                i,
+                h.map(|()| Some(id_of(i).to_string()))
+                    .map_err(|e| format!("failed to {word} `{name}`: {e}")),
+            )
+        })
+        .collect()
+}
+
+/// Runs a docker command over many containers (given by ID, with their
+/// names for stderr matching) and says, for each, whether docker handled it.
+pub fn handled_by(
+    runner: &dyn Runner,
+    cmd: &Cmd,
+    ids: &[&str],
+    names: &[&str],
+) -> Vec<Result<(), String>> {
+    let (stdout, stderr) = match runner.run(cmd) {
+        Ok(out) => (out.stdout, out.stderr),
+        Err(e) => (String::new(), e.to_string()),
+    };
+    let printed: Vec<&str> = stdout.lines().map(str::trim).collect();
+    // docker ends with a summary ("Error: failed to start containers: a, b")
+    // that names containers but not why; the daemon's lines say why.
+    let detail: Vec<&str> = stderr
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty() && !l.starts_with("Error: failed to"))
+        .collect();
+    ids.iter()
+        .zip(names)
+        .map(|(id, name)| {
+            if printed.contains(id) || printed.contains(name) {
+                return Ok(());
+            }
+            let named: Vec<&str> = detail
+                .iter()
+                .copied()
+                .filter(|l| l.contains(id) || l.contains(short_id(id)) || l.contains(name))
+                .collect();
+            let why = if !named.is_empty() {
+                named.join("; ")
+            } else if !detail.is_empty() {
+                detail.join("; ")
+            } else if !stderr.trim().is_empty() {
+                stderr.trim().to_string()
+            } else {
+                format!("`docker {}` did not report it", cmd.verb())
+            };
+            Err(why)
+        })
+        .collect()
+}
+
 /// Runs one action's docker commands. `Ok(Some(id))` names a container that
 /// should now be running (checked afterwards); errors are full sentences.
 fn execute(op: &Op, name: &str, runner: &dyn Runner) -> Step {
     let fail = |what: &str, e: &dyn std::fmt::Display| format!("failed to {what} `{name}`: {e}");
     match op {
         Op::Nothing => Ok(None),
-        Op::Start { id } => run_ok(runner, &argv::start(&[id]))
-            .map(|_| Some(id.clone()))
-            .map_err(|e| fail("start", &e)),
-        Op::Unpause { id } => run_ok(runner, &argv::unpause(&[id]))
-            .map(|_| Some(id.clone()))
-            .map_err(|e| fail("unpause", &e)),
+        Op::Start { .. } | Op::Unpause { .. } => unreachable!("starts and unpauses are batched"),
         Op::Remove { id } => run_ok(runner, &argv::remove(&[id]))
             .map(|_| None)
             .map_err(|e| fail("remove", &e)),

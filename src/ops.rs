@@ -10,10 +10,11 @@ use anyhow::Result;
 use owo_colors::OwoColorize;
 use serde::Serialize;
 
+use crate::apply;
 use crate::config::{Desired, name_order};
 use crate::docker::{Runner, argv};
 use crate::observe::{Actual, inspect_containers, must};
-use crate::plan::{Bucket, Plan, drift_reasons, short_id};
+use crate::plan::{Action, Bucket, Op, Plan, drift_reasons, short_id};
 use crate::report::Rendered;
 
 /// What `up` or `down` did.
@@ -62,53 +63,51 @@ fn list(runner: &dyn Runner, project: &str, running_only: bool) -> Result<Vec<Li
 }
 
 /// Starts every stopped (exited or created) container of the project and
-/// unpauses paused ones. Starts are batched: the list is split into `jobs`
-/// groups, each one `docker start` call, run side by side.
+/// unpauses paused ones, through [`apply::apply`]: the same batched,
+/// parallel starts as sync, and the same check that they run afterwards.
 pub fn up(runner: &dyn Runner, project: &str, jobs: usize) -> Result<OpsResult> {
     let mut r = OpsResult {
         verb: "started",
         ..OpsResult::default()
     };
-    let mut to_start = Vec::new();
-    let mut to_unpause = Vec::new();
+    let mut actions = Vec::new();
     for c in list(runner, project, false)? {
-        match c.state.as_str() {
-            "exited" | "created" => to_start.push(c),
-            "paused" => to_unpause.push(c),
-            "running" | "restarting" => r.already.push(c.name),
-            other => r.skipped.push(Named {
-                name: c.name,
-                reason: format!("{other}: run `fleet sync` to recreate it"),
+        let op = match c.state.as_str() {
+            "exited" | "created" => Op::Start { id: c.id },
+            "paused" => Op::Unpause { id: c.id },
+            "running" | "restarting" => {
+                r.already.push(c.name);
+                continue;
+            }
+            other => {
+                r.skipped.push(Named {
+                    name: c.name,
+                    reason: format!("{other}: run `fleet sync` to recreate it"),
+                });
+                continue;
+            }
+        };
+        actions.push(Action {
+            name: c.name,
+            type_name: None,
+            bucket: Bucket::Started,
+            op,
+            reason: c.state,
+        });
+    }
+    let plan = Plan {
+        project: project.to_string(),
+        actions,
+    };
+    for d in apply::apply(&plan, runner, jobs, &|_| {}).done {
+        match d.error {
+            None => r.done.push(d.action.name),
+            Some(e) => r.failed.push(Named {
+                name: d.action.name,
+                reason: e,
             }),
         }
     }
-    let groups: Vec<&[Listed]> = if to_start.is_empty() {
-        Vec::new()
-    } else {
-        to_start
-            .chunks(to_start.len().div_ceil(jobs.max(1)))
-            .collect()
-    };
-    let mut results: Vec<(Vec<String>, Vec<Named>)> = std::thread::scope(|s| {
-        let handles: Vec<_> = groups
-            .iter()
-            .map(|g| s.spawn(|| batch(runner, "start", g, |ids| argv::start(ids))))
-            .collect();
-        handles
-            .into_iter()
-            .map(|h| h.join().expect("no panic"))
-            .collect()
-    });
-    if !to_unpause.is_empty() {
-        results.push(batch(runner, "unpause", &to_unpause, |ids| {
-            argv::unpause(ids)
-        }));
-    }
-    for (done, failed) in results {
-        r.done.extend(done);
-        r.failed.extend(failed);
-    }
-    r.done.sort_by(|a, b| name_order(a).cmp(&name_order(b)));
     Ok(r)
 }
 
@@ -128,11 +127,11 @@ pub fn down(runner: &dyn Runner, project: &str, grace: u32, force: bool) -> Resu
         .map(|s| (s.id.as_str(), s.exec_ids.len()))
         .collect();
     let mut to_stop = Vec::new();
-    for c in running {
+    for c in &running {
         match sessions.get(c.id.as_str()) {
             None => {} // gone since the listing
             Some(&n) if n > 0 && !force => r.skipped.push(Named {
-                name: c.name,
+                name: c.name.clone(),
                 reason: format!(
                     "{n} live exec session{}, left running; --force stops it anyway",
                     if n == 1 { "" } else { "s" }
@@ -142,45 +141,20 @@ pub fn down(runner: &dyn Runner, project: &str, grace: u32, force: bool) -> Resu
         }
     }
     if !to_stop.is_empty() {
-        let (done, failed) = batch(runner, "stop", &to_stop, |ids| argv::stop(grace, ids));
-        r.done = done;
-        r.failed = failed;
-    }
-    Ok(r)
-}
-
-/// One docker call over many containers. docker prints each container it
-/// handled (as given, here the ID) on stdout and continues past failures, so
-/// the ones it did not print failed, with its stderr as the reason.
-fn batch(
-    runner: &dyn Runner,
-    verb: &str,
-    group: &[Listed],
-    cmd: impl Fn(&[&str]) -> crate::docker::Cmd,
-) -> (Vec<String>, Vec<Named>) {
-    let ids: Vec<&str> = group.iter().map(|c| c.id.as_str()).collect();
-    let (stdout, stderr) = match runner.run(&cmd(&ids)) {
-        Ok(out) => (out.stdout, out.stderr),
-        Err(e) => (String::new(), e.to_string()),
-    };
-    let handled: Vec<&str> = stdout.lines().map(str::trim).collect();
-    let mut done = Vec::new();
-    let mut failed = Vec::new();
-    for c in group {
-        if handled.contains(&c.id.as_str()) || handled.contains(&c.name.as_str()) {
-            done.push(c.name.clone());
-        } else {
-            let why = stderr
-                .lines()
-                .find(|l| l.contains(&c.id) || l.contains(short_id(&c.id)) || l.contains(&c.name))
-                .unwrap_or(stderr.trim());
-            failed.push(Named {
-                name: c.name.clone(),
-                reason: format!("failed to {verb} `{}`: {}", c.name, why.trim()),
-            });
+        let ids: Vec<&str> = to_stop.iter().map(|c| c.id.as_str()).collect();
+        let names: Vec<&str> = to_stop.iter().map(|c| c.name.as_str()).collect();
+        let handled = apply::handled_by(runner, &argv::stop(grace, &ids), &ids, &names);
+        for (c, h) in to_stop.iter().zip(handled) {
+            match h {
+                Ok(()) => r.done.push(c.name.clone()),
+                Err(e) => r.failed.push(Named {
+                    name: c.name.clone(),
+                    reason: format!("failed to stop `{}`: {e}", c.name),
+                }),
+            }
         }
     }
-    (done, failed)
+    Ok(r)
 }
 
 /// `[tag] verb: a, b`, and notes for skipped and failed containers.

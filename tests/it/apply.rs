@@ -2,9 +2,9 @@
 //! order, and those that must not; failures that do not stop the others;
 //! secrets kept off the command line.
 
+use fleet::docker::Output;
 use fleet::docker::argv;
 use fleet::docker::fake::FakeRunner;
-use fleet::docker::{Cmd, Output};
 
 use crate::support::*;
 
@@ -63,7 +63,10 @@ fn the_started_bucket_surfaces_end_to_end() {
     let fake = FakeRunner::new();
     let stopped = one().exited(137);
     expect_discovery(&fake, std::slice::from_ref(&stopped), IMAGES);
-    fake.expect(&format!("start {}", stopped.id), Output::ok(""));
+    fake.expect(
+        &format!("start {}", stopped.id),
+        Output::ok(format!("{}\n", stopped.id)),
+    );
     expect_confirm(&fake, &[one()]);
     let r = run_cli(ONE, &["sync", "--json"], &fake);
     assert_eq!(r.code, 0, "{r:?}");
@@ -75,7 +78,10 @@ fn the_started_bucket_surfaces_end_to_end() {
 
     let fake = FakeRunner::new();
     expect_discovery(&fake, std::slice::from_ref(&stopped), IMAGES);
-    fake.expect(&format!("start {}", stopped.id), Output::ok(""));
+    fake.expect(
+        &format!("start {}", stopped.id),
+        Output::ok(format!("{}\n", stopped.id)),
+    );
     expect_confirm(&fake, &[one()]);
     let r = run_cli(ONE, &["sync"], &fake);
     assert_eq!(r.stdout, "[agents-sync] started: coder-default\n");
@@ -166,16 +172,18 @@ fn one_failure_does_not_stop_the_others() {
     let e: Vec<Existing> = d.iter().map(Existing::matching).collect();
     let stopped: Vec<Existing> = e.iter().map(|x| x.clone().exited(137)).collect();
     expect_discovery(&fake, &stopped, IMAGES);
-    fake.expect(&format!("start {}", e[0].id), Output::ok(""));
-    fake.expect(
-        &format!("start {}", e[1].id),
-        Output::fail(
-            1,
-            "Error response from daemon: cannot start: no space left on device",
-        ),
+    let all: Vec<&str> = e.iter().map(|x| x.id.as_str()).collect();
+    fake.expect_argv(
+        argv::start(&all).args,
+        Ok(Output {
+            code: Some(1),
+            stdout: format!("{}\n{}\n{}\n", e[0].id, e[2].id, e[3].id),
+            stderr: format!(
+                "Error response from daemon: cannot start: no space left on device\nError: failed to start containers: {}\n",
+                e[1].id
+            ),
+        }),
     );
-    fake.expect(&format!("start {}", e[2].id), Output::ok(""));
-    fake.expect(&format!("start {}", e[3].id), Output::ok(""));
     expect_confirm(&fake, &[e[0].clone(), e[2].clone(), e[3].clone()]);
     let r = run_cli(FLEET, &["--jobs", "1", "sync"], &fake);
     assert_eq!(r.code, 1);
@@ -185,7 +193,7 @@ fn one_failure_does_not_stop_the_others() {
     );
     assert_eq!(
         r.stderr,
-        "error: failed to start `coder-2`: `docker start` exited 1: Error response from daemon: cannot start: no space left on device\n"
+        "error: failed to start `coder-2`: Error response from daemon: cannot start: no space left on device\n"
     );
 }
 
@@ -194,7 +202,10 @@ fn a_container_that_exits_at_once_is_reported_failed_with_its_exit_code() {
     let fake = FakeRunner::new();
     let stopped = one().exited(137);
     expect_discovery(&fake, std::slice::from_ref(&stopped), IMAGES);
-    fake.expect(&format!("start {}", stopped.id), Output::ok(""));
+    fake.expect(
+        &format!("start {}", stopped.id),
+        Output::ok(format!("{}\n", stopped.id)),
+    );
     expect_confirm(&fake, &[one().exited(3)]);
     let r = run_cli(ONE, &["sync"], &fake);
     assert_eq!(r.code, 1);
@@ -318,27 +329,57 @@ fn a_no_op_sync_of_a_large_fleet_costs_three_docker_commands() {
 
 #[test]
 fn jobs_1_and_jobs_8_give_the_same_actions_and_output() {
-    let run = |jobs: &str| {
-        let d = desired(FLEET);
+    // Stopped and absent members: starts are batched (one `docker start`
+    // with --jobs 1, one a container with --jobs 8), runs go one per
+    // container; actions and output are the same.
+    let big = FLEET.replace("\"instances\": 3", "\"instances\": 12");
+    let run = |jobs: usize| {
+        let d = desired(&big);
         let e: Vec<Existing> = d.iter().map(Existing::matching).collect();
-        let stopped: Vec<Existing> = e.iter().map(|x| x.clone().exited(137)).collect();
+        let stopped: Vec<Existing> = e[..8].iter().map(|x| x.clone().exited(137)).collect();
         let fake = FakeRunner::new();
         expect_discovery(&fake, &stopped, IMAGES);
-        for x in &e {
-            fake.expect(&format!("start {}", x.id), Output::ok(""));
+        let ids: Vec<&str> = stopped.iter().map(|x| x.id.as_str()).collect();
+        for chunk in ids.chunks(8usize.div_ceil(jobs)) {
+            fake.expect_argv(argv::start(chunk).args, Ok(Output::ok(chunk.join("\n"))));
         }
-        expect_confirm(&fake, &e);
-        let r = run_cli(FLEET, &["--jobs", jobs, "sync", "--json"], &fake);
-        let mut calls: Vec<String> = fake.calls().iter().map(Cmd::line).collect();
-        calls.sort();
-        (r.code, r.stdout, calls)
+        for x in &d[8..] {
+            fake.expect_argv(
+                argv::run_cmd(x).args,
+                Ok(Output::ok(format!("new-{}\n", x.name))),
+            );
+        }
+        let mut confirmed: Vec<Existing> = e[..8].to_vec();
+        confirmed.extend(
+            d[8..]
+                .iter()
+                .map(|x| Existing::matching(x).id(&format!("new-{}", x.name))),
+        );
+        expect_confirm(&fake, &confirmed);
+        let r = run_cli(
+            &big,
+            &["--jobs", &jobs.to_string(), "sync", "--json"],
+            &fake,
+        );
+        let starts = fake.calls().iter().filter(|c| c.verb() == "start").count();
+        (r.code, r.stdout, r.stderr, starts)
     };
-    let (one, eight) = (run("1"), run("8"));
-    assert_eq!(one, eight);
-    assert!(
-        one.1
-            .contains("\"started\": [\n    \"coder-default\",\n    \"coder-2\"")
+    let (one, eight) = (run(1), run(8));
+    assert_eq!((one.3, eight.3), (1, 8), "batched into --jobs calls");
+    assert_eq!((&one.0, &one.1, &one.2), (&eight.0, &eight.1, &eight.2));
+    assert_eq!(one.0, 0, "{one:?}");
+    let doc: serde_json::Value = serde_json::from_str(&one.1).unwrap();
+    assert_eq!(
+        doc["created"],
+        serde_json::json!([
+            "coder-9",
+            "coder-10",
+            "coder-11",
+            "coder-12",
+            "reviewer-default"
+        ])
     );
+    assert_eq!(doc["started"].as_array().unwrap().len(), 8);
 }
 
 #[test]
@@ -377,7 +418,10 @@ fn mixed_outcome_text_and_json() {
             ],
             IMAGES,
         );
-        fake.expect(&format!("start {}", e[0].id), Output::ok(""));
+        fake.expect(
+            &format!("start {}", e[0].id),
+            Output::ok(format!("{}\n", e[0].id)),
+        );
         fake.expect_argv(argv::run_cmd(&d[3]).args, Ok(Output::ok("rid\n")));
         fake.expect(&format!("rm -f {}", gone.id), Output::ok(""));
         expect_confirm(&fake, &[e[0].clone(), e[3].clone().id("rid")]);

@@ -10,6 +10,14 @@ use crate::support::*;
 
 const ONE: &str = r#"{"project":"p","types":{"coder":{"image":"agent:latest"}}}"#;
 
+/// Running containers with these IDs and names, as the confirming inspect sees them.
+fn running(rows: &[(&str, &str)]) -> Vec<Existing> {
+    let d = desired(ONE).remove(0);
+    rows.iter()
+        .map(|(id, name)| Existing::matching(&d).id(id).named(name))
+        .collect()
+}
+
 fn listing(rows: &[(&str, &str, &str)]) -> String {
     rows.iter()
         .map(|(id, name, state)| format!("{id}\t{name}\t{state}\n"))
@@ -32,13 +40,26 @@ fn up_starts_what_the_listing_shows_in_one_batched_call() {
     );
     fake.expect("start id1 id2 id3", Output::ok("id1\nid2\nid3\n"));
     fake.expect("unpause id5", Output::ok("id5\n"));
+    expect_confirm(
+        &fake,
+        &running(&[
+            ("id1", "coder-default"),
+            ("id2", "coder-2"),
+            ("id3", "coder-3"),
+            ("id5", "coder-5"),
+        ]),
+    );
     let r = run_cli(ONE, &["--jobs", "1", "up"], &fake);
     assert_eq!(r.code, 0, "{r:?}");
     assert_eq!(
         r.stdout,
         "[containers-up] started: coder-default, coder-2, coder-3, coder-5\n"
     );
-    assert_eq!(fake.calls().len(), 3);
+    assert_eq!(
+        fake.calls().len(),
+        4,
+        "listing, one start, one unpause, one confirming inspect"
+    );
     assert!(
         fake.calls()[0]
             .args
@@ -65,12 +86,16 @@ fn up_splits_the_batch_across_jobs_and_reports_partial_failures() {
         stdout: "id3\n".into(),
         stderr: "Error response from daemon: OCI runtime create failed: boom\nError: failed to start containers: id4\n".into(),
     });
+    expect_confirm(
+        &fake,
+        &running(&[("id1", "a-default"), ("id2", "a-2"), ("id3", "a-3")]),
+    );
     let r = run_cli(ONE, &["--jobs", "2", "up"], &fake);
     assert_eq!(r.code, 1);
     assert_eq!(r.stdout, "[containers-up] started: a-default, a-2, a-3\n");
     assert_eq!(
         r.stderr,
-        "error: failed to start `a-4`: Error: failed to start containers: id4\n"
+        "error: failed to start `a-4`: Error response from daemon: OCI runtime create failed: boom\n"
     );
 }
 
