@@ -54,10 +54,14 @@ printf '|---|---|---|---|---|---|---|\n'
 for N in "${SIZES[@]}"; do
   reps=${REPS:-5}; [ "$N" -gt 100 ] && reps=${REPS:-3}
   cfg="$work/agents-$N.json"
-  cat > "$cfg" <<JSON
-{ "project": "bench-fleet",
-  "types": { "b": { "image": "$IMAGE", "command": ["sleep", "infinity"], "instances": $N } } }
-JSON
+  # One type holds at most 100 instances: split N over types b0, b1, …
+  types="" left=$N i=0
+  while [ "$left" -gt 0 ]; do
+    n=$(( left > 100 ? 100 : left ))
+    types+="${types:+, }\"b$i\": { \"image\": \"$IMAGE\", \"command\": [\"sleep\", \"infinity\"], \"instances\": $n }"
+    left=$(( left - n )); i=$(( i + 1 ))
+  done
+  printf '{ "project": "bench-fleet", "types": { %s } }\n' "$types" > "$cfg"
   mkdir -p "$work/compose-$N"
   cat > "$work/compose-$N/docker-compose.yml" <<YAML
 version: "2.4"

@@ -20,6 +20,13 @@ if [ ${#need_pkgs[@]} -gt 0 ]; then
 fi
 
 if ! docker info >/dev/null 2>&1; then
+  # A dockerd that died hard leaves its pid file; a new one refuses to start
+  # while the file names a live process, which after a crash may be any
+  # process that reused the PID.
+  if [ -f /var/run/docker.pid ] && ! pidof dockerd >/dev/null 2>&1; then
+    log "removing the stale /var/run/docker.pid of a dockerd that is gone"
+    rm -f /var/run/docker.pid
+  fi
   log "no engine answers; starting dockerd (log: /tmp/dockerd.log)"
   setsid dockerd >/tmp/dockerd.log 2>&1 < /dev/null &
   for _ in $(seq 1 60); do

@@ -67,6 +67,10 @@ impl Outcome {
 /// or a full error sentence.
 type Step = Result<Option<String>, String>;
 
+/// Why a never-run container was recreated instead of started (its start
+/// error), if it was.
+type Rebuilt = Option<String>;
+
 /// Called as each action finishes (progress output); may be a no-op.
 pub type Progress<'a> = &'a (dyn Fn(&Done) + Sync);
 
@@ -120,26 +124,26 @@ fn schedule(plan: &Plan, jobs: usize) -> Vec<Unit> {
 /// Applies `plan` with at most `jobs` docker processes at a time.
 pub fn apply(plan: &Plan, runner: &dyn Runner, jobs: usize, progress: Progress) -> Outcome {
     let n = plan.actions.len();
-    let results: Mutex<Vec<Option<(Step, Duration)>>> = Mutex::new(vec![None; n]);
+    let results: Mutex<Vec<Option<(Step, Duration, Rebuilt)>>> = Mutex::new(vec![None; n]);
     let units = schedule(plan, jobs);
     let next = AtomicUsize::new(0);
     let work = |unit: &Unit| {
         let t = Instant::now();
-        let steps: Vec<(usize, Step)> = match unit {
-            Unit::One(i) => vec![(
-                *i,
-                execute(&plan.actions[*i].op, &plan.actions[*i].name, runner),
-            )],
+        let steps: Vec<(usize, Step, Rebuilt)> = match unit {
+            Unit::One(i) => {
+                let a = &plan.actions[*i];
+                vec![(*i, execute(&a.op, &a.name, runner), None)]
+            }
             Unit::Batch(verb, idx) => execute_batch(plan, *verb, idx, runner),
         };
         let took = t.elapsed();
-        for (i, r) in steps {
+        for (i, r, rebuilt) in steps {
             progress(&Done {
-                action: plan.actions[i].clone(),
+                action: rebuilt_action(&plan.actions[i], &rebuilt),
                 error: r.as_ref().err().cloned(),
                 took,
             });
-            results.lock().unwrap()[i] = Some((r, took));
+            results.lock().unwrap()[i] = Some((r, took, rebuilt));
         }
     };
     std::thread::scope(|s| {
@@ -157,7 +161,8 @@ pub fn apply(plan: &Plan, runner: &dyn Runner, jobs: usize, progress: Progress) 
     let mut started: Vec<(usize, String)> = Vec::new();
     for (i, (a, r)) in plan.actions.iter().zip(results).enumerate() {
         // Actions with nothing to do were never scheduled.
-        let (r, took) = r.unwrap_or((Ok(None), Duration::ZERO));
+        let (r, took, rebuilt) = r.unwrap_or((Ok(None), Duration::ZERO, None));
+        let a = &rebuilt_action(a, &rebuilt);
         let error = match r {
             Ok(Some(id)) => {
                 started.push((i, id));
@@ -180,6 +185,22 @@ pub fn apply(plan: &Plan, runner: &dyn Runner, jobs: usize, progress: Progress) 
     }
 }
 
+/// The action as it turned out: a never-run container whose start failed
+/// and that was recreated instead is reported as recreated, with why.
+fn rebuilt_action(a: &Action, rebuilt: &Rebuilt) -> Action {
+    match rebuilt {
+        None => a.clone(),
+        Some(e) => Action {
+            bucket: Bucket::Recreated,
+            reason: format!(
+                "{}; its start failed ({e}) and it had never run, so it was recreated",
+                a.reason
+            ),
+            ..a.clone()
+        },
+    }
+}
+
 /// One `docker start` (or `unpause`) of several containers. docker prints
 /// each container it handled and goes on past failures, so one it did not
 /// print failed; its reason is the stderr line that names it, or all of
@@ -189,9 +210,9 @@ fn execute_batch(
     verb: BatchVerb,
     idx: &[usize],
     runner: &dyn Runner,
-) -> Vec<(usize, Step)> {
+) -> Vec<(usize, Step, Rebuilt)> {
     let id_of = |i: usize| match &plan.actions[i].op {
-        Op::Start { id } | Op::Unpause { id } => id.as_str(),
+        Op::Start { id, .. } | Op::Unpause { id } => id.as_str(),
         _ => unreachable!("only starts and unpauses are batched"),
     };
     let ids: Vec<&str> = idx.iter().map(|&i| id_of(i)).collect();
@@ -204,12 +225,35 @@ fn execute_batch(
     idx.iter()
         .zip(handled)
         .map(|(&i, h)| {
-            let name = &plan.actions[i].name;
-            (
-                i,
-                h.map(|()| Some(id_of(i).to_string()))
-                    .map_err(|e| format!("failed to {word} `{name}`: {e}")),
-            )
+            let a = &plan.actions[i];
+            match (h, &a.op) {
+                (Ok(()), _) => (i, Ok(Some(id_of(i).to_string())), None),
+                (
+                    Err(e),
+                    Op::Start {
+                        id,
+                        rebuild: Some(desired),
+                    },
+                ) => {
+                    let recreate = Op::Recreate {
+                        desired: desired.clone(),
+                        old_id: id.clone(),
+                        leftover: None,
+                    };
+                    match execute(&recreate, &a.name, runner) {
+                        Ok(new_id) => (i, Ok(new_id), Some(e)),
+                        Err(again) => (
+                            i,
+                            Err(format!(
+                                "failed to {word} `{}`: {e}; recreating it failed too: {again}",
+                                a.name
+                            )),
+                            None,
+                        ),
+                    }
+                }
+                (Err(e), _) => (i, Err(format!("failed to {word} `{}`: {e}", a.name)), None),
+            }
         })
         .collect()
 }

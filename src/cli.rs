@@ -47,8 +47,11 @@ pub struct Global {
     #[arg(long, global = true, env = "FLEET_LOCK_DIR", hide = true)]
     pub lock_dir: Option<PathBuf>,
     /// Print every docker command as it runs (env values are never shown).
-    #[arg(short, long, global = true)]
+    #[arg(short, long, global = true, conflicts_with = "quiet")]
     pub verbose: bool,
+    /// Print only errors (a requested --json document is still printed).
+    #[arg(short, long, global = true)]
+    pub quiet: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

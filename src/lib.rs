@@ -39,8 +39,11 @@ pub const EXIT_PENDING: i32 = 2;
 /// Where a run writes, and whether its stdout is a terminal (for colour).
 pub struct Io<'a> {
     pub out: &'a mut dyn Write,
-    pub err: &'a mut dyn Write,
+    /// `Send` so apply's workers can report progress through it.
+    pub err: &'a mut (dyn Write + Send),
     pub out_is_terminal: bool,
+    /// Progress lines are printed only to a terminal.
+    pub err_is_terminal: bool,
     /// `NO_COLOR` is set (and non-empty).
     pub no_color: bool,
 }
@@ -92,9 +95,16 @@ fn use_color(cli: &Cli, io: &Io) -> bool {
     }
 }
 
-fn emit(io: &mut Io, r: &Rendered) -> Result<()> {
-    io.out.write_all(r.stdout.as_bytes())?;
-    io.err.write_all(r.stderr.as_bytes())?;
+/// Writes a rendering: with `--quiet`, only errors (and a JSON document,
+/// which was asked for explicitly).
+fn emit(io: &mut Io, r: &Rendered, quiet: bool, json: bool) -> Result<()> {
+    if !quiet || json {
+        io.out.write_all(r.stdout.as_bytes())?;
+    }
+    io.err.write_all(r.errors.as_bytes())?;
+    if !quiet {
+        io.err.write_all(r.notes.as_bytes())?;
+    }
     Ok(())
 }
 
@@ -112,7 +122,7 @@ fn dispatch(cli: &Cli, runner: &dyn Runner, io: &mut Io) -> Result<i32> {
                     serde_json::json!({"ok": true, "config": g.config, "project": config.project,
                         "types": config.types.iter().map(|t| &t.name).collect::<Vec<_>>(), "containers": n})
                 )?;
-            } else {
+            } else if !g.quiet {
                 writeln!(
                     io.out,
                     "{}: ok: project `{}`, {} types, {n} containers",
@@ -132,12 +142,11 @@ fn dispatch(cli: &Cli, runner: &dyn Runner, io: &mut Io) -> Result<i32> {
             let actual = observe::observe(runner, &config.project, &desired)?;
             let plan = plan::plan(&config.project, &desired, &actual, opts)?;
             let outcome = Outcome::planned(&plan);
+            let mut r = report::plan_text(&outcome, color && !g.json);
             if g.json {
-                io.out
-                    .write_all(report::outcome_json(&outcome).as_bytes())?;
-            } else {
-                emit(io, &report::plan_text(&outcome, color))?;
+                r.stdout = report::outcome_json(&outcome);
             }
+            emit(io, &r, g.quiet, g.json)?;
             Ok(if plan.has_failures() {
                 EXIT_ERROR
             } else if a.detailed_exitcode && plan.pending() {
@@ -155,19 +164,23 @@ fn dispatch(cli: &Cli, runner: &dyn Runner, io: &mut Io) -> Result<i32> {
             let desired = config.desired();
             let actual = observe::observe(runner, &config.project, &desired)?;
             let plan = plan::plan(&config.project, &desired, &actual, opts)?;
-            let outcome = apply::apply(&plan, runner, usize::from(g.jobs), &|_| {});
+            let show_progress = io.err_is_terminal && !g.quiet;
+            let outcome = {
+                let err = std::sync::Mutex::new(&mut *io.err);
+                let progress = |d: &apply::Done| {
+                    if show_progress {
+                        let line = report::progress_line(d, color);
+                        let _ = err.lock().map(|mut e| e.write_all(line.as_bytes()));
+                    }
+                };
+                apply::apply(&plan, runner, usize::from(g.jobs), &progress)
+            };
+            let mut r = report::outcome_text("agents-sync", &outcome, color && !g.json);
             if g.json {
-                io.out
-                    .write_all(report::outcome_json(&outcome).as_bytes())?;
                 // Errors still reach stderr, for logs that do not parse JSON.
-                io.err.write_all(
-                    report::outcome_text("agents-sync", &outcome, false)
-                        .stderr
-                        .as_bytes(),
-                )?;
-            } else {
-                emit(io, &report::outcome_text("agents-sync", &outcome, color))?;
+                r.stdout = report::outcome_json(&outcome);
             }
+            emit(io, &r, g.quiet, g.json)?;
             Ok(if outcome.failed() {
                 EXIT_ERROR
             } else {
@@ -177,7 +190,12 @@ fn dispatch(cli: &Cli, runner: &dyn Runner, io: &mut Io) -> Result<i32> {
         Command::Up => {
             let _lock = take_lock(cli, &config.project, io)?;
             let r = ops::up(runner, &config.project, usize::from(g.jobs))?;
-            emit(io, &ops::render(&r, "containers-up", g.json, color))?;
+            emit(
+                io,
+                &ops::render(&r, "containers-up", g.json, color),
+                g.quiet,
+                g.json,
+            )?;
             Ok(if r.failed.is_empty() {
                 EXIT_OK
             } else {
@@ -187,7 +205,12 @@ fn dispatch(cli: &Cli, runner: &dyn Runner, io: &mut Io) -> Result<i32> {
         Command::Down(a) => {
             let _lock = take_lock(cli, &config.project, io)?;
             let r = ops::down(runner, &config.project, a.time, a.force)?;
-            emit(io, &ops::render(&r, "containers-down", g.json, color))?;
+            emit(
+                io,
+                &ops::render(&r, "containers-down", g.json, color),
+                g.quiet,
+                g.json,
+            )?;
             Ok(if r.failed.is_empty() {
                 EXIT_OK
             } else {

@@ -5,6 +5,7 @@ fn main() {
     let mut err = std::io::stderr();
     let mut io = fleet::Io {
         out_is_terminal: std::io::stdout().is_terminal(),
+        err_is_terminal: std::io::stderr().is_terminal(),
         no_color: std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty()),
         out: &mut out,
         err: &mut err,
@@ -16,7 +17,10 @@ fn main() {
         && let Ok(status) = std::fs::read_to_string("/proc/self/status")
         && let Some(hwm) = status.lines().find(|l| l.starts_with("VmHWM:"))
     {
-        eprintln!("fleet-peak-rss: {}", hwm.trim_start_matches("VmHWM:").trim());
+        eprintln!(
+            "fleet-peak-rss: {}",
+            hwm.trim_start_matches("VmHWM:").trim()
+        );
     }
     std::process::exit(code);
 }

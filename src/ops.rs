@@ -73,7 +73,10 @@ pub fn up(runner: &dyn Runner, project: &str, jobs: usize) -> Result<OpsResult> 
     let mut actions = Vec::new();
     for c in list(runner, project, false)? {
         let op = match c.state.as_str() {
-            "exited" | "created" => Op::Start { id: c.id },
+            "exited" | "created" => Op::Start {
+                id: c.id,
+                rebuild: None,
+            },
             "paused" => Op::Unpause { id: c.id },
             "running" | "restarting" => {
                 r.already.push(c.name);
@@ -162,7 +165,7 @@ pub fn render(r: &OpsResult, tag: &str, json: bool, color: bool) -> Rendered {
     if json {
         return Rendered {
             stdout: serde_json::to_string_pretty(r).expect("plain values") + "\n",
-            stderr: String::new(),
+            ..Rendered::default()
         };
     }
     let mut out = Rendered::default();
@@ -192,7 +195,7 @@ pub fn render(r: &OpsResult, tag: &str, json: bool, color: bool) -> Rendered {
         } else {
             "error".to_string()
         };
-        out.stderr += &format!("{label}: {}\n", f.reason);
+        out.errors += &format!("{label}: {}\n", f.reason);
     }
     out
 }

@@ -58,8 +58,14 @@ pub enum Op {
     Nothing,
     /// `docker run -d`.
     Run(Box<Desired>),
-    /// `docker start <id>`.
-    Start { id: String },
+    /// `docker start <id>`. `rebuild` is set for a container that has never
+    /// run (state `created`): if its start fails (e.g. a stale task an
+    /// engine crash left behind), it is recreated instead, since nothing of
+    /// it can be lost.
+    Start {
+        id: String,
+        rebuild: Option<Box<Desired>>,
+    },
     /// `docker unpause <id>`.
     Unpause { id: String },
     /// create the replacement under the temporary name, `rm -f` the old,
@@ -244,9 +250,13 @@ fn decide(
             "paused, matches".into(),
         );
     }
+    let never_ran = c.state.status == "created";
     action(
         Bucket::Started,
-        Op::Start { id: c.id.clone() },
+        Op::Start {
+            id: c.id.clone(),
+            rebuild: never_ran.then(|| Box::new(d.clone())),
+        },
         format!("{}, matches", c.state_word()),
     )
 }
@@ -377,5 +387,6 @@ fn removal_reason(c: &ContainerSnapshot, desired: &[Desired], wanted: &BTreeSet<
 /// The first 12 hex digits of an ID, as docker prints them.
 pub fn short_id(id: &str) -> &str {
     let hex = id.strip_prefix("sha256:").unwrap_or(id);
-    &hex[..hex.len().min(12)]
+    // By characters, not bytes: an ID from a malformed document may not be hex.
+    hex.char_indices().nth(12).map_or(hex, |(i, _)| &hex[..i])
 }

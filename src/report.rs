@@ -8,11 +8,22 @@ use serde::Serialize;
 use crate::apply::{Done, Outcome};
 use crate::plan::{Bucket, Op};
 
-/// What a command prints: stdout for results, stderr for notes and errors.
+/// What a command prints: results for stdout; errors and notes for stderr
+/// (kept apart so `--quiet` can keep only the errors).
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
 pub struct Rendered {
     pub stdout: String,
-    pub stderr: String,
+    /// `error: …` lines (with their `help:`), printed even with `--quiet`.
+    pub errors: String,
+    /// `note:` / `help:` lines about deferrals and the like.
+    pub notes: String,
+}
+
+impl Rendered {
+    /// Everything meant for stderr, errors first.
+    pub fn stderr(&self) -> String {
+        format!("{}{}", self.errors, self.notes)
+    }
 }
 
 /// Buckets in the order text output lists them.
@@ -63,11 +74,11 @@ pub fn outcome_text(tag: &str, outcome: &Outcome, color: bool) -> Rendered {
         r.stdout +=
             &format!("[{tag}] nothing to do: the config declares no container and none exist\n");
     }
-    notes(outcome, color, &mut r.stderr);
+    notes(outcome, color, &mut r);
     r
 }
 
-fn notes(outcome: &Outcome, color: bool, err: &mut String) {
+fn notes(outcome: &Outcome, color: bool, r: &mut Rendered) {
     let label = |word: &str, b: Bucket| paint(word, b, color);
     let mut deferred = false;
     for d in &outcome.done {
@@ -77,10 +88,10 @@ fn notes(outcome: &Outcome, color: bool, err: &mut String) {
             } else {
                 e.clone()
             };
-            *err += &format!("{}: {msg}\n", label("error", Bucket::Failed));
+            r.errors += &format!("{}: {msg}\n", label("error", Bucket::Failed));
         } else if d.action.bucket == Bucket::Deferred {
             deferred = true;
-            *err += &format!(
+            r.notes += &format!(
                 "{}: `{}`: {}\n",
                 label("note", Bucket::Deferred),
                 d.action.name,
@@ -89,8 +100,20 @@ fn notes(outcome: &Outcome, color: bool, err: &mut String) {
         }
     }
     if deferred {
-        *err += "help: deferred containers are left as they are until their exec sessions end; rerun later, or with --force to cut the sessions off\n";
+        r.notes += "help: deferred containers are left as they are until their exec sessions end; rerun later, or with --force to cut the sessions off\n";
     }
+}
+
+/// One progress line as an action finishes (stderr, terminals only):
+/// bucket, name, how long its docker calls took.
+pub fn progress_line(d: &Done, color: bool) -> String {
+    let b = d.bucket();
+    let word = paint(&format!("{:<9}", b.as_str()), b, color);
+    format!(
+        "  {word}  {}  {:.1}s\n",
+        d.action.name,
+        d.took.as_secs_f64()
+    )
 }
 
 /// The plan as a table: one line an action (verb, name, reason), then the
@@ -116,7 +139,7 @@ pub fn plan_text(outcome: &Outcome, color: bool) -> Rendered {
     }
     let summary = outcome_text("agents-plan", outcome, color);
     r.stdout += &summary.stdout;
-    notes(outcome, color, &mut r.stderr);
+    notes(outcome, color, &mut r);
     r
 }
 

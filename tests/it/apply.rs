@@ -445,3 +445,67 @@ fn mixed_outcome_text_and_json() {
     insta::assert_snapshot!("mixed_text_color", r.stdout);
     assert!(!r.stdout.contains("s3cr3t"));
 }
+
+#[test]
+fn malformed_inspect_output_is_an_error_and_nothing_mutates() {
+    for bad in [
+        "not json",
+        "{}",
+        "[{\"Id\":1}]",
+        "[{\"Id\":\"a\",\"Name\":\"/x\"}]",
+    ] {
+        let fake = FakeRunner::new();
+        let stopped = one().exited(137);
+        fake.expect_argv(
+            argv::list_all().args,
+            Ok(Output::ok(format!("{}\tcoder-default\tp\n", stopped.id))),
+        );
+        fake.expect_argv(
+            argv::inspect(&[stopped.id.as_str()]).args,
+            Ok(Output::ok(bad)),
+        );
+        let r = run_cli(ONE, &["sync"], &fake);
+        assert_eq!(r.code, 1, "{bad}: {r:?}");
+        assert!(
+            r.stderr
+                .starts_with("error: could not parse `docker inspect` output"),
+            "{bad}: {}",
+            r.stderr
+        );
+        assert_eq!(verbs(&fake), ["ps", "inspect"], "{bad}");
+    }
+}
+
+#[test]
+fn a_never_run_container_whose_start_fails_is_recreated_but_an_exited_one_is_not() {
+    // After an engine crash a `created` container can hold a stale task.
+    let stale = "Error response from daemon: task 0123: already exists";
+    let fake = FakeRunner::new();
+    let created = one().created();
+    expect_discovery(&fake, std::slice::from_ref(&created), IMAGES);
+    fake.expect(&format!("start {}", created.id), Output::fail(1, stale));
+    let d = desired(ONE).remove(0);
+    fake.expect_argv(argv::create_cmd(&d).args, Ok(Output::ok("newid\n")));
+    fake.expect(&format!("rm -f {}", created.id), Output::ok(""));
+    fake.expect("rename newid coder-default", Output::ok(""));
+    fake.expect("start newid", Output::ok(""));
+    expect_confirm(&fake, &[one().id("newid")]);
+    let r = run_cli(ONE, &["sync", "--json"], &fake);
+    assert_eq!(r.code, 0, "{r:?}");
+    let doc: serde_json::Value = serde_json::from_str(&r.stdout).unwrap();
+    assert_eq!(doc["recreated"], serde_json::json!(["coder-default"]));
+    let reason = doc["actions"][0]["reason"].as_str().unwrap();
+    assert!(
+        reason.contains("already exists") && reason.contains("had never run"),
+        "{reason}"
+    );
+
+    // An exited container has run: its state is not thrown away.
+    let fake = FakeRunner::new();
+    let exited = one().exited(137);
+    expect_discovery(&fake, std::slice::from_ref(&exited), IMAGES);
+    fake.expect(&format!("start {}", exited.id), Output::fail(1, stale));
+    let r = run_cli(ONE, &["sync"], &fake);
+    assert_eq!(r.code, 1);
+    assert_eq!(verbs(&fake), ["ps", "inspect", "image", "start"]);
+}

@@ -627,3 +627,89 @@ fn status_rows_match_reality() {
     assert_eq!(got, want);
     e.docker(&["unpause", &format!("{a}-3")]);
 }
+
+#[test]
+fn one_failing_run_leaves_the_others_converged() {
+    let Some(e) = engine("onefail") else { return };
+    let (good, bad) = (e.t("good"), e.t("bad"));
+    e.config(
+        json!({ "good": { "instances": 2 }, "bad": { "image": "fleet-demo:does-not-exist" } }),
+    );
+    let s = e.sync();
+    assert_eq!(s.code, 1, "{s:?}");
+    assert_eq!(bucket(&s, "created"), format!("{good}-default, {good}-2"));
+    assert_eq!(bucket(&s, "failed"), format!("{bad}-default"));
+    assert!(
+        s.stderr
+            .contains(&format!("failed to create `{bad}-default`")),
+        "{s:?}"
+    );
+    assert!(
+        s.stderr.contains("help: the image is not on this host"),
+        "{s:?}"
+    );
+    assert_eq!(e.state(&format!("{good}-2")), "running 0");
+    // Fixed config: the next sync creates the missing one and nothing else.
+    e.config(json!({ "good": { "instances": 2 }, "bad": {} }));
+    let s = e.sync();
+    assert_eq!(s.code, 0, "{s:?}");
+    assert_eq!(bucket(&s, "created"), format!("{bad}-default"));
+    assert_eq!(bucket(&s, "unchanged"), format!("{good}-default, {good}-2"));
+}
+
+#[test]
+fn an_interrupted_recreate_is_repaired_by_the_next_sync() {
+    let Some(e) = engine("crash") else { return };
+    let a = format!("{}-default", e.t("a"));
+    let b = format!("{}-default", e.t("b"));
+    e.config(json!({ "a": { "env": { "V": "1" } }, "b": {} }));
+    assert_eq!(e.sync().code, 0);
+    let labels = |t: &str| {
+        vec![
+            format!("fleet.project={}", e.project),
+            format!("fleet.type={}", e.t(t)),
+            "fleet.instance=1".to_string(),
+            "fleet.config-hash=sha256:stale".to_string(),
+        ]
+    };
+    // Crash after the create: `a` drifted and its replacement exists.
+    let la = labels("a");
+    e.hand_made(
+        &format!("{a}.fleet-next"),
+        &la.iter().map(String::as_str).collect::<Vec<_>>(),
+    );
+    // Crash after the removal: `b` is gone, only its replacement exists.
+    e.docker(&["rm", "-f", &b]);
+    let lb = labels("b");
+    e.hand_made(
+        &format!("{b}.fleet-next"),
+        &lb.iter().map(String::as_str).collect::<Vec<_>>(),
+    );
+    e.config(json!({ "a": { "env": { "V": "2" } }, "b": {} }));
+    let s = e.sync();
+    assert_eq!(s.code, 0, "{s:?}");
+    assert_eq!(bucket(&s, "recreated"), a);
+    assert_eq!(bucket(&s, "created"), b);
+    assert_eq!(bucket(&s, "removed"), format!("{b}.fleet-next"));
+    let names: Vec<String> = e.containers().into_keys().collect();
+    assert_eq!(names, [a.clone(), b.clone()], "no leftover replacement");
+    assert_eq!(
+        e.sync().stdout,
+        format!("[agents-sync] unchanged: {a}, {b}\n")
+    );
+}
+
+#[test]
+fn an_empty_config_does_not_wipe_the_fleet() {
+    let Some(e) = engine("empty") else { return };
+    e.config(json!({ "a": { "instances": 2 } }));
+    assert_eq!(e.sync().code, 0);
+    e.config(json!({}));
+    let s = e.sync();
+    assert_eq!(s.code, 1, "{s:?}");
+    assert!(s.stderr.contains("refusing to remove them all"), "{s:?}");
+    assert_eq!(e.containers().len(), 2, "nothing removed");
+    let s = e.fleet(&["sync", "--allow-empty"]);
+    assert_eq!(s.code, 0, "{s:?}");
+    assert_eq!(e.containers().len(), 0);
+}

@@ -7,6 +7,7 @@ mod apply;
 mod cli;
 mod config;
 mod engine;
+mod fuzz;
 mod ops;
 mod plan;
 mod snapshot;

@@ -226,6 +226,7 @@ fn usage_errors_exit_2() {
         out: &mut out,
         err: &mut err,
         out_is_terminal: false,
+        err_is_terminal: false,
         no_color: true,
     };
     assert_eq!(

@@ -261,6 +261,7 @@ pub fn run_cli(config_text: &str, args: &[&str], fake: &FakeRunner) -> Ran {
             out: &mut out,
             err: &mut err,
             out_is_terminal: false,
+            err_is_terminal: false,
             no_color: false,
         };
         fleet::run(&cli, fake, &mut io)

@@ -1,0 +1,105 @@
+#!/usr/bin/env bash
+# Fault injection on the real engine: dockerd is killed (SIGKILL) in the
+# middle of a sync of many containers, once during a cold create and once
+# during a recreate of the whole fleet. Once the engine is back, the next
+# `fleet sync` must converge: every agent running with the config's spec,
+# no duplicate and no leftover `*.fleet-next`, and a second sync changes
+# nothing.
+#
+# Kills and restarts dockerd, so it runs alone (scripts/test.sh calls it
+# before the test suite). Usage: bash scripts/fault-scenario.sh
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/engine.sh
+cargo build --release --quiet
+FLEET="$PWD/target/release/fleet"
+work=$(mktemp -d)
+project="fault-scenario"
+cfg="$work/agents.json"
+N=30
+export FLEET_LOCK_DIR="$work" FLEET_TIMEOUT=30
+log() { printf '[fault-scenario] %s\n' "$*"; }
+fail() { printf '[fault-scenario] FAILED: %s\n' "$*" >&2; exit 1; }
+cleanup() {
+  ids=$(docker ps -aq --filter "label=fleet.project=$project" 2>/dev/null || true)
+  [ -z "$ids" ] || docker rm -f $ids >/dev/null 2>&1 || true
+}
+trap 'cleanup; docker rm -f fault-scenario-marker >/dev/null 2>&1 || true; rm -rf "$work"' EXIT
+cleanup
+
+write_config() {
+  cat > "$cfg" <<JSON
+{ "project": "$project",
+  "types": { "fs": { "image": "fleet-demo:busybox", "command": ["sleep", "infinity"],
+                     "instances": $N, "env": { "GENERATION": "$1" } } } }
+JSON
+}
+
+engine_up() {
+  for _ in $(seq 1 60); do docker info >/dev/null 2>&1 && return 0; sleep 1; done
+  fail "the engine did not come back within 60s"
+}
+
+# Starts a sync in the background, kills dockerd once the sync has created
+# a few containers (counted after a marker container made just before),
+# waits for the sync to give up, restarts dockerd.
+kill_engine_during_sync() {
+  local what=$1
+  docker rm -f fault-scenario-marker >/dev/null 2>&1 || true
+  docker create --name fault-scenario-marker fleet-demo:busybox true >/dev/null
+  "$FLEET" -c "$cfg" sync >"$work/interrupted.out" 2>"$work/interrupted.err" &
+  local sync_pid=$!
+  for _ in $(seq 1 400); do
+    n=$(docker ps -aq --filter since=fault-scenario-marker --filter "label=fleet.project=$project" 2>/dev/null | wc -l)
+    [ "$n" -ge 3 ] && break
+    sleep 0.05
+  done
+  local pid ctd
+  pid=$(pidof dockerd) || fail "no dockerd to kill"
+  ctd=$(pgrep -P "$pid" -x containerd || true)
+  log "$what: $n containers made so far; killing the engine (dockerd $pid, its containerd ${ctd:-none}) with SIGKILL"
+  kill -KILL "$pid" $ctd
+  for _ in $(seq 1 100); do kill -0 "$pid" $ctd 2>/dev/null || break; sleep 0.1; done
+  set +e; wait "$sync_pid"; local code=$?; set -e
+  log "the interrupted sync exited $code; its last words: $(tail -1 "$work/interrupted.err")"
+  [ "$code" -ne 0 ] || log "(it finished before the engine died; the checks below still hold)"
+  # Start it again as systemd or a reboot would (engine.sh clears the
+  # stale pid file a SIGKILLed dockerd leaves behind).
+  if command -v systemctl >/dev/null 2>&1 && systemctl is-active --quiet docker 2>/dev/null; then
+    systemctl restart docker
+  else
+    bash scripts/engine.sh
+  fi
+  engine_up
+  docker rm -f fault-scenario-marker >/dev/null 2>&1 || true
+  log "engine back; containers by state: $(docker ps -a --filter "label=fleet.project=$project" --format '{{.State}}' | sort | uniq -c | tr -s ' \n' ' ')"
+  log "leftover replacements: $(docker ps -a --filter "label=fleet.project=$project" --format '{{.Names}}' | grep -c '\.fleet-next$' || true)"
+}
+
+check_converged() {
+  local gen=$1
+  out=$("$FLEET" -c "$cfg" sync) || { echo "$out"; fail "the repairing sync failed"; }
+  echo "$out" | sed 's/^/  /'
+  local total running leftovers wrong
+  total=$(docker ps -aq --filter "label=fleet.project=$project" | wc -l)
+  running=$(docker ps -q --filter "label=fleet.project=$project" --filter status=running | wc -l)
+  leftovers=$(docker ps -a --filter "label=fleet.project=$project" --format '{{.Names}}' | grep -c '\.fleet-next$' || true)
+  wrong=$(docker ps -aq --filter "label=fleet.project=$project" | xargs -r docker inspect --format '{{json .Config.Env}}' | grep -vc "GENERATION=$gen" || true)
+  [ "$total" -eq "$N" ] || fail "expected $N containers, found $total"
+  [ "$running" -eq "$N" ] || fail "expected $N running, found $running"
+  [ "$leftovers" -eq 0 ] || fail "$leftovers leftover replacements"
+  [ "$wrong" -eq 0 ] || fail "$wrong containers without GENERATION=$gen"
+  second=$("$FLEET" -c "$cfg" sync)
+  echo "$second" | grep -qE '^\[agents-sync\] (created|started|recreated|removed|failed)' && fail "a second sync still changed something: $second"
+  log "converged: $N running with GENERATION=$gen, no leftovers; a second sync changes nothing"
+}
+
+log "phase 1: cold create of $N, engine killed part-way"
+write_config 1
+kill_engine_during_sync "cold create"
+check_converged 1
+
+log "phase 2: recreate of all $N (env changed), engine killed part-way"
+write_config 2
+kill_engine_during_sync "recreate"
+check_converged 2
