@@ -78,37 +78,34 @@ YAML
   # fleet's own VmHWM (kB), printed by fleet when FLEET_BENCH_RSS is set.
   rss() { FLEET_BENCH_RSS=1 "$FLEET" -c "$cfg" sync 2>&1 >/dev/null | awk '/^fleet-peak-rss:/ {print $2}'; }
 
-  # ---- fleet
+  # fleet and compose alternate inside every repetition, so drift in the
+  # machine's state (page cache, the engine's own bookkeeping) hits both.
   cleanup_all
-  fc=(); fr=(); fn=()
-  for _ in $(seq "$reps"); do rm_all fleet.project=bench-fleet; fc+=("$(timed fleet_sync)"); done
-  all_running fleet.project=bench-fleet "$N"
-  for _ in $(seq "$reps"); do fn+=("$(timed fleet_sync)"); done
-  noop_procs=$(procs); noop_rss=$(rss)
-  for _ in $(seq "$reps"); do kill_all fleet.project=bench-fleet; fr+=("$(timed fleet_sync)"); done
-  all_running fleet.project=bench-fleet "$N"
-  kill_all fleet.project=bench-fleet; rec_procs=$(procs)
-  kill_all fleet.project=bench-fleet; rec_rss=$(rss)
-  rm_all fleet.project=bench-fleet; create_procs=$(procs)
-  # floor, on the same N running containers
-  fl=()
+  fc=(); fr=(); fn=(); cc=(); cr=(); cn=(); fl=()
   for _ in $(seq "$reps"); do
+    rm_all fleet.project=bench-fleet; fc+=("$(timed fleet_sync)")
+    rm_all com.docker.compose.project=benchcompose; cc+=("$(timed compose)")
+  done
+  all_running fleet.project=bench-fleet "$N"; all_running com.docker.compose.project=benchcompose "$N"
+  for _ in $(seq "$reps"); do
+    fn+=("$(timed fleet_sync)")
+    cn+=("$(timed compose)")
     s=$(now)
     ids=$(docker ps -a --no-trunc --filter label=fleet.project=bench-fleet --format '{{.ID}}')
     docker inspect $ids >/dev/null
     docker image inspect "$IMAGE" >/dev/null
     e=$(now); fl+=("$(echo "$e - $s" | bc -l)")
   done
-  rm_all fleet.project=bench-fleet
-
-  # ---- docker-compose
-  cc=(); cr=(); cn=()
-  for _ in $(seq "$reps"); do rm_all com.docker.compose.project=benchcompose; cc+=("$(timed compose)"); done
-  all_running com.docker.compose.project=benchcompose "$N"
-  for _ in $(seq "$reps"); do cn+=("$(timed compose)"); done
-  for _ in $(seq "$reps"); do kill_all com.docker.compose.project=benchcompose; cr+=("$(timed compose)"); done
-  all_running com.docker.compose.project=benchcompose "$N"
-  rm_all com.docker.compose.project=benchcompose
+  noop_procs=$(procs); noop_rss=$(rss)
+  for _ in $(seq "$reps"); do
+    kill_all fleet.project=bench-fleet; fr+=("$(timed fleet_sync)")
+    kill_all com.docker.compose.project=benchcompose; cr+=("$(timed compose)")
+  done
+  all_running fleet.project=bench-fleet "$N"; all_running com.docker.compose.project=benchcompose "$N"
+  kill_all fleet.project=bench-fleet; rec_procs=$(procs)
+  kill_all fleet.project=bench-fleet; rec_rss=$(rss)
+  rm_all fleet.project=bench-fleet; create_procs=$(procs)
+  cleanup_all
 
   m() { printf '%s\n' "$@" | median; }
   row() { printf '| %s | %s | %.3f | %.3f | %.2f | %s | %s |\n' "$N" "$1" "$2" "$3" "$(echo "$2 / $3" | bc -l)" "$4" "$5"; }

@@ -3,7 +3,9 @@
 # (with ExecStart pointed at the freshly built binary, since verify insists
 # the program exists), none of them stops containers, and the justfile
 # parses (`just --summary`; just comes from PyPI's rust-just wheel into a
-# cached venv when it is not installed).
+# cached venv when it is not installed), and every example and good fixture
+# config validates against the JSON Schema `fleet schema` prints (Python's
+# jsonschema, same venv), while a sample of the bad corpus does not.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 cargo build --release --quiet
@@ -27,14 +29,33 @@ if grep -nE '^\s*(ExecStop|ExecStopPost)\s*=' units/*.service; then
   exit 1
 fi
 
-just=$(command -v just || true)
-if [ -z "$just" ]; then
-  venv="${XDG_CACHE_HOME:-$HOME/.cache}/fleet-tools/venv"
-  if [ ! -x "$venv/bin/just" ]; then
-    python3 -m venv "$venv"
-    "$venv/bin/pip" install --quiet rust-just
-  fi
-  just="$venv/bin/just"
+venv="${XDG_CACHE_HOME:-$HOME/.cache}/fleet-tools/venv"
+if [ ! -x "$venv/bin/just" ] || ! "$venv/bin/python" -c 'import jsonschema' 2>/dev/null; then
+  python3 -m venv "$venv"
+  "$venv/bin/pip" install --quiet rust-just jsonschema
 fi
+just=$(command -v just || echo "$venv/bin/just")
 "$just" --summary >/dev/null
 echo "[check-units] justfile parses: $("$just" --summary)"
+
+"$bin" schema > "$tmp/schema.json"
+cmp -s "$tmp/schema.json" schema/agents.schema.json || { echo "[check-units] schema/agents.schema.json is stale: run scripts/gen-docs.sh" >&2; exit 1; }
+"$venv/bin/python" - "$tmp/schema.json" <<'PY'
+import json, sys, glob
+from jsonschema import Draft202012Validator
+schema = json.load(open(sys.argv[1]))
+Draft202012Validator.check_schema(schema)
+v = Draft202012Validator(schema)
+good = ["config/agents.json"] + sorted(glob.glob("fixtures/configs/good/*.json"))
+for path in good:
+    errors = list(v.iter_errors(json.load(open(path))))
+    if errors:
+        sys.exit(f"[check-units] {path} does not validate against the schema: {errors[0].message}")
+bad = ["instances-too-many", "restart-bad", "unknown-field-type", "label-reserved", "mount-relative",
+       "name-uppercase", "env-key-bad", "run-args-name", "cpus-zero", "memory-bad", "workdir-relative"]
+for name in bad:
+    path = f"fixtures/configs/bad/{name}.json"
+    if not list(v.iter_errors(json.load(open(path)))):
+        sys.exit(f"[check-units] the schema accepts {path}, which fleet rejects")
+print(f"[check-units] schema: {len(good)} good configs validate, {len(bad)} bad ones are rejected")
+PY

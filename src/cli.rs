@@ -83,6 +83,19 @@ pub enum Command {
     /// Validate the config; runs no docker command.
     #[command(after_help = "Example:\n  fleet check -c config/agents.json")]
     Check,
+    /// Print the JSON Schema of agents.json (for editors and validators).
+    #[command(after_help = "Example:\n  fleet schema > schema/agents.schema.json")]
+    Schema,
+    /// Print a shell completion script.
+    #[command(after_help = "Example:\n  fleet completions bash > /etc/bash_completion.d/fleet")]
+    Completions {
+        /// The shell to complete for.
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Print the man page (roff).
+    #[command(hide = true, after_help = "Example:\n  fleet man > man/fleet.1")]
+    Man,
 }
 
 #[derive(Debug, Args)]

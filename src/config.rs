@@ -11,6 +11,7 @@ use std::fmt;
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, bail};
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
@@ -107,6 +108,15 @@ pub enum Restart {
     #[default]
     UnlessStopped,
     OnFailure,
+}
+
+impl JsonSchema for Restart {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "Restart".into()
+    }
+    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        schemars::json_schema!({ "type": "string", "enum": ["no", "always", "unless-stopped", "on-failure"] })
+    }
 }
 
 impl TryFrom<String> for Restart {
@@ -244,37 +254,57 @@ fn strip_position(e: &serde_json::Error) -> String {
     s.strip_suffix(&suffix).unwrap_or(&s).to_string()
 }
 
-#[derive(Deserialize)]
+/// fleet's agents.json: which agent containers exist on this host.
+#[derive(Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
+#[schemars(title = "fleet agents.json")]
 struct RawConfig {
-    /// Lets editors find the JSON Schema; ignored otherwise.
+    /// Lets editors find this schema; ignored by fleet.
     #[serde(rename = "$schema")]
     #[allow(dead_code)]
     schema: Option<String>,
+    /// The namespace (label fleet.project); only its containers are ever touched. Default: claude-hooks.
     project: Option<Name>,
+    /// Any type field but `instances`; a type's own value wins; `env` and `labels` merge key by key.
     #[serde(default)]
     defaults: RawFields,
+    /// Agent types by name; containers are `<type>-default`, `<type>-2` … `<type>-N`.
     types: UniqueMap<Name, RawFields>,
 }
 
 /// The fields of a type; `defaults` uses the same shape minus `instances`.
-#[derive(Deserialize, Default)]
+#[derive(Deserialize, Default, JsonSchema)]
 #[serde(deny_unknown_fields)]
 struct RawFields {
+    /// Image reference (required, here or in defaults), e.g. claude-agent:latest.
     image: Option<Image>,
+    /// How many containers of this type (0..=100, default 1). Not allowed in defaults.
     instances: Option<Instances>,
+    /// The command (argv array).
     command: Option<Vec<String>>,
+    /// The entrypoint (argv array).
     entrypoint: Option<Vec<String>>,
+    /// Environment variables; values reach docker through its environment, never its argv.
     env: Option<UniqueMap<EnvKey, String>>,
+    /// Bind mounts or volumes in docker's short syntax: src:dst or src:dst:ro.
     mounts: Option<Vec<Mount>>,
+    /// Working directory inside the container (absolute).
     workdir: Option<AbsPath>,
+    /// User (name, uid or uid:gid).
     user: Option<NonEmpty>,
+    /// Network to attach to.
     network: Option<NonEmpty>,
+    /// Extra labels; the fleet. prefix is reserved.
     labels: Option<UniqueMap<LabelKey, String>>,
+    /// Restart policy (default unless-stopped).
     restart: Option<Restart>,
+    /// Memory limit, e.g. 4g.
     memory: Option<Memory>,
+    /// CPU limit, e.g. 2 or 0.5.
     cpus: Option<Cpus>,
+    /// Run an init process as PID 1 (docker --init).
     init: Option<bool>,
+    /// Extra `docker run` arguments (an escape hatch), e.g. ["--gpus", "all"].
     run_args: Option<Vec<RunArg>>,
 }
 
@@ -373,6 +403,29 @@ impl KeyText for String {
     }
 }
 
+impl<K: JsonSchema, V: JsonSchema> JsonSchema for UniqueMap<K, V> {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        format!("Map_{}_{}", K::schema_name(), V::schema_name()).into()
+    }
+    fn inline_schema() -> bool {
+        true
+    }
+    fn json_schema(generator: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        schemars::json_schema!({
+            "type": "object",
+            "propertyNames": generator.subschema_for::<K>(),
+            "additionalProperties": generator.subschema_for::<V>(),
+        })
+    }
+}
+
+/// The JSON Schema of agents.json, derived from the types above, pretty
+/// printed with a trailing newline.
+pub fn schema_json() -> String {
+    let schema = schemars::schema_for!(RawConfig);
+    serde_json::to_string_pretty(&schema).expect("a schema serialises") + "\n"
+}
+
 /// A JSON object whose keys must be unique: serde_json would otherwise keep
 /// the last of two `"coder"` entries without a word.
 #[derive(Debug, Clone)]
@@ -437,15 +490,7 @@ pub fn hex(bytes: &[u8]) -> String {
 // ---- serde reports the line, column and JSON path of the offending value.
 
 macro_rules! validated {
-    ($name:ident, $inner:ty, $check:expr) => {
-        validated!($name, $inner, "String", $check);
-        impl KeyText for $name {
-            fn text(&self) -> &str {
-                &self.0
-            }
-        }
-    };
-    ($name:ident, $inner:ty, $from:literal, $check:expr) => {
+    ($name:ident, $inner:ty, $from:literal, $schema:tt, $check:expr) => {
         #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Deserialize)]
         #[serde(try_from = $from)]
         struct $name($inner);
@@ -456,15 +501,33 @@ macro_rules! validated {
                 check(&v).map(|()| $name(v))
             }
         }
+        /// The same rule as `try_from`, for editors (`fleet schema`).
+        impl JsonSchema for $name {
+            fn schema_name() -> std::borrow::Cow<'static, str> {
+                stringify!($name).into()
+            }
+            fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+                schemars::json_schema!($schema)
+            }
+        }
+    };
+    ($name:ident, $inner:ty, $schema:tt, $check:expr) => {
+        validated!($name, $inner, "String", $schema, $check);
+        impl KeyText for $name {
+            fn text(&self) -> &str {
+                &self.0
+            }
+        }
     };
 }
+
 fn is_name(s: &str) -> bool {
     let mut chars = s.chars();
     matches!(chars.next(), Some(c) if c.is_ascii_lowercase() || c.is_ascii_digit())
         && chars.all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || "_.-".contains(c))
 }
 
-validated!(Name, String, |s| if is_name(s) {
+validated!(Name, String, { "type": "string", "pattern": "^[a-z0-9][a-z0-9_.-]*$" }, |s| if is_name(s) {
     Ok(())
 } else {
     Err(format!(
@@ -472,10 +535,7 @@ validated!(Name, String, |s| if is_name(s) {
     ))
 });
 
-validated!(
-    Image,
-    String,
-    |s| if s.is_empty() || s.chars().any(char::is_whitespace) {
+validated!(Image, String, { "type": "string", "pattern": "^\\S+$" }, |s| if s.is_empty() || s.chars().any(char::is_whitespace) {
         Err(format!(
             "invalid image reference `{s}`: expected e.g. `claude-agent:latest`"
         ))
@@ -484,18 +544,14 @@ validated!(
     }
 );
 
-validated!(
-    Instances,
-    i64,
-    "i64",
-    |n| if (0..=i64::from(MAX_INSTANCES)).contains(n) {
+validated!(Instances, i64, "i64", { "type": "integer", "minimum": 0, "maximum": 100 }, |n| if (0..=i64::from(MAX_INSTANCES)).contains(n) {
         Ok(())
     } else {
         Err(format!("expected 0..={MAX_INSTANCES}, got {n}"))
     }
 );
 
-validated!(EnvKey, String, |s| {
+validated!(EnvKey, String, { "type": "string", "pattern": "^[A-Za-z_][A-Za-z0-9_]*$" }, |s| {
     let mut c = s.chars();
     if matches!(c.next(), Some(f) if f.is_ascii_alphabetic() || f == '_')
         && c.all(|x| x.is_ascii_alphanumeric() || x == '_')
@@ -508,7 +564,7 @@ validated!(EnvKey, String, |s| {
     }
 });
 
-validated!(LabelKey, String, |s| if s.is_empty() {
+validated!(LabelKey, String, { "type": "string", "pattern": "^[^=\\s]+$", "not": { "pattern": "^fleet\\." } }, |s| if s.is_empty() {
     Err("empty label key".to_string())
 } else if s.starts_with(RESERVED_LABEL_PREFIX) {
     Err(format!(
@@ -520,18 +576,16 @@ validated!(LabelKey, String, |s| if s.is_empty() {
     Ok(())
 });
 
-validated!(Mount, String, |s| check_mount(s));
+validated!(Mount, String, { "type": "string", "pattern": "^(/[^:]*|[A-Za-z0-9][A-Za-z0-9_.-]*):/[^:]*(:(ro|rw|z|Z)(,(ro|rw|z|Z))*)?$" }, |s| check_mount(s)
+);
 
-validated!(AbsPath, String, |s| if s.starts_with('/') {
+validated!(AbsPath, String, { "type": "string", "pattern": "^/" }, |s| if s.starts_with('/') {
     Ok(())
 } else {
     Err(format!("expected an absolute path, got `{s}`"))
 });
 
-validated!(
-    NonEmpty,
-    String,
-    |s| if s.is_empty() || s.chars().any(char::is_whitespace) {
+validated!(NonEmpty, String, { "type": "string", "pattern": "^\\S+$" }, |s| if s.is_empty() || s.chars().any(char::is_whitespace) {
         Err(format!(
             "expected a non-empty value without whitespace, got `{s}`"
         ))
@@ -540,7 +594,7 @@ validated!(
     }
 );
 
-validated!(Memory, String, |s| {
+validated!(Memory, String, { "type": "string", "pattern": "^[0-9]+[bkmgBKMG]?$" }, |s| {
     let digits = s.trim_end_matches(['b', 'k', 'm', 'g', 'B', 'K', 'M', 'G']);
     if !digits.is_empty()
         && digits.chars().all(|c| c.is_ascii_digit())
@@ -554,7 +608,7 @@ validated!(Memory, String, |s| {
     }
 });
 
-validated!(RunArg, String, |s| {
+validated!(RunArg, String, { "type": "string", "not": { "pattern": "^(--name|--rm|-d|--detach)(=.*)?$" } }, |s| {
     let flag = s.split('=').next().unwrap_or(s);
     if ["--name", "--rm", "-d", "--detach"].contains(&flag) {
         Err(format!(
@@ -569,6 +623,14 @@ validated!(RunArg, String, |s| {
 #[derive(Debug, Clone, Copy, Deserialize)]
 #[serde(try_from = "f64")]
 struct Cpus(f64);
+impl JsonSchema for Cpus {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "Cpus".into()
+    }
+    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        schemars::json_schema!({ "type": "number", "exclusiveMinimum": 0, "maximum": 1024 })
+    }
+}
 impl TryFrom<f64> for Cpus {
     type Error = String;
     fn try_from(v: f64) -> std::result::Result<Self, String> {

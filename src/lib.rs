@@ -111,6 +111,23 @@ fn emit(io: &mut Io, r: &Rendered, quiet: bool, json: bool) -> Result<()> {
 fn dispatch(cli: &Cli, runner: &dyn Runner, io: &mut Io) -> Result<i32> {
     let g = &cli.global;
     let color = use_color(cli, io);
+    // Commands that need no config.
+    match &cli.command {
+        Command::Schema => {
+            io.out.write_all(config::schema_json().as_bytes())?;
+            return Ok(EXIT_OK);
+        }
+        Command::Completions { shell } => {
+            let mut cmd = <Cli as clap::CommandFactory>::command();
+            clap_complete::generate(*shell, &mut cmd, "fleet", &mut *io.out);
+            return Ok(EXIT_OK);
+        }
+        Command::Man => {
+            clap_mangen::Man::new(<Cli as clap::CommandFactory>::command()).render(&mut *io.out)?;
+            return Ok(EXIT_OK);
+        }
+        _ => {}
+    }
     let config = Config::load(&g.config)?;
     match &cli.command {
         Command::Check => {
@@ -216,6 +233,9 @@ fn dispatch(cli: &Cli, runner: &dyn Runner, io: &mut Io) -> Result<i32> {
             } else {
                 EXIT_ERROR
             })
+        }
+        Command::Schema | Command::Completions { .. } | Command::Man => {
+            unreachable!("handled above")
         }
         Command::Status => {
             let desired = config.desired();

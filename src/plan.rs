@@ -312,11 +312,7 @@ pub fn drift_reasons(d: &Desired, c: &ContainerSnapshot, actual: &Actual) -> Vec
             if c.image_ref != s.image {
                 why.push(format!("image {} → {}", c.image_ref, s.image));
             }
-            if let Some(cmd) = &s.command
-                && c.command.as_ref() != Some(cmd)
-            {
-                why.push("command changed".to_string());
-            }
+            why.extend(field_changes(s, c));
             let image_env = actual.images.get(&s.image).map(|i| &i.env_keys);
             let mut env = Vec::new();
             for (k, v) in &s.env {
@@ -362,6 +358,123 @@ pub fn drift_reasons(d: &Desired, c: &ContainerSnapshot, actual: &Actual) -> Vec
         ));
     }
     why
+}
+
+/// The docker-visible fields of `s` that differ from the container, each
+/// as a short phrase. Fields the config leaves unset (the image's default)
+/// are not compared. Env and labels are compared by the caller.
+fn field_changes(s: &crate::config::Spec, c: &ContainerSnapshot) -> Vec<String> {
+    let mut why = Vec::new();
+    // docker keeps one --entrypoint program; the rest of fleet's entrypoint
+    // array goes in front of the command.
+    let (ep_head, ep_tail) = match &s.entrypoint {
+        Some(ep) => (ep.first().cloned(), ep.iter().skip(1).cloned().collect()),
+        None => (None, Vec::new()),
+    };
+    if s.entrypoint.is_some() {
+        let have = c.entrypoint.as_ref().and_then(|e| e.first().cloned());
+        if have != ep_head.filter(|h| !h.is_empty()) {
+            why.push("entrypoint changed".to_string());
+        }
+    }
+    if s.command.is_some() || !ep_tail.is_empty() {
+        let want: Vec<String> = ep_tail
+            .into_iter()
+            .chain(s.command.clone().unwrap_or_default())
+            .collect();
+        if c.command.clone().unwrap_or_default() != want {
+            why.push("command changed".to_string());
+        }
+    }
+    let mut want_mounts = s.mounts.clone();
+    let mut have_mounts = c.binds.clone();
+    want_mounts.sort();
+    have_mounts.sort();
+    if want_mounts != have_mounts {
+        let added: Vec<&String> = want_mounts
+            .iter()
+            .filter(|m| !have_mounts.contains(m))
+            .collect();
+        let gone: Vec<&String> = have_mounts
+            .iter()
+            .filter(|m| !want_mounts.contains(m))
+            .collect();
+        let list = |v: Vec<&String>| v.iter().map(|m| m.as_str()).collect::<Vec<_>>().join(" ");
+        match (added.is_empty(), gone.is_empty()) {
+            (false, true) => why.push(format!("mounts added: {}", list(added))),
+            (true, false) => why.push(format!("mounts removed: {}", list(gone))),
+            _ => why.push(format!("mounts {} → {}", list(gone), list(added))),
+        }
+    }
+    let mut differs = |what: &str, have: String, want: String| {
+        if have != want {
+            let show = |v: &str| {
+                if v.is_empty() {
+                    "unset".to_string()
+                } else {
+                    v.to_string()
+                }
+            };
+            why.push(format!("{what} {} → {}", show(&have), show(&want)));
+        }
+    };
+    if let Some(w) = &s.workdir {
+        differs("workdir", c.workdir.clone(), w.clone());
+    }
+    if let Some(u) = &s.user {
+        differs("user", c.user.clone(), u.clone());
+    }
+    if let Some(n) = &s.network {
+        differs("network", c.network.clone(), n.clone());
+    }
+    if !c.restart.is_empty() {
+        differs("restart", c.restart.clone(), s.restart.as_str().to_string());
+    }
+    let want_memory = s.memory.as_deref().map_or(0, memory_bytes);
+    if want_memory != c.memory {
+        differs(
+            "memory",
+            bytes_text(c.memory),
+            s.memory.clone().unwrap_or_default(),
+        );
+    }
+    let want_cpus = s.cpus.map_or(0, |n| (n * 1e9).round() as i64);
+    if want_cpus != c.nano_cpus {
+        let cpus = |n: i64| {
+            if n == 0 {
+                String::new()
+            } else {
+                format!("{}", n as f64 / 1e9)
+            }
+        };
+        differs("cpus", cpus(c.nano_cpus), cpus(want_cpus));
+    }
+    if s.init != c.init {
+        differs("init", c.init.to_string(), s.init.to_string());
+    }
+    why
+}
+
+/// docker's `--memory` units: b, k, m, g, powers of 1024.
+fn memory_bytes(m: &str) -> i64 {
+    let (digits, unit) = m.split_at(m.trim_end_matches(|c: char| c.is_ascii_alphabetic()).len());
+    let n: i64 = digits.parse().unwrap_or(0);
+    n.saturating_mul(match unit.to_ascii_lowercase().as_str() {
+        "k" => 1 << 10,
+        "m" => 1 << 20,
+        "g" => 1 << 30,
+        _ => 1,
+    })
+}
+
+fn bytes_text(b: i64) -> String {
+    match b {
+        0 => String::new(),
+        b if b % (1 << 30) == 0 => format!("{}g", b >> 30),
+        b if b % (1 << 20) == 0 => format!("{}m", b >> 20),
+        b if b % (1 << 10) == 0 => format!("{}k", b >> 10),
+        b => b.to_string(),
+    }
 }
 
 fn removal_reason(c: &ContainerSnapshot, desired: &[Desired], wanted: &BTreeSet<&str>) -> String {

@@ -31,6 +31,20 @@ pub struct ContainerSnapshot {
     pub exec_ids: Vec<String>,
     /// `Config.Cmd`.
     pub command: Option<Vec<String>>,
+    /// `Config.Entrypoint`.
+    pub entrypoint: Option<Vec<String>>,
+    /// `Config.WorkingDir` and `Config.User` ("" when unset).
+    pub workdir: String,
+    pub user: String,
+    /// `HostConfig.Binds`: the `-v` mounts.
+    pub binds: Vec<String>,
+    /// `HostConfig.RestartPolicy.Name`, `NetworkMode`, `Memory` (bytes),
+    /// `NanoCpus`, `Init`.
+    pub restart: String,
+    pub network: String,
+    pub memory: i64,
+    pub nano_cpus: i64,
+    pub init: bool,
     /// `Config.Env` as key → sha256 of the value: enough to tell which keys
     /// changed, with no value held or ever printed.
     pub env_digests: BTreeMap<String, String>,
@@ -125,6 +139,7 @@ fn parse_one(v: &Value) -> Result<ContainerSnapshot> {
         .ok_or_else(|| anyhow!("`{name}`: missing object `State`"))?;
     let is_true = |k: &str| state.get(k) == Some(&Value::Bool(true));
     let config = v.get("Config");
+    let host = v.get("HostConfig");
     let labels = config
         .and_then(|c| c.get("Labels"))
         .and_then(Value::as_object)
@@ -175,9 +190,33 @@ fn parse_one(v: &Value) -> Result<ContainerSnapshot> {
         },
         exec_ids: strings(v.get("ExecIDs")).unwrap_or_default(),
         command: strings(config.and_then(|c| c.get("Cmd"))),
+        entrypoint: strings(config.and_then(|c| c.get("Entrypoint"))),
+        workdir: text(config, &["WorkingDir"]),
+        user: text(config, &["User"]),
+        binds: strings(host.and_then(|h| h.get("Binds"))).unwrap_or_default(),
+        restart: text(host, &["RestartPolicy", "Name"]),
+        network: text(host, &["NetworkMode"]),
+        memory: host
+            .and_then(|h| h.get("Memory"))
+            .and_then(Value::as_i64)
+            .unwrap_or(0),
+        nano_cpus: host
+            .and_then(|h| h.get("NanoCpus"))
+            .and_then(Value::as_i64)
+            .unwrap_or(0),
+        init: host.and_then(|h| h.get("Init")) == Some(&Value::Bool(true)),
         env_digests,
         name,
     })
+}
+
+/// The string at `path` under `v`, or "".
+fn text(v: Option<&Value>, path: &[&str]) -> String {
+    let mut cur = v;
+    for k in path {
+        cur = cur.and_then(|c| c.get(k));
+    }
+    cur.and_then(Value::as_str).unwrap_or_default().to_string()
 }
 
 fn req_str<'a>(v: &'a Value, key: &str) -> Result<&'a str> {

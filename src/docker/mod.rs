@@ -166,7 +166,9 @@ fn help_for(stderr: &str) -> Option<&'static str> {
     {
         Some("is the Docker engine running? (docker info; systemctl status docker)")
     } else if stderr.contains("already exists") && stderr.contains("task") {
-        Some("the engine holds a stale task for it, typically after an engine crash; `docker rm -f` it and rerun `fleet sync` to recreate it")
+        Some(
+            "the engine holds a stale task for it, typically after an engine crash; `docker rm -f` it and rerun `fleet sync` to recreate it",
+        )
     } else if stderr.contains("is already in use by container") {
         Some("another container holds that name; `docker ps -a` shows it")
     } else {

@@ -207,7 +207,8 @@ fn command_change_is_recreated() {
 
 #[test]
 fn other_field_change_is_recreated_as_a_hash_difference() {
-    let old = ONE.replace("\"command\"", "\"memory\":\"1g\",\"command\"");
+    // run_args is an escape hatch fleet cannot read back from docker inspect.
+    let old = ONE.replace("\"command\"", "\"run_args\":[\"--privileged\"],\"command\"");
     check(
         ONE,
         vec![coder(&old)],
@@ -217,6 +218,80 @@ fn other_field_change_is_recreated_as_a_hash_difference() {
             Bucket::Recreated,
             "recreate",
             "fleet.config-hash differs",
+        )],
+    );
+}
+
+#[test]
+fn each_changed_field_is_named() {
+    let rich = r#"{"project":"p","types":{"coder":{"image":"agent:latest","command":["sleep","infinity"],
+        "entrypoint":["/bin/tini","--"],"mounts":["/a:/a"],"workdir":"/w","user":"1000","network":"agents",
+        "restart":"always","memory":"1g","cpus":2,"init":true}}}"#;
+    let cases = [
+        (
+            r#""mounts":["/a:/a"]"#,
+            r#""mounts":["/a:/a","/b:/b:ro"]"#,
+            "mounts removed: /b:/b:ro",
+        ),
+        (
+            r#""mounts":["/a:/a"]"#,
+            r#""mounts":[]"#,
+            "mounts added: /a:/a",
+        ),
+        (
+            r#""mounts":["/a:/a"]"#,
+            r#""mounts":["/a:/c"]"#,
+            "mounts /a:/c → /a:/a",
+        ),
+        (
+            r#""workdir":"/w""#,
+            r#""workdir":"/old""#,
+            "workdir /old → /w",
+        ),
+        (r#""user":"1000""#, r#""user":"root""#, "user root → 1000"),
+        (
+            r#""network":"agents""#,
+            r#""network":"other""#,
+            "network other → agents",
+        ),
+        (
+            r#""restart":"always""#,
+            r#""restart":"no""#,
+            "restart no → always",
+        ),
+        (r#""memory":"1g""#, r#""memory":"512m""#, "memory 512m → 1g"),
+        (r#""cpus":2"#, r#""cpus":0.5"#, "cpus 0.5 → 2"),
+        (r#""init":true"#, r#""init":false"#, "init false → true"),
+        (
+            r#""entrypoint":["/bin/tini","--"]"#,
+            r#""entrypoint":["/sbin/init","--"]"#,
+            "entrypoint changed",
+        ),
+        (
+            r#""command":["sleep","infinity"]"#,
+            r#""command":["sleep","1"]"#,
+            "command changed",
+        ),
+    ];
+    for (now, before, reason) in cases {
+        let old = coder(&rich.replace(now, before));
+        check(
+            rich,
+            vec![old],
+            NONE,
+            &[("coder-default", Bucket::Recreated, "recreate", reason)],
+        );
+    }
+    // Unchanged rich spec: no field is reported.
+    check(
+        rich,
+        vec![coder(rich)],
+        NONE,
+        &[(
+            "coder-default",
+            Bucket::Unchanged,
+            "none",
+            "running, matches",
         )],
     );
 }

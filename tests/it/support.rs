@@ -50,6 +50,11 @@ pub struct Existing {
     pub dead: bool,
     pub exit_code: i64,
     pub exec_ids: Vec<String>,
+    /// `HostConfig` and the `Config` fields beyond image, labels, env, cmd.
+    pub host: serde_json::Value,
+    pub workdir: String,
+    pub user: String,
+    pub entrypoint: Option<Vec<String>>,
 }
 
 impl Existing {
@@ -63,6 +68,37 @@ impl Existing {
         for (k, v) in &d.spec.labels {
             labels.insert(k.clone(), json!(v));
         }
+        let s = &d.spec;
+        let memory = s.memory.as_deref().map_or(0i64, |m| {
+            let n: i64 = m.trim_end_matches(char::is_alphabetic).parse().unwrap();
+            n * match m.chars().last() {
+                Some('k') => 1 << 10,
+                Some('m') => 1 << 20,
+                Some('g') => 1 << 30,
+                _ => 1,
+            }
+        });
+        let host = json!({
+            "Binds": if s.mounts.is_empty() { json!(null) } else { json!(s.mounts) },
+            "RestartPolicy": { "Name": s.restart.as_str(), "MaximumRetryCount": 0 },
+            "NetworkMode": s.network.clone().unwrap_or_else(|| "default".into()),
+            "Memory": memory,
+            "NanoCpus": s.cpus.map_or(0, |c| (c * 1e9) as i64),
+            "Init": if s.init { json!(true) } else { json!(null) },
+        });
+        let (entrypoint, cmd) = match &s.entrypoint {
+            Some(ep) => (
+                Some(vec![ep[0].clone()]),
+                Some(
+                    ep[1..]
+                        .iter()
+                        .chain(s.command.iter().flatten())
+                        .cloned()
+                        .collect(),
+                ),
+            ),
+            None => (None, s.command.clone()),
+        };
         let mut env: Vec<String> = d.spec.env.iter().map(|(k, v)| format!("{k}={v}")).collect();
         env.push("PATH=/bin".into());
         Existing {
@@ -75,7 +111,7 @@ impl Existing {
             image_id: IMG.into(),
             image_ref: d.spec.image.clone(),
             env,
-            cmd: d.spec.command.clone(),
+            cmd,
             status: "running",
             running: json!(true),
             paused: false,
@@ -83,6 +119,10 @@ impl Existing {
             dead: false,
             exit_code: 0,
             exec_ids: Vec::new(),
+            host,
+            workdir: s.workdir.clone().unwrap_or_default(),
+            user: s.user.clone().unwrap_or_default(),
+            entrypoint,
         }
     }
 
@@ -168,8 +208,10 @@ impl Existing {
             },
             "ExecIDs": if self.exec_ids.is_empty() { json!(null) } else { json!(self.exec_ids) },
             "Config": {
-                "Image": self.image_ref, "Labels": self.labels, "Env": self.env, "Cmd": self.cmd
-            }
+                "Image": self.image_ref, "Labels": self.labels, "Env": self.env, "Cmd": self.cmd,
+                "Entrypoint": self.entrypoint, "WorkingDir": self.workdir, "User": self.user
+            },
+            "HostConfig": self.host
         })
     }
 

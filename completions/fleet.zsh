@@ -1,0 +1,417 @@
+#compdef fleet
+
+autoload -U is-at-least
+
+_fleet() {
+    typeset -A opt_args
+    typeset -a _arguments_options
+    local ret=1
+
+    if is-at-least 5.2; then
+        _arguments_options=(-s -S -C)
+    else
+        _arguments_options=(-s -C)
+    fi
+
+    local context curcontext="$curcontext" state line
+    _arguments "${_arguments_options[@]}" : \
+'-c+[The config file]:CONFIG:_files' \
+'--config=[The config file]:CONFIG:_files' \
+'--docker=[The docker CLI to run]:DOCKER:_default' \
+'--color=[When to colour the text output]:COLOR:(auto always never)' \
+'--jobs=[How many docker operations may run at once]:JOBS:_default' \
+'--timeout=[Seconds one docker call may take before it is killed]:TIMEOUT:_default' \
+'--lock-wait=[Seconds to wait for another fleet run on the same project to finish]:LOCK_WAIT:_default' \
+'--lock-dir=[Where the per-project lock file lives]:LOCK_DIR:_files' \
+'--json[Print one JSON document instead of text]' \
+'(-q --quiet)-v[Print every docker command as it runs (env values are never shown)]' \
+'(-q --quiet)--verbose[Print every docker command as it runs (env values are never shown)]' \
+'-q[Print only errors (a requested --json document is still printed)]' \
+'--quiet[Print only errors (a requested --json document is still printed)]' \
+'-h[Print help]' \
+'--help[Print help]' \
+'-V[Print version]' \
+'--version[Print version]' \
+":: :_fleet_commands" \
+"*::: :->fleet" \
+&& ret=0
+    case $state in
+    (fleet)
+        words=($line[1] "${words[@]}")
+        (( CURRENT += 1 ))
+        curcontext="${curcontext%:*:*}:fleet-command-$line[1]:"
+        case $line[1] in
+            (sync)
+_arguments "${_arguments_options[@]}" : \
+'-c+[The config file]:CONFIG:_files' \
+'--config=[The config file]:CONFIG:_files' \
+'--docker=[The docker CLI to run]:DOCKER:_default' \
+'--color=[When to colour the text output]:COLOR:(auto always never)' \
+'--jobs=[How many docker operations may run at once]:JOBS:_default' \
+'--timeout=[Seconds one docker call may take before it is killed]:TIMEOUT:_default' \
+'--lock-wait=[Seconds to wait for another fleet run on the same project to finish]:LOCK_WAIT:_default' \
+'--lock-dir=[Where the per-project lock file lives]:LOCK_DIR:_files' \
+'--force[Recreate or remove containers even while they have live \`docker exec\` sessions]' \
+'--allow-empty[Accept a config that declares no container (removes the whole fleet)]' \
+'--json[Print one JSON document instead of text]' \
+'(-q --quiet)-v[Print every docker command as it runs (env values are never shown)]' \
+'(-q --quiet)--verbose[Print every docker command as it runs (env values are never shown)]' \
+'-q[Print only errors (a requested --json document is still printed)]' \
+'--quiet[Print only errors (a requested --json document is still printed)]' \
+'-h[Print help]' \
+'--help[Print help]' \
+&& ret=0
+;;
+(plan)
+_arguments "${_arguments_options[@]}" : \
+'-c+[The config file]:CONFIG:_files' \
+'--config=[The config file]:CONFIG:_files' \
+'--docker=[The docker CLI to run]:DOCKER:_default' \
+'--color=[When to colour the text output]:COLOR:(auto always never)' \
+'--jobs=[How many docker operations may run at once]:JOBS:_default' \
+'--timeout=[Seconds one docker call may take before it is killed]:TIMEOUT:_default' \
+'--lock-wait=[Seconds to wait for another fleet run on the same project to finish]:LOCK_WAIT:_default' \
+'--lock-dir=[Where the per-project lock file lives]:LOCK_DIR:_files' \
+'--detailed-exitcode[Exit 0 when nothing is pending, 2 when changes are pending, 1 on error]' \
+'--force[Plan as sync --force would]' \
+'--allow-empty[Plan as sync --allow-empty would]' \
+'--json[Print one JSON document instead of text]' \
+'(-q --quiet)-v[Print every docker command as it runs (env values are never shown)]' \
+'(-q --quiet)--verbose[Print every docker command as it runs (env values are never shown)]' \
+'-q[Print only errors (a requested --json document is still printed)]' \
+'--quiet[Print only errors (a requested --json document is still printed)]' \
+'-h[Print help]' \
+'--help[Print help]' \
+&& ret=0
+;;
+(up)
+_arguments "${_arguments_options[@]}" : \
+'-c+[The config file]:CONFIG:_files' \
+'--config=[The config file]:CONFIG:_files' \
+'--docker=[The docker CLI to run]:DOCKER:_default' \
+'--color=[When to colour the text output]:COLOR:(auto always never)' \
+'--jobs=[How many docker operations may run at once]:JOBS:_default' \
+'--timeout=[Seconds one docker call may take before it is killed]:TIMEOUT:_default' \
+'--lock-wait=[Seconds to wait for another fleet run on the same project to finish]:LOCK_WAIT:_default' \
+'--lock-dir=[Where the per-project lock file lives]:LOCK_DIR:_files' \
+'--json[Print one JSON document instead of text]' \
+'(-q --quiet)-v[Print every docker command as it runs (env values are never shown)]' \
+'(-q --quiet)--verbose[Print every docker command as it runs (env values are never shown)]' \
+'-q[Print only errors (a requested --json document is still printed)]' \
+'--quiet[Print only errors (a requested --json document is still printed)]' \
+'-h[Print help]' \
+'--help[Print help]' \
+&& ret=0
+;;
+(down)
+_arguments "${_arguments_options[@]}" : \
+'-t+[docker stop'\''s grace period, in seconds, before SIGKILL]:TIME:_default' \
+'--time=[docker stop'\''s grace period, in seconds, before SIGKILL]:TIME:_default' \
+'-c+[The config file]:CONFIG:_files' \
+'--config=[The config file]:CONFIG:_files' \
+'--docker=[The docker CLI to run]:DOCKER:_default' \
+'--color=[When to colour the text output]:COLOR:(auto always never)' \
+'--jobs=[How many docker operations may run at once]:JOBS:_default' \
+'--timeout=[Seconds one docker call may take before it is killed]:TIMEOUT:_default' \
+'--lock-wait=[Seconds to wait for another fleet run on the same project to finish]:LOCK_WAIT:_default' \
+'--lock-dir=[Where the per-project lock file lives]:LOCK_DIR:_files' \
+'--force[Stop containers even while they have live \`docker exec\` sessions]' \
+'--json[Print one JSON document instead of text]' \
+'(-q --quiet)-v[Print every docker command as it runs (env values are never shown)]' \
+'(-q --quiet)--verbose[Print every docker command as it runs (env values are never shown)]' \
+'-q[Print only errors (a requested --json document is still printed)]' \
+'--quiet[Print only errors (a requested --json document is still printed)]' \
+'-h[Print help]' \
+'--help[Print help]' \
+&& ret=0
+;;
+(status)
+_arguments "${_arguments_options[@]}" : \
+'-c+[The config file]:CONFIG:_files' \
+'--config=[The config file]:CONFIG:_files' \
+'--docker=[The docker CLI to run]:DOCKER:_default' \
+'--color=[When to colour the text output]:COLOR:(auto always never)' \
+'--jobs=[How many docker operations may run at once]:JOBS:_default' \
+'--timeout=[Seconds one docker call may take before it is killed]:TIMEOUT:_default' \
+'--lock-wait=[Seconds to wait for another fleet run on the same project to finish]:LOCK_WAIT:_default' \
+'--lock-dir=[Where the per-project lock file lives]:LOCK_DIR:_files' \
+'--json[Print one JSON document instead of text]' \
+'(-q --quiet)-v[Print every docker command as it runs (env values are never shown)]' \
+'(-q --quiet)--verbose[Print every docker command as it runs (env values are never shown)]' \
+'-q[Print only errors (a requested --json document is still printed)]' \
+'--quiet[Print only errors (a requested --json document is still printed)]' \
+'-h[Print help]' \
+'--help[Print help]' \
+&& ret=0
+;;
+(check)
+_arguments "${_arguments_options[@]}" : \
+'-c+[The config file]:CONFIG:_files' \
+'--config=[The config file]:CONFIG:_files' \
+'--docker=[The docker CLI to run]:DOCKER:_default' \
+'--color=[When to colour the text output]:COLOR:(auto always never)' \
+'--jobs=[How many docker operations may run at once]:JOBS:_default' \
+'--timeout=[Seconds one docker call may take before it is killed]:TIMEOUT:_default' \
+'--lock-wait=[Seconds to wait for another fleet run on the same project to finish]:LOCK_WAIT:_default' \
+'--lock-dir=[Where the per-project lock file lives]:LOCK_DIR:_files' \
+'--json[Print one JSON document instead of text]' \
+'(-q --quiet)-v[Print every docker command as it runs (env values are never shown)]' \
+'(-q --quiet)--verbose[Print every docker command as it runs (env values are never shown)]' \
+'-q[Print only errors (a requested --json document is still printed)]' \
+'--quiet[Print only errors (a requested --json document is still printed)]' \
+'-h[Print help]' \
+'--help[Print help]' \
+&& ret=0
+;;
+(schema)
+_arguments "${_arguments_options[@]}" : \
+'-c+[The config file]:CONFIG:_files' \
+'--config=[The config file]:CONFIG:_files' \
+'--docker=[The docker CLI to run]:DOCKER:_default' \
+'--color=[When to colour the text output]:COLOR:(auto always never)' \
+'--jobs=[How many docker operations may run at once]:JOBS:_default' \
+'--timeout=[Seconds one docker call may take before it is killed]:TIMEOUT:_default' \
+'--lock-wait=[Seconds to wait for another fleet run on the same project to finish]:LOCK_WAIT:_default' \
+'--lock-dir=[Where the per-project lock file lives]:LOCK_DIR:_files' \
+'--json[Print one JSON document instead of text]' \
+'(-q --quiet)-v[Print every docker command as it runs (env values are never shown)]' \
+'(-q --quiet)--verbose[Print every docker command as it runs (env values are never shown)]' \
+'-q[Print only errors (a requested --json document is still printed)]' \
+'--quiet[Print only errors (a requested --json document is still printed)]' \
+'-h[Print help]' \
+'--help[Print help]' \
+&& ret=0
+;;
+(completions)
+_arguments "${_arguments_options[@]}" : \
+'-c+[The config file]:CONFIG:_files' \
+'--config=[The config file]:CONFIG:_files' \
+'--docker=[The docker CLI to run]:DOCKER:_default' \
+'--color=[When to colour the text output]:COLOR:(auto always never)' \
+'--jobs=[How many docker operations may run at once]:JOBS:_default' \
+'--timeout=[Seconds one docker call may take before it is killed]:TIMEOUT:_default' \
+'--lock-wait=[Seconds to wait for another fleet run on the same project to finish]:LOCK_WAIT:_default' \
+'--lock-dir=[Where the per-project lock file lives]:LOCK_DIR:_files' \
+'--json[Print one JSON document instead of text]' \
+'(-q --quiet)-v[Print every docker command as it runs (env values are never shown)]' \
+'(-q --quiet)--verbose[Print every docker command as it runs (env values are never shown)]' \
+'-q[Print only errors (a requested --json document is still printed)]' \
+'--quiet[Print only errors (a requested --json document is still printed)]' \
+'-h[Print help]' \
+'--help[Print help]' \
+':shell -- The shell to complete for:(bash elvish fish powershell zsh)' \
+&& ret=0
+;;
+(man)
+_arguments "${_arguments_options[@]}" : \
+'-c+[The config file]:CONFIG:_files' \
+'--config=[The config file]:CONFIG:_files' \
+'--docker=[The docker CLI to run]:DOCKER:_default' \
+'--color=[When to colour the text output]:COLOR:(auto always never)' \
+'--jobs=[How many docker operations may run at once]:JOBS:_default' \
+'--timeout=[Seconds one docker call may take before it is killed]:TIMEOUT:_default' \
+'--lock-wait=[Seconds to wait for another fleet run on the same project to finish]:LOCK_WAIT:_default' \
+'--lock-dir=[Where the per-project lock file lives]:LOCK_DIR:_files' \
+'--json[Print one JSON document instead of text]' \
+'(-q --quiet)-v[Print every docker command as it runs (env values are never shown)]' \
+'(-q --quiet)--verbose[Print every docker command as it runs (env values are never shown)]' \
+'-q[Print only errors (a requested --json document is still printed)]' \
+'--quiet[Print only errors (a requested --json document is still printed)]' \
+'-h[Print help]' \
+'--help[Print help]' \
+&& ret=0
+;;
+(help)
+_arguments "${_arguments_options[@]}" : \
+":: :_fleet__subcmd__help_commands" \
+"*::: :->help" \
+&& ret=0
+
+    case $state in
+    (help)
+        words=($line[1] "${words[@]}")
+        (( CURRENT += 1 ))
+        curcontext="${curcontext%:*:*}:fleet-help-command-$line[1]:"
+        case $line[1] in
+            (sync)
+_arguments "${_arguments_options[@]}" : \
+&& ret=0
+;;
+(plan)
+_arguments "${_arguments_options[@]}" : \
+&& ret=0
+;;
+(up)
+_arguments "${_arguments_options[@]}" : \
+&& ret=0
+;;
+(down)
+_arguments "${_arguments_options[@]}" : \
+&& ret=0
+;;
+(status)
+_arguments "${_arguments_options[@]}" : \
+&& ret=0
+;;
+(check)
+_arguments "${_arguments_options[@]}" : \
+&& ret=0
+;;
+(schema)
+_arguments "${_arguments_options[@]}" : \
+&& ret=0
+;;
+(completions)
+_arguments "${_arguments_options[@]}" : \
+&& ret=0
+;;
+(man)
+_arguments "${_arguments_options[@]}" : \
+&& ret=0
+;;
+(help)
+_arguments "${_arguments_options[@]}" : \
+&& ret=0
+;;
+        esac
+    ;;
+esac
+;;
+        esac
+    ;;
+esac
+}
+
+(( $+functions[_fleet_commands] )) ||
+_fleet_commands() {
+    local commands; commands=(
+'sync:Converge\: create, start, recreate and remove containers to match the config' \
+'plan:Show what sync would do, changing nothing' \
+'up:Start every stopped container of the project (as \`docker ps -a\` shows them)' \
+'down:Stop every running container of the project, in parallel' \
+'status:Desired against actual, one row a container' \
+'check:Validate the config; runs no docker command' \
+'schema:Print the JSON Schema of agents.json (for editors and validators)' \
+'completions:Print a shell completion script' \
+'man:Print the man page (roff)' \
+'help:Print this message or the help of the given subcommand(s)' \
+    )
+    _describe -t commands 'fleet commands' commands "$@"
+}
+(( $+functions[_fleet__subcmd__check_commands] )) ||
+_fleet__subcmd__check_commands() {
+    local commands; commands=()
+    _describe -t commands 'fleet check commands' commands "$@"
+}
+(( $+functions[_fleet__subcmd__completions_commands] )) ||
+_fleet__subcmd__completions_commands() {
+    local commands; commands=()
+    _describe -t commands 'fleet completions commands' commands "$@"
+}
+(( $+functions[_fleet__subcmd__down_commands] )) ||
+_fleet__subcmd__down_commands() {
+    local commands; commands=()
+    _describe -t commands 'fleet down commands' commands "$@"
+}
+(( $+functions[_fleet__subcmd__help_commands] )) ||
+_fleet__subcmd__help_commands() {
+    local commands; commands=(
+'sync:Converge\: create, start, recreate and remove containers to match the config' \
+'plan:Show what sync would do, changing nothing' \
+'up:Start every stopped container of the project (as \`docker ps -a\` shows them)' \
+'down:Stop every running container of the project, in parallel' \
+'status:Desired against actual, one row a container' \
+'check:Validate the config; runs no docker command' \
+'schema:Print the JSON Schema of agents.json (for editors and validators)' \
+'completions:Print a shell completion script' \
+'man:Print the man page (roff)' \
+'help:Print this message or the help of the given subcommand(s)' \
+    )
+    _describe -t commands 'fleet help commands' commands "$@"
+}
+(( $+functions[_fleet__subcmd__help__subcmd__check_commands] )) ||
+_fleet__subcmd__help__subcmd__check_commands() {
+    local commands; commands=()
+    _describe -t commands 'fleet help check commands' commands "$@"
+}
+(( $+functions[_fleet__subcmd__help__subcmd__completions_commands] )) ||
+_fleet__subcmd__help__subcmd__completions_commands() {
+    local commands; commands=()
+    _describe -t commands 'fleet help completions commands' commands "$@"
+}
+(( $+functions[_fleet__subcmd__help__subcmd__down_commands] )) ||
+_fleet__subcmd__help__subcmd__down_commands() {
+    local commands; commands=()
+    _describe -t commands 'fleet help down commands' commands "$@"
+}
+(( $+functions[_fleet__subcmd__help__subcmd__help_commands] )) ||
+_fleet__subcmd__help__subcmd__help_commands() {
+    local commands; commands=()
+    _describe -t commands 'fleet help help commands' commands "$@"
+}
+(( $+functions[_fleet__subcmd__help__subcmd__man_commands] )) ||
+_fleet__subcmd__help__subcmd__man_commands() {
+    local commands; commands=()
+    _describe -t commands 'fleet help man commands' commands "$@"
+}
+(( $+functions[_fleet__subcmd__help__subcmd__plan_commands] )) ||
+_fleet__subcmd__help__subcmd__plan_commands() {
+    local commands; commands=()
+    _describe -t commands 'fleet help plan commands' commands "$@"
+}
+(( $+functions[_fleet__subcmd__help__subcmd__schema_commands] )) ||
+_fleet__subcmd__help__subcmd__schema_commands() {
+    local commands; commands=()
+    _describe -t commands 'fleet help schema commands' commands "$@"
+}
+(( $+functions[_fleet__subcmd__help__subcmd__status_commands] )) ||
+_fleet__subcmd__help__subcmd__status_commands() {
+    local commands; commands=()
+    _describe -t commands 'fleet help status commands' commands "$@"
+}
+(( $+functions[_fleet__subcmd__help__subcmd__sync_commands] )) ||
+_fleet__subcmd__help__subcmd__sync_commands() {
+    local commands; commands=()
+    _describe -t commands 'fleet help sync commands' commands "$@"
+}
+(( $+functions[_fleet__subcmd__help__subcmd__up_commands] )) ||
+_fleet__subcmd__help__subcmd__up_commands() {
+    local commands; commands=()
+    _describe -t commands 'fleet help up commands' commands "$@"
+}
+(( $+functions[_fleet__subcmd__man_commands] )) ||
+_fleet__subcmd__man_commands() {
+    local commands; commands=()
+    _describe -t commands 'fleet man commands' commands "$@"
+}
+(( $+functions[_fleet__subcmd__plan_commands] )) ||
+_fleet__subcmd__plan_commands() {
+    local commands; commands=()
+    _describe -t commands 'fleet plan commands' commands "$@"
+}
+(( $+functions[_fleet__subcmd__schema_commands] )) ||
+_fleet__subcmd__schema_commands() {
+    local commands; commands=()
+    _describe -t commands 'fleet schema commands' commands "$@"
+}
+(( $+functions[_fleet__subcmd__status_commands] )) ||
+_fleet__subcmd__status_commands() {
+    local commands; commands=()
+    _describe -t commands 'fleet status commands' commands "$@"
+}
+(( $+functions[_fleet__subcmd__sync_commands] )) ||
+_fleet__subcmd__sync_commands() {
+    local commands; commands=()
+    _describe -t commands 'fleet sync commands' commands "$@"
+}
+(( $+functions[_fleet__subcmd__up_commands] )) ||
+_fleet__subcmd__up_commands() {
+    local commands; commands=()
+    _describe -t commands 'fleet up commands' commands "$@"
+}
+
+if [ "$funcstack[1]" = "_fleet" ]; then
+    _fleet "$@"
+else
+    compdef _fleet fleet
+fi
