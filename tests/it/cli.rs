@@ -281,3 +281,52 @@ fn sync_exit_codes() {
         "usage error"
     );
 }
+
+#[test]
+fn progress_lines_go_to_a_terminal_stderr_only() {
+    let one = r#"{"project":"p","types":{"coder":{"image":"agent:latest"}}}"#;
+    let run = |err_is_terminal: bool, extra: &[&str]| {
+        let fake = FakeRunner::new();
+        let e = Existing::matching(&desired(one)[0]);
+        expect_discovery(&fake, &[e.clone().exited(137)], &[("agent:latest", IMG)]);
+        fake.expect(
+            &format!("start {}", e.id),
+            Output::ok(format!("{}\n", e.id)),
+        );
+        expect_confirm(&fake, std::slice::from_ref(&e));
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("agents.json");
+        std::fs::write(&path, one).unwrap();
+        let mut argv = vec![
+            "fleet".to_string(),
+            "-c".into(),
+            path.display().to_string(),
+            "--lock-dir".into(),
+            dir.path().display().to_string(),
+        ];
+        argv.extend(extra.iter().map(|s| s.to_string()));
+        argv.push("sync".into());
+        let cli = <Cli as clap::Parser>::try_parse_from(argv).unwrap();
+        let (mut out, mut err) = (Vec::new(), Vec::new());
+        let mut io = fleet::Io {
+            out: &mut out,
+            err: &mut err,
+            out_is_terminal: false,
+            err_is_terminal,
+            no_color: true,
+        };
+        assert_eq!(fleet::run(&cli, &fake, &mut io), 0);
+        (
+            String::from_utf8(out).unwrap(),
+            String::from_utf8(err).unwrap(),
+        )
+    };
+    let (out, err) = run(true, &[]);
+    assert_eq!(out, "[agents-sync] started: coder-default\n");
+    assert!(
+        err.starts_with("  started    coder-default  ") && err.ends_with("s\n"),
+        "{err:?}"
+    );
+    assert_eq!(run(false, &[]).1, "", "not a terminal: nothing extra");
+    assert_eq!(run(true, &["-q"]).1, "", "quiet: no progress");
+}
