@@ -204,30 +204,19 @@ fn dispatch(cli: &Cli, runner: &dyn Runner, io: &mut Io) -> Result<i32> {
                 EXIT_OK
             })
         }
-        Command::Up => {
+        Command::Up | Command::Down(_) => {
             let _lock = take_lock(cli, &config.project, io)?;
-            let r = ops::up(runner, &config.project, usize::from(g.jobs))?;
-            emit(
-                io,
-                &ops::render(&r, "containers-up", g.json, color),
-                g.quiet,
-                g.json,
-            )?;
-            Ok(if r.failed.is_empty() {
-                EXIT_OK
-            } else {
-                EXIT_ERROR
-            })
-        }
-        Command::Down(a) => {
-            let _lock = take_lock(cli, &config.project, io)?;
-            let r = ops::down(runner, &config.project, a.time, a.force)?;
-            emit(
-                io,
-                &ops::render(&r, "containers-down", g.json, color),
-                g.quiet,
-                g.json,
-            )?;
+            let (r, tag) = match &cli.command {
+                Command::Down(a) => (
+                    ops::down(runner, &config.project, a.time, a.force)?,
+                    "containers-down",
+                ),
+                _ => (
+                    ops::up(runner, &config.project, usize::from(g.jobs))?,
+                    "containers-up",
+                ),
+            };
+            emit(io, &ops::render(&r, tag, g.json, color), g.quiet, g.json)?;
             Ok(if r.failed.is_empty() {
                 EXIT_OK
             } else {

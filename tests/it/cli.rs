@@ -84,69 +84,60 @@ fn every_command_has_help_with_an_example() {
     );
 }
 
-/// A sync that starts one container, rendered with the given colour
-/// settings.
-fn colored_sync(args: &[&str], out_is_terminal: bool, no_color: bool) -> String {
+const ONE: &str = r#"{"project":"p","types":{"coder":{"image":"agent:latest"}}}"#;
+
+/// A sync that starts one stopped container, run with `t` as its terminals.
+fn start_one(args: &[&str], t: Terminals) -> Ran {
     let fake = FakeRunner::new();
-    let one = r#"{"project":"p","types":{"coder":{"image":"agent:latest"}}}"#;
-    let e = Existing::matching(&desired(one)[0]).exited(137);
-    expect_discovery(&fake, std::slice::from_ref(&e), &[("agent:latest", IMG)]);
+    let e = Existing::matching(&desired(ONE)[0]);
+    expect_discovery(&fake, &[e.clone().exited(137)], &[("agent:latest", IMG)]);
     fake.expect(
         &format!("start {}", e.id),
         Output::ok(format!("{}\n", e.id)),
     );
-    expect_confirm(&fake, &[Existing::matching(&desired(one)[0])]);
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("agents.json");
-    std::fs::write(&path, one).unwrap();
-    let mut argv = vec![
-        "fleet".to_string(),
-        "-c".into(),
-        path.display().to_string(),
-        "--lock-dir".into(),
-        dir.path().display().to_string(),
-    ];
-    argv.extend(args.iter().map(|s| s.to_string()));
-    let cli = <Cli as clap::Parser>::try_parse_from(argv).unwrap();
-    let (mut out, mut err) = (Vec::new(), Vec::new());
-    let mut io = fleet::Io {
-        out: &mut out,
-        err: &mut err,
-        out_is_terminal,
-        err_is_terminal: false,
-        no_color,
-    };
-    assert_eq!(fleet::run(&cli, &fake, &mut io), 0);
-    String::from_utf8(out).unwrap()
+    expect_confirm(&fake, std::slice::from_ref(&e));
+    let r = run_cli_on(ONE, args, &fake, t);
+    assert_eq!(r.code, 0, "{r:?}");
+    r
+}
+
+fn colored_sync(args: &[&str], out: bool, no_color: bool) -> String {
+    let mut argv = args.to_vec();
+    argv.push("sync");
+    start_one(
+        &argv,
+        Terminals {
+            out,
+            err: false,
+            no_color,
+        },
+    )
+    .stdout
 }
 
 #[test]
 fn colour_follows_the_terminal_no_color_and_the_flag() {
     let esc = |s: &str| s.contains('\u{1b}');
     assert!(
-        esc(&colored_sync(&["sync"], true, false)),
+        esc(&colored_sync(&[], true, false)),
         "auto on a terminal: colour"
     );
     assert!(
-        !esc(&colored_sync(&["sync"], false, false)),
+        !esc(&colored_sync(&[], false, false)),
         "auto, not a terminal: none"
     );
-    assert!(!esc(&colored_sync(&["sync"], true, true)), "NO_COLOR: none");
-    assert!(!esc(&colored_sync(
-        &["--color", "never", "sync"],
-        true,
-        false
-    )));
+    assert!(!esc(&colored_sync(&[], true, true)), "NO_COLOR: none");
+    assert!(!esc(&colored_sync(&["--color", "never"], true, false)));
     assert!(
-        esc(&colored_sync(&["--color", "always", "sync"], false, true)),
+        esc(&colored_sync(&["--color", "always"], false, true)),
         "--color always wins"
     );
     assert_eq!(
-        colored_sync(&["sync"], false, false),
+        colored_sync(&[], false, false),
         "[agents-sync] started: coder-default\n"
     );
     assert!(
-        !esc(&colored_sync(&["--json", "sync"], true, false)),
+        !esc(&colored_sync(&["--json"], true, false)),
         "JSON is never coloured"
     );
 }
@@ -284,49 +275,26 @@ fn sync_exit_codes() {
 
 #[test]
 fn progress_lines_go_to_a_terminal_stderr_only() {
-    let one = r#"{"project":"p","types":{"coder":{"image":"agent:latest"}}}"#;
-    let run = |err_is_terminal: bool, extra: &[&str]| {
-        let fake = FakeRunner::new();
-        let e = Existing::matching(&desired(one)[0]);
-        expect_discovery(&fake, &[e.clone().exited(137)], &[("agent:latest", IMG)]);
-        fake.expect(
-            &format!("start {}", e.id),
-            Output::ok(format!("{}\n", e.id)),
-        );
-        expect_confirm(&fake, std::slice::from_ref(&e));
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("agents.json");
-        std::fs::write(&path, one).unwrap();
-        let mut argv = vec![
-            "fleet".to_string(),
-            "-c".into(),
-            path.display().to_string(),
-            "--lock-dir".into(),
-            dir.path().display().to_string(),
-        ];
-        argv.extend(extra.iter().map(|s| s.to_string()));
-        argv.push("sync".into());
-        let cli = <Cli as clap::Parser>::try_parse_from(argv).unwrap();
-        let (mut out, mut err) = (Vec::new(), Vec::new());
-        let mut io = fleet::Io {
-            out: &mut out,
-            err: &mut err,
-            out_is_terminal: false,
-            err_is_terminal,
-            no_color: true,
-        };
-        assert_eq!(fleet::run(&cli, &fake, &mut io), 0);
-        (
-            String::from_utf8(out).unwrap(),
-            String::from_utf8(err).unwrap(),
-        )
+    let t = |err| Terminals {
+        out: false,
+        err,
+        no_color: true,
     };
-    let (out, err) = run(true, &[]);
-    assert_eq!(out, "[agents-sync] started: coder-default\n");
+    let r = start_one(&["sync"], t(true));
+    assert_eq!(r.stdout, "[agents-sync] started: coder-default\n");
     assert!(
-        err.starts_with("  started    coder-default  ") && err.ends_with("s\n"),
-        "{err:?}"
+        r.stderr.starts_with("  started    coder-default  ") && r.stderr.ends_with("s\n"),
+        "{:?}",
+        r.stderr
     );
-    assert_eq!(run(false, &[]).1, "", "not a terminal: nothing extra");
-    assert_eq!(run(true, &["-q"]).1, "", "quiet: no progress");
+    assert_eq!(
+        start_one(&["sync"], t(false)).stderr,
+        "",
+        "not a terminal: nothing extra"
+    );
+    assert_eq!(
+        start_one(&["-q", "sync"], t(true)).stderr,
+        "",
+        "quiet: no progress"
+    );
 }

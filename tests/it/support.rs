@@ -288,8 +288,22 @@ pub struct Ran {
 }
 
 /// Runs `fleet <args>` in-process against `fake`, with `config_text` as the
-/// config file and a private lock directory.
+/// config file and a private lock directory; stdout and stderr are not
+/// terminals and `NO_COLOR` is unset.
 pub fn run_cli(config_text: &str, args: &[&str], fake: &FakeRunner) -> Ran {
+    run_cli_on(config_text, args, fake, Terminals::default())
+}
+
+/// What the in-process run pretends about its environment.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct Terminals {
+    pub out: bool,
+    pub err: bool,
+    pub no_color: bool,
+}
+
+/// [`run_cli`] with terminals and `NO_COLOR` as given.
+pub fn run_cli_on(config_text: &str, args: &[&str], fake: &FakeRunner, t: Terminals) -> Ran {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("agents.json");
     std::fs::write(&path, config_text).unwrap();
@@ -302,9 +316,9 @@ pub fn run_cli(config_text: &str, args: &[&str], fake: &FakeRunner) -> Ran {
         let mut io = fleet::Io {
             out: &mut out,
             err: &mut err,
-            out_is_terminal: false,
-            err_is_terminal: false,
-            no_color: false,
+            out_is_terminal: t.out,
+            err_is_terminal: t.err,
+            no_color: t.no_color,
         };
         fleet::run(&cli, fake, &mut io)
     };
