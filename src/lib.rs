@@ -151,13 +151,7 @@ fn dispatch(cli: &Cli, runner: &dyn Runner, io: &mut Io) -> Result<i32> {
             Ok(EXIT_OK)
         }
         Command::Plan(a) => {
-            let opts = plan::Options {
-                force: a.force,
-                allow_empty: a.allow_empty,
-            };
-            let desired = config.desired();
-            let actual = observe::observe(runner, &config.project, &desired)?;
-            let plan = plan::plan(&config.project, &desired, &actual, opts)?;
+            let (plan, ..) = observe_and_plan(&config, runner, a.force, a.allow_empty)?;
             let outcome = Outcome::planned(&plan);
             let mut r = report::plan_text(&outcome, color && !g.json);
             if g.json {
@@ -174,13 +168,7 @@ fn dispatch(cli: &Cli, runner: &dyn Runner, io: &mut Io) -> Result<i32> {
         }
         Command::Sync(a) => {
             let _lock = take_lock(cli, &config.project, io)?;
-            let opts = plan::Options {
-                force: a.force,
-                allow_empty: a.allow_empty,
-            };
-            let desired = config.desired();
-            let actual = observe::observe(runner, &config.project, &desired)?;
-            let plan = plan::plan(&config.project, &desired, &actual, opts)?;
+            let (plan, ..) = observe_and_plan(&config, runner, a.force, a.allow_empty)?;
             let show_progress = io.err_is_terminal && !g.quiet;
             let outcome = {
                 let err = std::sync::Mutex::new(&mut *io.err);
@@ -227,13 +215,8 @@ fn dispatch(cli: &Cli, runner: &dyn Runner, io: &mut Io) -> Result<i32> {
             unreachable!("handled above")
         }
         Command::Status => {
-            let desired = config.desired();
-            let actual = observe::observe(runner, &config.project, &desired)?;
-            let opts = plan::Options {
-                force: false,
-                allow_empty: true,
-            };
-            let plan = plan::plan(&config.project, &desired, &actual, opts)?;
+            // Status describes even an empty config; it changes nothing.
+            let (plan, desired, actual) = observe_and_plan(&config, runner, false, true)?;
             let rows = ops::status_rows(&desired, &actual, &plan);
             if g.json {
                 writeln!(io.out, "{}", serde_json::to_string_pretty(&rows)?)?;
@@ -244,6 +227,20 @@ fn dispatch(cli: &Cli, runner: &dyn Runner, io: &mut Io) -> Result<i32> {
             Ok(EXIT_OK)
         }
     }
+}
+
+/// load → observe → plan: the read-only half every command shares.
+fn observe_and_plan(
+    config: &Config,
+    runner: &dyn Runner,
+    force: bool,
+    allow_empty: bool,
+) -> Result<(plan::Plan, Vec<config::Desired>, observe::Actual)> {
+    let desired = config.desired();
+    let actual = observe::observe(runner, &config.project, &desired)?;
+    let opts = plan::Options { force, allow_empty };
+    let plan = plan::plan(&config.project, &desired, &actual, opts)?;
+    Ok((plan, desired, actual))
 }
 
 fn take_lock(cli: &Cli, project: &str, io: &mut Io) -> Result<lock::ProjectLock> {
