@@ -87,7 +87,7 @@ pub enum Command {
     #[command(after_help = "Example:\n  fleet schema > schema/agents.schema.json")]
     Schema,
     /// Print a shell completion script.
-    #[command(after_help = "Example:\n  fleet completions bash > /etc/bash_completion.d/fleet")]
+    #[command(after_help = "Example:\n  source <(fleet completions bash)")]
     Completions {
         /// The shell to complete for.
         #[arg(value_enum)]
