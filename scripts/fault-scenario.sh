@@ -90,7 +90,9 @@ check_converged() {
   [ "$leftovers" -eq 0 ] || fail "$leftovers leftover replacements"
   [ "$wrong" -eq 0 ] || fail "$wrong containers without GENERATION=$gen"
   second=$("$FLEET" -c "$cfg" sync)
-  echo "$second" | grep -qE '^\[agents-sync\] (created|started|recreated|removed|failed)' && fail "a second sync still changed something: $second"
+  if grep -qE '^\[agents-sync\] (created|started|recreated|removed|failed)' <<<"$second"; then
+    fail "a second sync still changed something: $second"
+  fi
   log "converged: $N running with GENERATION=$gen, no leftovers; a second sync changes nothing"
 }
 

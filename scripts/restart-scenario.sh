@@ -76,9 +76,9 @@ log "fleet sync (what claude-hooks.service runs):"
 out=$("$FLEET" -c "$cfg" sync)
 echo "$out"
 for name in $exited; do
-  echo "$out" | grep -q "^\[agents-sync\] started: .*\b$name\b" || fail "$name was not reported started"
+  grep -q "^\[agents-sync\] started: .*\b$name\b" <<<"$out" || fail "$name was not reported started"
 done
-echo "$out" | grep -qE '^\[agents-sync\] (created|recreated|removed):' && fail "sync should only start containers here"
+if grep -qE '^\[agents-sync\] (created|recreated|removed):' <<<"$out"; then fail "sync should only start containers here"; fi
 
 not_running=$(docker ps -a --filter "label=fleet.project=$project" --format '{{.Names}} {{.State}}' | grep -v ' running$' || true)
 [ -z "$not_running" ] || fail "not running after sync: $not_running"
