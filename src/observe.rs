@@ -34,7 +34,7 @@ pub struct Image {
 /// Lists, inspects and resolves images for `project` and `desired`.
 pub fn observe(runner: &dyn Runner, project: &str, desired: &[Desired]) -> Result<Actual> {
     let wanted: BTreeSet<&str> = desired.iter().map(|d| d.name.as_str()).collect();
-    let listing = run_ok(runner, &argv::list_all()).map_err(engine_help)?;
+    let listing = run_ok(runner, &argv::list_all()).map_err(read_error)?;
     let ids: Vec<&str> = listing
         .stdout
         .lines()
@@ -73,7 +73,7 @@ pub fn inspect_containers(runner: &dyn Runner, ids: &[&str]) -> Result<Vec<Conta
         return Ok(Vec::new());
     }
     let cmd = argv::inspect(ids);
-    let out = runner.run(&cmd).map_err(engine_help)?;
+    let out = runner.run(&cmd).map_err(read_error)?;
     // A container removed between the listing and the inspect is the only
     // failure tolerated: docker still prints the others.
     let vanished_only = !out.stderr.trim().is_empty()
@@ -83,7 +83,7 @@ pub fn inspect_containers(runner: &dyn Runner, ids: &[&str]) -> Result<Vec<Conta
             .filter(|l| !l.trim().is_empty())
             .all(|l| l.contains("No such object") || l.contains("No such container"));
     if !out.success() && !vanished_only {
-        return Err(engine_help(DockerError::Failed {
+        return Err(read_error(DockerError::Failed {
             cmd: cmd.line(),
             code: out.code,
             stderr: out.stderr,
@@ -103,7 +103,7 @@ fn resolve_images(runner: &dyn Runner, refs: &[String]) -> Result<BTreeMap<Strin
         return Ok(images);
     }
     let cmd = argv::image_inspect(refs);
-    let out = runner.run(&cmd).map_err(engine_help)?;
+    let out = runner.run(&cmd).map_err(read_error)?;
     let lines: Vec<&str> = out.stdout.lines().filter(|l| !l.is_empty()).collect();
     let missing: BTreeSet<&str> = refs
         .iter()
@@ -116,7 +116,7 @@ fn resolve_images(runner: &dyn Runner, refs: &[String]) -> Result<BTreeMap<Strin
         .map(String::as_str)
         .collect();
     if !out.success() && missing.is_empty() {
-        return Err(engine_help(DockerError::Failed {
+        return Err(read_error(DockerError::Failed {
             cmd: cmd.line(),
             code: out.code,
             stderr: out.stderr,
@@ -168,11 +168,11 @@ fn resolve_images(runner: &dyn Runner, refs: &[String]) -> Result<BTreeMap<Strin
 
 /// A discovery failure, worded for the operator (the `help:` lines come
 /// from [`DockerError`]'s message).
-pub fn engine_help(e: DockerError) -> anyhow::Error {
+pub fn read_error(e: DockerError) -> anyhow::Error {
     anyhow!("could not read the containers: {e}")
 }
 
-/// Used by callers that only need to know a command ran.
-pub fn must(runner: &dyn Runner, cmd: &Cmd) -> Result<String> {
-    Ok(run_ok(runner, cmd).map_err(engine_help)?.stdout)
+/// Runs a read-only docker command: its stdout, or a discovery error.
+pub fn read_stdout(runner: &dyn Runner, cmd: &Cmd) -> Result<String> {
+    Ok(run_ok(runner, cmd).map_err(read_error)?.stdout)
 }

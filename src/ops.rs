@@ -13,7 +13,7 @@ use serde::Serialize;
 use crate::apply;
 use crate::config::{Desired, name_order};
 use crate::docker::{Runner, argv};
-use crate::observe::{Actual, inspect_containers, must};
+use crate::observe::{Actual, inspect_containers, read_stdout};
 use crate::plan::{Action, Bucket, Op, Plan, drift_reasons, short_id};
 use crate::report::Rendered;
 
@@ -46,7 +46,7 @@ struct Listed {
 }
 
 fn list(runner: &dyn Runner, project: &str, running_only: bool) -> Result<Vec<Listed>> {
-    let out = must(runner, &argv::list_project(project, running_only))?;
+    let out = read_stdout(runner, &argv::list_project(project, running_only))?;
     let mut rows: Vec<Listed> = out
         .lines()
         .filter_map(|l| {
