@@ -8,22 +8,10 @@
 #
 # Kills and restarts dockerd, so it runs alone (scripts/test.sh calls it
 # before the test suite). Usage: bash scripts/fault-scenario.sh
-set -euo pipefail
-cd "$(dirname "$0")/.."
-bash scripts/engine.sh
-cargo build --release --quiet
-FLEET="$PWD/target/release/fleet"
-work=$(mktemp -d)
-project="fault-scenario"
-cfg="$work/agents.json"
+scenario=fault-scenario project=fault-scenario
+source "$(dirname "$0")/scenario-lib.sh"
 N=30
-export FLEET_LOCK_DIR="$work" FLEET_TIMEOUT=30
-log() { printf '[fault-scenario] %s\n' "$*"; }
-fail() { printf '[fault-scenario] FAILED: %s\n' "$*" >&2; exit 1; }
-cleanup() {
-  ids=$(docker ps -aq --filter "label=fleet.project=$project" 2>/dev/null || true)
-  [ -z "$ids" ] || docker rm -f $ids >/dev/null 2>&1 || true
-}
+export FLEET_TIMEOUT=30
 trap 'cleanup; docker rm -f fault-scenario-marker >/dev/null 2>&1 || true; rm -rf "$work"' EXIT
 cleanup
 

@@ -4,26 +4,12 @@
 # agents come back `Exited`, and one `fleet sync` (what claude-hooks.service
 # runs) brings every agent back running with the same container IDs.
 #
-# Restarts dockerd, so it runs alone (scripts/test.sh calls it after the test
-# suite). Usage: bash scripts/restart-scenario.sh
-set -euo pipefail
-cd "$(dirname "$0")/.."
-bash scripts/engine.sh
-cargo build --release --quiet
-FLEET="$PWD/target/release/fleet"
-work=$(mktemp -d)
-project="restart-scenario"
-cfg="$work/agents.json"
-export FLEET_LOCK_DIR="$work"
-log() { printf '[restart-scenario] %s\n' "$*"; }
-fail() { printf '[restart-scenario] FAILED: %s\n' "$*" >&2; exit 1; }
-cleanup() {
-  ids=$(docker ps -aq --filter "label=fleet.project=$project" 2>/dev/null || true)
-  [ -z "$ids" ] || docker rm -f $ids >/dev/null 2>&1 || true
-  rm -rf "$work"
-}
-trap cleanup EXIT
-cleanup; mkdir -p "$work"
+# Restarts dockerd, so it runs alone (scripts/test.sh calls it before the
+# test suite). Usage: bash scripts/restart-scenario.sh
+scenario=restart-scenario project=restart-scenario
+source "$(dirname "$0")/scenario-lib.sh"
+trap 'cleanup; rm -rf "$work"' EXIT
+cleanup
 
 # Two kinds of agent: `rs-manual` has restart "no" (the engine never brings
 # it back: the production bug's case), `rs-auto` has unless-stopped.

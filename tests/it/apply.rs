@@ -21,8 +21,9 @@ fn verbs(fake: &FakeRunner) -> Vec<String> {
 
 // ---- the seed's three cases -------------------------------------------------
 
-#[test]
-fn stopped_but_matching_is_started_with_exactly_one_docker_start() {
+/// A fake engine with `coder-default` matching but Exited (137), scripted
+/// for exactly one `docker start` of it and the confirming inspect.
+fn one_stopped() -> FakeRunner {
     let fake = FakeRunner::new();
     let stopped = one().exited(137);
     expect_discovery(&fake, std::slice::from_ref(&stopped), IMAGES);
@@ -31,6 +32,12 @@ fn stopped_but_matching_is_started_with_exactly_one_docker_start() {
         Output::ok(format!("{}\n", stopped.id)),
     );
     expect_confirm(&fake, &[one()]);
+    fake
+}
+
+#[test]
+fn stopped_but_matching_is_started_with_exactly_one_docker_start() {
+    let fake = one_stopped();
     let r = run_cli(ONE, &["--jobs", "1", "sync"], &fake);
     assert_eq!(r.code, 0, "{r:?}");
     let v = verbs(&fake);
@@ -60,14 +67,7 @@ fn running_and_matching_issues_no_start_at_all() {
 
 #[test]
 fn the_started_bucket_surfaces_end_to_end() {
-    let fake = FakeRunner::new();
-    let stopped = one().exited(137);
-    expect_discovery(&fake, std::slice::from_ref(&stopped), IMAGES);
-    fake.expect(
-        &format!("start {}", stopped.id),
-        Output::ok(format!("{}\n", stopped.id)),
-    );
-    expect_confirm(&fake, &[one()]);
+    let fake = one_stopped();
     let r = run_cli(ONE, &["sync", "--json"], &fake);
     assert_eq!(r.code, 0, "{r:?}");
     let doc: serde_json::Value = serde_json::from_str(&r.stdout).unwrap();
@@ -76,13 +76,7 @@ fn the_started_bucket_surfaces_end_to_end() {
     assert_eq!(doc["actions"][0]["action"], "started");
     assert_eq!(doc["actions"][0]["reason"], "exited 137, matches");
 
-    let fake = FakeRunner::new();
-    expect_discovery(&fake, std::slice::from_ref(&stopped), IMAGES);
-    fake.expect(
-        &format!("start {}", stopped.id),
-        Output::ok(format!("{}\n", stopped.id)),
-    );
-    expect_confirm(&fake, &[one()]);
+    let fake = one_stopped();
     let r = run_cli(ONE, &["sync"], &fake);
     assert_eq!(r.stdout, "[agents-sync] started: coder-default\n");
 }
