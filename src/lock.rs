@@ -34,12 +34,23 @@ pub fn acquire(
     waiting: &dyn Fn(&Path),
 ) -> Result<ProjectLock> {
     let path = dir.join(format!("fleet-{project}.lock"));
+    // flock works on a read-only descriptor too: an operator in the docker
+    // group can still lock a file that a root run (systemd) created.
     let file = OpenOptions::new()
         .create(true)
         .truncate(false)
         .write(true)
         .open(&path)
-        .with_context(|| format!("could not open the lock file `{}`", path.display()))?;
+        .or_else(|e| match e.kind() {
+            std::io::ErrorKind::PermissionDenied => File::open(&path),
+            _ => Err(e),
+        })
+        .with_context(|| {
+            format!(
+                "could not open the lock file `{}`\nhelp: set FLEET_LOCK_DIR to a directory every fleet user can write",
+                path.display()
+            )
+        })?;
     let start = Instant::now();
     let mut told = false;
     loop {
