@@ -83,6 +83,18 @@ fn the_started_bucket_surfaces_end_to_end() {
 
 // ---- the other mutations ----------------------------------------------------
 
+/// Scripts the recreate of `coder-default` (old container `old_id`): the
+/// replacement created as `newid`, the old removed, the new renamed and
+/// started, then seen running.
+fn expect_recreate(fake: &FakeRunner, old_id: &str) {
+    let d = desired(ONE).remove(0);
+    fake.expect_argv(argv::create_cmd(&d).args, Ok(Output::ok("newid\n")));
+    fake.expect(&format!("rm -f {old_id}"), Output::ok(""));
+    fake.expect("rename newid coder-default", Output::ok(""));
+    fake.expect("start newid", Output::ok(""));
+    expect_confirm(fake, &[one().id("newid")]);
+}
+
 #[test]
 fn absent_is_created_with_docker_run_and_the_secret_stays_off_argv() {
     let fake = FakeRunner::new();
@@ -116,12 +128,7 @@ fn recreate_creates_the_replacement_first_then_removes_renames_and_starts() {
     let fake = FakeRunner::new();
     let old = one().image_id(IMG2);
     expect_discovery(&fake, std::slice::from_ref(&old), IMAGES);
-    let d = desired(ONE).remove(0);
-    fake.expect_argv(argv::create_cmd(&d).args, Ok(Output::ok("newid\n")));
-    fake.expect(&format!("rm -f {}", old.id), Output::ok(""));
-    fake.expect("rename newid coder-default", Output::ok(""));
-    fake.expect("start newid", Output::ok(""));
-    expect_confirm(&fake, &[one().id("newid")]);
+    expect_recreate(&fake, &old.id);
     let r = run_cli(ONE, &["sync"], &fake);
     assert_eq!(r.code, 0, "{r:?}");
     assert_eq!(r.stdout, "[agents-sync] recreated: coder-default\n");
@@ -253,12 +260,7 @@ fn busy_containers_are_deferred_and_forced_on_request() {
 
     let fake = FakeRunner::new();
     expect_discovery(&fake, std::slice::from_ref(&old), IMAGES);
-    let d = desired(ONE).remove(0);
-    fake.expect_argv(argv::create_cmd(&d).args, Ok(Output::ok("newid\n")));
-    fake.expect(&format!("rm -f {}", old.id), Output::ok(""));
-    fake.expect("rename newid coder-default", Output::ok(""));
-    fake.expect("start newid", Output::ok(""));
-    expect_confirm(&fake, &[one().id("newid")]);
+    expect_recreate(&fake, &old.id);
     let r = run_cli(ONE, &["sync", "--force"], &fake);
     assert_eq!(r.stdout, "[agents-sync] recreated: coder-default\n");
 }
@@ -478,12 +480,7 @@ fn a_never_run_container_whose_start_fails_is_recreated_but_an_exited_one_is_not
     let created = one().created();
     expect_discovery(&fake, std::slice::from_ref(&created), IMAGES);
     fake.expect(&format!("start {}", created.id), Output::fail(1, stale));
-    let d = desired(ONE).remove(0);
-    fake.expect_argv(argv::create_cmd(&d).args, Ok(Output::ok("newid\n")));
-    fake.expect(&format!("rm -f {}", created.id), Output::ok(""));
-    fake.expect("rename newid coder-default", Output::ok(""));
-    fake.expect("start newid", Output::ok(""));
-    expect_confirm(&fake, &[one().id("newid")]);
+    expect_recreate(&fake, &created.id);
     let r = run_cli(ONE, &["sync", "--json"], &fake);
     assert_eq!(r.code, 0, "{r:?}");
     let doc: serde_json::Value = serde_json::from_str(&r.stdout).unwrap();
