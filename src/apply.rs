@@ -50,7 +50,7 @@ impl Outcome {
                 .actions
                 .iter()
                 .map(|a| Done {
-                    error: (a.bucket == Bucket::Failed).then(|| a.reason.clone()),
+                    error: a.planned_failure(),
                     action: a.clone(),
                     took: Duration::ZERO,
                 })
@@ -171,7 +171,7 @@ pub fn apply(plan: &Plan, runner: &dyn Runner, jobs: usize, progress: Progress) 
             Ok(None) => None,
             Err(e) => Some(e),
         };
-        let error = error.or_else(|| (a.bucket == Bucket::Failed).then(|| a.reason.clone()));
+        let error = error.or_else(|| a.planned_failure());
         done.push(Done {
             action: a.clone(),
             error,

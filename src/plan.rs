@@ -105,6 +105,14 @@ pub struct Action {
     pub reason: String,
 }
 
+impl Action {
+    /// The error of an action that fails by decision (a name conflict),
+    /// before any docker command: its reason.
+    pub fn planned_failure(&self) -> Option<String> {
+        (self.bucket == Bucket::Failed).then(|| self.reason.clone())
+    }
+}
+
 /// The decisions for a whole project, desired containers first (by type and
 /// instance), then removals (by name).
 #[derive(Debug, Clone, PartialEq)]

@@ -22,8 +22,14 @@ fn verbs(fake: &FakeRunner) -> Vec<String> {
 // ---- the seed's three cases -------------------------------------------------
 
 /// A fake engine with `coder-default` matching but Exited (137), scripted
-/// for exactly one `docker start` of it and the confirming inspect.
+/// for exactly one `docker start` of it and a confirming inspect that sees
+/// it running.
 fn one_stopped() -> FakeRunner {
+    one_stopped_then(one())
+}
+
+/// [`one_stopped`], with the confirming inspect seeing `after`.
+fn one_stopped_then(after: Existing) -> FakeRunner {
     let fake = FakeRunner::new();
     let stopped = one().exited(137);
     expect_discovery(&fake, std::slice::from_ref(&stopped), IMAGES);
@@ -31,7 +37,7 @@ fn one_stopped() -> FakeRunner {
         &format!("start {}", stopped.id),
         Output::ok(format!("{}\n", stopped.id)),
     );
-    expect_confirm(&fake, &[one()]);
+    expect_confirm(&fake, &[after]);
     fake
 }
 
@@ -200,14 +206,7 @@ fn one_failure_does_not_stop_the_others() {
 
 #[test]
 fn a_container_that_exits_at_once_is_reported_failed_with_its_exit_code() {
-    let fake = FakeRunner::new();
-    let stopped = one().exited(137);
-    expect_discovery(&fake, std::slice::from_ref(&stopped), IMAGES);
-    fake.expect(
-        &format!("start {}", stopped.id),
-        Output::ok(format!("{}\n", stopped.id)),
-    );
-    expect_confirm(&fake, &[one().exited(3)]);
+    let fake = one_stopped_then(one().exited(3));
     let r = run_cli(ONE, &["sync"], &fake);
     assert_eq!(r.code, 1);
     assert_eq!(r.stdout, "[agents-sync] failed: coder-default\n");
