@@ -8,6 +8,7 @@ use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
+use crate::config::Desired;
 use crate::docker::argv::{self, temp_name};
 use crate::docker::{Cmd, Runner, run_ok};
 use crate::observe::inspect_containers;
@@ -19,6 +20,9 @@ pub struct Done {
     pub action: Action,
     /// `Some(message)` when it failed.
     pub error: Option<String>,
+    /// After a failure: what the engine shows now for its containers, read
+    /// again after the failed call (which may have been cut off part-way).
+    pub now: Option<String>,
     /// How long its docker calls took (for progress output, never asserted).
     pub took: Duration,
 }
@@ -51,6 +55,7 @@ impl Outcome {
                 .iter()
                 .map(|a| Done {
                     error: a.planned_failure(),
+                    now: None,
                     action: a.clone(),
                     took: Duration::ZERO,
                 })
@@ -63,8 +68,8 @@ impl Outcome {
     }
 }
 
-/// One action's result: the ID of a container that should now be running,
-/// or a full error sentence.
+/// One action's result: the ID of a container that should now be running
+/// (confirmed by the batched inspect at the end), or a full error sentence.
 type Step = Result<Option<String>, String>;
 
 /// Why a never-run container was recreated instead of started (its start
@@ -74,10 +79,19 @@ type Rebuilt = Option<String>;
 /// Called as each action finishes (progress output); may be a no-op.
 pub type Progress<'a> = &'a (dyn Fn(&Done) + Sync);
 
+/// What one action came to.
+#[derive(Clone)]
+struct Res {
+    step: Step,
+    took: Duration,
+    rebuilt: Rebuilt,
+}
+
 /// A unit of work for one worker: one action, or a batch of starts or
 /// unpauses that one docker process carries out.
 enum Unit {
     One(usize),
+    Rename(usize),
     Batch(BatchVerb, Vec<usize>),
 }
 
@@ -87,23 +101,32 @@ enum BatchVerb {
     Unpause,
 }
 
-/// Splits the plan into units. Starts (the whole of a restart recovery) are
-/// batched into at most `jobs` `docker start` calls run side by side: on a
-/// small host the engine is CPU-bound, and one docker CLI process per
-/// container takes CPU from it (measured in README, "Performance"). Runs,
-/// recreates and removals stay one unit per container; a recreate's steps
-/// stay in order inside its unit. Starts go first: agents back soonest.
-fn schedule(plan: &Plan, jobs: usize) -> Vec<Unit> {
+/// The phases, in order: removals (they free names and resources), then
+/// renames back (an agent found under another name takes its name), then
+/// everything else. Starts (the whole of a restart recovery) are batched
+/// into at most `jobs` `docker start` calls run side by side: on a small
+/// host the engine is CPU-bound, and one docker CLI process per container
+/// takes CPU from it (README, "Performance"). Runs and recreates stay one
+/// unit per container; a recreate's steps stay in order inside its unit.
+fn phases(plan: &Plan, jobs: usize, skip: &[bool]) -> [Vec<Unit>; 3] {
     let of = |want: fn(&Op) -> bool| -> Vec<usize> {
         (0..plan.actions.len())
-            .filter(|&i| want(&plan.actions[i].op))
+            .filter(|&i| !skip[i] && want(&plan.actions[i].op))
             .collect()
     };
-    let mut units = Vec::new();
+    let removals = of(|op| matches!(op, Op::Remove { .. }))
+        .into_iter()
+        .map(Unit::One)
+        .collect();
+    let renames = (0..plan.actions.len())
+        .filter(|&i| plan.actions[i].rename.is_some())
+        .map(Unit::Rename)
+        .collect();
+    let mut rest = Vec::new();
     let starts = of(|op| matches!(op, Op::Start { .. }));
     if !starts.is_empty() {
         let size = starts.len().div_ceil(jobs.clamp(1, starts.len()));
-        units.extend(
+        rest.extend(
             starts
                 .chunks(size)
                 .map(|c| Unit::Batch(BatchVerb::Start, c.to_vec())),
@@ -111,41 +134,19 @@ fn schedule(plan: &Plan, jobs: usize) -> Vec<Unit> {
     }
     let unpauses = of(|op| matches!(op, Op::Unpause { .. }));
     if !unpauses.is_empty() {
-        units.push(Unit::Batch(BatchVerb::Unpause, unpauses));
+        rest.push(Unit::Batch(BatchVerb::Unpause, unpauses));
     }
-    units.extend(
-        of(|op| matches!(op, Op::Run(_) | Op::Recreate { .. } | Op::Remove { .. }))
+    rest.extend(
+        of(|op| matches!(op, Op::Run(_) | Op::Recreate { .. }))
             .into_iter()
             .map(Unit::One),
     );
-    units
+    [removals, renames, rest]
 }
 
-/// Applies `plan` with at most `jobs` docker processes at a time.
-pub fn apply(plan: &Plan, runner: &dyn Runner, jobs: usize, progress: Progress) -> Outcome {
-    let n = plan.actions.len();
-    let results: Mutex<Vec<Option<(Step, Duration, Rebuilt)>>> = Mutex::new(vec![None; n]);
-    let units = schedule(plan, jobs);
+/// Runs `units` on at most `jobs` threads; `work` reports its own results.
+fn pool(units: &[Unit], jobs: usize, work: &(dyn Fn(&Unit) + Sync)) {
     let next = AtomicUsize::new(0);
-    let work = |unit: &Unit| {
-        let t = Instant::now();
-        let steps: Vec<(usize, Step, Rebuilt)> = match unit {
-            Unit::One(i) => {
-                let a = &plan.actions[*i];
-                vec![(*i, execute(&a.op, &a.name, runner), None)]
-            }
-            Unit::Batch(verb, idx) => execute_batch(plan, *verb, idx, runner),
-        };
-        let took = t.elapsed();
-        for (i, r, rebuilt) in steps {
-            progress(&Done {
-                action: rebuilt_action(&plan.actions[i], &rebuilt),
-                error: r.as_ref().err().cloned(),
-                took,
-            });
-            results.lock().unwrap()[i] = Some((r, took, rebuilt));
-        }
-    };
     std::thread::scope(|s| {
         for _ in 0..jobs.clamp(1, units.len().max(1)) {
             s.spawn(|| {
@@ -155,15 +156,75 @@ pub fn apply(plan: &Plan, runner: &dyn Runner, jobs: usize, progress: Progress) 
             });
         }
     });
+}
 
+/// Applies `plan` with at most `jobs` docker processes at a time.
+pub fn apply(plan: &Plan, runner: &dyn Runner, jobs: usize, progress: Progress) -> Outcome {
+    let n = plan.actions.len();
+    let results: Mutex<Vec<Option<Res>>> = Mutex::new(vec![None; n]);
+    let report = |i: usize, step: Step, took: Duration, rebuilt: Rebuilt| {
+        progress(&Done {
+            action: rebuilt_action(&plan.actions[i], &rebuilt),
+            error: step.as_ref().err().cloned(),
+            now: None,
+            took,
+        });
+        results.lock().unwrap()[i] = Some(Res {
+            step,
+            took,
+            rebuilt,
+        });
+    };
+    let work = |unit: &Unit| {
+        let t = Instant::now();
+        match unit {
+            Unit::One(i) => {
+                let a = &plan.actions[*i];
+                let step = execute(&a.op, &a.name, runner);
+                report(*i, step, t.elapsed(), None);
+            }
+            Unit::Rename(i) => {
+                let a = &plan.actions[*i];
+                let r = a.rename.as_ref().expect("rename units have a rename");
+                if let Err(e) = run_ok(runner, &argv::rename(&r.id, &a.name)) {
+                    let step = Err(format!(
+                        "failed to rename `{}` back to `{}`: {e}",
+                        r.from, a.name
+                    ));
+                    report(*i, step, t.elapsed(), None);
+                }
+            }
+            Unit::Batch(verb, idx) => {
+                let steps = execute_batch(plan, *verb, idx, runner);
+                let took = t.elapsed();
+                for (i, step, rebuilt) in steps {
+                    report(i, step, took, rebuilt);
+                }
+            }
+        }
+    };
+    let mut skip = vec![false; n];
+    for phase in 0..3 {
+        // An action whose rename failed goes no further.
+        for (i, r) in results.lock().unwrap().iter().enumerate() {
+            skip[i] = r.is_some();
+        }
+        let units = phases(plan, jobs, &skip);
+        pool(&units[phase], jobs, &work);
+    }
+    // Renames with nothing after them are done once renamed.
     let results = results.into_inner().unwrap();
     let mut done: Vec<Done> = Vec::with_capacity(n);
     let mut started: Vec<(usize, String)> = Vec::new();
     for (i, (a, r)) in plan.actions.iter().zip(results).enumerate() {
         // Actions with nothing to do were never scheduled.
-        let (r, took, rebuilt) = r.unwrap_or((Ok(None), Duration::ZERO, None));
-        let a = &rebuilt_action(a, &rebuilt);
-        let error = match r {
+        let r = r.unwrap_or(Res {
+            step: Ok(None),
+            took: Duration::ZERO,
+            rebuilt: None,
+        });
+        let a = &rebuilt_action(a, &r.rebuilt);
+        let error = match r.step {
             Ok(Some(id)) => {
                 started.push((i, id));
                 None
@@ -175,10 +236,17 @@ pub fn apply(plan: &Plan, runner: &dyn Runner, jobs: usize, progress: Progress) 
         done.push(Done {
             action: a.clone(),
             error,
-            took,
+            now: None,
+            took: r.took,
         });
     }
+    // Failed docker calls only: a confirmation that found a container
+    // stopped has just read the engine.
+    let failed_calls: Vec<usize> = (0..n)
+        .filter(|&i| done[i].error.is_some() && done[i].action.bucket != Bucket::Failed)
+        .collect();
     confirm_running(runner, &started, &mut done);
+    describe_failures(runner, &plan.project, &failed_calls, &mut done);
     Outcome {
         project: plan.project.clone(),
         done,
@@ -234,24 +302,17 @@ fn execute_batch(
                         id,
                         rebuild: Some(desired),
                     },
-                ) => {
-                    let recreate = Op::Recreate {
-                        desired: desired.clone(),
-                        old_id: id.clone(),
-                        leftover: None,
-                    };
-                    match execute(&recreate, &a.name, runner) {
-                        Ok(new_id) => (i, Ok(new_id), Some(e)),
-                        Err(again) => (
-                            i,
-                            Err(format!(
-                                "failed to {word} `{}`: {e}; recreating it failed too: {again}",
-                                a.name
-                            )),
-                            None,
-                        ),
-                    }
-                }
+                ) => match recreate(desired, id, false, &a.name, runner) {
+                    Ok(new_id) => (i, Ok(new_id), Some(e)),
+                    Err(again) => (
+                        i,
+                        Err(format!(
+                            "failed to {word} `{}`: {e}; recreating it (it had never run) failed too: {again}",
+                            a.name
+                        )),
+                        None,
+                    ),
+                },
                 (Err(e), _) => (i, Err(format!("failed to {word} `{}`: {e}", a.name)), None),
             }
         })
@@ -320,50 +381,116 @@ fn execute(op: &Op, name: &str, runner: &dyn Runner) -> Step {
         Op::Recreate {
             desired,
             old_id,
-            leftover,
-        } => {
-            if let Some(l) = leftover {
-                run_ok(runner, &argv::remove(&[l])).map_err(|e| {
-                    fail(
-                        "recreate",
-                        &format!(
-                            "could not remove the leftover replacement {}: {e}",
-                            temp_name(name)
-                        ),
-                    )
-                })?;
-            }
-            let created = run_ok(runner, &argv::create_cmd(desired)).map_err(|e| {
-                fail(
-                    "recreate",
-                    &format!(
-                        "could not create the replacement, the old container is untouched: {e}"
-                    ),
-                )
-            })?;
-            let new_id = created.stdout.trim().to_string();
-            run_ok(runner, &argv::remove(&[old_id])).map_err(|e| {
-                fail(
-                    "recreate",
-                    &format!(
-                        "created the replacement {} but could not remove the old container, which is untouched: {e}",
-                        temp_name(name)
-                    ),
-                )
-            })?;
-            run_ok(runner, &argv::rename(&new_id, name)).map_err(|e| {
-                fail(
-                    "recreate",
-                    &format!(
-                        "removed the old container but could not rename the replacement {} (the next sync repairs this): {e}",
-                        temp_name(name)
-                    ),
-                )
-            })?;
-            run_ok(runner, &argv::start(&[&new_id]))
-                .map(|_| Some(new_id.clone()))
-                .map_err(|e| fail("start the replacement of", &e))
+            old_dead,
+        } => recreate(desired, old_id, *old_dead, name, runner),
+    }
+}
+
+/// The swap: create the replacement under the temporary name, stop the old
+/// container, start the replacement, confirm it runs, remove the old, give
+/// the replacement the name. Until the confirmation the old container is
+/// kept: a replacement that cannot be created, started or kept running is
+/// removed and the old one started again (same ID, same writable layer).
+/// Each step is a point where a crash may stop it; the next sync's plan
+/// repairs every one (ARCHITECTURE.md, "Recreate").
+fn recreate(d: &Desired, old_id: &str, old_dead: bool, name: &str, runner: &dyn Runner) -> Step {
+    let fail = |what: String| format!("failed to recreate `{name}`: {what}");
+    let temp = temp_name(name);
+    let created = run_ok(runner, &argv::create_cmd(d)).map_err(|e| {
+        fail(format!(
+            "could not create the replacement; the old container was not touched: {e}"
+        ))
+    })?;
+    let new_id = created.stdout.trim().to_string();
+    if !old_dead && let Err(e) = run_ok(runner, &argv::stop(0, &[old_id])) {
+        let back = roll_back(runner, &new_id, &temp, old_id, old_dead);
+        return Err(fail(format!(
+            "could not stop the old container: {e}; {back}"
+        )));
+    }
+    if let Err(e) = run_ok(runner, &argv::start(&[&new_id])) {
+        let back = roll_back(runner, &new_id, &temp, old_id, old_dead);
+        return Err(fail(format!("the replacement did not start: {e}; {back}")));
+    }
+    let trouble = match inspect_containers(runner, &[&new_id]) {
+        Err(e) => Some(format!("could not confirm the replacement runs: {e:#}")),
+        Ok(snaps) => match snaps.first() {
+            None => Some("the replacement vanished right after it was started".to_string()),
+            Some(s) if s.is_up() && !s.state.restarting => None,
+            Some(s) => Some(format!(
+                "the replacement exited at once with code {} ({}){}",
+                s.state.exit_code,
+                s.state_word(),
+                last_lines(runner, &new_id)
+            )),
+        },
+    };
+    if let Some(t) = trouble {
+        let back = roll_back(runner, &new_id, &temp, old_id, old_dead);
+        return Err(fail(format!("{t}; {back}")));
+    }
+    run_ok(runner, &argv::remove(&[old_id])).map_err(|e| {
+        fail(format!(
+            "the replacement runs as `{temp}`, but the old container could not be removed: {e}; the next sync finishes the swap"
+        ))
+    })?;
+    run_ok(runner, &argv::rename(&new_id, name)).map_err(|e| {
+        fail(format!(
+            "the replacement runs and the old container is removed, but renaming `{temp}` failed: {e}; the next sync renames it"
+        ))
+    })?;
+    Ok(None)
+}
+
+/// Undoes a swap that failed before the replacement was confirmed: removes
+/// the replacement and starts the old container again (the config wants
+/// every agent running). Returns what it did, as a clause.
+fn roll_back(
+    runner: &dyn Runner,
+    new_id: &str,
+    temp: &str,
+    old_id: &str,
+    old_dead: bool,
+) -> String {
+    let removed = match run_ok(runner, &argv::remove(&[new_id])) {
+        Ok(_) => "the replacement was removed".to_string(),
+        Err(e) => {
+            format!("removing the replacement `{temp}` failed too ({e}); the next sync removes it")
         }
+    };
+    if old_dead {
+        return format!("{removed}; the old container is dead and was left as it was");
+    }
+    match run_ok(runner, &argv::start(&[old_id])) {
+        Ok(_) => format!(
+            "{removed} and the old container ({}) was started again",
+            short_id(old_id)
+        ),
+        Err(e) => format!(
+            "{removed}; starting the old container ({}) again failed: {e}",
+            short_id(old_id)
+        ),
+    }
+}
+
+/// `: last lines: …` from a container's logs, or "" when there are none.
+fn last_lines(runner: &dyn Runner, id: &str) -> String {
+    match run_ok(runner, &argv::logs_tail(id, 5)) {
+        Ok(out) => {
+            let text: Vec<&str> = out
+                .stdout
+                .lines()
+                .chain(out.stderr.lines())
+                .map(str::trim)
+                .filter(|l| !l.is_empty())
+                .collect();
+            if text.is_empty() {
+                String::new()
+            } else {
+                format!("; its last output: {}", text.join(" / "))
+            }
+        }
+        Err(_) => String::new(),
     }
 }
 
@@ -404,5 +531,40 @@ fn confirm_running(runner: &dyn Runner, started: &[(usize, String)], done: &mut 
         if error.is_some() {
             done[*i].error = error;
         }
+    }
+}
+
+/// After any action failed in a docker call (which may have been cut off
+/// part-way by the timeout, with the engine finishing it anyway), reads the
+/// engine again and says, for each, what is true now: which containers
+/// hold its name and its replacement's name, in which state.
+fn describe_failures(runner: &dyn Runner, project: &str, failed: &[usize], done: &mut [Done]) {
+    if failed.is_empty() {
+        return;
+    }
+    let now = match crate::observe::project_containers(runner, project) {
+        Ok(c) => c,
+        Err(e) => {
+            for &i in failed {
+                done[i].now = Some(format!("could not read the engine again: {e:#}"));
+            }
+            return;
+        }
+    };
+    for &i in failed {
+        let a = &done[i].action;
+        let mut names = vec![a.name.clone(), temp_name(&a.name)];
+        if let Some(r) = &a.rename {
+            names.push(r.from.clone());
+        }
+        let parts: Vec<String> = names
+            .iter()
+            .filter_map(|n| match now.iter().find(|c| c.name == *n) {
+                Some(c) => Some(format!("`{n}` is {} ({})", c.state_word(), short_id(&c.id))),
+                None if *n == a.name => Some(format!("no container is named `{n}`")),
+                None => None,
+            })
+            .collect();
+        done[i].now = Some(parts.join("; "));
     }
 }

@@ -216,8 +216,8 @@ fn dispatch(cli: &Cli, runner: &dyn Runner, io: &mut Io) -> Result<i32> {
         }
         Command::Status => {
             // Status describes even an empty config; it changes nothing.
-            let (plan, desired, actual) = observe_and_plan(&config, runner, false, true)?;
-            let rows = ops::status_rows(&desired, &actual, &plan);
+            let (plan, _, actual) = observe_and_plan(&config, runner, false, true)?;
+            let rows = ops::status_rows(&actual, &plan);
             if g.json {
                 writeln!(io.out, "{}", serde_json::to_string_pretty(&rows)?)?;
             } else {

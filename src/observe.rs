@@ -32,17 +32,22 @@ pub struct Image {
 }
 
 /// Lists, inspects and resolves images for `project` and `desired`.
+/// All or nothing: output that cannot be fully read is an error, so no
+/// plan is ever made from a half-read world.
 pub fn observe(runner: &dyn Runner, project: &str, desired: &[Desired]) -> Result<Actual> {
     let wanted: BTreeSet<&str> = desired.iter().map(|d| d.name.as_str()).collect();
-    let listing = run_ok(runner, &argv::list_all()).map_err(read_error)?;
-    let ids: Vec<&str> = listing
-        .stdout
-        .lines()
-        .filter_map(|line| {
-            let mut f = line.split('\t');
-            let (id, name, label) = (f.next()?, f.next()?, f.next().unwrap_or(""));
-            (label == project || wanted.contains(name)).then_some(id)
-        })
+    let cmd = argv::list_all();
+    let listing = run_ok(runner, &cmd).map_err(read_error)?;
+    let rows = parse_listing(&listing.stdout).map_err(|e| {
+        anyhow!(
+            "could not read the containers: `docker {}` printed {e}; nothing was changed\nhelp: is `--docker` a docker CLI, and is its output altered (aliases, wrappers, a `psFormat` in ~/.docker/config.json)?",
+            cmd.verb()
+        )
+    })?;
+    let ids: Vec<&str> = rows
+        .iter()
+        .filter(|r| r.project == project || r.names.iter().any(|n| wanted.contains(n.as_str())))
+        .map(|r| r.id.as_str())
         .collect();
     let mut containers = inspect_containers(runner, &ids)?;
     containers.sort_by(|a, b| name_order(&a.name).cmp(&name_order(&b.name)));
@@ -53,11 +58,11 @@ pub fn observe(runner: &dyn Runner, project: &str, desired: &[Desired]) -> Resul
     let existing: BTreeSet<&str> = containers
         .iter()
         .filter(|c| c.project() == Some(project))
-        .map(|c| c.name.as_str())
+        .filter_map(|c| c.type_name())
         .collect();
     let refs: Vec<String> = desired
         .iter()
-        .filter(|d| existing.contains(d.name.as_str()))
+        .filter(|d| existing.contains(d.type_name.as_str()))
         .map(|d| d.spec.image.clone())
         .collect::<BTreeSet<_>>()
         .into_iter()
@@ -66,33 +71,130 @@ pub fn observe(runner: &dyn Runner, project: &str, desired: &[Desired]) -> Resul
     Ok(Actual { containers, images })
 }
 
+/// Every container of `project`, read again (after a failed mutation, to
+/// report what is true): the same listing and batched inspect as
+/// [`observe`].
+pub fn project_containers(runner: &dyn Runner, project: &str) -> Result<Vec<ContainerSnapshot>> {
+    Ok(observe(runner, project, &[])?
+        .containers
+        .into_iter()
+        .filter(|c| c.project() == Some(project))
+        .collect())
+}
+
+/// One line of the listing.
+struct Listed {
+    id: String,
+    /// docker prints several names, comma-separated, for a linked container.
+    names: Vec<String>,
+    /// The `fleet.project` label, "" when absent.
+    project: String,
+}
+
+/// The listing, line by line: `<64 hex ID>\t<names>\t<JSON string>`.
+/// Any line of another shape is an error naming it: a listing fleet cannot
+/// fully read must not count as "no containers".
+fn parse_listing(stdout: &str) -> std::result::Result<Vec<Listed>, String> {
+    let mut rows = Vec::new();
+    for (n, line) in stdout.lines().enumerate() {
+        if line.trim().is_empty() {
+            continue;
+        }
+        let bad = |why: &str| {
+            let shown: String = line.chars().take(80).collect();
+            format!("line {} that fleet cannot read ({why}): `{shown}`", n + 1)
+        };
+        let mut f = line.splitn(3, '\t');
+        let (Some(id), Some(names), Some(label)) = (f.next(), f.next(), f.next()) else {
+            return Err(bad(
+                "expected ID, names and project label separated by tabs",
+            ));
+        };
+        if id.len() != 64 || !id.bytes().all(|b| b.is_ascii_hexdigit()) {
+            return Err(bad("the ID is not 64 hex digits"));
+        }
+        let names: Vec<String> = names.split(',').map(str::to_string).collect();
+        if names.iter().any(|n| !is_container_name(n)) {
+            return Err(bad("not a container name"));
+        }
+        let project: String =
+            serde_json::from_str(label).map_err(|_| bad("the label is not a JSON string"))?;
+        rows.push(Listed {
+            id: id.to_string(),
+            names,
+            project,
+        });
+    }
+    Ok(rows)
+}
+
+/// docker's rule for container names, `[a-zA-Z0-9][a-zA-Z0-9_.-]*` (a
+/// linked container's extra names hold a `/`).
+fn is_container_name(n: &str) -> bool {
+    let mut c = n.chars();
+    matches!(c.next(), Some(f) if f.is_ascii_alphanumeric())
+        && c.all(|x| x.is_ascii_alphanumeric() || "_.-/".contains(x))
+}
+
 /// One `docker inspect` of `ids`. A container removed between the listing
-/// and the inspect is simply absent (docker says "No such object" for it).
+/// and the inspect is simply absent: the engine names it on stderr ("No
+/// such object", "no such container", in any case) and still prints the
+/// others. Anything else missing, or any other failure, is an error.
 pub fn inspect_containers(runner: &dyn Runner, ids: &[&str]) -> Result<Vec<ContainerSnapshot>> {
     if ids.is_empty() {
         return Ok(Vec::new());
     }
     let cmd = argv::inspect(ids);
     let out = runner.run(&cmd).map_err(read_error)?;
-    // A container removed between the listing and the inspect is the only
-    // failure tolerated: docker still prints the others.
-    let vanished_only = !out.stderr.trim().is_empty()
-        && out
-            .stderr
-            .lines()
-            .filter(|l| !l.trim().is_empty())
-            .all(|l| l.contains("No such object") || l.contains("No such container"));
-    if !out.success() && !vanished_only {
-        return Err(read_error(DockerError::Failed {
+    let failed = || {
+        read_error(DockerError::Failed {
             cmd: cmd.line(),
             code: out.code,
-            stderr: out.stderr,
-        }));
+            stderr: out.stderr.clone(),
+        })
+    };
+    let mut vanished: BTreeSet<&str> = BTreeSet::new();
+    for line in out.stderr.lines().filter(|l| !l.trim().is_empty()) {
+        let lower = line.to_ascii_lowercase();
+        let gone = lower.contains("no such object")
+            || lower.contains("no such container")
+            || lower.contains("no container with name or id");
+        match ids.iter().find(|id| line.contains(*id)) {
+            Some(id) if gone => {
+                vanished.insert(id);
+            }
+            // A warning on a successful run is not a failure; anything
+            // else on a failed one is.
+            _ if out.success() => {}
+            _ => return Err(failed()),
+        }
     }
-    if out.stdout.trim().is_empty() {
-        return Ok(Vec::new());
+    if !out.success() && vanished.is_empty() {
+        return Err(failed());
     }
-    parse_inspect(&out.stdout)
+    let snaps = if out.stdout.trim().is_empty() {
+        Vec::new()
+    } else {
+        parse_inspect(&out.stdout)?
+    };
+    let missing: Vec<&&str> = ids
+        .iter()
+        .filter(|id| !vanished.contains(**id) && !snaps.iter().any(|s| s.id == **id))
+        .collect();
+    if let Some(id) = missing.first() {
+        return Err(anyhow!(
+            "could not read the containers: `docker {}` described {} of {} containers, and not {} (nor said it is gone); nothing was changed",
+            short_cmd(&cmd),
+            snaps.len(),
+            ids.len(),
+            crate::plan::short_id(id)
+        ));
+    }
+    Ok(snaps)
+}
+
+fn short_cmd(cmd: &Cmd) -> String {
+    cmd.args.iter().take(1).cloned().collect()
 }
 
 /// One `docker image inspect` of `refs`. Missing images are left out of the

@@ -6,15 +6,15 @@
 
 use std::collections::BTreeMap;
 
-use anyhow::Result;
+use anyhow::{Result, bail};
 use owo_colors::OwoColorize;
 use serde::Serialize;
 
 use crate::apply;
-use crate::config::{Desired, name_order};
+use crate::config::name_order;
 use crate::docker::{Runner, argv};
 use crate::observe::{Actual, inspect_containers, read_stdout};
-use crate::plan::{Action, Bucket, Op, Plan, drift_reasons, short_id};
+use crate::plan::{Action, Bucket, Op, Plan, short_id};
 use crate::report::Rendered;
 
 /// What `up` or `down` did.
@@ -45,19 +45,38 @@ struct Listed {
     state: String,
 }
 
-fn list(runner: &dyn Runner, project: &str, running_only: bool) -> Result<Vec<Listed>> {
-    let out = read_stdout(runner, &argv::list_project(project, running_only))?;
-    let mut rows: Vec<Listed> = out
+/// The project's containers, strictly read: a line of another shape stops
+/// the command before anything changes.
+fn list(runner: &dyn Runner, project: &str) -> Result<Vec<Listed>> {
+    let cmd = argv::list_project(project);
+    let out = read_stdout(runner, &cmd)?;
+    let mut rows = Vec::new();
+    for (n, l) in out
         .lines()
-        .filter_map(|l| {
-            let mut f = l.split('\t');
-            Some(Listed {
-                id: f.next()?.to_string(),
-                name: f.next()?.to_string(),
-                state: f.next().unwrap_or("").to_string(),
-            })
-        })
-        .collect();
+        .enumerate()
+        .filter(|(_, l)| !l.trim().is_empty())
+    {
+        let f: Vec<&str> = l.split('\t').collect();
+        match f.as_slice() {
+            [id, name, state]
+                if !id.is_empty()
+                    && id.bytes().all(|b| b.is_ascii_alphanumeric())
+                    && !name.is_empty()
+                    && !state.is_empty() =>
+            {
+                rows.push(Listed {
+                    id: id.to_string(),
+                    name: name.to_string(),
+                    state: state.to_string(),
+                });
+            }
+            _ => bail!(
+                "could not read the containers: line {} of `docker ps` output is not `<ID>\t<name>\t<state>`: `{}`; nothing was changed",
+                n + 1,
+                l.chars().take(80).collect::<String>()
+            ),
+        }
+    }
     rows.sort_by(|a, b| name_order(&a.name).cmp(&name_order(&b.name)));
     Ok(rows)
 }
@@ -65,13 +84,22 @@ fn list(runner: &dyn Runner, project: &str, running_only: bool) -> Result<Vec<Li
 /// Starts every stopped (exited or created) container of the project and
 /// unpauses paused ones, through [`apply::apply`]: the same batched,
 /// parallel starts as sync, and the same check that they run afterwards.
+/// Leftover replacements of an interrupted recreate are never started:
+/// `fleet sync` finishes or removes them.
 pub fn up(runner: &dyn Runner, project: &str, jobs: usize) -> Result<OpsResult> {
     let mut r = OpsResult {
         verb: "started",
         ..OpsResult::default()
     };
     let mut actions = Vec::new();
-    for c in list(runner, project, false)? {
+    for c in list(runner, project)? {
+        if c.name.ends_with(argv::TEMP_SUFFIX) {
+            r.skipped.push(Named {
+                name: c.name,
+                reason: "leftover replacement of an interrupted recreate; `fleet sync` finishes or removes it".into(),
+            });
+            continue;
+        }
         let op = match c.state.as_str() {
             "exited" | "created" => Op::Start {
                 id: c.id,
@@ -94,8 +122,10 @@ pub fn up(runner: &dyn Runner, project: &str, jobs: usize) -> Result<OpsResult> 
             name: c.name,
             type_name: None,
             bucket: Bucket::Started,
+            rename: None,
             op,
             reason: c.state,
+            matches: None,
         });
     }
     let plan = Plan {
@@ -107,7 +137,10 @@ pub fn up(runner: &dyn Runner, project: &str, jobs: usize) -> Result<OpsResult> 
             None => r.done.push(d.action.name),
             Some(e) => r.failed.push(Named {
                 name: d.action.name,
-                reason: e,
+                reason: match d.now {
+                    Some(now) => format!("{e}\n  now: {now}"),
+                    None => e,
+                },
             }),
         }
     }
@@ -116,13 +149,17 @@ pub fn up(runner: &dyn Runner, project: &str, jobs: usize) -> Result<OpsResult> 
 
 /// Stops every running container of the project with one `docker stop`
 /// (the docker CLI stops the containers of one call in parallel). Those with
-/// live exec sessions are left running unless `force`.
+/// live exec sessions are left running unless `force`; the others of the
+/// project (already stopped) are listed in `already`.
 pub fn down(runner: &dyn Runner, project: &str, grace: u32, force: bool) -> Result<OpsResult> {
     let mut r = OpsResult {
         verb: "stopped",
         ..OpsResult::default()
     };
-    let running = list(runner, project, true)?;
+    let (running, stopped): (Vec<Listed>, Vec<Listed>) = list(runner, project)?
+        .into_iter()
+        .partition(|c| matches!(c.state.as_str(), "running" | "paused" | "restarting"));
+    r.already = stopped.into_iter().map(|c| c.name).collect();
     let ids: Vec<&str> = running.iter().map(|c| c.id.as_str()).collect();
     let snaps = inspect_containers(runner, &ids)?;
     let sessions: BTreeMap<&str, usize> = snaps
@@ -219,12 +256,15 @@ pub struct StatusRow {
 }
 
 /// Desired against actual, in plan order.
-pub fn status_rows(desired: &[Desired], actual: &Actual, plan: &Plan) -> Vec<StatusRow> {
+pub fn status_rows(actual: &Actual, plan: &Plan) -> Vec<StatusRow> {
     plan.actions
         .iter()
         .map(|a| {
-            let c = actual.containers.iter().find(|c| c.name == a.name);
-            let d = desired.iter().find(|d| d.name == a.name);
+            // A container found under another name is shown on its agent's row.
+            let c = match &a.rename {
+                Some(r) => actual.containers.iter().find(|c| c.id == r.id),
+                None => actual.containers.iter().find(|c| c.name == a.name),
+            };
             let foreign = c.is_some_and(|c| c.project() != Some(plan.project.as_str()));
             StatusRow {
                 name: a.name.clone(),
@@ -232,13 +272,13 @@ pub fn status_rows(desired: &[Desired], actual: &Actual, plan: &Plan) -> Vec<Sta
                 state: match c {
                     None => "absent".into(),
                     Some(_) if foreign => "foreign".into(),
-                    Some(c) => c.state_word(),
+                    Some(c) => match &a.rename {
+                        Some(r) => format!("{} (as `{}`)", c.state_word(), r.from),
+                        None => c.state_word(),
+                    },
                 },
                 image: c.map(|c| short_id(&c.image_id).to_string()),
-                matches: match (c, d) {
-                    (Some(c), Some(d)) if !foreign => Some(drift_reasons(d, c, actual).is_empty()),
-                    _ => None,
-                },
+                matches: a.matches,
                 exec_sessions: c.map_or(0, |c| c.exec_ids.len()),
                 action: a.bucket,
                 reason: a.reason.clone(),

@@ -7,7 +7,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use anyhow::{Result, bail};
 use serde::Serialize;
 
-use crate::config::Desired;
+use crate::config::{Desired, name_order};
 use crate::docker::argv::{TEMP_SUFFIX, temp_name};
 use crate::observe::Actual;
 use crate::snapshot::{ContainerSnapshot, env_digest};
@@ -19,6 +19,9 @@ pub enum Bucket {
     Created,
     Recreated,
     Started,
+    /// An agent's own container (by its labels) found under another name
+    /// and renamed back, nothing else to do.
+    Renamed,
     Unchanged,
     Removed,
     Deferred,
@@ -26,21 +29,12 @@ pub enum Bucket {
 }
 
 impl Bucket {
-    pub const ALL: [Bucket; 7] = [
-        Bucket::Created,
-        Bucket::Recreated,
-        Bucket::Started,
-        Bucket::Unchanged,
-        Bucket::Removed,
-        Bucket::Deferred,
-        Bucket::Failed,
-    ];
-
     pub fn as_str(self) -> &'static str {
         match self {
             Bucket::Created => "created",
             Bucket::Recreated => "recreated",
             Bucket::Started => "started",
+            Bucket::Renamed => "renamed",
             Bucket::Unchanged => "unchanged",
             Bucket::Removed => "removed",
             Bucket::Deferred => "deferred",
@@ -68,13 +62,16 @@ pub enum Op {
     },
     /// `docker unpause <id>`.
     Unpause { id: String },
-    /// create the replacement under the temporary name, `rm -f` the old,
-    /// rename and start the new. `leftover` is a replacement an interrupted
-    /// recreate left behind, removed first so the temporary name is free.
+    /// The swap (ARCHITECTURE.md, "Recreate"): create the replacement under
+    /// the temporary name, stop the old, start the new, confirm it runs,
+    /// then remove the old and give the new the name. A replacement that
+    /// cannot be created, started or confirmed is removed and the old one
+    /// started again. `old_dead`: a dead container cannot be stopped or
+    /// started, so it is neither.
     Recreate {
         desired: Box<Desired>,
         old_id: String,
-        leftover: Option<String>,
+        old_dead: bool,
     },
     /// `docker rm -f <id>`.
     Remove { id: String },
@@ -94,6 +91,15 @@ impl Op {
     }
 }
 
+/// An agent's container found under another name, renamed back before its
+/// action runs.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Rename {
+    pub id: String,
+    /// The name it has now.
+    pub from: String,
+}
+
 /// The decision for one container.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Action {
@@ -101,8 +107,13 @@ pub struct Action {
     /// The agent type, when known (from the config or the container's label).
     pub type_name: Option<String>,
     pub bucket: Bucket,
+    /// `docker rename` first (phase 2 of apply), when set.
+    pub rename: Option<Rename>,
     pub op: Op,
     pub reason: String,
+    /// Whether the container matches its desired spec: `None` when there is
+    /// no container of ours or no desired spec to compare.
+    pub matches: Option<bool>,
 }
 
 impl Action {
@@ -146,102 +157,304 @@ pub struct Options {
 
 /// The decision table of DESIGN.md, for every desired and every managed
 /// container. Errors only for the empty-config guard.
+///
+/// A container of the project is an agent's by its labels, not its name:
+/// `fleet.type` and `fleet.instance` name its slot. Each desired slot keeps
+/// one container (the one holding the desired name, else the best of the
+/// others), renamed back when it lives under another name; every other
+/// container of the slot (a leftover replacement, a duplicate) is removed
+/// with a reason that says so.
 pub fn plan(project: &str, desired: &[Desired], actual: &Actual, opts: Options) -> Result<Plan> {
     let ours = |c: &ContainerSnapshot| c.project() == Some(project);
-    let by_name: BTreeMap<&str, &ContainerSnapshot> = actual
-        .containers
-        .iter()
-        .map(|c| (c.name.as_str(), c))
-        .collect();
     let managed = actual.containers.iter().filter(|c| ours(c)).count();
     if desired.is_empty() && managed > 0 && !opts.allow_empty {
         bail!(
             "the config declares no container, but project `{project}` has {managed}; refusing to remove them all\nhelp: if the fleet really should be empty, rerun with --allow-empty"
         );
     }
+    let by_name: BTreeMap<&str, &ContainerSnapshot> = actual
+        .containers
+        .iter()
+        .map(|c| (c.name.as_str(), c))
+        .collect();
+    let slot_of = |c: &ContainerSnapshot| Some((c.type_name()?.to_string(), c.instance()?));
+    let by_slot: BTreeMap<(String, u32), &Desired> = desired
+        .iter()
+        .map(|d| ((d.type_name.clone(), d.instance), d))
+        .collect();
 
-    let wanted: BTreeSet<&str> = desired.iter().map(|d| d.name.as_str()).collect();
-    let mut folded_leftovers = BTreeSet::new();
+    // Every container of ours belongs to a desired slot or to none.
+    let mut members: BTreeMap<(String, u32), Vec<&ContainerSnapshot>> = BTreeMap::new();
+    let mut strays: Vec<&ContainerSnapshot> = Vec::new();
+    for c in actual.containers.iter().filter(|c| ours(c)) {
+        match slot_of(c).filter(|s| by_slot.contains_key(s)) {
+            Some(slot) => members.entry(slot).or_default().push(c),
+            None => strays.push(c),
+        }
+    }
+    // The container each slot keeps.
+    let kept: BTreeMap<(String, u32), &ContainerSnapshot> = members
+        .iter()
+        .filter_map(|(slot, ms)| Some((slot.clone(), keeper(by_slot[slot], ms, actual)?)))
+        .collect();
+
+    // Removals first: the names they free are free for the rest.
     let mut actions = Vec::new();
+    let mut removed: BTreeSet<&str> = BTreeSet::new();
+    let mut busy_leftover: BTreeMap<String, &ContainerSnapshot> = BTreeMap::new();
+    for c in &strays {
+        let a = guard_busy(removal(c, removal_reason(c, desired)), c, opts);
+        if a.bucket == Bucket::Removed {
+            removed.insert(&c.name);
+        }
+        actions.push(a);
+    }
+    for (slot, ms) in &members {
+        let d = by_slot[slot];
+        let keep = kept[slot];
+        for c in ms.iter().filter(|c| c.id != keep.id) {
+            let reason = if c.name == temp_name(&d.name) {
+                format!(
+                    "leftover replacement of `{}` from an interrupted recreate",
+                    d.name
+                )
+            } else {
+                format!(
+                    "another container for instance {} of type `{}`; `{}` ({}) is kept",
+                    d.instance,
+                    d.type_name,
+                    keep.name,
+                    short_id(&keep.id)
+                )
+            };
+            let a = guard_busy(removal(c, reason), c, opts);
+            if a.bucket == Bucket::Removed {
+                removed.insert(&c.name);
+            } else if c.name == temp_name(&d.name) {
+                busy_leftover.insert(d.name.clone(), c);
+            }
+            actions.push(a);
+        }
+    }
+    // Is `name` free for a container of `slot` once removals have run? A
+    // name held by a container that is itself renamed away is not counted
+    // free (renames run side by side).
+    let free = |name: &str, slot: &(String, u32)| match by_name.get(name) {
+        None => true,
+        Some(h) => {
+            removed.contains(name) || (ours(h) && kept.get(slot).is_some_and(|k| k.id == h.id))
+        }
+    };
+
+    let mut desired_actions = Vec::new();
     for d in desired {
-        let leftover = by_name
-            .get(temp_name(&d.name).as_str())
-            .filter(|c| ours(c))
-            .map(|c| c.id.clone());
-        let action = match by_name.get(d.name.as_str()) {
-            None => Action {
-                name: d.name.clone(),
-                type_name: Some(d.type_name.clone()),
-                bucket: Bucket::Created,
-                op: Op::Run(Box::new(d.clone())),
-                reason: "absent".into(),
+        let slot = (d.type_name.clone(), d.instance);
+        let action = |bucket, op, reason: String| Action {
+            name: d.name.clone(),
+            type_name: Some(d.type_name.clone()),
+            bucket,
+            rename: None,
+            op,
+            reason,
+            matches: None,
+        };
+        let holder = by_name.get(d.name.as_str()).copied();
+        let keep = kept.get(&slot).copied();
+        let a = match (keep, holder) {
+            (_, Some(h)) if !ours(h) => conflict(project, d, h),
+            (None, Some(h)) if !free(&d.name, &slot) => action(
+                Bucket::Deferred,
+                Op::Nothing,
+                format!(
+                    "absent; its name is held by `{}` of this project ({}), which stays this run; rename or remove that container, then sync",
+                    h.name,
+                    h.type_name()
+                        .map_or("no fleet.type".to_string(), |t| format!(
+                            "type `{t}`, instance {}",
+                            h.instance().map_or("?".into(), |i| i.to_string())
+                        ))
+                ),
+            ),
+            (None, _) => action(
+                Bucket::Created,
+                Op::Run(Box::new(d.clone())),
+                "absent".into(),
+            ),
+            (Some(c), _) if c.state.status == "removing" => Action {
+                matches: Some(false),
+                ..action(
+                    Bucket::Deferred,
+                    Op::Nothing,
+                    format!(
+                        "`{}` is being removed by the engine; left alone, the next sync creates it",
+                        c.name
+                    ),
+                )
             },
-            Some(c) if !ours(c) => conflict(project, d, c),
-            Some(c) => {
-                let action = decide(d, c, actual, opts, leftover.clone());
-                if matches!(action.op, Op::Recreate { .. }) {
-                    folded_leftovers.extend(leftover);
-                }
-                action
+            (Some(c), _) if c.name != d.name && !free(&d.name, &slot) => action(
+                Bucket::Deferred,
+                Op::Nothing,
+                format!(
+                    "instance {} of type `{}` is `{}`, and its name is held by `{}`; rename or remove that container, then sync",
+                    d.instance,
+                    d.type_name,
+                    c.name,
+                    holder.map_or("?", |h| h.name.as_str())
+                ),
+            ),
+            (Some(c), _) => {
+                let temp_busy = busy_leftover.get(&d.name).copied();
+                let temp_foreign = by_name
+                    .get(temp_name(&d.name).as_str())
+                    .filter(|t| !ours(t))
+                    .copied();
+                decide(d, c, actual, opts, temp_busy, temp_foreign)
             }
         };
-        actions.push(action);
+        desired_actions.push(a);
     }
-
-    for c in actual.containers.iter().filter(|c| ours(c)) {
-        if wanted.contains(c.name.as_str()) || folded_leftovers.contains(&c.id) {
-            continue;
-        }
-        let reason = removal_reason(c, desired, &wanted);
-        actions.push(guard_busy(
-            Action {
-                name: c.name.clone(),
-                type_name: c.type_name().map(str::to_string),
-                bucket: Bucket::Removed,
-                op: Op::Remove { id: c.id.clone() },
-                reason,
-            },
-            c,
-            opts,
-        ));
-    }
+    // Desired containers first (config order), then removals (name order).
+    actions.sort_by(|a, b| name_order(&a.name).cmp(&name_order(&b.name)));
+    desired_actions.extend(actions);
     Ok(Plan {
         project: project.to_string(),
-        actions,
+        actions: desired_actions,
     })
 }
 
-/// The decision for a desired container that exists and is ours.
+/// The container a desired slot keeps among its members: the one holding
+/// the desired name if it runs; else one that matches the config and runs
+/// (a swap cut off after its replacement started); else the one holding
+/// the name; else a running one; else the first by name. Never one the
+/// engine is removing while another exists.
+fn keeper<'a>(
+    d: &Desired,
+    members: &[&'a ContainerSnapshot],
+    actual: &Actual,
+) -> Option<&'a ContainerSnapshot> {
+    let good = |c: &ContainerSnapshot| {
+        c.is_up() && !c.state.dead && drift_reasons(d, c, actual).is_empty()
+    };
+    let removing = |c: &ContainerSnapshot| c.state.status == "removing";
+    members.iter().copied().max_by(|a, b| {
+        let score = |c: &'a ContainerSnapshot| {
+            (
+                !removing(c),
+                c.name == d.name && c.is_up(),
+                good(c),
+                c.name == d.name,
+                c.is_up(),
+                std::cmp::Reverse(name_order(&c.name)),
+            )
+        };
+        score(a).cmp(&score(b))
+    })
+}
+
+fn removal(c: &ContainerSnapshot, reason: String) -> Action {
+    if c.state.status == "removing" {
+        return Action {
+            name: c.name.clone(),
+            type_name: c.type_name().map(str::to_string),
+            bucket: Bucket::Deferred,
+            rename: None,
+            op: Op::Nothing,
+            reason: "being removed by the engine; left alone".into(),
+            matches: None,
+        };
+    }
+    Action {
+        name: c.name.clone(),
+        type_name: c.type_name().map(str::to_string),
+        bucket: Bucket::Removed,
+        rename: None,
+        op: Op::Remove { id: c.id.clone() },
+        reason,
+        matches: None,
+    }
+}
+
+/// The decision for a desired container whose slot has a container of ours
+/// (`c`, renamed back first when it lives under another name).
 fn decide(
     d: &Desired,
     c: &ContainerSnapshot,
     actual: &Actual,
     opts: Options,
-    leftover: Option<String>,
+    temp_busy: Option<&ContainerSnapshot>,
+    temp_foreign: Option<&ContainerSnapshot>,
 ) -> Action {
-    let action = |bucket, op, reason: String| Action {
-        name: d.name.clone(),
-        type_name: Some(d.type_name.clone()),
-        bucket,
-        op,
-        reason,
+    let renamed = c.name != d.name;
+    let rename = renamed.then(|| Rename {
+        id: c.id.clone(),
+        from: c.name.clone(),
+    });
+    let was = |why: String| {
+        if renamed {
+            format!("found as `{}`, renamed back; {why}", c.name)
+        } else {
+            why
+        }
     };
     let drift = if c.state.dead {
         vec!["dead".to_string()]
     } else {
         drift_reasons(d, c, actual)
     };
+    let action = |bucket, rename, op, reason: String| Action {
+        name: d.name.clone(),
+        type_name: Some(d.type_name.clone()),
+        bucket,
+        rename,
+        op,
+        reason,
+        matches: Some(drift.is_empty()),
+    };
     if !drift.is_empty() {
+        let why = if renamed {
+            format!("found as `{}`; {}", c.name, drift.join(", "))
+        } else {
+            drift.join(", ")
+        };
+        if let Some(t) = temp_foreign {
+            return action(
+                Bucket::Failed,
+                None,
+                Op::Nothing,
+                format!(
+                    "cannot recreate ({why}): its temporary name `{}` is held by container {}, which lacks this project's labels; rename or remove it",
+                    t.name,
+                    short_id(&t.id)
+                ),
+            );
+        }
+        // Renamed back first: the replacement's temporary name may be the
+        // very name the old container lives under.
         let recreate = action(
             Bucket::Recreated,
+            rename,
             Op::Recreate {
                 desired: Box::new(d.clone()),
                 old_id: c.id.clone(),
-                leftover,
+                old_dead: c.state.dead,
             },
-            drift.join(", "),
+            why,
         );
-        return guard_busy(recreate, c, opts);
+        let recreate = guard_busy(recreate, c, opts);
+        if recreate.bucket == Bucket::Recreated
+            && let Some(t) = temp_busy
+        {
+            return Action {
+                bucket: Bucket::Deferred,
+                op: Op::Nothing,
+                reason: format!(
+                    "its leftover replacement `{}` has live exec sessions; would recreate: {}",
+                    t.name, recreate.reason
+                ),
+                ..recreate
+            };
+        }
+        return recreate;
     }
     if c.state.running && !c.state.paused {
         let why = if c.state.restarting {
@@ -249,23 +462,30 @@ fn decide(
         } else {
             "running, matches".to_string()
         };
-        return action(Bucket::Unchanged, Op::Nothing, why);
+        let bucket = if renamed {
+            Bucket::Renamed
+        } else {
+            Bucket::Unchanged
+        };
+        return action(bucket, rename, Op::Nothing, was(why));
     }
     if c.state.paused {
         return action(
             Bucket::Started,
+            rename,
             Op::Unpause { id: c.id.clone() },
-            "paused, matches".into(),
+            was("paused, matches".into()),
         );
     }
     let never_ran = c.state.status == "created";
     action(
         Bucket::Started,
+        rename,
         Op::Start {
             id: c.id.clone(),
             rebuild: never_ran.then(|| Box::new(d.clone())),
         },
-        format!("{}, matches", c.state_word()),
+        was(format!("{}, matches", c.state_word())),
     )
 }
 
@@ -273,7 +493,7 @@ fn decide(
 /// deferral, unless forced.
 fn guard_busy(action: Action, c: &ContainerSnapshot, opts: Options) -> Action {
     let n = c.exec_ids.len();
-    if n == 0 || opts.force {
+    if n == 0 || opts.force || action.bucket == Bucket::Deferred {
         return action;
     }
     let sessions = if n == 1 { "session" } else { "sessions" };
@@ -298,11 +518,13 @@ fn conflict(project: &str, d: &Desired, c: &ContainerSnapshot) -> Action {
         name: d.name.clone(),
         type_name: Some(d.type_name.clone()),
         bucket: Bucket::Failed,
+        rename: None,
         op: Op::Nothing,
         reason: format!(
             "name conflict: container {} holding this name {owner}, not fleet.project={project}; fleet never touches it (rename or remove it yourself)",
             short_id(&c.id)
         ),
+        matches: None,
     }
 }
 
@@ -485,23 +707,29 @@ fn bytes_text(b: i64) -> String {
     }
 }
 
-fn removal_reason(c: &ContainerSnapshot, desired: &[Desired], wanted: &BTreeSet<&str>) -> String {
-    if let Some(base) = c.name.strip_suffix(TEMP_SUFFIX) {
-        return if wanted.contains(base) {
-            format!("leftover replacement of `{base}` from an interrupted recreate")
-        } else {
-            "leftover replacement from an interrupted recreate".to_string()
-        };
+/// Why a container of the project that no desired slot keeps is removed.
+fn removal_reason(c: &ContainerSnapshot, desired: &[Desired]) -> String {
+    if c.name.ends_with(TEMP_SUFFIX) && c.type_name().is_none() {
+        return "leftover replacement from an interrupted recreate".to_string();
     }
-    match c.type_name() {
-        Some(t) => match desired.iter().filter(|d| d.type_name == t).count() {
-            0 => format!("type `{t}` is no longer in the config"),
-            n => format!(
-                "instance {} is beyond types.{t}.instances = {n}",
-                c.instance().map_or("?".to_string(), |i| i.to_string())
-            ),
-        },
-        None => "not in the config".to_string(),
+    let (Some(t), Some(i)) = (c.type_name(), c.instance()) else {
+        return format!(
+            "its labels name no agent (fleet.type {}, fleet.instance {})",
+            c.type_name()
+                .map_or("missing".to_string(), |t| format!("`{t}`")),
+            c.labels
+                .get(crate::docker::argv::LABEL_INSTANCE)
+                .map_or("missing".to_string(), |i| format!("`{i}`"))
+        );
+    };
+    let leftover = if c.name.ends_with(TEMP_SUFFIX) {
+        "leftover replacement from an interrupted recreate; "
+    } else {
+        ""
+    };
+    match desired.iter().filter(|d| d.type_name == t).count() {
+        0 => format!("{leftover}type `{t}` is no longer in the config"),
+        n => format!("{leftover}instance {i} is beyond types.{t}.instances = {n}"),
     }
 }
 

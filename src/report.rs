@@ -27,10 +27,11 @@ impl Rendered {
 }
 
 /// Buckets in the order text output lists them.
-const TEXT_ORDER: [Bucket; 7] = [
+const TEXT_ORDER: [Bucket; 8] = [
     Bucket::Created,
     Bucket::Started,
     Bucket::Recreated,
+    Bucket::Renamed,
     Bucket::Removed,
     Bucket::Unchanged,
     Bucket::Deferred,
@@ -43,7 +44,7 @@ fn paint(word: &str, bucket: Bucket, color: bool) -> String {
     }
     match bucket {
         Bucket::Created | Bucket::Started => word.green().to_string(),
-        Bucket::Recreated => word.cyan().to_string(),
+        Bucket::Recreated | Bucket::Renamed => word.cyan().to_string(),
         Bucket::Removed => word.yellow().to_string(),
         Bucket::Unchanged => word.dimmed().to_string(),
         Bucket::Deferred => word.magenta().to_string(),
@@ -89,6 +90,9 @@ fn notes(outcome: &Outcome, color: bool, r: &mut Rendered) {
                 e.clone()
             };
             r.errors += &format!("{}: {msg}\n", label("error", Bucket::Failed));
+            if let Some(now) = &d.now {
+                r.errors += &format!("  now: {now}\n");
+            }
         } else if d.action.bucket == Bucket::Deferred {
             deferred = true;
             r.notes += &format!(
@@ -148,6 +152,9 @@ struct Failed<'a> {
     name: &'a str,
     action: &'a str,
     error: &'a str,
+    /// What the engine showed when read again after the failure.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    now: Option<&'a str>,
 }
 
 #[derive(Serialize)]
@@ -165,6 +172,7 @@ struct Document<'a> {
     created: Vec<&'a str>,
     recreated: Vec<&'a str>,
     started: Vec<&'a str>,
+    renamed: Vec<&'a str>,
     unchanged: Vec<&'a str>,
     removed: Vec<&'a str>,
     deferred: Vec<&'a str>,
@@ -194,6 +202,7 @@ pub fn outcome_json(outcome: &Outcome) -> String {
                     ref op => op.verb(),
                 },
                 error: d.error.as_deref()?,
+                now: d.now.as_deref(),
             })
         })
         .collect();
@@ -212,6 +221,7 @@ pub fn outcome_json(outcome: &Outcome) -> String {
         created: names(Bucket::Created),
         recreated: names(Bucket::Recreated),
         started: names(Bucket::Started),
+        renamed: names(Bucket::Renamed),
         unchanged: names(Bucket::Unchanged),
         removed: names(Bucket::Removed),
         deferred: names(Bucket::Deferred),

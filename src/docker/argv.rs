@@ -15,24 +15,23 @@ pub const LABEL_HASH: &str = "fleet.config-hash";
 pub const TEMP_SUFFIX: &str = ".fleet-next";
 
 /// The one listing: every container (running or not) with its full ID, name
-/// and project label, tab-separated. Foreign containers are listed too so a
-/// desired name held by one is seen as a conflict.
+/// and project label as a JSON string (a label value may hold a tab or a
+/// line break; quoted, it cannot forge a line), tab-separated. Foreign
+/// containers are listed too so a desired name held by one is seen as a
+/// conflict.
 pub fn list_all() -> Cmd {
     Cmd::new([
         "ps",
         "-a",
         "--no-trunc",
         "--format",
-        &format!("{{{{.ID}}}}\t{{{{.Names}}}}\t{{{{.Label \"{LABEL_PROJECT}\"}}}}"),
+        &format!("{{{{.ID}}}}\t{{{{.Names}}}}\t{{{{json (.Label \"{LABEL_PROJECT}\")}}}}"),
     ])
 }
 
 /// The project's containers only, with their state: for `up` and `down`.
-pub fn list_project(project: &str, running_only: bool) -> Cmd {
-    let mut args = vec!["ps".to_string()];
-    if !running_only {
-        args.push("-a".into());
-    }
+pub fn list_project(project: &str) -> Cmd {
+    let mut args = vec!["ps".to_string(), "-a".into()];
     args.extend([
         "--no-trunc".into(),
         "--filter".into(),
@@ -71,15 +70,15 @@ pub fn run_cmd(d: &Desired) -> Cmd {
         "--name".into(),
         d.name.clone(),
     ];
-    let env = container_args(d, &mut args);
-    Cmd { args, env }
+    let env_file = container_args(d, &mut args);
+    Cmd { args, env_file }
 }
 
 /// `docker create` of a replacement under the temporary name.
 pub fn create_cmd(d: &Desired) -> Cmd {
     let mut args = vec!["create".to_string(), "--name".into(), temp_name(&d.name)];
-    let env = container_args(d, &mut args);
-    Cmd { args, env }
+    let env_file = container_args(d, &mut args);
+    Cmd { args, env_file }
 }
 
 /// The temporary name of `name`'s replacement.
@@ -88,7 +87,9 @@ pub fn temp_name(name: &str) -> String {
 }
 
 /// Appends everything after the name: labels, options, image, argv. Returns
-/// the env the child needs: values travel there, `--env KEY` on the line.
+/// the agent env, which travels on the child's stdin as an env file
+/// (`--env-file /dev/stdin` on the line): neither on an argv nor in the
+/// docker process's own environment.
 fn container_args(d: &Desired, args: &mut Vec<String>) -> Vec<(String, String)> {
     let s = &d.spec;
     let mut push = |flag: &str, value: String| {
@@ -103,8 +104,8 @@ fn container_args(d: &Desired, args: &mut Vec<String>) -> Vec<(String, String)> 
         push("--label", format!("{k}={v}"));
     }
     push("--restart", s.restart.as_str().to_string());
-    for k in s.env.keys() {
-        push("--env", k.clone());
+    if !s.env.is_empty() {
+        push("--env-file", "/dev/stdin".into());
     }
     for m in &s.mounts {
         push("--volume", m.clone());
@@ -159,6 +160,12 @@ pub fn remove<S: AsRef<str>>(ids: &[S]) -> Cmd {
 
 pub fn stop<S: AsRef<str>>(grace_seconds: u32, ids: &[S]) -> Cmd {
     verb_many("stop", &["-t", &grace_seconds.to_string()], ids)
+}
+
+/// The last lines a container printed, for the report of a replacement
+/// that exited at once (they are gone once it is removed).
+pub fn logs_tail(id: &str, lines: u32) -> Cmd {
+    Cmd::new(["logs", "--tail", &lines.to_string(), id])
 }
 
 pub fn rename(id: &str, new_name: &str) -> Cmd {

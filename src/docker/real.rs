@@ -1,6 +1,14 @@
-//! The real [`Runner`]: spawns the docker CLI with duct, captures stdout and
-//! stderr, and kills it when it outlives the timeout.
+//! The real [`Runner`]: spawns the docker CLI with duct, feeds it the env
+//! file on stdin, captures stdout and stderr, and kills it when it outlives
+//! the timeout.
+//!
+//! Each docker process leads a process group of its own, so a timeout kills
+//! it with every child it started (an `ssh` for an `ssh://` DOCKER_HOST, a
+//! credential helper), not only the CLI, and no orphan keeps a pipe open.
+//! The child inherits fleet's own environment unchanged: agent env never
+//! enters it (see [`Cmd::env_file`]).
 
+use std::os::unix::process::CommandExt;
 use std::time::Duration;
 
 use super::{Cmd, DockerError, Output, Runner};
@@ -16,21 +24,30 @@ pub struct DuctRunner {
 
 impl Runner for DuctRunner {
     fn run(&self, cmd: &Cmd) -> Result<Output, DockerError> {
+        let stdin = cmd.stdin().map_err(|error| DockerError::Input {
+            cmd: cmd.line(),
+            error,
+        })?;
         if self.verbose {
-            // Only the argv: env values never leave the child's environment.
+            // Only the argv: env values travel on stdin.
             eprintln!("+ {} {}", self.program, cmd.line());
         }
         let mut expr = duct::cmd(&self.program, &cmd.args)
-            .stdin_null()
             .stdout_capture()
             .stderr_capture()
-            .unchecked();
-        for (k, v) in &cmd.env {
-            expr = expr.env(k, v);
-        }
+            .unchecked()
+            .before_spawn(|c| {
+                c.process_group(0);
+                Ok(())
+            });
+        expr = match stdin {
+            Some(bytes) => expr.stdin_bytes(bytes),
+            None => expr.stdin_null(),
+        };
         let spawn_err = |e: std::io::Error| DockerError::Spawn {
             program: self.program.clone(),
             cmd: cmd.line(),
+            not_found: e.kind() == std::io::ErrorKind::NotFound,
             error: e.to_string(),
         };
         let handle = expr.start().map_err(spawn_err)?;
@@ -41,12 +58,28 @@ impl Runner for DuctRunner {
                 stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
             }),
             None => {
+                for pid in handle.pids() {
+                    kill_group(pid);
+                }
                 let _ = handle.kill();
                 Err(DockerError::Timeout {
                     cmd: cmd.line(),
                     seconds: self.timeout.as_secs_f64(),
                 })
             }
+        }
+    }
+}
+
+/// SIGKILL to the process group `pid` leads.
+fn kill_group(pid: u32) {
+    if let Ok(pid) = libc::pid_t::try_from(pid)
+        && pid > 1
+    {
+        // SAFETY: kill(2) with a negative PID signals that process group;
+        // it touches no memory of ours.
+        unsafe {
+            libc::kill(-pid, libc::SIGKILL);
         }
     }
 }

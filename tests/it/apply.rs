@@ -90,15 +90,16 @@ fn the_started_bucket_surfaces_end_to_end() {
 // ---- the other mutations ----------------------------------------------------
 
 /// Scripts the recreate of `coder-default` (old container `old_id`): the
-/// replacement created as `newid`, the old removed, the new renamed and
-/// started, then seen running.
+/// replacement created as `newid`, the old stopped, the new started and
+/// seen running, the old removed, the new renamed.
 fn expect_recreate(fake: &FakeRunner, old_id: &str) {
     let d = desired(ONE).remove(0);
     fake.expect_argv(argv::create_cmd(&d).args, Ok(Output::ok("newid\n")));
-    fake.expect(&format!("rm -f {old_id}"), Output::ok(""));
-    fake.expect("rename newid coder-default", Output::ok(""));
+    fake.expect(&format!("stop -t 0 {old_id}"), Output::ok(""));
     fake.expect("start newid", Output::ok(""));
     expect_confirm(fake, &[one().id("newid")]);
+    fake.expect(&format!("rm -f {old_id}"), Output::ok(""));
+    fake.expect("rename newid coder-default", Output::ok(""));
 }
 
 #[test]
@@ -114,7 +115,12 @@ fn absent_is_created_with_docker_run_and_the_secret_stays_off_argv() {
     assert_eq!(r.stdout, "[agents-sync] created: coder-default\n");
     let calls = fake.calls();
     let run_call = calls.iter().find(|c| c.verb() == "run").unwrap();
-    assert!(run_call.args.windows(2).any(|w| w == ["--env", "TOKEN"]));
+    assert!(
+        run_call
+            .args
+            .windows(2)
+            .any(|w| w == ["--env-file", "/dev/stdin"])
+    );
     assert!(
         !run_call.line().contains("s3cr3t"),
         "secret on argv: {}",
@@ -122,15 +128,15 @@ fn absent_is_created_with_docker_run_and_the_secret_stays_off_argv() {
     );
     assert!(
         run_call
-            .env
+            .env_file
             .contains(&("TOKEN".to_string(), "s3cr3t-value".to_string())),
-        "value travels in the child's env"
+        "the value travels on stdin, as an env file"
     );
     assert!(!r.stdout.contains("s3cr3t") && !r.stderr.contains("s3cr3t"));
 }
 
 #[test]
-fn recreate_creates_the_replacement_first_then_removes_renames_and_starts() {
+fn recreate_creates_stops_starts_confirms_then_removes_and_renames() {
     let fake = FakeRunner::new();
     let old = one().image_id(IMG2);
     expect_discovery(&fake, std::slice::from_ref(&old), IMAGES);
@@ -141,7 +147,7 @@ fn recreate_creates_the_replacement_first_then_removes_renames_and_starts() {
     assert_eq!(
         verbs(&fake),
         [
-            "ps", "inspect", "image", "create", "rm", "rename", "start", "inspect"
+            "ps", "inspect", "image", "create", "stop", "start", "inspect", "rm", "rename"
         ]
     );
     assert!(
@@ -161,13 +167,16 @@ fn a_failed_replacement_leaves_the_old_container_untouched() {
         argv::create_cmd(&d).args,
         Ok(Output::fail(125, "Unable to find image 'agent:latest' locally\nError response from daemon: pull access denied")),
     );
+    expect_reobserve(&fake, std::slice::from_ref(&old));
     let r = run_cli(ONE, &["sync"], &fake);
     assert_eq!(r.code, 1, "{r:?}");
     assert_eq!(r.stdout, "[agents-sync] failed: coder-default\n");
     insta::assert_snapshot!(r.stderr);
     let v = verbs(&fake);
     assert!(
-        !v.contains(&"rm".to_string()) && !v.contains(&"rename".to_string()),
+        !["rm", "rename", "stop", "start"]
+            .iter()
+            .any(|f| v.contains(&f.to_string())),
         "{v:?}"
     );
 }
@@ -192,6 +201,10 @@ fn one_failure_does_not_stop_the_others() {
         }),
     );
     expect_confirm(&fake, &[e[0].clone(), e[2].clone(), e[3].clone()]);
+    expect_reobserve(
+        &fake,
+        &[e[0].clone(), stopped[1].clone(), e[2].clone(), e[3].clone()],
+    );
     let r = run_cli(FLEET, &["--jobs", "1", "sync"], &fake);
     assert_eq!(r.code, 1);
     assert_eq!(
@@ -200,7 +213,10 @@ fn one_failure_does_not_stop_the_others() {
     );
     assert_eq!(
         r.stderr,
-        "error: failed to start `coder-2`: Error response from daemon: cannot start: no space left on device\n"
+        format!(
+            "error: failed to start `coder-2`: Error response from daemon: cannot start: no space left on device\n  now: `coder-2` is exited 137 ({})\n",
+            &e[1].id[..12]
+        )
     );
 }
 
@@ -386,7 +402,7 @@ fn docker_run_argv_for_a_rich_spec() {
     .unwrap();
     let d = c.desired().remove(1);
     let cmd = argv::run_cmd(&d);
-    let keys: Vec<&str> = cmd.env.iter().map(|(k, _)| k.as_str()).collect();
+    let keys: Vec<&str> = cmd.env_file.iter().map(|(k, _)| k.as_str()).collect();
     insta::assert_snapshot!(format!(
         "{}\n\nenv keys: {}",
         cmd.args.join("\n"),
@@ -453,7 +469,10 @@ fn malformed_inspect_output_is_an_error_and_nothing_mutates() {
         let stopped = one().exited(137);
         fake.expect_argv(
             argv::list_all().args,
-            Ok(Output::ok(format!("{}\tcoder-default\tp\n", stopped.id))),
+            Ok(Output::ok(format!(
+                "{}\tcoder-default\t\"p\"\n",
+                stopped.id
+            ))),
         );
         fake.expect_argv(
             argv::inspect(&[stopped.id.as_str()]).args,
@@ -495,7 +514,17 @@ fn a_never_run_container_whose_start_fails_is_recreated_but_an_exited_one_is_not
     let exited = one().exited(137);
     expect_discovery(&fake, std::slice::from_ref(&exited), IMAGES);
     fake.expect(&format!("start {}", exited.id), Output::fail(1, stale));
+    expect_reobserve(&fake, std::slice::from_ref(&exited));
     let r = run_cli(ONE, &["sync"], &fake);
     assert_eq!(r.code, 1);
-    assert_eq!(verbs(&fake), ["ps", "inspect", "image", "start"]);
+    assert_eq!(
+        verbs(&fake),
+        ["ps", "inspect", "image", "start", "ps", "inspect"],
+        "no create, no rm: only a re-read after the failure"
+    );
+    assert!(
+        r.stderr.contains("now: `coder-default` is exited 137"),
+        "{}",
+        r.stderr
+    );
 }

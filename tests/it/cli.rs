@@ -155,14 +155,21 @@ fn quiet_prints_only_errors() {
             Ok(Output::fail(125, "Error response from daemon: boom")),
         );
     }
+    expect_reobserve(&fake, std::slice::from_ref(&e));
     let r = run_cli(FLEET, &["-q", "sync"], &fake);
     assert_eq!(r.code, 1);
     assert_eq!(r.stdout, "");
-    assert_eq!(r.stderr.lines().count(), 3, "{}", r.stderr);
+    assert_eq!(r.stderr.lines().count(), 6, "{}", r.stderr);
     assert!(
         r.stderr
             .lines()
-            .all(|l| l.starts_with("error: failed to create")),
+            .step_by(2)
+            .all(|l| l.starts_with("error: failed to create"))
+            && r.stderr
+                .lines()
+                .skip(1)
+                .step_by(2)
+                .all(|l| l.starts_with("  now: no container is named")),
         "{}",
         r.stderr
     );
@@ -196,7 +203,7 @@ fn json_documents_of_plan_status_up_and_down() {
 
     let fake = FakeRunner::new();
     fake.expect_argv(
-        argv::list_project("p", false).args,
+        argv::list_project("p").args,
         Ok(Output::ok(format!(
             "{}\tcoder-2\texited\n{}\tcoder-default\trunning\n",
             e[1].id, e[0].id
@@ -211,10 +218,10 @@ fn json_documents_of_plan_status_up_and_down() {
 
     let fake = FakeRunner::new();
     fake.expect_argv(
-        argv::list_project("p", true).args,
+        argv::list_project("p").args,
         Ok(Output::ok(format!(
-            "{}\tcoder-default\trunning\n{}\tcoder-3\trunning\n",
-            e[0].id, e[2].id
+            "{}\tcoder-default\trunning\n{}\tcoder-2\texited\n{}\tcoder-3\trunning\n",
+            e[0].id, e[1].id, e[2].id
         ))),
     );
     fake.expect_argv(

@@ -29,24 +29,59 @@ fn up_starts_what_the_listing_shows_in_one_batched_call() {
     let fake = FakeRunner::new();
     // The config lists one coder; the engine has a pool of three, one paused.
     fake.expect_argv(
-        argv::list_project("p", false).args,
+        argv::list_project("p").args,
         Ok(Output::ok(listing(&[
-            ("id1", "coder-default", "exited"),
-            ("id2", "coder-2", "exited"),
-            ("id3", "coder-3", "created"),
-            ("id4", "coder-4", "running"),
-            ("id5", "coder-5", "paused"),
+            (
+                "1111111111111111111111111111111111111111111111111111111111111111",
+                "coder-default",
+                "exited",
+            ),
+            (
+                "2222222222222222222222222222222222222222222222222222222222222222",
+                "coder-2",
+                "exited",
+            ),
+            (
+                "3333333333333333333333333333333333333333333333333333333333333333",
+                "coder-3",
+                "created",
+            ),
+            (
+                "4444444444444444444444444444444444444444444444444444444444444444",
+                "coder-4",
+                "running",
+            ),
+            (
+                "5555555555555555555555555555555555555555555555555555555555555555",
+                "coder-5",
+                "paused",
+            ),
         ]))),
     );
-    fake.expect("start id1 id2 id3", Output::ok("id1\nid2\nid3\n"));
-    fake.expect("unpause id5", Output::ok("id5\n"));
+    fake.expect("start 1111111111111111111111111111111111111111111111111111111111111111 2222222222222222222222222222222222222222222222222222222222222222 3333333333333333333333333333333333333333333333333333333333333333", Output::ok("1111111111111111111111111111111111111111111111111111111111111111\n2222222222222222222222222222222222222222222222222222222222222222\n3333333333333333333333333333333333333333333333333333333333333333\n"));
+    fake.expect(
+        "unpause 5555555555555555555555555555555555555555555555555555555555555555",
+        Output::ok("5555555555555555555555555555555555555555555555555555555555555555\n"),
+    );
     expect_confirm(
         &fake,
         &running(&[
-            ("id1", "coder-default"),
-            ("id2", "coder-2"),
-            ("id3", "coder-3"),
-            ("id5", "coder-5"),
+            (
+                "1111111111111111111111111111111111111111111111111111111111111111",
+                "coder-default",
+            ),
+            (
+                "2222222222222222222222222222222222222222222222222222222222222222",
+                "coder-2",
+            ),
+            (
+                "3333333333333333333333333333333333333333333333333333333333333333",
+                "coder-3",
+            ),
+            (
+                "5555555555555555555555555555555555555555555555555555555555555555",
+                "coder-5",
+            ),
         ]),
     );
     let r = run_cli(ONE, &["--jobs", "1", "up"], &fake);
@@ -72,30 +107,82 @@ fn up_starts_what_the_listing_shows_in_one_batched_call() {
 fn up_splits_the_batch_across_jobs_and_reports_partial_failures() {
     let fake = FakeRunner::new();
     fake.expect_argv(
-        argv::list_project("p", false).args,
+        argv::list_project("p").args,
         Ok(Output::ok(listing(&[
-            ("id1", "a-default", "exited"),
-            ("id2", "a-2", "exited"),
-            ("id3", "a-3", "exited"),
-            ("id4", "a-4", "exited"),
+            (
+                "1111111111111111111111111111111111111111111111111111111111111111",
+                "a-default",
+                "exited",
+            ),
+            (
+                "2222222222222222222222222222222222222222222222222222222222222222",
+                "a-2",
+                "exited",
+            ),
+            (
+                "3333333333333333333333333333333333333333333333333333333333333333",
+                "a-3",
+                "exited",
+            ),
+            (
+                "4444444444444444444444444444444444444444444444444444444444444444",
+                "a-4",
+                "exited",
+            ),
         ]))),
     );
-    fake.expect("start id1 id2", Output::ok("id1\nid2\n"));
-    fake.expect("start id3 id4", Output {
+    fake.expect("start 1111111111111111111111111111111111111111111111111111111111111111 2222222222222222222222222222222222222222222222222222222222222222", Output::ok("1111111111111111111111111111111111111111111111111111111111111111\n2222222222222222222222222222222222222222222222222222222222222222\n"));
+    fake.expect("start 3333333333333333333333333333333333333333333333333333333333333333 4444444444444444444444444444444444444444444444444444444444444444", Output {
         code: Some(1),
-        stdout: "id3\n".into(),
-        stderr: "Error response from daemon: OCI runtime create failed: boom\nError: failed to start containers: id4\n".into(),
+        stdout: "3333333333333333333333333333333333333333333333333333333333333333\n".into(),
+        stderr: "Error response from daemon: OCI runtime create failed: boom\nError: failed to start containers: 4444444444444444444444444444444444444444444444444444444444444444\n".into(),
     });
     expect_confirm(
         &fake,
-        &running(&[("id1", "a-default"), ("id2", "a-2"), ("id3", "a-3")]),
+        &running(&[
+            (
+                "1111111111111111111111111111111111111111111111111111111111111111",
+                "a-default",
+            ),
+            (
+                "2222222222222222222222222222222222222222222222222222222222222222",
+                "a-2",
+            ),
+            (
+                "3333333333333333333333333333333333333333333333333333333333333333",
+                "a-3",
+            ),
+        ]),
     );
+    let mut after = running(&[
+        (
+            "1111111111111111111111111111111111111111111111111111111111111111",
+            "a-default",
+        ),
+        (
+            "2222222222222222222222222222222222222222222222222222222222222222",
+            "a-2",
+        ),
+        (
+            "3333333333333333333333333333333333333333333333333333333333333333",
+            "a-3",
+        ),
+    ]);
+    after.push(
+        running(&[(
+            "4444444444444444444444444444444444444444444444444444444444444444",
+            "a-4",
+        )])
+        .remove(0)
+        .exited(128),
+    );
+    expect_reobserve(&fake, &after);
     let r = run_cli(ONE, &["--jobs", "2", "up"], &fake);
     assert_eq!(r.code, 1);
     assert_eq!(r.stdout, "[containers-up] started: a-default, a-2, a-3\n");
     assert_eq!(
         r.stderr,
-        "error: failed to start `a-4`: Error response from daemon: OCI runtime create failed: boom\n"
+        "error: failed to start `a-4`: Error response from daemon: OCI runtime create failed: boom\n  now: `a-4` is exited 128 (444444444444)\n"
     );
 }
 
@@ -103,11 +190,23 @@ fn up_splits_the_batch_across_jobs_and_reports_partial_failures() {
 fn down_stops_running_containers_in_one_call_and_spares_busy_ones() {
     let fake = FakeRunner::new();
     fake.expect_argv(
-        argv::list_project("p", true).args,
+        argv::list_project("p").args,
         Ok(Output::ok(listing(&[
-            ("id1", "coder-default", "running"),
-            ("id2", "coder-2", "running"),
-            ("id3", "coder-9", "running"),
+            (
+                "1111111111111111111111111111111111111111111111111111111111111111",
+                "coder-default",
+                "running",
+            ),
+            (
+                "2222222222222222222222222222222222222222222222222222222222222222",
+                "coder-2",
+                "running",
+            ),
+            (
+                "3333333333333333333333333333333333333333333333333333333333333333",
+                "coder-9",
+                "running",
+            ),
         ]))),
     );
     let d = desired(ONE).remove(0);
@@ -119,35 +218,50 @@ fn down_stops_running_containers_in_one_call_and_spares_busy_ones() {
             .to_json()
     };
     fake.expect_argv(
-        argv::inspect(&["id1", "id2", "id3"]).args,
+        argv::inspect(&[
+            "1111111111111111111111111111111111111111111111111111111111111111",
+            "2222222222222222222222222222222222222222222222222222222222222222",
+            "3333333333333333333333333333333333333333333333333333333333333333",
+        ])
+        .args,
         Ok(Output::ok(
             serde_json::to_string(&[
-                mk("id1", "coder-default", 0),
-                mk("id2", "coder-2", 3),
-                mk("id3", "coder-9", 0),
+                mk(
+                    "1111111111111111111111111111111111111111111111111111111111111111",
+                    "coder-default",
+                    0,
+                ),
+                mk(
+                    "2222222222222222222222222222222222222222222222222222222222222222",
+                    "coder-2",
+                    3,
+                ),
+                mk(
+                    "3333333333333333333333333333333333333333333333333333333333333333",
+                    "coder-9",
+                    0,
+                ),
             ])
             .unwrap(),
         )),
     );
-    fake.expect("stop -t 0 id1 id3", Output::ok("id1\nid3\n"));
+    fake.expect("stop -t 0 1111111111111111111111111111111111111111111111111111111111111111 3333333333333333333333333333333333333333333333333333333333333333", Output::ok("1111111111111111111111111111111111111111111111111111111111111111\n3333333333333333333333333333333333333333333333333333333333333333\n"));
     let r = run_cli(ONE, &["down", "-t", "0"], &fake);
     assert_eq!(r.code, 0, "{r:?}");
     assert_eq!(
         r.stdout,
         "[containers-down] stopped: coder-default, coder-9\n[containers-down] skipped: coder-2 (3 live exec sessions, left running; --force stops it anyway)\n"
     );
-    assert!(
-        !fake
-            .calls()
-            .iter()
-            .any(|c| c.verb() == "stop" && c.args.contains(&"id2".to_string()))
-    );
+    assert!(!fake.calls().iter().any(|c| c.verb() == "stop"
+        && c.args.contains(
+            &"2222222222222222222222222222222222222222222222222222222222222222".to_string()
+        )));
 }
 
 #[test]
 fn down_with_nothing_running_runs_no_stop() {
     let fake = FakeRunner::new();
-    fake.expect_argv(argv::list_project("p", true).args, Ok(Output::ok("")));
+    fake.expect_argv(argv::list_project("p").args, Ok(Output::ok("")));
     let r = run_cli(ONE, &["down"], &fake);
     assert_eq!(r.code, 0);
     assert_eq!(

@@ -493,7 +493,7 @@ fn foreign_containers_elsewhere_are_not_in_the_plan() {
 }
 
 #[test]
-fn a_leftover_replacement_is_removed_or_folded_into_the_recreate() {
+fn a_leftover_replacement_is_removed_first_when_its_agent_is_kept() {
     let leftover = || one().named("coder-default.fleet-next").id(&"f".repeat(64));
     check(
         ONE,
@@ -505,41 +505,268 @@ fn a_leftover_replacement_is_removed_or_folded_into_the_recreate() {
                 "coder-default.fleet-next",
                 Bucket::Removed,
                 "remove",
-                "leftover replacement of `coder-default`",
+                "leftover replacement of `coder-default` from an interrupted recreate",
             ),
         ],
     );
-    let d = desired(ONE);
-    let a = actual(
-        &[one().image_id(IMG2), leftover()],
-        &[("agent:latest", IMG)],
+    // The running old one is kept and recreated; the leftover goes first
+    // (apply removes before it recreates), freeing the temporary name.
+    check(
+        ONE,
+        vec![one().image_id(IMG2), leftover()],
+        NONE,
+        &[
+            ("coder-default", Bucket::Recreated, "recreate", "moved"),
+            (
+                "coder-default.fleet-next",
+                Bucket::Removed,
+                "remove",
+                "leftover replacement",
+            ),
+        ],
     );
-    let p = plan("p", &d, &a, NONE).unwrap();
-    assert_eq!(p.actions.len(), 1, "{p:#?}");
-    match &p.actions[0].op {
-        Op::Recreate { leftover, .. } => {
-            assert_eq!(leftover.as_deref(), Some("f".repeat(64).as_str()))
-        }
-        other => panic!("expected a recreate, got {other:?}"),
-    }
 }
 
 #[test]
-fn interrupted_recreate_with_old_gone_creates_and_cleans_up() {
+fn a_swap_cut_off_after_the_replacement_started_is_finished() {
+    // The old one stopped and drifted, the replacement runs and matches:
+    // keep the replacement, remove the old, give it the name.
+    let leftover = one().named("coder-default.fleet-next").id(&"f".repeat(64));
+    let d = desired(ONE);
+    let a = actual(
+        &[one().image_id(IMG2).exited(137), leftover],
+        &[("agent:latest", IMG)],
+    );
+    let p = plan("p", &d, &a, NONE).unwrap();
+    let rows: Vec<(&str, Bucket, &str)> = p
+        .actions
+        .iter()
+        .map(|a| (a.name.as_str(), a.bucket, a.reason.as_str()))
+        .collect();
+    assert_eq!(rows.len(), 2, "{rows:#?}");
+    assert_eq!(rows[0].0, "coder-default");
+    assert_eq!(rows[0].1, Bucket::Renamed);
+    assert!(
+        rows[0].2.contains("found as `coder-default.fleet-next`"),
+        "{rows:#?}"
+    );
+    assert_eq!(
+        p.actions[0].rename.as_ref().map(|r| r.id.as_str()),
+        Some("f".repeat(64).as_str())
+    );
+    assert_eq!((rows[1].0, rows[1].1), ("coder-default", Bucket::Removed));
+    assert!(
+        rows[1]
+            .2
+            .contains("another container for instance 1 of type `coder`"),
+        "{rows:#?}"
+    );
+}
+
+#[test]
+fn interrupted_recreate_with_old_gone_takes_the_replacement_back() {
     let leftover = one().named("coder-default.fleet-next").id(&"f".repeat(64));
     check(
         ONE,
         vec![leftover],
         NONE,
+        &[(
+            "coder-default",
+            Bucket::Renamed,
+            "none",
+            "found as `coder-default.fleet-next`, renamed back; running, matches",
+        )],
+    );
+    // Stopped and drifted: renamed back first, then recreated.
+    let leftover = one()
+        .named("coder-default.fleet-next")
+        .id(&"f".repeat(64))
+        .image_id(IMG2)
+        .created();
+    let d = desired(ONE);
+    let p = plan(
+        "p",
+        &d,
+        &actual(&[leftover], &[("agent:latest", IMG)]),
+        NONE,
+    )
+    .unwrap();
+    assert_eq!(p.actions.len(), 1, "{p:#?}");
+    assert_eq!(p.actions[0].bucket, Bucket::Recreated);
+    assert!(p.actions[0].rename.is_some());
+}
+
+#[test]
+fn a_renamed_agent_is_the_same_agent() {
+    // `docker rename coder-2 coder-2-old`: its labels still say instance 2.
+    let d = desired(FLEET);
+    let e: Vec<Existing> = d.iter().map(Existing::matching).collect();
+    let moved = e[1].clone().named("coder-2-old").exited(137);
+    let a = actual(
+        &[e[0].clone(), moved.clone(), e[2].clone(), e[3].clone()],
+        &[("agent:latest", IMG)],
+    );
+    let p = plan("p", &d, &a, NONE).unwrap();
+    let two = p.actions.iter().find(|a| a.name == "coder-2").unwrap();
+    assert_eq!(two.bucket, Bucket::Started, "{p:#?}");
+    assert_eq!(
+        two.rename.as_ref().map(|r| r.id.as_str()),
+        Some(moved.id.as_str())
+    );
+    assert!(
+        two.reason.contains("found as `coder-2-old`"),
+        "{}",
+        two.reason
+    );
+    assert!(
+        !p.actions
+            .iter()
+            .any(|a| matches!(a.op, Op::Remove { .. } | Op::Run(_))),
+        "nothing removed or created: {p:#?}"
+    );
+    // Running and matching: renamed back, nothing else.
+    let a = actual(
         &[
-            ("coder-default", Bucket::Created, "create", "absent"),
+            e[0].clone(),
+            moved.clone().named("x").id(&e[1].id),
+            e[2].clone(),
+            e[3].clone(),
+        ],
+        &[("agent:latest", IMG)],
+    );
+    let a = fleet::observe::Actual {
+        containers: a
+            .containers
+            .into_iter()
+            .map(|mut c| {
+                if c.name == "x" {
+                    c.state.running = true;
+                    c.state.status = "running".into();
+                }
+                c
+            })
+            .collect(),
+        ..a
+    };
+    let p = plan("p", &d, &a, NONE).unwrap();
+    let two = p.actions.iter().find(|a| a.name == "coder-2").unwrap();
+    assert_eq!(two.bucket, Bucket::Renamed, "{p:#?}");
+}
+
+#[test]
+fn two_containers_claiming_one_instance_keep_one_with_a_true_reason() {
+    let d = desired(ONE);
+    let twin = one().named("coder-twin").id(&"e".repeat(64));
+    let a = actual(&[one(), twin], &[("agent:latest", IMG)]);
+    let p = plan("p", &d, &a, NONE).unwrap();
+    assert_eq!(p.actions.len(), 2, "{p:#?}");
+    assert_eq!(p.actions[0].bucket, Bucket::Unchanged);
+    assert_eq!(p.actions[1].name, "coder-twin");
+    assert_eq!(p.actions[1].bucket, Bucket::Removed);
+    assert!(
+        p.actions[1]
+            .reason
+            .starts_with("another container for instance 1 of type `coder`; `coder-default`"),
+        "{}",
+        p.actions[1].reason
+    );
+    assert!(!p.actions[1].reason.contains("beyond"), "no false reason");
+}
+
+#[test]
+fn a_busy_leftover_is_deferred_not_killed_and_holds_back_its_recreate() {
+    let leftover = one()
+        .named("coder-default.fleet-next")
+        .id(&"f".repeat(64))
+        .image_id(IMG2)
+        .execs(1);
+    check(
+        ONE,
+        vec![one().image_id(IMG2), leftover],
+        NONE,
+        &[
+            (
+                "coder-default",
+                Bucket::Deferred,
+                "none",
+                "its leftover replacement `coder-default.fleet-next` has live exec sessions",
+            ),
             (
                 "coder-default.fleet-next",
-                Bucket::Removed,
-                "remove",
-                "leftover",
+                Bucket::Deferred,
+                "none",
+                "1 live exec session; would remove",
             ),
         ],
+    );
+}
+
+#[test]
+fn a_container_being_removed_is_left_alone() {
+    let mut gone = one();
+    gone.status = "removing";
+    gone.running = serde_json::json!(false);
+    check(
+        ONE,
+        vec![gone],
+        NONE,
+        &[(
+            "coder-default",
+            Bucket::Deferred,
+            "none",
+            "being removed by the engine",
+        )],
+    );
+    let mut extra =
+        Existing::matching(&desired(&ONE.replace("\"image\"", "\"instances\":2,\"image\""))[1]);
+    extra.status = "removing";
+    check(
+        ONE,
+        vec![one(), extra],
+        NONE,
+        &[
+            ("coder-default", Bucket::Unchanged, "none", ""),
+            (
+                "coder-2",
+                Bucket::Deferred,
+                "none",
+                "being removed by the engine",
+            ),
+        ],
+    );
+}
+
+#[test]
+fn a_dead_container_never_reads_as_matching() {
+    let d = desired(ONE);
+    let p = plan(
+        "p",
+        &d,
+        &actual(&[one().dead()], &[("agent:latest", IMG)]),
+        NONE,
+    )
+    .unwrap();
+    assert_eq!(p.actions[0].bucket, Bucket::Recreated);
+    assert_eq!(p.actions[0].matches, Some(false));
+}
+
+#[test]
+fn a_foreign_container_on_the_temporary_name_fails_the_recreate_only() {
+    let squatter = Existing::foreign("coder-default.fleet-next", None);
+    let d = desired(ONE);
+    let p = plan(
+        "p",
+        &d,
+        &actual(&[one().image_id(IMG2), squatter], &[("agent:latest", IMG)]),
+        NONE,
+    )
+    .unwrap();
+    assert_eq!(p.actions.len(), 1, "the squatter gets no action: {p:#?}");
+    assert_eq!(p.actions[0].bucket, Bucket::Failed);
+    assert!(
+        p.actions[0].reason.contains("temporary name"),
+        "{}",
+        p.actions[0].reason
     );
 }
 

@@ -29,6 +29,15 @@ pub const FLEET: &str = r#"{
   }
 }"#;
 
+/// A container ID as docker makes them (64 hex digits), stable per seed.
+pub fn hex_id(seed: &str) -> String {
+    use sha2::{Digest, Sha256};
+    Sha256::digest(seed.as_bytes())
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
 pub fn desired(text: &str) -> Vec<Desired> {
     config(text).desired()
 }
@@ -102,10 +111,7 @@ impl Existing {
         let mut env: Vec<String> = d.spec.env.iter().map(|(k, v)| format!("{k}={v}")).collect();
         env.push("PATH=/bin".into());
         Existing {
-            id: format!(
-                "{:0>64}",
-                d.name.replace(|c: char| !c.is_ascii_alphanumeric(), "")
-            ),
+            id: hex_id(&d.name),
             name: d.name.clone(),
             labels,
             image_id: IMG.into(),
@@ -130,10 +136,7 @@ impl Existing {
     pub fn foreign(name: &str, project: Option<&str>) -> Existing {
         let mut e = Existing::matching(&desired(FLEET)[0]);
         e.name = name.into();
-        e.id = format!(
-            "{:f>64}",
-            name.replace(|c: char| !c.is_ascii_alphanumeric(), "")
-        );
+        e.id = hex_id(&format!("foreign {name}"));
         e.labels.clear();
         if let Some(p) = project {
             e.labels.insert("fleet.project".into(), json!(p));
@@ -248,7 +251,7 @@ pub fn actual(existing: &[Existing], images: &[(&str, &str)]) -> Actual {
 pub fn expect_discovery(fake: &FakeRunner, existing: &[Existing], images: &[(&str, &str)]) {
     let listing: String = existing
         .iter()
-        .map(|e| format!("{}\t{}\t{}\n", e.id, e.name, e.project()))
+        .map(|e| format!("{}\t{}\t{}\n", e.id, e.name, serde_json::json!(e.project())))
         .collect();
     fake.expect_argv(argv::list_all().args, Ok(Output::ok(listing)));
     if !existing.is_empty() {
@@ -332,5 +335,24 @@ pub fn run_cli_on(config_text: &str, args: &[&str], fake: &FakeRunner, t: Termin
         code,
         stdout,
         stderr,
+    }
+}
+
+/// The re-reading of the engine after a failed action (listing and inspect
+/// of the project's containers), answering with `after`.
+pub fn expect_reobserve(fake: &FakeRunner, after: &[Existing]) {
+    let listing: String = after
+        .iter()
+        .map(|e| format!("{}\t{}\t{}\n", e.id, e.name, serde_json::json!(e.project())))
+        .collect();
+    fake.expect_argv(argv::list_all().args, Ok(Output::ok(listing)));
+    let ours: Vec<&Existing> = after.iter().filter(|e| e.project() == "p").collect();
+    if !ours.is_empty() {
+        let ids: Vec<&str> = ours.iter().map(|e| e.id.as_str()).collect();
+        let doc: Vec<serde_json::Value> = ours.iter().map(|e| e.to_json()).collect();
+        fake.expect_argv(
+            argv::inspect(&ids).args,
+            Ok(Output::ok(serde_json::to_string(&doc).unwrap())),
+        );
     }
 }
