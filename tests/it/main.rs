@@ -12,3 +12,4 @@ mod ops;
 mod plan;
 mod snapshot;
 mod support;
+mod swap;

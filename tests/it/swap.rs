@@ -1,0 +1,313 @@
+//! The recreate swap step by step against the fake runner: the exact
+//! commands after each possible failure, and that the old container is
+//! started again whenever its replacement is not confirmed running.
+
+use fleet::docker::fake::FakeRunner;
+use fleet::docker::{DockerError, Output, argv};
+
+use crate::support::*;
+
+const ONE: &str = r#"{"project":"p","types":{"coder":{"image":"agent:latest","command":["sleep","infinity"],"env":{"ROLE":"coder"}}}}"#;
+const IMAGES: &[(&str, &str)] = &[("agent:latest", IMG)];
+const NEW: &str = "9999999999999999999999999999999999999999999999999999999999999999";
+
+/// The steps of the swap, in order.
+#[derive(Clone, Copy, PartialEq, PartialOrd)]
+enum Step {
+    Create,
+    Stop,
+    Start,
+    Confirm,
+    RemoveOld,
+    Rename,
+}
+
+fn old() -> Existing {
+    Existing::matching(&desired(ONE)[0]).image_id(IMG2)
+}
+
+fn lines(fake: &FakeRunner) -> Vec<String> {
+    fake.calls()
+        .iter()
+        .map(|c| {
+            let words: Vec<&str> = c.args.iter().map(String::as_str).take(3).collect();
+            words.join(" ")
+        })
+        .collect()
+}
+
+/// Scripts a recreate of `coder-default` whose `failing` step fails (with
+/// `how`), and the rollback that must follow. Returns the fake and the
+/// world the re-read after the failure sees.
+fn scripted(failing: Step, how: Result<Output, DockerError>) -> FakeRunner {
+    let fake = FakeRunner::new();
+    let old = old();
+    expect_discovery(&fake, std::slice::from_ref(&old), IMAGES);
+    let d = desired(ONE).remove(0);
+    let reply = |step: Step, ok: Output| if step == failing { how.clone() } else { Ok(ok) };
+    fake.expect_argv(
+        argv::create_cmd(&d).args,
+        reply(Step::Create, Output::ok(format!("{NEW}\n"))),
+    );
+    let new = Existing::matching(&d)
+        .id(NEW)
+        .named("coder-default.fleet-next");
+    if failing > Step::Create {
+        fake.expect_argv(
+            argv::stop(0, &[&old.id]).args,
+            reply(Step::Stop, Output::ok("")),
+        );
+    }
+    if failing > Step::Stop {
+        fake.expect_argv(argv::start(&[NEW]).args, reply(Step::Start, Output::ok("")));
+    }
+    if failing > Step::Start {
+        let seen = if failing == Step::Confirm {
+            new.clone().exited(127)
+        } else {
+            new.clone()
+        };
+        fake.expect_argv(
+            argv::inspect(&[NEW]).args,
+            Ok(Output::ok(
+                serde_json::to_string(&[seen.to_json()]).unwrap(),
+            )),
+        );
+    }
+    if failing == Step::Confirm {
+        fake.expect_argv(
+            argv::logs_tail(NEW, 5).args,
+            Ok(Output {
+                code: Some(0),
+                stdout: String::new(),
+                stderr: "sh: slep: not found\n".into(),
+            }),
+        );
+    }
+    if failing > Step::Confirm {
+        fake.expect_argv(
+            argv::remove(&[&old.id]).args,
+            reply(Step::RemoveOld, Output::ok("")),
+        );
+    }
+    if failing > Step::RemoveOld {
+        fake.expect_argv(
+            argv::rename(NEW, "coder-default").args,
+            reply(Step::Rename, Output::ok("")),
+        );
+    }
+    // Rolled back: the replacement removed, the old started again.
+    if matches!(failing, Step::Stop | Step::Start | Step::Confirm) {
+        fake.expect_argv(argv::remove(&[NEW]).args, Ok(Output::ok("")));
+        fake.expect_argv(argv::start(&[&old.id]).args, Ok(Output::ok("")));
+    }
+    let after = match failing {
+        Step::Create | Step::Stop | Step::Start | Step::Confirm => vec![old.clone()],
+        Step::RemoveOld => vec![old.clone().exited(137), new],
+        Step::Rename => vec![new],
+    };
+    expect_reobserve(&fake, &after);
+    fake
+}
+
+fn failed(code: i32, stderr: &str) -> Result<Output, DockerError> {
+    Ok(Output::fail(code, stderr))
+}
+
+#[test]
+fn a_replacement_that_cannot_be_created_touches_nothing() {
+    let fake = scripted(Step::Create, failed(125, "Error response from daemon: bad"));
+    let r = run_cli(ONE, &["sync"], &fake);
+    assert_eq!(r.code, 1, "{r:?}");
+    assert_eq!(
+        lines(&fake)[3..],
+        [
+            "create --name coder-default.fleet-next",
+            "ps -a --no-trunc",
+            "inspect --type container"
+        ]
+    );
+    assert!(
+        r.stderr.contains("the old container was not touched"),
+        "{}",
+        r.stderr
+    );
+}
+
+#[test]
+fn an_old_container_that_will_not_stop_keeps_running_and_the_replacement_goes() {
+    let fake = scripted(
+        Step::Stop,
+        failed(1, "Error response from daemon: cannot stop"),
+    );
+    let r = run_cli(ONE, &["sync"], &fake);
+    assert_eq!(r.code, 1, "{r:?}");
+    assert!(
+        r.stderr.contains("could not stop the old container")
+            && r.stderr
+                .contains("the replacement was removed and the old container"),
+        "{}",
+        r.stderr
+    );
+}
+
+#[test]
+fn a_replacement_that_cannot_start_is_removed_and_the_old_one_started_again() {
+    let fake = scripted(
+        Step::Start,
+        failed(
+            1,
+            "Error response from daemon: failed to create shim task: exec: \"slep\": executable file not found in $PATH",
+        ),
+    );
+    let r = run_cli(ONE, &["sync"], &fake);
+    assert_eq!(r.code, 1, "{r:?}");
+    assert_eq!(r.stdout, "[agents-sync] failed: coder-default\n");
+    let calls = lines(&fake);
+    assert_eq!(
+        calls[3..],
+        [
+            "create --name coder-default.fleet-next",
+            "stop -t 0",
+            format!("start {NEW}").as_str(),
+            format!("rm -f {NEW}").as_str(),
+            format!("start {}", old().id).as_str(),
+            "ps -a --no-trunc",
+            "inspect --type container",
+        ]
+    );
+    assert!(
+        !calls.contains(&format!("rm -f {}", old().id)),
+        "the old container is never removed: {calls:#?}"
+    );
+    insta::assert_snapshot!(r.stderr);
+}
+
+#[test]
+fn a_replacement_that_exits_at_once_is_removed_with_its_last_words_reported() {
+    let fake = scripted(Step::Confirm, Ok(Output::ok("")));
+    let r = run_cli(ONE, &["sync"], &fake);
+    assert_eq!(r.code, 1, "{r:?}");
+    assert!(
+        r.stderr.contains("exited at once with code 127")
+            && r.stderr.contains("sh: slep: not found")
+            && r.stderr.contains("was started again"),
+        "{}",
+        r.stderr
+    );
+    assert!(
+        r.stderr.contains(&format!(
+            "now: `coder-default` is running ({})",
+            &old().id[..12]
+        )),
+        "{}",
+        r.stderr
+    );
+}
+
+#[test]
+fn an_old_container_that_cannot_be_removed_leaves_the_replacement_running() {
+    let fake = scripted(
+        Step::RemoveOld,
+        Err(DockerError::Timeout {
+            cmd: format!("rm -f {}", old().id),
+            seconds: 0.3,
+        }),
+    );
+    let r = run_cli(ONE, &["sync"], &fake);
+    assert_eq!(r.code, 1, "{r:?}");
+    assert!(
+        r.stderr
+            .contains("the replacement runs as `coder-default.fleet-next`")
+            && r.stderr.contains("the next sync finishes the swap")
+            && r.stderr.contains("now: `coder-default` is exited 137")
+            && r.stderr.contains("`coder-default.fleet-next` is running"),
+        "{}",
+        r.stderr
+    );
+    assert!(
+        !lines(&fake).contains(&format!("start {}", old().id)),
+        "a confirmed replacement is never rolled back"
+    );
+}
+
+#[test]
+fn a_failed_rename_is_reported_with_what_is_true_now() {
+    let fake = scripted(Step::Rename, failed(1, "Error response from daemon: boom"));
+    let r = run_cli(ONE, &["sync"], &fake);
+    assert_eq!(r.code, 1, "{r:?}");
+    assert!(
+        r.stderr.contains("the next sync renames it")
+            && r.stderr.contains(
+                "no container is named `coder-default`; `coder-default.fleet-next` is running"
+            ),
+        "{}",
+        r.stderr
+    );
+}
+
+#[test]
+fn the_next_sync_finishes_each_cut_off_swap() {
+    // Cut after the old was removed, before the rename: only the
+    // replacement exists. It is that agent: renamed, nothing created.
+    let d = desired(ONE).remove(0);
+    let new = Existing::matching(&d)
+        .id(NEW)
+        .named("coder-default.fleet-next");
+    let fake = FakeRunner::new();
+    expect_discovery(&fake, std::slice::from_ref(&new), IMAGES);
+    fake.expect_argv(argv::rename(NEW, "coder-default").args, Ok(Output::ok("")));
+    let r = run_cli(ONE, &["sync"], &fake);
+    assert_eq!(r.code, 0, "{r:?}");
+    assert_eq!(r.stdout, "[agents-sync] renamed: coder-default\n");
+
+    // Cut after the replacement started, before the old was removed: the
+    // old is stopped, the replacement runs and matches: finish the swap.
+    let fake = FakeRunner::new();
+    let stopped_old = old().exited(137);
+    expect_discovery(&fake, &[stopped_old.clone(), new.clone()], IMAGES);
+    fake.expect_argv(argv::remove(&[&stopped_old.id]).args, Ok(Output::ok("")));
+    fake.expect_argv(argv::rename(NEW, "coder-default").args, Ok(Output::ok("")));
+    let r = run_cli(ONE, &["--jobs", "1", "sync"], &fake);
+    assert_eq!(r.code, 0, "{r:?}");
+    assert_eq!(
+        r.stdout,
+        "[agents-sync] renamed: coder-default\n[agents-sync] removed: coder-default\n"
+    );
+    assert_eq!(
+        lines(&fake)[3..],
+        [
+            format!("rm -f {}", stopped_old.id),
+            format!("rename {NEW} coder-default")
+        ]
+    );
+}
+
+#[test]
+fn a_renamed_agent_is_renamed_back_then_started() {
+    let d = desired(ONE).remove(0);
+    let moved = Existing::matching(&d)
+        .named("coder-default-old")
+        .exited(137);
+    let fake = FakeRunner::new();
+    expect_discovery(&fake, std::slice::from_ref(&moved), IMAGES);
+    fake.expect_argv(
+        argv::rename(&moved.id, "coder-default").args,
+        Ok(Output::ok("")),
+    );
+    fake.expect_argv(
+        argv::start(&[&moved.id]).args,
+        Ok(Output::ok(format!("{}\n", moved.id))),
+    );
+    expect_confirm(&fake, &[Existing::matching(&d)]);
+    let r = run_cli(ONE, &["sync"], &fake);
+    assert_eq!(r.code, 0, "{r:?}");
+    assert_eq!(r.stdout, "[agents-sync] started: coder-default\n");
+    assert_eq!(
+        lines(&fake)[3..5],
+        [
+            format!("rename {} coder-default", moved.id),
+            format!("start {}", moved.id)
+        ]
+    );
+}
