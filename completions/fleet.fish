@@ -24,16 +24,16 @@ function __fish_fleet_using_subcommand
     contains -- $cmd[1] $argv
 end
 
-complete -c fleet -n "__fish_fleet_needs_command" -s c -l config -d 'The config file' -r -F
-complete -c fleet -n "__fish_fleet_needs_command" -l docker -d 'The docker CLI to run' -r
-complete -c fleet -n "__fish_fleet_needs_command" -l color -d 'When to colour the text output' -r -f -a "auto\t''
+complete -c fleet -n "__fish_fleet_needs_command" -s c -l config -d 'The config file [env: FLEET_CONFIG]' -r -F
+complete -c fleet -n "__fish_fleet_needs_command" -l docker -d 'The docker CLI to run [env: FLEET_DOCKER]' -r
+complete -c fleet -n "__fish_fleet_needs_command" -l color -d 'When to colour the text output (auto: never with NO_COLOR set)' -r -f -a "auto\t''
 always\t''
 never\t''"
 complete -c fleet -n "__fish_fleet_needs_command" -l jobs -d 'How many docker operations may run at once' -r
-complete -c fleet -n "__fish_fleet_needs_command" -l timeout -d 'Seconds one docker call may take before it is killed' -r
-complete -c fleet -n "__fish_fleet_needs_command" -l lock-wait -d 'Seconds to wait for another fleet run on the same project to finish' -r
-complete -c fleet -n "__fish_fleet_needs_command" -l lock-dir -d 'Where the per-project lock file lives' -r -F
-complete -c fleet -n "__fish_fleet_needs_command" -l json -d 'Print one JSON document instead of text'
+complete -c fleet -n "__fish_fleet_needs_command" -l timeout -d 'Seconds one docker call may take before it is killed, 0.001 to 86400 [env: FLEET_TIMEOUT]' -r
+complete -c fleet -n "__fish_fleet_needs_command" -l lock-wait -d 'Seconds to wait for another fleet run on the same project to finish, 0 to 86400 [env: FLEET_LOCK_WAIT]' -r
+complete -c fleet -n "__fish_fleet_needs_command" -l lock-dir -d 'Where the per-project lock file lives [env: FLEET_LOCK_DIR]' -r -F
+complete -c fleet -n "__fish_fleet_needs_command" -l json -d 'Print one JSON document instead of text (errors too)'
 complete -c fleet -n "__fish_fleet_needs_command" -s v -l verbose -d 'Print every docker command as it runs (env values are never shown)'
 complete -c fleet -n "__fish_fleet_needs_command" -s q -l quiet -d 'Print only errors (a requested --json document is still printed)'
 complete -c fleet -n "__fish_fleet_needs_command" -s h -l help -d 'Print help'
@@ -48,127 +48,127 @@ complete -c fleet -n "__fish_fleet_needs_command" -f -a "schema" -d 'Print the J
 complete -c fleet -n "__fish_fleet_needs_command" -f -a "completions" -d 'Print a shell completion script'
 complete -c fleet -n "__fish_fleet_needs_command" -f -a "man" -d 'Print the man page (roff)'
 complete -c fleet -n "__fish_fleet_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
-complete -c fleet -n "__fish_fleet_using_subcommand sync" -s c -l config -d 'The config file' -r -F
-complete -c fleet -n "__fish_fleet_using_subcommand sync" -l docker -d 'The docker CLI to run' -r
-complete -c fleet -n "__fish_fleet_using_subcommand sync" -l color -d 'When to colour the text output' -r -f -a "auto\t''
+complete -c fleet -n "__fish_fleet_using_subcommand sync" -s c -l config -d 'The config file [env: FLEET_CONFIG]' -r -F
+complete -c fleet -n "__fish_fleet_using_subcommand sync" -l docker -d 'The docker CLI to run [env: FLEET_DOCKER]' -r
+complete -c fleet -n "__fish_fleet_using_subcommand sync" -l color -d 'When to colour the text output (auto: never with NO_COLOR set)' -r -f -a "auto\t''
 always\t''
 never\t''"
 complete -c fleet -n "__fish_fleet_using_subcommand sync" -l jobs -d 'How many docker operations may run at once' -r
-complete -c fleet -n "__fish_fleet_using_subcommand sync" -l timeout -d 'Seconds one docker call may take before it is killed' -r
-complete -c fleet -n "__fish_fleet_using_subcommand sync" -l lock-wait -d 'Seconds to wait for another fleet run on the same project to finish' -r
-complete -c fleet -n "__fish_fleet_using_subcommand sync" -l lock-dir -d 'Where the per-project lock file lives' -r -F
+complete -c fleet -n "__fish_fleet_using_subcommand sync" -l timeout -d 'Seconds one docker call may take before it is killed, 0.001 to 86400 [env: FLEET_TIMEOUT]' -r
+complete -c fleet -n "__fish_fleet_using_subcommand sync" -l lock-wait -d 'Seconds to wait for another fleet run on the same project to finish, 0 to 86400 [env: FLEET_LOCK_WAIT]' -r
+complete -c fleet -n "__fish_fleet_using_subcommand sync" -l lock-dir -d 'Where the per-project lock file lives [env: FLEET_LOCK_DIR]' -r -F
 complete -c fleet -n "__fish_fleet_using_subcommand sync" -l force -d 'Recreate or remove containers even while they have live `docker exec` sessions'
 complete -c fleet -n "__fish_fleet_using_subcommand sync" -l allow-empty -d 'Accept a config that declares no container (removes the whole fleet)'
-complete -c fleet -n "__fish_fleet_using_subcommand sync" -l json -d 'Print one JSON document instead of text'
+complete -c fleet -n "__fish_fleet_using_subcommand sync" -l json -d 'Print one JSON document instead of text (errors too)'
 complete -c fleet -n "__fish_fleet_using_subcommand sync" -s v -l verbose -d 'Print every docker command as it runs (env values are never shown)'
 complete -c fleet -n "__fish_fleet_using_subcommand sync" -s q -l quiet -d 'Print only errors (a requested --json document is still printed)'
 complete -c fleet -n "__fish_fleet_using_subcommand sync" -s h -l help -d 'Print help'
-complete -c fleet -n "__fish_fleet_using_subcommand plan" -s c -l config -d 'The config file' -r -F
-complete -c fleet -n "__fish_fleet_using_subcommand plan" -l docker -d 'The docker CLI to run' -r
-complete -c fleet -n "__fish_fleet_using_subcommand plan" -l color -d 'When to colour the text output' -r -f -a "auto\t''
+complete -c fleet -n "__fish_fleet_using_subcommand plan" -s c -l config -d 'The config file [env: FLEET_CONFIG]' -r -F
+complete -c fleet -n "__fish_fleet_using_subcommand plan" -l docker -d 'The docker CLI to run [env: FLEET_DOCKER]' -r
+complete -c fleet -n "__fish_fleet_using_subcommand plan" -l color -d 'When to colour the text output (auto: never with NO_COLOR set)' -r -f -a "auto\t''
 always\t''
 never\t''"
 complete -c fleet -n "__fish_fleet_using_subcommand plan" -l jobs -d 'How many docker operations may run at once' -r
-complete -c fleet -n "__fish_fleet_using_subcommand plan" -l timeout -d 'Seconds one docker call may take before it is killed' -r
-complete -c fleet -n "__fish_fleet_using_subcommand plan" -l lock-wait -d 'Seconds to wait for another fleet run on the same project to finish' -r
-complete -c fleet -n "__fish_fleet_using_subcommand plan" -l lock-dir -d 'Where the per-project lock file lives' -r -F
+complete -c fleet -n "__fish_fleet_using_subcommand plan" -l timeout -d 'Seconds one docker call may take before it is killed, 0.001 to 86400 [env: FLEET_TIMEOUT]' -r
+complete -c fleet -n "__fish_fleet_using_subcommand plan" -l lock-wait -d 'Seconds to wait for another fleet run on the same project to finish, 0 to 86400 [env: FLEET_LOCK_WAIT]' -r
+complete -c fleet -n "__fish_fleet_using_subcommand plan" -l lock-dir -d 'Where the per-project lock file lives [env: FLEET_LOCK_DIR]' -r -F
 complete -c fleet -n "__fish_fleet_using_subcommand plan" -l detailed-exitcode -d 'Exit 0 when nothing is pending, 2 when changes are pending, 1 on error'
 complete -c fleet -n "__fish_fleet_using_subcommand plan" -l force -d 'Plan as sync --force would'
 complete -c fleet -n "__fish_fleet_using_subcommand plan" -l allow-empty -d 'Plan as sync --allow-empty would'
-complete -c fleet -n "__fish_fleet_using_subcommand plan" -l json -d 'Print one JSON document instead of text'
+complete -c fleet -n "__fish_fleet_using_subcommand plan" -l json -d 'Print one JSON document instead of text (errors too)'
 complete -c fleet -n "__fish_fleet_using_subcommand plan" -s v -l verbose -d 'Print every docker command as it runs (env values are never shown)'
 complete -c fleet -n "__fish_fleet_using_subcommand plan" -s q -l quiet -d 'Print only errors (a requested --json document is still printed)'
 complete -c fleet -n "__fish_fleet_using_subcommand plan" -s h -l help -d 'Print help'
-complete -c fleet -n "__fish_fleet_using_subcommand up" -s c -l config -d 'The config file' -r -F
-complete -c fleet -n "__fish_fleet_using_subcommand up" -l docker -d 'The docker CLI to run' -r
-complete -c fleet -n "__fish_fleet_using_subcommand up" -l color -d 'When to colour the text output' -r -f -a "auto\t''
+complete -c fleet -n "__fish_fleet_using_subcommand up" -s c -l config -d 'The config file [env: FLEET_CONFIG]' -r -F
+complete -c fleet -n "__fish_fleet_using_subcommand up" -l docker -d 'The docker CLI to run [env: FLEET_DOCKER]' -r
+complete -c fleet -n "__fish_fleet_using_subcommand up" -l color -d 'When to colour the text output (auto: never with NO_COLOR set)' -r -f -a "auto\t''
 always\t''
 never\t''"
 complete -c fleet -n "__fish_fleet_using_subcommand up" -l jobs -d 'How many docker operations may run at once' -r
-complete -c fleet -n "__fish_fleet_using_subcommand up" -l timeout -d 'Seconds one docker call may take before it is killed' -r
-complete -c fleet -n "__fish_fleet_using_subcommand up" -l lock-wait -d 'Seconds to wait for another fleet run on the same project to finish' -r
-complete -c fleet -n "__fish_fleet_using_subcommand up" -l lock-dir -d 'Where the per-project lock file lives' -r -F
-complete -c fleet -n "__fish_fleet_using_subcommand up" -l json -d 'Print one JSON document instead of text'
+complete -c fleet -n "__fish_fleet_using_subcommand up" -l timeout -d 'Seconds one docker call may take before it is killed, 0.001 to 86400 [env: FLEET_TIMEOUT]' -r
+complete -c fleet -n "__fish_fleet_using_subcommand up" -l lock-wait -d 'Seconds to wait for another fleet run on the same project to finish, 0 to 86400 [env: FLEET_LOCK_WAIT]' -r
+complete -c fleet -n "__fish_fleet_using_subcommand up" -l lock-dir -d 'Where the per-project lock file lives [env: FLEET_LOCK_DIR]' -r -F
+complete -c fleet -n "__fish_fleet_using_subcommand up" -l json -d 'Print one JSON document instead of text (errors too)'
 complete -c fleet -n "__fish_fleet_using_subcommand up" -s v -l verbose -d 'Print every docker command as it runs (env values are never shown)'
 complete -c fleet -n "__fish_fleet_using_subcommand up" -s q -l quiet -d 'Print only errors (a requested --json document is still printed)'
 complete -c fleet -n "__fish_fleet_using_subcommand up" -s h -l help -d 'Print help'
 complete -c fleet -n "__fish_fleet_using_subcommand down" -s t -l time -d 'docker stop\'s grace period, in seconds, before SIGKILL' -r
-complete -c fleet -n "__fish_fleet_using_subcommand down" -s c -l config -d 'The config file' -r -F
-complete -c fleet -n "__fish_fleet_using_subcommand down" -l docker -d 'The docker CLI to run' -r
-complete -c fleet -n "__fish_fleet_using_subcommand down" -l color -d 'When to colour the text output' -r -f -a "auto\t''
+complete -c fleet -n "__fish_fleet_using_subcommand down" -s c -l config -d 'The config file [env: FLEET_CONFIG]' -r -F
+complete -c fleet -n "__fish_fleet_using_subcommand down" -l docker -d 'The docker CLI to run [env: FLEET_DOCKER]' -r
+complete -c fleet -n "__fish_fleet_using_subcommand down" -l color -d 'When to colour the text output (auto: never with NO_COLOR set)' -r -f -a "auto\t''
 always\t''
 never\t''"
 complete -c fleet -n "__fish_fleet_using_subcommand down" -l jobs -d 'How many docker operations may run at once' -r
-complete -c fleet -n "__fish_fleet_using_subcommand down" -l timeout -d 'Seconds one docker call may take before it is killed' -r
-complete -c fleet -n "__fish_fleet_using_subcommand down" -l lock-wait -d 'Seconds to wait for another fleet run on the same project to finish' -r
-complete -c fleet -n "__fish_fleet_using_subcommand down" -l lock-dir -d 'Where the per-project lock file lives' -r -F
+complete -c fleet -n "__fish_fleet_using_subcommand down" -l timeout -d 'Seconds one docker call may take before it is killed, 0.001 to 86400 [env: FLEET_TIMEOUT]' -r
+complete -c fleet -n "__fish_fleet_using_subcommand down" -l lock-wait -d 'Seconds to wait for another fleet run on the same project to finish, 0 to 86400 [env: FLEET_LOCK_WAIT]' -r
+complete -c fleet -n "__fish_fleet_using_subcommand down" -l lock-dir -d 'Where the per-project lock file lives [env: FLEET_LOCK_DIR]' -r -F
 complete -c fleet -n "__fish_fleet_using_subcommand down" -l force -d 'Stop containers even while they have live `docker exec` sessions'
-complete -c fleet -n "__fish_fleet_using_subcommand down" -l json -d 'Print one JSON document instead of text'
+complete -c fleet -n "__fish_fleet_using_subcommand down" -l json -d 'Print one JSON document instead of text (errors too)'
 complete -c fleet -n "__fish_fleet_using_subcommand down" -s v -l verbose -d 'Print every docker command as it runs (env values are never shown)'
 complete -c fleet -n "__fish_fleet_using_subcommand down" -s q -l quiet -d 'Print only errors (a requested --json document is still printed)'
 complete -c fleet -n "__fish_fleet_using_subcommand down" -s h -l help -d 'Print help'
-complete -c fleet -n "__fish_fleet_using_subcommand status" -s c -l config -d 'The config file' -r -F
-complete -c fleet -n "__fish_fleet_using_subcommand status" -l docker -d 'The docker CLI to run' -r
-complete -c fleet -n "__fish_fleet_using_subcommand status" -l color -d 'When to colour the text output' -r -f -a "auto\t''
+complete -c fleet -n "__fish_fleet_using_subcommand status" -s c -l config -d 'The config file [env: FLEET_CONFIG]' -r -F
+complete -c fleet -n "__fish_fleet_using_subcommand status" -l docker -d 'The docker CLI to run [env: FLEET_DOCKER]' -r
+complete -c fleet -n "__fish_fleet_using_subcommand status" -l color -d 'When to colour the text output (auto: never with NO_COLOR set)' -r -f -a "auto\t''
 always\t''
 never\t''"
 complete -c fleet -n "__fish_fleet_using_subcommand status" -l jobs -d 'How many docker operations may run at once' -r
-complete -c fleet -n "__fish_fleet_using_subcommand status" -l timeout -d 'Seconds one docker call may take before it is killed' -r
-complete -c fleet -n "__fish_fleet_using_subcommand status" -l lock-wait -d 'Seconds to wait for another fleet run on the same project to finish' -r
-complete -c fleet -n "__fish_fleet_using_subcommand status" -l lock-dir -d 'Where the per-project lock file lives' -r -F
-complete -c fleet -n "__fish_fleet_using_subcommand status" -l json -d 'Print one JSON document instead of text'
+complete -c fleet -n "__fish_fleet_using_subcommand status" -l timeout -d 'Seconds one docker call may take before it is killed, 0.001 to 86400 [env: FLEET_TIMEOUT]' -r
+complete -c fleet -n "__fish_fleet_using_subcommand status" -l lock-wait -d 'Seconds to wait for another fleet run on the same project to finish, 0 to 86400 [env: FLEET_LOCK_WAIT]' -r
+complete -c fleet -n "__fish_fleet_using_subcommand status" -l lock-dir -d 'Where the per-project lock file lives [env: FLEET_LOCK_DIR]' -r -F
+complete -c fleet -n "__fish_fleet_using_subcommand status" -l json -d 'Print one JSON document instead of text (errors too)'
 complete -c fleet -n "__fish_fleet_using_subcommand status" -s v -l verbose -d 'Print every docker command as it runs (env values are never shown)'
 complete -c fleet -n "__fish_fleet_using_subcommand status" -s q -l quiet -d 'Print only errors (a requested --json document is still printed)'
 complete -c fleet -n "__fish_fleet_using_subcommand status" -s h -l help -d 'Print help'
-complete -c fleet -n "__fish_fleet_using_subcommand check" -s c -l config -d 'The config file' -r -F
-complete -c fleet -n "__fish_fleet_using_subcommand check" -l docker -d 'The docker CLI to run' -r
-complete -c fleet -n "__fish_fleet_using_subcommand check" -l color -d 'When to colour the text output' -r -f -a "auto\t''
+complete -c fleet -n "__fish_fleet_using_subcommand check" -s c -l config -d 'The config file [env: FLEET_CONFIG]' -r -F
+complete -c fleet -n "__fish_fleet_using_subcommand check" -l docker -d 'The docker CLI to run [env: FLEET_DOCKER]' -r
+complete -c fleet -n "__fish_fleet_using_subcommand check" -l color -d 'When to colour the text output (auto: never with NO_COLOR set)' -r -f -a "auto\t''
 always\t''
 never\t''"
 complete -c fleet -n "__fish_fleet_using_subcommand check" -l jobs -d 'How many docker operations may run at once' -r
-complete -c fleet -n "__fish_fleet_using_subcommand check" -l timeout -d 'Seconds one docker call may take before it is killed' -r
-complete -c fleet -n "__fish_fleet_using_subcommand check" -l lock-wait -d 'Seconds to wait for another fleet run on the same project to finish' -r
-complete -c fleet -n "__fish_fleet_using_subcommand check" -l lock-dir -d 'Where the per-project lock file lives' -r -F
-complete -c fleet -n "__fish_fleet_using_subcommand check" -l json -d 'Print one JSON document instead of text'
+complete -c fleet -n "__fish_fleet_using_subcommand check" -l timeout -d 'Seconds one docker call may take before it is killed, 0.001 to 86400 [env: FLEET_TIMEOUT]' -r
+complete -c fleet -n "__fish_fleet_using_subcommand check" -l lock-wait -d 'Seconds to wait for another fleet run on the same project to finish, 0 to 86400 [env: FLEET_LOCK_WAIT]' -r
+complete -c fleet -n "__fish_fleet_using_subcommand check" -l lock-dir -d 'Where the per-project lock file lives [env: FLEET_LOCK_DIR]' -r -F
+complete -c fleet -n "__fish_fleet_using_subcommand check" -l json -d 'Print one JSON document instead of text (errors too)'
 complete -c fleet -n "__fish_fleet_using_subcommand check" -s v -l verbose -d 'Print every docker command as it runs (env values are never shown)'
 complete -c fleet -n "__fish_fleet_using_subcommand check" -s q -l quiet -d 'Print only errors (a requested --json document is still printed)'
 complete -c fleet -n "__fish_fleet_using_subcommand check" -s h -l help -d 'Print help'
-complete -c fleet -n "__fish_fleet_using_subcommand schema" -s c -l config -d 'The config file' -r -F
-complete -c fleet -n "__fish_fleet_using_subcommand schema" -l docker -d 'The docker CLI to run' -r
-complete -c fleet -n "__fish_fleet_using_subcommand schema" -l color -d 'When to colour the text output' -r -f -a "auto\t''
+complete -c fleet -n "__fish_fleet_using_subcommand schema" -s c -l config -d 'The config file [env: FLEET_CONFIG]' -r -F
+complete -c fleet -n "__fish_fleet_using_subcommand schema" -l docker -d 'The docker CLI to run [env: FLEET_DOCKER]' -r
+complete -c fleet -n "__fish_fleet_using_subcommand schema" -l color -d 'When to colour the text output (auto: never with NO_COLOR set)' -r -f -a "auto\t''
 always\t''
 never\t''"
 complete -c fleet -n "__fish_fleet_using_subcommand schema" -l jobs -d 'How many docker operations may run at once' -r
-complete -c fleet -n "__fish_fleet_using_subcommand schema" -l timeout -d 'Seconds one docker call may take before it is killed' -r
-complete -c fleet -n "__fish_fleet_using_subcommand schema" -l lock-wait -d 'Seconds to wait for another fleet run on the same project to finish' -r
-complete -c fleet -n "__fish_fleet_using_subcommand schema" -l lock-dir -d 'Where the per-project lock file lives' -r -F
-complete -c fleet -n "__fish_fleet_using_subcommand schema" -l json -d 'Print one JSON document instead of text'
+complete -c fleet -n "__fish_fleet_using_subcommand schema" -l timeout -d 'Seconds one docker call may take before it is killed, 0.001 to 86400 [env: FLEET_TIMEOUT]' -r
+complete -c fleet -n "__fish_fleet_using_subcommand schema" -l lock-wait -d 'Seconds to wait for another fleet run on the same project to finish, 0 to 86400 [env: FLEET_LOCK_WAIT]' -r
+complete -c fleet -n "__fish_fleet_using_subcommand schema" -l lock-dir -d 'Where the per-project lock file lives [env: FLEET_LOCK_DIR]' -r -F
+complete -c fleet -n "__fish_fleet_using_subcommand schema" -l json -d 'Print one JSON document instead of text (errors too)'
 complete -c fleet -n "__fish_fleet_using_subcommand schema" -s v -l verbose -d 'Print every docker command as it runs (env values are never shown)'
 complete -c fleet -n "__fish_fleet_using_subcommand schema" -s q -l quiet -d 'Print only errors (a requested --json document is still printed)'
 complete -c fleet -n "__fish_fleet_using_subcommand schema" -s h -l help -d 'Print help'
-complete -c fleet -n "__fish_fleet_using_subcommand completions" -s c -l config -d 'The config file' -r -F
-complete -c fleet -n "__fish_fleet_using_subcommand completions" -l docker -d 'The docker CLI to run' -r
-complete -c fleet -n "__fish_fleet_using_subcommand completions" -l color -d 'When to colour the text output' -r -f -a "auto\t''
+complete -c fleet -n "__fish_fleet_using_subcommand completions" -s c -l config -d 'The config file [env: FLEET_CONFIG]' -r -F
+complete -c fleet -n "__fish_fleet_using_subcommand completions" -l docker -d 'The docker CLI to run [env: FLEET_DOCKER]' -r
+complete -c fleet -n "__fish_fleet_using_subcommand completions" -l color -d 'When to colour the text output (auto: never with NO_COLOR set)' -r -f -a "auto\t''
 always\t''
 never\t''"
 complete -c fleet -n "__fish_fleet_using_subcommand completions" -l jobs -d 'How many docker operations may run at once' -r
-complete -c fleet -n "__fish_fleet_using_subcommand completions" -l timeout -d 'Seconds one docker call may take before it is killed' -r
-complete -c fleet -n "__fish_fleet_using_subcommand completions" -l lock-wait -d 'Seconds to wait for another fleet run on the same project to finish' -r
-complete -c fleet -n "__fish_fleet_using_subcommand completions" -l lock-dir -d 'Where the per-project lock file lives' -r -F
-complete -c fleet -n "__fish_fleet_using_subcommand completions" -l json -d 'Print one JSON document instead of text'
+complete -c fleet -n "__fish_fleet_using_subcommand completions" -l timeout -d 'Seconds one docker call may take before it is killed, 0.001 to 86400 [env: FLEET_TIMEOUT]' -r
+complete -c fleet -n "__fish_fleet_using_subcommand completions" -l lock-wait -d 'Seconds to wait for another fleet run on the same project to finish, 0 to 86400 [env: FLEET_LOCK_WAIT]' -r
+complete -c fleet -n "__fish_fleet_using_subcommand completions" -l lock-dir -d 'Where the per-project lock file lives [env: FLEET_LOCK_DIR]' -r -F
+complete -c fleet -n "__fish_fleet_using_subcommand completions" -l json -d 'Print one JSON document instead of text (errors too)'
 complete -c fleet -n "__fish_fleet_using_subcommand completions" -s v -l verbose -d 'Print every docker command as it runs (env values are never shown)'
 complete -c fleet -n "__fish_fleet_using_subcommand completions" -s q -l quiet -d 'Print only errors (a requested --json document is still printed)'
 complete -c fleet -n "__fish_fleet_using_subcommand completions" -s h -l help -d 'Print help'
-complete -c fleet -n "__fish_fleet_using_subcommand man" -s c -l config -d 'The config file' -r -F
-complete -c fleet -n "__fish_fleet_using_subcommand man" -l docker -d 'The docker CLI to run' -r
-complete -c fleet -n "__fish_fleet_using_subcommand man" -l color -d 'When to colour the text output' -r -f -a "auto\t''
+complete -c fleet -n "__fish_fleet_using_subcommand man" -s c -l config -d 'The config file [env: FLEET_CONFIG]' -r -F
+complete -c fleet -n "__fish_fleet_using_subcommand man" -l docker -d 'The docker CLI to run [env: FLEET_DOCKER]' -r
+complete -c fleet -n "__fish_fleet_using_subcommand man" -l color -d 'When to colour the text output (auto: never with NO_COLOR set)' -r -f -a "auto\t''
 always\t''
 never\t''"
 complete -c fleet -n "__fish_fleet_using_subcommand man" -l jobs -d 'How many docker operations may run at once' -r
-complete -c fleet -n "__fish_fleet_using_subcommand man" -l timeout -d 'Seconds one docker call may take before it is killed' -r
-complete -c fleet -n "__fish_fleet_using_subcommand man" -l lock-wait -d 'Seconds to wait for another fleet run on the same project to finish' -r
-complete -c fleet -n "__fish_fleet_using_subcommand man" -l lock-dir -d 'Where the per-project lock file lives' -r -F
-complete -c fleet -n "__fish_fleet_using_subcommand man" -l json -d 'Print one JSON document instead of text'
+complete -c fleet -n "__fish_fleet_using_subcommand man" -l timeout -d 'Seconds one docker call may take before it is killed, 0.001 to 86400 [env: FLEET_TIMEOUT]' -r
+complete -c fleet -n "__fish_fleet_using_subcommand man" -l lock-wait -d 'Seconds to wait for another fleet run on the same project to finish, 0 to 86400 [env: FLEET_LOCK_WAIT]' -r
+complete -c fleet -n "__fish_fleet_using_subcommand man" -l lock-dir -d 'Where the per-project lock file lives [env: FLEET_LOCK_DIR]' -r -F
+complete -c fleet -n "__fish_fleet_using_subcommand man" -l json -d 'Print one JSON document instead of text (errors too)'
 complete -c fleet -n "__fish_fleet_using_subcommand man" -s v -l verbose -d 'Print every docker command as it runs (env values are never shown)'
 complete -c fleet -n "__fish_fleet_using_subcommand man" -s q -l quiet -d 'Print only errors (a requested --json document is still printed)'
 complete -c fleet -n "__fish_fleet_using_subcommand man" -s h -l help -d 'Print help'

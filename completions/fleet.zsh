@@ -15,15 +15,15 @@ _fleet() {
 
     local context curcontext="$curcontext" state line
     _arguments "${_arguments_options[@]}" : \
-'-c+[The config file]:CONFIG:_files' \
-'--config=[The config file]:CONFIG:_files' \
-'--docker=[The docker CLI to run]:DOCKER:_default' \
-'--color=[When to colour the text output]:COLOR:(auto always never)' \
+'-c+[The config file \[env\: FLEET_CONFIG\]]:CONFIG:_files' \
+'--config=[The config file \[env\: FLEET_CONFIG\]]:CONFIG:_files' \
+'--docker=[The docker CLI to run \[env\: FLEET_DOCKER\]]:DOCKER:_default' \
+'--color=[When to colour the text output (auto\: never with NO_COLOR set)]:COLOR:(auto always never)' \
 '--jobs=[How many docker operations may run at once]:JOBS:_default' \
-'--timeout=[Seconds one docker call may take before it is killed]:TIMEOUT:_default' \
-'--lock-wait=[Seconds to wait for another fleet run on the same project to finish]:LOCK_WAIT:_default' \
-'--lock-dir=[Where the per-project lock file lives]:LOCK_DIR:_files' \
-'--json[Print one JSON document instead of text]' \
+'--timeout=[Seconds one docker call may take before it is killed, 0.001 to 86400 \[env\: FLEET_TIMEOUT\]]:SECS:_default' \
+'--lock-wait=[Seconds to wait for another fleet run on the same project to finish, 0 to 86400 \[env\: FLEET_LOCK_WAIT\]]:SECS:_default' \
+'--lock-dir=[Where the per-project lock file lives \[env\: FLEET_LOCK_DIR\]]:LOCK_DIR:_files' \
+'--json[Print one JSON document instead of text (errors too)]' \
 '(-q --quiet)-v[Print every docker command as it runs (env values are never shown)]' \
 '(-q --quiet)--verbose[Print every docker command as it runs (env values are never shown)]' \
 '-q[Print only errors (a requested --json document is still printed)]' \
@@ -43,17 +43,17 @@ _fleet() {
         case $line[1] in
             (sync)
 _arguments "${_arguments_options[@]}" : \
-'-c+[The config file]:CONFIG:_files' \
-'--config=[The config file]:CONFIG:_files' \
-'--docker=[The docker CLI to run]:DOCKER:_default' \
-'--color=[When to colour the text output]:COLOR:(auto always never)' \
+'-c+[The config file \[env\: FLEET_CONFIG\]]:CONFIG:_files' \
+'--config=[The config file \[env\: FLEET_CONFIG\]]:CONFIG:_files' \
+'--docker=[The docker CLI to run \[env\: FLEET_DOCKER\]]:DOCKER:_default' \
+'--color=[When to colour the text output (auto\: never with NO_COLOR set)]:COLOR:(auto always never)' \
 '--jobs=[How many docker operations may run at once]:JOBS:_default' \
-'--timeout=[Seconds one docker call may take before it is killed]:TIMEOUT:_default' \
-'--lock-wait=[Seconds to wait for another fleet run on the same project to finish]:LOCK_WAIT:_default' \
-'--lock-dir=[Where the per-project lock file lives]:LOCK_DIR:_files' \
+'--timeout=[Seconds one docker call may take before it is killed, 0.001 to 86400 \[env\: FLEET_TIMEOUT\]]:SECS:_default' \
+'--lock-wait=[Seconds to wait for another fleet run on the same project to finish, 0 to 86400 \[env\: FLEET_LOCK_WAIT\]]:SECS:_default' \
+'--lock-dir=[Where the per-project lock file lives \[env\: FLEET_LOCK_DIR\]]:LOCK_DIR:_files' \
 '--force[Recreate or remove containers even while they have live \`docker exec\` sessions]' \
 '--allow-empty[Accept a config that declares no container (removes the whole fleet)]' \
-'--json[Print one JSON document instead of text]' \
+'--json[Print one JSON document instead of text (errors too)]' \
 '(-q --quiet)-v[Print every docker command as it runs (env values are never shown)]' \
 '(-q --quiet)--verbose[Print every docker command as it runs (env values are never shown)]' \
 '-q[Print only errors (a requested --json document is still printed)]' \
@@ -64,18 +64,18 @@ _arguments "${_arguments_options[@]}" : \
 ;;
 (plan)
 _arguments "${_arguments_options[@]}" : \
-'-c+[The config file]:CONFIG:_files' \
-'--config=[The config file]:CONFIG:_files' \
-'--docker=[The docker CLI to run]:DOCKER:_default' \
-'--color=[When to colour the text output]:COLOR:(auto always never)' \
+'-c+[The config file \[env\: FLEET_CONFIG\]]:CONFIG:_files' \
+'--config=[The config file \[env\: FLEET_CONFIG\]]:CONFIG:_files' \
+'--docker=[The docker CLI to run \[env\: FLEET_DOCKER\]]:DOCKER:_default' \
+'--color=[When to colour the text output (auto\: never with NO_COLOR set)]:COLOR:(auto always never)' \
 '--jobs=[How many docker operations may run at once]:JOBS:_default' \
-'--timeout=[Seconds one docker call may take before it is killed]:TIMEOUT:_default' \
-'--lock-wait=[Seconds to wait for another fleet run on the same project to finish]:LOCK_WAIT:_default' \
-'--lock-dir=[Where the per-project lock file lives]:LOCK_DIR:_files' \
+'--timeout=[Seconds one docker call may take before it is killed, 0.001 to 86400 \[env\: FLEET_TIMEOUT\]]:SECS:_default' \
+'--lock-wait=[Seconds to wait for another fleet run on the same project to finish, 0 to 86400 \[env\: FLEET_LOCK_WAIT\]]:SECS:_default' \
+'--lock-dir=[Where the per-project lock file lives \[env\: FLEET_LOCK_DIR\]]:LOCK_DIR:_files' \
 '--detailed-exitcode[Exit 0 when nothing is pending, 2 when changes are pending, 1 on error]' \
 '--force[Plan as sync --force would]' \
 '--allow-empty[Plan as sync --allow-empty would]' \
-'--json[Print one JSON document instead of text]' \
+'--json[Print one JSON document instead of text (errors too)]' \
 '(-q --quiet)-v[Print every docker command as it runs (env values are never shown)]' \
 '(-q --quiet)--verbose[Print every docker command as it runs (env values are never shown)]' \
 '-q[Print only errors (a requested --json document is still printed)]' \
@@ -86,15 +86,15 @@ _arguments "${_arguments_options[@]}" : \
 ;;
 (up)
 _arguments "${_arguments_options[@]}" : \
-'-c+[The config file]:CONFIG:_files' \
-'--config=[The config file]:CONFIG:_files' \
-'--docker=[The docker CLI to run]:DOCKER:_default' \
-'--color=[When to colour the text output]:COLOR:(auto always never)' \
+'-c+[The config file \[env\: FLEET_CONFIG\]]:CONFIG:_files' \
+'--config=[The config file \[env\: FLEET_CONFIG\]]:CONFIG:_files' \
+'--docker=[The docker CLI to run \[env\: FLEET_DOCKER\]]:DOCKER:_default' \
+'--color=[When to colour the text output (auto\: never with NO_COLOR set)]:COLOR:(auto always never)' \
 '--jobs=[How many docker operations may run at once]:JOBS:_default' \
-'--timeout=[Seconds one docker call may take before it is killed]:TIMEOUT:_default' \
-'--lock-wait=[Seconds to wait for another fleet run on the same project to finish]:LOCK_WAIT:_default' \
-'--lock-dir=[Where the per-project lock file lives]:LOCK_DIR:_files' \
-'--json[Print one JSON document instead of text]' \
+'--timeout=[Seconds one docker call may take before it is killed, 0.001 to 86400 \[env\: FLEET_TIMEOUT\]]:SECS:_default' \
+'--lock-wait=[Seconds to wait for another fleet run on the same project to finish, 0 to 86400 \[env\: FLEET_LOCK_WAIT\]]:SECS:_default' \
+'--lock-dir=[Where the per-project lock file lives \[env\: FLEET_LOCK_DIR\]]:LOCK_DIR:_files' \
+'--json[Print one JSON document instead of text (errors too)]' \
 '(-q --quiet)-v[Print every docker command as it runs (env values are never shown)]' \
 '(-q --quiet)--verbose[Print every docker command as it runs (env values are never shown)]' \
 '-q[Print only errors (a requested --json document is still printed)]' \
@@ -107,16 +107,16 @@ _arguments "${_arguments_options[@]}" : \
 _arguments "${_arguments_options[@]}" : \
 '-t+[docker stop'\''s grace period, in seconds, before SIGKILL]:TIME:_default' \
 '--time=[docker stop'\''s grace period, in seconds, before SIGKILL]:TIME:_default' \
-'-c+[The config file]:CONFIG:_files' \
-'--config=[The config file]:CONFIG:_files' \
-'--docker=[The docker CLI to run]:DOCKER:_default' \
-'--color=[When to colour the text output]:COLOR:(auto always never)' \
+'-c+[The config file \[env\: FLEET_CONFIG\]]:CONFIG:_files' \
+'--config=[The config file \[env\: FLEET_CONFIG\]]:CONFIG:_files' \
+'--docker=[The docker CLI to run \[env\: FLEET_DOCKER\]]:DOCKER:_default' \
+'--color=[When to colour the text output (auto\: never with NO_COLOR set)]:COLOR:(auto always never)' \
 '--jobs=[How many docker operations may run at once]:JOBS:_default' \
-'--timeout=[Seconds one docker call may take before it is killed]:TIMEOUT:_default' \
-'--lock-wait=[Seconds to wait for another fleet run on the same project to finish]:LOCK_WAIT:_default' \
-'--lock-dir=[Where the per-project lock file lives]:LOCK_DIR:_files' \
+'--timeout=[Seconds one docker call may take before it is killed, 0.001 to 86400 \[env\: FLEET_TIMEOUT\]]:SECS:_default' \
+'--lock-wait=[Seconds to wait for another fleet run on the same project to finish, 0 to 86400 \[env\: FLEET_LOCK_WAIT\]]:SECS:_default' \
+'--lock-dir=[Where the per-project lock file lives \[env\: FLEET_LOCK_DIR\]]:LOCK_DIR:_files' \
 '--force[Stop containers even while they have live \`docker exec\` sessions]' \
-'--json[Print one JSON document instead of text]' \
+'--json[Print one JSON document instead of text (errors too)]' \
 '(-q --quiet)-v[Print every docker command as it runs (env values are never shown)]' \
 '(-q --quiet)--verbose[Print every docker command as it runs (env values are never shown)]' \
 '-q[Print only errors (a requested --json document is still printed)]' \
@@ -127,15 +127,15 @@ _arguments "${_arguments_options[@]}" : \
 ;;
 (status)
 _arguments "${_arguments_options[@]}" : \
-'-c+[The config file]:CONFIG:_files' \
-'--config=[The config file]:CONFIG:_files' \
-'--docker=[The docker CLI to run]:DOCKER:_default' \
-'--color=[When to colour the text output]:COLOR:(auto always never)' \
+'-c+[The config file \[env\: FLEET_CONFIG\]]:CONFIG:_files' \
+'--config=[The config file \[env\: FLEET_CONFIG\]]:CONFIG:_files' \
+'--docker=[The docker CLI to run \[env\: FLEET_DOCKER\]]:DOCKER:_default' \
+'--color=[When to colour the text output (auto\: never with NO_COLOR set)]:COLOR:(auto always never)' \
 '--jobs=[How many docker operations may run at once]:JOBS:_default' \
-'--timeout=[Seconds one docker call may take before it is killed]:TIMEOUT:_default' \
-'--lock-wait=[Seconds to wait for another fleet run on the same project to finish]:LOCK_WAIT:_default' \
-'--lock-dir=[Where the per-project lock file lives]:LOCK_DIR:_files' \
-'--json[Print one JSON document instead of text]' \
+'--timeout=[Seconds one docker call may take before it is killed, 0.001 to 86400 \[env\: FLEET_TIMEOUT\]]:SECS:_default' \
+'--lock-wait=[Seconds to wait for another fleet run on the same project to finish, 0 to 86400 \[env\: FLEET_LOCK_WAIT\]]:SECS:_default' \
+'--lock-dir=[Where the per-project lock file lives \[env\: FLEET_LOCK_DIR\]]:LOCK_DIR:_files' \
+'--json[Print one JSON document instead of text (errors too)]' \
 '(-q --quiet)-v[Print every docker command as it runs (env values are never shown)]' \
 '(-q --quiet)--verbose[Print every docker command as it runs (env values are never shown)]' \
 '-q[Print only errors (a requested --json document is still printed)]' \
@@ -146,15 +146,15 @@ _arguments "${_arguments_options[@]}" : \
 ;;
 (check)
 _arguments "${_arguments_options[@]}" : \
-'-c+[The config file]:CONFIG:_files' \
-'--config=[The config file]:CONFIG:_files' \
-'--docker=[The docker CLI to run]:DOCKER:_default' \
-'--color=[When to colour the text output]:COLOR:(auto always never)' \
+'-c+[The config file \[env\: FLEET_CONFIG\]]:CONFIG:_files' \
+'--config=[The config file \[env\: FLEET_CONFIG\]]:CONFIG:_files' \
+'--docker=[The docker CLI to run \[env\: FLEET_DOCKER\]]:DOCKER:_default' \
+'--color=[When to colour the text output (auto\: never with NO_COLOR set)]:COLOR:(auto always never)' \
 '--jobs=[How many docker operations may run at once]:JOBS:_default' \
-'--timeout=[Seconds one docker call may take before it is killed]:TIMEOUT:_default' \
-'--lock-wait=[Seconds to wait for another fleet run on the same project to finish]:LOCK_WAIT:_default' \
-'--lock-dir=[Where the per-project lock file lives]:LOCK_DIR:_files' \
-'--json[Print one JSON document instead of text]' \
+'--timeout=[Seconds one docker call may take before it is killed, 0.001 to 86400 \[env\: FLEET_TIMEOUT\]]:SECS:_default' \
+'--lock-wait=[Seconds to wait for another fleet run on the same project to finish, 0 to 86400 \[env\: FLEET_LOCK_WAIT\]]:SECS:_default' \
+'--lock-dir=[Where the per-project lock file lives \[env\: FLEET_LOCK_DIR\]]:LOCK_DIR:_files' \
+'--json[Print one JSON document instead of text (errors too)]' \
 '(-q --quiet)-v[Print every docker command as it runs (env values are never shown)]' \
 '(-q --quiet)--verbose[Print every docker command as it runs (env values are never shown)]' \
 '-q[Print only errors (a requested --json document is still printed)]' \
@@ -165,15 +165,15 @@ _arguments "${_arguments_options[@]}" : \
 ;;
 (schema)
 _arguments "${_arguments_options[@]}" : \
-'-c+[The config file]:CONFIG:_files' \
-'--config=[The config file]:CONFIG:_files' \
-'--docker=[The docker CLI to run]:DOCKER:_default' \
-'--color=[When to colour the text output]:COLOR:(auto always never)' \
+'-c+[The config file \[env\: FLEET_CONFIG\]]:CONFIG:_files' \
+'--config=[The config file \[env\: FLEET_CONFIG\]]:CONFIG:_files' \
+'--docker=[The docker CLI to run \[env\: FLEET_DOCKER\]]:DOCKER:_default' \
+'--color=[When to colour the text output (auto\: never with NO_COLOR set)]:COLOR:(auto always never)' \
 '--jobs=[How many docker operations may run at once]:JOBS:_default' \
-'--timeout=[Seconds one docker call may take before it is killed]:TIMEOUT:_default' \
-'--lock-wait=[Seconds to wait for another fleet run on the same project to finish]:LOCK_WAIT:_default' \
-'--lock-dir=[Where the per-project lock file lives]:LOCK_DIR:_files' \
-'--json[Print one JSON document instead of text]' \
+'--timeout=[Seconds one docker call may take before it is killed, 0.001 to 86400 \[env\: FLEET_TIMEOUT\]]:SECS:_default' \
+'--lock-wait=[Seconds to wait for another fleet run on the same project to finish, 0 to 86400 \[env\: FLEET_LOCK_WAIT\]]:SECS:_default' \
+'--lock-dir=[Where the per-project lock file lives \[env\: FLEET_LOCK_DIR\]]:LOCK_DIR:_files' \
+'--json[Print one JSON document instead of text (errors too)]' \
 '(-q --quiet)-v[Print every docker command as it runs (env values are never shown)]' \
 '(-q --quiet)--verbose[Print every docker command as it runs (env values are never shown)]' \
 '-q[Print only errors (a requested --json document is still printed)]' \
@@ -184,15 +184,15 @@ _arguments "${_arguments_options[@]}" : \
 ;;
 (completions)
 _arguments "${_arguments_options[@]}" : \
-'-c+[The config file]:CONFIG:_files' \
-'--config=[The config file]:CONFIG:_files' \
-'--docker=[The docker CLI to run]:DOCKER:_default' \
-'--color=[When to colour the text output]:COLOR:(auto always never)' \
+'-c+[The config file \[env\: FLEET_CONFIG\]]:CONFIG:_files' \
+'--config=[The config file \[env\: FLEET_CONFIG\]]:CONFIG:_files' \
+'--docker=[The docker CLI to run \[env\: FLEET_DOCKER\]]:DOCKER:_default' \
+'--color=[When to colour the text output (auto\: never with NO_COLOR set)]:COLOR:(auto always never)' \
 '--jobs=[How many docker operations may run at once]:JOBS:_default' \
-'--timeout=[Seconds one docker call may take before it is killed]:TIMEOUT:_default' \
-'--lock-wait=[Seconds to wait for another fleet run on the same project to finish]:LOCK_WAIT:_default' \
-'--lock-dir=[Where the per-project lock file lives]:LOCK_DIR:_files' \
-'--json[Print one JSON document instead of text]' \
+'--timeout=[Seconds one docker call may take before it is killed, 0.001 to 86400 \[env\: FLEET_TIMEOUT\]]:SECS:_default' \
+'--lock-wait=[Seconds to wait for another fleet run on the same project to finish, 0 to 86400 \[env\: FLEET_LOCK_WAIT\]]:SECS:_default' \
+'--lock-dir=[Where the per-project lock file lives \[env\: FLEET_LOCK_DIR\]]:LOCK_DIR:_files' \
+'--json[Print one JSON document instead of text (errors too)]' \
 '(-q --quiet)-v[Print every docker command as it runs (env values are never shown)]' \
 '(-q --quiet)--verbose[Print every docker command as it runs (env values are never shown)]' \
 '-q[Print only errors (a requested --json document is still printed)]' \
@@ -204,15 +204,15 @@ _arguments "${_arguments_options[@]}" : \
 ;;
 (man)
 _arguments "${_arguments_options[@]}" : \
-'-c+[The config file]:CONFIG:_files' \
-'--config=[The config file]:CONFIG:_files' \
-'--docker=[The docker CLI to run]:DOCKER:_default' \
-'--color=[When to colour the text output]:COLOR:(auto always never)' \
+'-c+[The config file \[env\: FLEET_CONFIG\]]:CONFIG:_files' \
+'--config=[The config file \[env\: FLEET_CONFIG\]]:CONFIG:_files' \
+'--docker=[The docker CLI to run \[env\: FLEET_DOCKER\]]:DOCKER:_default' \
+'--color=[When to colour the text output (auto\: never with NO_COLOR set)]:COLOR:(auto always never)' \
 '--jobs=[How many docker operations may run at once]:JOBS:_default' \
-'--timeout=[Seconds one docker call may take before it is killed]:TIMEOUT:_default' \
-'--lock-wait=[Seconds to wait for another fleet run on the same project to finish]:LOCK_WAIT:_default' \
-'--lock-dir=[Where the per-project lock file lives]:LOCK_DIR:_files' \
-'--json[Print one JSON document instead of text]' \
+'--timeout=[Seconds one docker call may take before it is killed, 0.001 to 86400 \[env\: FLEET_TIMEOUT\]]:SECS:_default' \
+'--lock-wait=[Seconds to wait for another fleet run on the same project to finish, 0 to 86400 \[env\: FLEET_LOCK_WAIT\]]:SECS:_default' \
+'--lock-dir=[Where the per-project lock file lives \[env\: FLEET_LOCK_DIR\]]:LOCK_DIR:_files' \
+'--json[Print one JSON document instead of text (errors too)]' \
 '(-q --quiet)-v[Print every docker command as it runs (env values are never shown)]' \
 '(-q --quiet)--verbose[Print every docker command as it runs (env values are never shown)]' \
 '-q[Print only errors (a requested --json document is still printed)]' \

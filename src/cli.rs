@@ -1,8 +1,17 @@
-//! The command line, as clap derive types. No logic.
+//! The command line: clap derive types, the validation of flag values, and
+//! [`parse`], which fills a flag that was not given from its environment
+//! variable. The environment is a value ([`Env`]) passed in: nothing here
+//! reads process state.
 
-use std::path::PathBuf;
+use std::ffi::{OsStr, OsString};
+use std::path::{Path, PathBuf};
+use std::time::Duration;
 
-use clap::{Args, Parser, Subcommand, ValueEnum};
+use clap::error::ErrorKind;
+use clap::parser::ValueSource;
+use clap::{Args, CommandFactory, FromArgMatches, Parser, Subcommand, ValueEnum};
+
+use crate::Env;
 
 /// Keeps a host's long-lived agent containers converged with config/agents.json.
 #[derive(Debug, Parser)]
@@ -14,44 +23,143 @@ pub struct Cli {
     pub command: Command,
 }
 
+/// The global flags. After [`parse`], a flag not given on the command line
+/// holds its environment variable's value when that is set (the flag wins
+/// over the variable, the variable over the default).
 #[derive(Debug, Args)]
 pub struct Global {
-    /// The config file.
-    #[arg(
-        short,
-        long,
-        global = true,
-        env = "FLEET_CONFIG",
-        default_value = "config/agents.json"
-    )]
+    /// The config file [env: FLEET_CONFIG]
+    #[arg(short, long, global = true, default_value = "config/agents.json")]
     pub config: PathBuf,
-    /// The docker CLI to run.
-    #[arg(long, global = true, env = "FLEET_DOCKER", default_value = "docker")]
+    /// The docker CLI to run [env: FLEET_DOCKER]
+    #[arg(long, global = true, default_value = "docker")]
     pub docker: String,
-    /// Print one JSON document instead of text.
+    /// Print one JSON document instead of text (errors too)
     #[arg(long, global = true)]
     pub json: bool,
-    /// When to colour the text output.
+    /// When to colour the text output (auto: never with NO_COLOR set)
     #[arg(long, global = true, value_enum, default_value_t = Color::Auto)]
     pub color: Color,
-    /// How many docker operations may run at once.
+    /// How many docker operations may run at once
     #[arg(long, global = true, default_value_t = 8, value_parser = clap::value_parser!(u16).range(1..=64))]
     pub jobs: u16,
-    /// Seconds one docker call may take before it is killed.
-    #[arg(long, global = true, env = "FLEET_TIMEOUT", default_value_t = 120.0)]
-    pub timeout: f64,
-    /// Seconds to wait for another fleet run on the same project to finish.
-    #[arg(long, global = true, env = "FLEET_LOCK_WAIT", default_value_t = 300.0)]
-    pub lock_wait: f64,
-    /// Where the per-project lock file lives.
-    #[arg(long, global = true, env = "FLEET_LOCK_DIR", hide = true)]
+    /// Seconds one docker call may take before it is killed, 0.001 to 86400
+    /// [env: FLEET_TIMEOUT]
+    #[arg(long, global = true, value_name = "SECS", default_value = "120", value_parser = timeout_secs)]
+    pub timeout: Duration,
+    /// Seconds to wait for another fleet run on the same project to finish,
+    /// 0 to 86400 [env: FLEET_LOCK_WAIT]
+    #[arg(long, global = true, value_name = "SECS", default_value = "300", value_parser = lock_wait_secs)]
+    pub lock_wait: Duration,
+    /// Where the per-project lock file lives [env: FLEET_LOCK_DIR]
+    // `None` only before `parse`, which resolves the default.
+    #[arg(long, global = true, hide = true)]
     pub lock_dir: Option<PathBuf>,
-    /// Print every docker command as it runs (env values are never shown).
+    /// Print every docker command as it runs (env values are never shown)
     #[arg(short, long, global = true, conflicts_with = "quiet")]
     pub verbose: bool,
-    /// Print only errors (a requested --json document is still printed).
+    /// Print only errors (a requested --json document is still printed)
     #[arg(short, long, global = true)]
     pub quiet: bool,
+}
+
+/// The longest `--timeout` and `--lock-wait`: a day. Longer is surely a
+/// typo, and far larger numbers overflow a `Duration` (a panic).
+pub const MAX_SECS: f64 = 86_400.0;
+
+/// `--timeout`: a millisecond (less would kill every docker call at once;
+/// 0 does not mean "no timeout") to [`MAX_SECS`].
+pub fn timeout_secs(s: &str) -> Result<Duration, String> {
+    seconds(s, 0.001)
+}
+
+/// `--lock-wait`: 0 (do not wait) to [`MAX_SECS`].
+pub fn lock_wait_secs(s: &str) -> Result<Duration, String> {
+    seconds(s, 0.0)
+}
+
+fn seconds(s: &str, min: f64) -> Result<Duration, String> {
+    let range = || format!("expected a number of seconds from {min} to {MAX_SECS}");
+    match s.parse::<f64>() {
+        // `-0` passes the range check; `+ 0.0` makes it `0`.
+        Ok(x) if x.is_finite() && (min..=MAX_SECS).contains(&x) => {
+            Ok(Duration::from_secs_f64(x + 0.0))
+        }
+        _ => Err(range()),
+    }
+}
+
+/// Parses `args` (program name first), then resolves each flag that may
+/// also come from the environment: the flag if given, else its variable
+/// from `env`, else the default. `NO_COLOR` (non-empty) turns `--color
+/// auto` into `never`. A bad value, on the command line or in `env`, is a
+/// usage error naming the flag or the variable.
+pub fn parse(args: Vec<OsString>, env: &Env) -> Result<Cli, clap::Error> {
+    let mut cmd = Cli::command();
+    let m = cmd.try_get_matches_from_mut(args)?;
+    let mut cli = Cli::from_arg_matches(&m).map_err(|e| e.format(&mut cmd))?;
+    // The variable behind a flag that the command line did not give.
+    let var = |id: &str, name: &'static str| match m.value_source(id) {
+        Some(ValueSource::CommandLine) => None,
+        _ => env.get(name).map(|v| EnvValue { name, value: v }),
+    };
+    let g = &mut cli.global;
+    if let Some(v) = var("config", "FLEET_CONFIG") {
+        g.config = v.path(&cmd, "expected a file path")?;
+    }
+    if let Some(v) = var("docker", "FLEET_DOCKER") {
+        g.docker = v.text(&cmd)?.to_string();
+    }
+    if let Some(v) = var("timeout", "FLEET_TIMEOUT") {
+        g.timeout = timeout_secs(v.text(&cmd)?).map_err(|why| v.invalid(&cmd, &why))?;
+    }
+    if let Some(v) = var("lock_wait", "FLEET_LOCK_WAIT") {
+        g.lock_wait = lock_wait_secs(v.text(&cmd)?).map_err(|why| v.invalid(&cmd, &why))?;
+    }
+    if let Some(v) = var("lock_dir", "FLEET_LOCK_DIR") {
+        g.lock_dir = Some(v.path(&cmd, "expected a directory")?);
+    }
+    if g.lock_dir.is_none() {
+        g.lock_dir = Some(crate::lock::default_dir(env.get("TMPDIR").map(Path::new)));
+    }
+    if g.color == Color::Auto && env.get("NO_COLOR").is_some_and(|v| !v.is_empty()) {
+        g.color = Color::Never;
+    }
+    Ok(cli)
+}
+
+/// A variable's value on its way to a flag.
+struct EnvValue<'a> {
+    name: &'static str,
+    value: &'a OsStr,
+}
+
+impl<'a> EnvValue<'a> {
+    /// A usage error, worded as clap words a bad flag value.
+    fn invalid(&self, cmd: &clap::Command, why: &str) -> clap::Error {
+        cmd.clone().error(
+            ErrorKind::ValueValidation,
+            format!(
+                "invalid value '{}' for the environment variable {}: {why}",
+                self.value.to_string_lossy(),
+                self.name
+            ),
+        )
+    }
+
+    fn text(&self, cmd: &clap::Command) -> Result<&'a str, clap::Error> {
+        self.value
+            .to_str()
+            .ok_or_else(|| self.invalid(cmd, "expected UTF-8 text"))
+    }
+
+    /// A path: any bytes, but not none (as clap's parser for `PathBuf` flags).
+    fn path(&self, cmd: &clap::Command, what: &str) -> Result<PathBuf, clap::Error> {
+        if self.value.is_empty() {
+            return Err(self.invalid(cmd, what));
+        }
+        Ok(PathBuf::from(self.value))
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

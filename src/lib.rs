@@ -1,9 +1,11 @@
 //! fleet: keeps a host's long-lived agent containers converged with
 //! `config/agents.json`. See ARCHITECTURE.md for the map.
 //!
-//! [`run`] is the whole program: parse the command line, then
-//! load → observe → plan → apply → report. It reaches docker only through
-//! the [`docker::Runner`] it is given and writes only to the writers it is
+//! [`main_with`] is the whole program: parse the command line against the
+//! environment it is given, then load → observe → plan → apply → report.
+//! It reads no process state: argv, the environment and the terminals
+//! arrive as values from `main`; it reaches docker only through the
+//! [`docker::Runner`] it is given and writes only to the writers it is
 //! given, so tests drive it in-process with a fake runner.
 
 pub mod apply;
@@ -17,11 +19,12 @@ pub mod plan;
 pub mod report;
 pub mod snapshot;
 
+use std::collections::BTreeMap;
+use std::ffi::{OsStr, OsString};
+use std::fmt;
 use std::io::Write;
-use std::time::Duration;
 
 use anyhow::Result;
-use clap::Parser;
 
 use crate::apply::Outcome;
 use crate::cli::{Cli, Color, Command};
@@ -36,62 +39,175 @@ pub const EXIT_OK: i32 = 0;
 pub const EXIT_ERROR: i32 = 1;
 pub const EXIT_PENDING: i32 = 2;
 
-/// Where a run writes, and whether its stdout is a terminal (for colour).
+/// The environment a run sees, as a value: `main` collects the process's,
+/// tests build their own. The library reads variables only from here.
+#[derive(Clone, Default)]
+pub struct Env(BTreeMap<OsString, OsString>);
+
+impl Env {
+    /// The value of `key`, if set.
+    pub fn get(&self, key: &str) -> Option<&OsStr> {
+        self.0.get(OsStr::new(key)).map(OsString::as_os_str)
+    }
+
+    /// This environment with `key` set to `value`.
+    pub fn with(mut self, key: impl Into<OsString>, value: impl Into<OsString>) -> Env {
+        self.0.insert(key.into(), value.into());
+        self
+    }
+}
+
+impl<K: Into<OsString>, V: Into<OsString>> FromIterator<(K, V)> for Env {
+    fn from_iter<I: IntoIterator<Item = (K, V)>>(iter: I) -> Env {
+        Env(iter
+            .into_iter()
+            .map(|(k, v)| (k.into(), v.into()))
+            .collect())
+    }
+}
+
+/// Names only: values may be secrets.
+impl fmt::Debug for Env {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_set().entries(self.0.keys()).finish()
+    }
+}
+
+/// Where a run writes, and whether its stdout and stderr are terminals.
 pub struct Io<'a> {
     pub out: &'a mut dyn Write,
     /// `Send` so apply's workers can report progress through it.
     pub err: &'a mut (dyn Write + Send),
+    /// Colour (`--color auto`) only on a terminal.
     pub out_is_terminal: bool,
     /// Progress lines are printed only to a terminal.
     pub err_is_terminal: bool,
-    /// `NO_COLOR` is set (and non-empty).
-    pub no_color: bool,
 }
 
-/// The program, from an argv: builds the real runner from the flags.
-pub fn main_with(args: Vec<String>, io: &mut Io) -> i32 {
-    let cli = match Cli::try_parse_from(args) {
+/// The program: parses `args` (program name first) against `env`, builds
+/// the real runner from the flags, runs. Returns the exit code.
+pub fn main_with(args: Vec<OsString>, env: &Env, io: &mut Io) -> i32 {
+    let cli = match parse(args, env, io) {
         Ok(cli) => cli,
-        Err(e) => {
-            let code = e.exit_code();
-            let text = if io.no_color || !io.out_is_terminal {
-                e.to_string()
-            } else {
-                e.render().ansi().to_string()
-            };
-            if e.use_stderr() {
-                let _ = write!(io.err, "{text}");
-            } else {
-                let _ = write!(io.out, "{text}");
-            }
-            return code;
-        }
+        Err(code) => return code,
     };
     let runner = DuctRunner {
         program: cli.global.docker.clone(),
-        timeout: Duration::from_secs_f64(cli.global.timeout.max(0.001)),
+        timeout: cli.global.timeout,
         verbose: cli.global.verbose,
     };
     run(&cli, &runner, io)
 }
 
-/// Runs a parsed command against `runner`; returns the exit code. Errors
-/// are printed as `error: …` on `io.err`.
+/// Parses `args` against `env` ([`cli::parse`]). On a usage error, or
+/// `--help` / `--version`, prints what clap says and returns the exit
+/// code; a usage error with `--json` among the arguments also prints
+/// `{"error": …}` on stdout.
+pub fn parse(args: Vec<OsString>, env: &Env, io: &mut Io) -> Result<Cli, i32> {
+    // Before parsing, since a failed parse says nothing about the flags.
+    let json = args
+        .iter()
+        .skip(1)
+        .take_while(|a| *a != "--")
+        .any(|a| a == "--json");
+    let e = match cli::parse(args, env) {
+        Ok(cli) => return Ok(cli),
+        Err(e) => e,
+    };
+    let no_color = env.get("NO_COLOR").is_some_and(|v| !v.is_empty());
+    let text = if no_color || !io.out_is_terminal {
+        e.to_string()
+    } else {
+        e.render().ansi().to_string()
+    };
+    if e.use_stderr() {
+        let _ = write!(io.err, "{text}");
+        if json {
+            let plain = e.to_string();
+            let (first, rest) = plain.split_once('\n').unwrap_or((&plain, ""));
+            let help: Vec<&str> = rest
+                .lines()
+                .map(str::trim)
+                .filter(|l| !l.is_empty())
+                .collect();
+            let message = first.strip_prefix("error: ").unwrap_or(first);
+            let _ = io.out.write_all(error_json(message, &help).as_bytes());
+        }
+    } else {
+        let _ = write!(io.out, "{text}");
+    }
+    Err(e.exit_code())
+}
+
+/// Runs a parsed command against `runner`; returns the exit code. An error
+/// is printed as `error: …` on `io.err`, its `help:` lines last, and with
+/// `--json` also as one `{"error": …}` document on `io.out`.
 pub fn run(cli: &Cli, runner: &dyn Runner, io: &mut Io) -> i32 {
     match dispatch(cli, runner, io) {
         Ok(code) => code,
         Err(e) => {
-            let _ = writeln!(io.err, "error: {e:#}");
+            let (message, help) = diagnose(&e);
+            let mut text = format!("error: {message}\n");
+            for h in &help {
+                text += &format!("help: {h}\n");
+            }
+            let _ = io.err.write_all(text.as_bytes());
+            if cli.global.json {
+                let help: Vec<&str> = help.iter().map(String::as_str).collect();
+                let _ = io.out.write_all(error_json(&message, &help).as_bytes());
+            }
             EXIT_ERROR
         }
     }
+}
+
+/// An error as the operator reads it: its causes joined with `: ` (as
+/// `{e:#}` does), and apart from them the `help:` texts, to print last.
+/// Messages carry their help after a `\nhelp: ` line, so a context's help
+/// would otherwise land before the cause it explains.
+fn diagnose(e: &anyhow::Error) -> (String, Vec<String>) {
+    let mut message = Vec::new();
+    let mut help = Vec::new();
+    for cause in e.chain() {
+        let text = cause.to_string();
+        match text.split_once("\nhelp: ") {
+            Some((m, h)) => {
+                message.push(m.to_string());
+                help.push(h.to_string());
+            }
+            None => message.push(text),
+        }
+    }
+    (message.join(": "), help)
+}
+
+/// The `--json` document of a run that ended in an error before it had a
+/// result: `{"error": {"message": …, "help": … or null}}`.
+fn error_json(message: &str, help: &[&str]) -> String {
+    #[derive(serde::Serialize)]
+    struct Doc<'a> {
+        error: Error<'a>,
+    }
+    #[derive(serde::Serialize)]
+    struct Error<'a> {
+        message: &'a str,
+        help: Option<String>,
+    }
+    let help = (!help.is_empty()).then(|| help.join("\n"));
+    let doc = Doc {
+        error: Error { message, help },
+    };
+    let mut s = serde_json::to_string_pretty(&doc).expect("plain values serialise");
+    s.push('\n');
+    s
 }
 
 fn use_color(cli: &Cli, io: &Io) -> bool {
     match cli.global.color {
         Color::Always => true,
         Color::Never => false,
-        Color::Auto => io.out_is_terminal && !io.no_color,
+        // `cli::parse` made it `Never` when NO_COLOR is set.
+        Color::Auto => io.out_is_terminal,
     }
 }
 
@@ -248,8 +364,8 @@ fn take_lock(cli: &Cli, project: &str, io: &mut Io) -> Result<lock::ProjectLock>
         .global
         .lock_dir
         .clone()
-        .unwrap_or_else(lock::default_dir);
-    let wait = Duration::from_secs_f64(cli.global.lock_wait.max(0.0));
+        .unwrap_or_else(|| lock::default_dir(None));
+    let wait = cli.global.lock_wait;
     let err = std::cell::RefCell::new(&mut *io.err);
     lock::acquire(&dir, project, wait, &|path| {
         let _ = writeln!(

@@ -15,13 +15,17 @@ pub struct ProjectLock {
     pub path: PathBuf,
 }
 
-/// `/run/lock` when it exists (tmpfs, cleared at boot), else the temp dir.
-pub fn default_dir() -> PathBuf {
+/// `/run/lock` when it exists (tmpfs, cleared at boot), else `tmpdir` (the
+/// caller's `TMPDIR`; unset or empty means `/tmp`).
+pub fn default_dir(tmpdir: Option<&Path>) -> PathBuf {
     let run_lock = Path::new("/run/lock");
     if run_lock.is_dir() {
         run_lock.to_path_buf()
     } else {
-        std::env::temp_dir()
+        match tmpdir {
+            Some(t) if !t.as_os_str().is_empty() => t.to_path_buf(),
+            _ => PathBuf::from("/tmp"),
+        }
     }
 }
 

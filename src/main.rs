@@ -1,19 +1,23 @@
+//! The process seam: the only code that reads process state (argv, the
+//! environment, whether stdout and stderr are terminals) or exits. The
+//! library gets all of it as values.
+
 use std::io::IsTerminal;
 
 fn main() {
+    let env: fleet::Env = std::env::vars_os().collect();
     let mut out = std::io::stdout().lock();
     let mut err = std::io::stderr();
     let mut io = fleet::Io {
         out_is_terminal: std::io::stdout().is_terminal(),
         err_is_terminal: std::io::stderr().is_terminal(),
-        no_color: std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty()),
         out: &mut out,
         err: &mut err,
     };
-    let code = fleet::main_with(std::env::args().collect(), &mut io);
+    let code = fleet::main_with(std::env::args_os().collect(), &env, &mut io);
     // For bench/run.sh: fleet's own peak RSS (a wrapper like GNU time would
     // report the largest docker child instead).
-    if std::env::var_os("FLEET_BENCH_RSS").is_some()
+    if env.get("FLEET_BENCH_RSS").is_some()
         && let Ok(status) = std::fs::read_to_string("/proc/self/status")
         && let Some(hwm) = status.lines().find(|l| l.starts_with("VmHWM:"))
     {

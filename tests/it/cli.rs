@@ -1,8 +1,12 @@
 //! The CLI as a user and a script see it: generated files in sync with the
-//! code, help text with an example for every command, colour rules, and
-//! the JSON documents of every command.
+//! code, help text with an example for every command, colour rules, the
+//! JSON documents of every command (errors included), the environment as a
+//! value, and the validation of flag and variable values.
+
+use std::time::Duration;
 
 use clap::CommandFactory;
+use fleet::Env;
 use fleet::cli::Cli;
 use fleet::docker::Output;
 use fleet::docker::argv;
@@ -10,8 +14,9 @@ use fleet::docker::fake::FakeRunner;
 
 use crate::support::*;
 
-/// Runs `fleet <args>` through `main_with` (argv parsing included).
-fn main_with(args: &[&str], out_is_terminal: bool, no_color: bool) -> (i32, String, String) {
+/// Runs `fleet <args>` through `main_with` (argv parsing and the real
+/// runner included) with `env` as the whole environment.
+fn main_env(args: &[&str], out_is_terminal: bool, env: &fleet::Env) -> Ran {
     let (mut out, mut err) = (Vec::new(), Vec::new());
     let code = {
         let mut io = fleet::Io {
@@ -19,17 +24,26 @@ fn main_with(args: &[&str], out_is_terminal: bool, no_color: bool) -> (i32, Stri
             err: &mut err,
             out_is_terminal,
             err_is_terminal: false,
-            no_color,
         };
-        let mut argv = vec!["fleet".to_string()];
-        argv.extend(args.iter().map(|s| s.to_string()));
-        fleet::main_with(argv, &mut io)
+        let mut argv = vec!["fleet".into()];
+        argv.extend(args.iter().map(Into::into));
+        fleet::main_with(argv, env, &mut io)
     };
-    (
+    Ran {
         code,
-        String::from_utf8(out).unwrap(),
-        String::from_utf8(err).unwrap(),
-    )
+        stdout: String::from_utf8(out).unwrap(),
+        stderr: String::from_utf8(err).unwrap(),
+    }
+}
+
+/// [`main_env`] with an environment that is empty but for `NO_COLOR`.
+fn main_with(args: &[&str], out_is_terminal: bool, no_color: bool) -> (i32, String, String) {
+    let mut env = fleet::Env::default();
+    if no_color {
+        env = env.with("NO_COLOR", "1");
+    }
+    let r = main_env(args, out_is_terminal, &env);
+    (r.code, r.stdout, r.stderr)
 }
 
 fn checked_in(path: &str) -> String {
@@ -305,4 +319,368 @@ fn progress_lines_go_to_a_terminal_stderr_only() {
         "",
         "quiet: no progress"
     );
+}
+
+/// A file holding [`ONE`] (project `p`) in a fresh directory.
+fn one_on_disk() -> (tempfile::TempDir, String) {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("agents.json");
+    std::fs::write(&path, ONE).unwrap();
+    (dir, path.display().to_string())
+}
+
+#[test]
+fn the_environment_is_the_one_passed_in() {
+    // Empty: the defaults, whatever this test process's own environment
+    // holds (the suite passes with FLEET_CONFIG=/nonexistent exported).
+    let r = main_env(&["check"], false, &Env::default());
+    assert!(
+        format!("{}{}", r.stdout, r.stderr).contains("config/agents.json"),
+        "{r:?}"
+    );
+
+    // A variable fills a flag the command line did not give…
+    let soon = Env::default().with("FLEET_TIMEOUT", "soon");
+    let r = run_cli_with(
+        ONE,
+        &["check"],
+        &FakeRunner::new(),
+        Terminals::default(),
+        soon.clone(),
+    );
+    assert_eq!((r.code, r.stdout.as_str()), (2, ""), "{r:?}");
+    assert_eq!(
+        r.stderr.lines().next().unwrap(),
+        "error: invalid value 'soon' for the environment variable FLEET_TIMEOUT: expected a number of seconds from 0.001 to 86400"
+    );
+    // …and the flag wins over it, so the bad value is never looked at.
+    let r = run_cli_with(
+        ONE,
+        &["--timeout", "5", "check"],
+        &FakeRunner::new(),
+        Terminals::default(),
+        soon,
+    );
+    assert_eq!(r.code, 0, "{r:?}");
+
+    // FLEET_CONFIG reaches the config load, FLEET_DOCKER the real runner.
+    let (dir, path) = one_on_disk();
+    let env = Env::default()
+        .with("FLEET_CONFIG", &path)
+        .with("FLEET_DOCKER", "/nonexistent/docker")
+        .with("FLEET_LOCK_DIR", dir.path());
+    let r = main_env(&["check"], false, &env);
+    assert_eq!(
+        r.stdout,
+        format!("{path}: ok: project `p`, 1 types, 1 containers\n")
+    );
+    let r = main_env(&["plan"], false, &env);
+    assert_eq!(r.code, 1);
+    assert!(
+        r.stderr.starts_with("error: could not read the containers: could not run `/nonexistent/docker` (for `docker ps`)"),
+        "{}",
+        r.stderr
+    );
+    let r = main_env(&["check", "-c", "/nonexistent/agents.json"], false, &env);
+    assert!(
+        r.stderr.contains("`/nonexistent/agents.json`"),
+        "-c wins: {}",
+        r.stderr
+    );
+}
+
+#[test]
+fn the_lock_takes_its_directory_and_wait_from_the_environment() {
+    let (dir, path) = one_on_disk();
+    let _held = fleet::lock::acquire(dir.path(), "p", Duration::ZERO, &|_| {}).unwrap();
+    let env = Env::default()
+        .with("FLEET_LOCK_DIR", dir.path())
+        .with("FLEET_LOCK_WAIT", "0")
+        .with("FLEET_DOCKER", "/nonexistent/docker");
+    let r = main_env(&["-c", &path, "sync"], false, &env);
+    let lock = dir.path().join("fleet-p.lock");
+    assert_eq!(r.code, 1);
+    assert_eq!(
+        r.stderr,
+        format!(
+            "note: waiting for another fleet run on project `p` (lock `{0}`, up to 0s)\n\
+             error: another fleet run on project `p` still holds `{0}` after 0s\n\
+             help: wait for it to finish (see `pgrep -a fleet`), or raise --lock-wait\n",
+            lock.display()
+        )
+    );
+}
+
+#[test]
+fn help_is_printed_after_the_whole_message() {
+    // The OS cause belongs to the message; the help comes last.
+    let r = main_env(
+        &["-c", "/nonexistent/agents.json", "check"],
+        false,
+        &Env::default(),
+    );
+    assert_eq!(
+        r.stderr,
+        "error: could not read config `/nonexistent/agents.json`: No such file or directory (os error 2)\n\
+         help: pass -c/--config <file> or set FLEET_CONFIG\n"
+    );
+    let (_dir, path) = one_on_disk();
+    let env = Env::default().with("FLEET_LOCK_DIR", "/nonexistent/locks");
+    let r = main_env(&["-c", &path, "up"], false, &env);
+    assert_eq!(
+        r.stderr,
+        "error: could not open the lock file `/nonexistent/locks/fleet-p.lock`: No such file or directory (os error 2)\n\
+         help: set FLEET_LOCK_DIR to a directory every fleet user can write\n"
+    );
+}
+
+/// The `{"error": …}` document of a failed `--json` run: checks it is the
+/// whole of stdout, that stderr says the same in text, and returns
+/// (message, help).
+fn json_error(r: &Ran) -> (String, Option<String>) {
+    let doc: serde_json::Value = serde_json::from_str(&r.stdout)
+        .unwrap_or_else(|e| panic!("stdout is not one JSON document ({e}): {r:?}"));
+    assert_eq!(
+        doc.as_object().unwrap().keys().collect::<Vec<_>>(),
+        ["error"],
+        "{doc}"
+    );
+    let message = doc["error"]["message"].as_str().unwrap().to_string();
+    let help = doc["error"]["help"].as_str().map(str::to_string);
+    assert!(help.is_some() || doc["error"]["help"].is_null(), "{doc}");
+    if r.code == 1 {
+        let mut text = format!("error: {message}\n");
+        for h in help.iter() {
+            text += &format!("help: {h}\n");
+        }
+        assert!(r.stderr.ends_with(&text), "{r:?}");
+    } else {
+        assert!(
+            r.stderr.starts_with(&format!("error: {message}\n")),
+            "{r:?}"
+        );
+    }
+    (message, help)
+}
+
+#[test]
+fn with_json_an_error_is_a_json_document_on_stdout() {
+    // A bad config.
+    let bad = r#"{"project":"p","types":{"coder":{"image":"agent:latest","instances":101}}}"#;
+    let r = run_cli(bad, &["check", "--json"], &FakeRunner::new());
+    assert_eq!(r.code, 1);
+    let (message, help) = json_error(&r);
+    assert!(
+        message.ends_with("types.coder.instances: expected 0..=100, got 101"),
+        "{message}"
+    );
+    assert_eq!(help, None);
+
+    // A config that cannot be read: the OS cause in the message, help apart.
+    let r = main_env(
+        &["-c", "/nonexistent/agents.json", "plan", "--json"],
+        false,
+        &Env::default(),
+    );
+    assert_eq!(r.code, 1);
+    assert_eq!(
+        json_error(&r),
+        (
+            "could not read config `/nonexistent/agents.json`: No such file or directory (os error 2)".into(),
+            Some("pass -c/--config <file> or set FLEET_CONFIG".into())
+        )
+    );
+
+    // The engine unreachable.
+    let fake = FakeRunner::new();
+    fake.expect_argv(
+        argv::list_all().args,
+        Ok(Output::fail(1, "Cannot connect to the Docker daemon at unix:///var/run/docker.sock. Is the docker daemon running?")),
+    );
+    let r = run_cli(ONE, &["--json", "sync"], &fake);
+    assert_eq!(r.code, 1);
+    let (message, help) = json_error(&r);
+    assert!(
+        message.starts_with("could not read the containers: `docker ps` exited 1: Cannot connect"),
+        "{message}"
+    );
+    assert_eq!(
+        help.as_deref(),
+        Some("is the Docker engine running? (docker info; systemctl status docker)")
+    );
+
+    // The empty-config refusal; --quiet does not silence a requested document.
+    let fake = FakeRunner::new();
+    expect_discovery(&fake, &[Existing::matching(&desired(ONE)[0])], &[]);
+    let r = run_cli(
+        r#"{"project":"p","types":{}}"#,
+        &["sync", "--json", "-q"],
+        &fake,
+    );
+    assert_eq!(r.code, 1);
+    assert!(
+        json_error(&r).0.contains("refusing to remove them all"),
+        "{r:?}"
+    );
+
+    // The lock still held after --lock-wait.
+    let (dir, path) = one_on_disk();
+    let _held = fleet::lock::acquire(dir.path(), "p", Duration::ZERO, &|_| {}).unwrap();
+    let env = Env::default()
+        .with("FLEET_LOCK_DIR", dir.path())
+        .with("FLEET_DOCKER", "/nonexistent/docker");
+    let r = main_env(
+        &["-c", &path, "--lock-wait", "0", "down", "--json"],
+        false,
+        &env,
+    );
+    assert_eq!(r.code, 1);
+    let (message, help) = json_error(&r);
+    assert!(
+        message.starts_with("another fleet run on project `p` still holds"),
+        "{message}"
+    );
+    assert!(help.unwrap().contains("--lock-wait"));
+
+    // Without --json: nothing on stdout.
+    let r = main_env(
+        &["-c", "/nonexistent/agents.json", "check"],
+        false,
+        &Env::default(),
+    );
+    assert_eq!((r.code, r.stdout.as_str()), (1, ""));
+}
+
+#[test]
+fn with_json_a_usage_error_is_a_json_document_too() {
+    let none = Env::default();
+    let r = main_env(&["sync", "--json", "--bogus"], false, &none);
+    assert_eq!(r.code, 2);
+    let (message, help) = json_error(&r);
+    assert_eq!(message, "unexpected argument '--bogus' found");
+    assert!(
+        help.unwrap()
+            .ends_with("For more information, try '--help'.")
+    );
+
+    let r = main_env(&["--json", "--timeout", "inf", "status"], false, &none);
+    assert_eq!(r.code, 2);
+    assert_eq!(
+        json_error(&r).0,
+        "invalid value 'inf' for '--timeout <SECS>': expected a number of seconds from 0.001 to 86400"
+    );
+
+    let r = main_env(
+        &["--json", "check"],
+        false,
+        &none.clone().with("FLEET_LOCK_WAIT", "x"),
+    );
+    assert_eq!(r.code, 2);
+    assert_eq!(
+        json_error(&r).0,
+        "invalid value 'x' for the environment variable FLEET_LOCK_WAIT: expected a number of seconds from 0 to 86400"
+    );
+
+    // Without --json, or with `--json` only after `--` (a value, not the flag): text only.
+    for args in [&["sync", "--bogus"][..], &["completions", "--", "--json"]] {
+        let r = main_env(args, false, &none);
+        assert_eq!((r.code, r.stdout.as_str()), (2, ""), "{args:?}");
+    }
+    // --help and --version are not errors: their text, on stdout.
+    let r = main_env(&["--json", "--version"], false, &none);
+    assert_eq!(
+        (r.code, r.stdout),
+        (0, format!("fleet {}\n", env!("CARGO_PKG_VERSION")))
+    );
+}
+
+#[test]
+fn bad_numbers_are_usage_errors_that_name_the_flag_the_value_and_the_range() {
+    let timeout = "expected a number of seconds from 0.001 to 86400";
+    let lock_wait = "expected a number of seconds from 0 to 86400";
+    let flag =
+        |v: &str, f: &str, why: &str| format!("invalid value '{v}' for '--{f} <SECS>': {why}");
+    let var = |v: &str, n: &str, why: &str| {
+        format!("invalid value '{v}' for the environment variable {n}: {why}")
+    };
+    let mut cases: Vec<(Vec<String>, Env, String)> = Vec::new();
+    for v in [
+        "inf", "-inf", "NaN", "1e30", "0", "0.0009", "86400.5", "-1", "", "soon", "5s", "1_0",
+    ] {
+        cases.push((
+            vec![format!("--timeout={v}")],
+            Env::default(),
+            flag(v, "timeout", timeout),
+        ));
+        cases.push((
+            vec![],
+            Env::default().with("FLEET_TIMEOUT", v),
+            var(v, "FLEET_TIMEOUT", timeout),
+        ));
+    }
+    for v in ["inf", "nan", "1e20", "-1", "-0.001", "86401", "x"] {
+        cases.push((
+            vec![format!("--lock-wait={v}")],
+            Env::default(),
+            flag(v, "lock-wait", lock_wait),
+        ));
+        cases.push((
+            vec![],
+            Env::default().with("FLEET_LOCK_WAIT", v),
+            var(v, "FLEET_LOCK_WAIT", lock_wait),
+        ));
+    }
+    for v in ["0", "65"] {
+        cases.push((
+            vec!["--jobs".into(), v.into()],
+            Env::default(),
+            format!("invalid value '{v}' for '--jobs <JOBS>': {v} is not in 1..=64"),
+        ));
+    }
+    for n in ["FLEET_CONFIG", "FLEET_LOCK_DIR"] {
+        cases.push((
+            vec![],
+            Env::default().with(n, ""),
+            var(
+                "",
+                n,
+                if n == "FLEET_CONFIG" {
+                    "expected a file path"
+                } else {
+                    "expected a directory"
+                },
+            ),
+        ));
+    }
+    for (args, env, expected) in cases {
+        let mut argv: Vec<&str> = args.iter().map(String::as_str).collect();
+        if env.get("FLEET_CONFIG").is_none() {
+            argv.extend(["-c", "/nonexistent/agents.json"]);
+        }
+        argv.push("check");
+        let r = main_env(&argv, false, &env);
+        assert_eq!(r.code, 2, "{argv:?} {env:?}: {r:?}");
+        assert_eq!(
+            r.stderr.lines().next().unwrap(),
+            format!("error: {expected}"),
+            "{argv:?} {env:?}"
+        );
+    }
+    // The bounds themselves are accepted: parsing passes, and `check`
+    // fails on the missing file instead.
+    for ok in [
+        "--timeout=0.001",
+        "--timeout=86400",
+        "--timeout=1e2",
+        "--lock-wait=0",
+        "--lock-wait=-0",
+        "--lock-wait=86400",
+    ] {
+        let r = main_env(
+            &[ok, "-c", "/nonexistent/agents.json", "check"],
+            false,
+            &Env::default(),
+        );
+        assert_eq!(r.code, 1, "{ok}: {r:?}");
+    }
 }

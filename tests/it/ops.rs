@@ -341,21 +341,22 @@ fn usage_errors_exit_2() {
         err: &mut err,
         out_is_terminal: false,
         err_is_terminal: false,
-        no_color: true,
     };
+    let env = fleet::Env::default();
     assert_eq!(
-        fleet::main_with(vec!["fleet".into(), "frobnicate".into()], &mut io),
+        fleet::main_with(vec!["fleet".into(), "frobnicate".into()], &env, &mut io),
         2
     );
     assert_eq!(
         fleet::main_with(
             vec!["fleet".into(), "--jobs".into(), "0".into(), "sync".into()],
+            &env,
             &mut io
         ),
         2
     );
     assert_eq!(
-        fleet::main_with(vec!["fleet".into(), "--version".into()], &mut io),
+        fleet::main_with(vec!["fleet".into(), "--version".into()], &env, &mut io),
         0
     );
 }

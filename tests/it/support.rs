@@ -292,12 +292,13 @@ pub struct Ran {
 
 /// Runs `fleet <args>` in-process against `fake`, with `config_text` as the
 /// config file and a private lock directory; stdout and stderr are not
-/// terminals and `NO_COLOR` is unset.
+/// terminals and the environment is empty (whatever the test process's is).
 pub fn run_cli(config_text: &str, args: &[&str], fake: &FakeRunner) -> Ran {
     run_cli_on(config_text, args, fake, Terminals::default())
 }
 
-/// What the in-process run pretends about its environment.
+/// What the in-process run pretends about its terminals, and whether its
+/// environment sets `NO_COLOR`.
 #[derive(Debug, Default, Clone, Copy)]
 pub struct Terminals {
     pub out: bool,
@@ -307,13 +308,27 @@ pub struct Terminals {
 
 /// [`run_cli`] with terminals and `NO_COLOR` as given.
 pub fn run_cli_on(config_text: &str, args: &[&str], fake: &FakeRunner, t: Terminals) -> Ran {
+    run_cli_with(config_text, args, fake, t, fleet::Env::default())
+}
+
+/// [`run_cli_on`] with `env` as the environment (plus `NO_COLOR=1` when
+/// `t.no_color`). Parsing included: a usage error is a run that exits 2.
+pub fn run_cli_with(
+    config_text: &str,
+    args: &[&str],
+    fake: &FakeRunner,
+    t: Terminals,
+    mut env: fleet::Env,
+) -> Ran {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("agents.json");
     std::fs::write(&path, config_text).unwrap();
-    let mut argv: Vec<String> = vec!["fleet".into(), "-c".into(), path.display().to_string()];
-    argv.extend(["--lock-dir".into(), dir.path().display().to_string()]);
-    argv.extend(args.iter().map(|s| s.to_string()));
-    let cli = <fleet::cli::Cli as clap::Parser>::try_parse_from(&argv).expect("test argv parses");
+    let mut argv: Vec<std::ffi::OsString> = vec!["fleet".into(), "-c".into(), path.into()];
+    argv.extend(["--lock-dir".into(), dir.path().into()]);
+    argv.extend(args.iter().map(Into::into));
+    if t.no_color {
+        env = env.with("NO_COLOR", "1");
+    }
     let (mut out, mut err) = (Vec::new(), Vec::new());
     let code = {
         let mut io = fleet::Io {
@@ -321,9 +336,11 @@ pub fn run_cli_on(config_text: &str, args: &[&str], fake: &FakeRunner, t: Termin
             err: &mut err,
             out_is_terminal: t.out,
             err_is_terminal: t.err,
-            no_color: t.no_color,
         };
-        fleet::run(&cli, fake, &mut io)
+        match fleet::parse(argv, &env, &mut io) {
+            Ok(cli) => fleet::run(&cli, fake, &mut io),
+            Err(code) => code,
+        }
     };
     let stdout = String::from_utf8(out)
         .unwrap()
