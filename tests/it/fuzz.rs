@@ -1,12 +1,15 @@
-//! Property tests over the two parsers that read outside input (the config
-//! file and `docker inspect` output) and the planner fed by them: no input
-//! makes them panic. Arbitrary text, arbitrary JSON built from the field
-//! names they look for (so deep paths are reached), and byte mutations of
-//! valid documents.
+//! Property tests over the parsers that read outside input (the config
+//! file, `docker inspect` output, the command line and the environment) and
+//! the planner fed by them: no input makes them panic. Arbitrary text,
+//! arbitrary JSON built from the field names they look for (so deep paths
+//! are reached), byte mutations of valid documents, and command lines built
+//! from the real flag names with arbitrary values.
 
 use std::path::Path;
 
+use clap::CommandFactory;
 use fleet::config::Config;
+use fleet::docker::{Cmd, DockerError, Output, Runner};
 use fleet::observe::Actual;
 use fleet::plan::{Options, plan};
 use fleet::snapshot::parse_inspect;
@@ -137,5 +140,120 @@ proptest! {
         };
         exercise(&mutate(VALID_CONFIG), VALID_INSPECT);
         exercise(VALID_CONFIG, &mutate(VALID_INSPECT));
+    }
+}
+
+/// Every subcommand name and every flag of the CLI, long and short, but
+/// `--lock-dir` (its value would be a real directory to write a lock in;
+/// the runs get a private one from the environment).
+fn cli_words() -> Vec<String> {
+    let cmd = fleet::cli::Cli::command();
+    let mut words = vec!["--".to_string(), "--help".into(), "-h".into()];
+    for c in std::iter::once(&cmd).chain(cmd.get_subcommands()) {
+        if !std::ptr::eq(c, &cmd) {
+            words.push(c.get_name().to_string());
+        }
+        for a in c.get_arguments().filter(|a| a.get_id() != "lock_dir") {
+            words.extend(a.get_long().map(|l| format!("--{l}")));
+            words.extend(a.get_short().map(|s| format!("-{s}")));
+        }
+    }
+    words.sort();
+    words.dedup();
+    words
+}
+
+/// A flag's value: numbers in every spelling, the edges of the ranges,
+/// paths (a valid config among them, so runs reach the runner), text.
+fn arb_value() -> impl Strategy<Value = String> {
+    let config = format!(
+        "{}/fixtures/configs/good/full.json",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    prop_oneof![
+        any::<f64>().prop_map(|f| f.to_string()),
+        any::<f64>().prop_map(|f| format!("{f:e}")),
+        any::<i64>().prop_map(|i| i.to_string()),
+        prop::sample::select(vec![
+            "inf",
+            "-inf",
+            "NaN",
+            "infinity",
+            "1e30",
+            "-0",
+            "0",
+            "0.0009",
+            "0.001",
+            "86400",
+            "86400.1",
+            "",
+            " 5",
+            "1_0",
+            "64",
+            "65",
+            "always",
+            "bash",
+            "/nonexistent/agents.json",
+        ])
+        .prop_map(str::to_string),
+        Just(config),
+        ".{0,8}",
+    ]
+}
+
+/// A docker that answers every command the same way: unreachable, or
+/// successful with nothing to say.
+struct Answers(bool);
+
+impl Runner for Answers {
+    fn run(&self, cmd: &Cmd) -> Result<Output, DockerError> {
+        if self.0 {
+            Ok(Output::ok(""))
+        } else {
+            Err(DockerError::Timeout {
+                cmd: cmd.line(),
+                seconds: 1.0,
+            })
+        }
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 1000, failure_persistence: None, ..ProptestConfig::default() })]
+
+    #[test]
+    fn arbitrary_command_lines(
+        args in prop::collection::vec(
+            prop_oneof![prop::sample::select(cli_words()), arb_value()],
+            0..8,
+        ),
+        vars in prop::collection::vec(
+            (
+                prop::sample::select(vec!["FLEET_CONFIG", "FLEET_DOCKER", "FLEET_TIMEOUT", "FLEET_LOCK_WAIT", "NO_COLOR"]),
+                arb_value(),
+            ),
+            0..3,
+        ),
+        docker_answers in any::<bool>(),
+    ) {
+        let lock_dir = tempfile::tempdir().unwrap();
+        let mut env = fleet::Env::default().with("FLEET_LOCK_DIR", lock_dir.path());
+        for (k, v) in vars {
+            env = env.with(k, v);
+        }
+        let mut argv = vec!["fleet".into()];
+        argv.extend(args.iter().map(Into::into));
+        let (mut out, mut err) = (Vec::new(), Vec::new());
+        let mut io = fleet::Io {
+            out: &mut out,
+            err: &mut err,
+            out_is_terminal: false,
+            err_is_terminal: false,
+        };
+        let code = match fleet::parse(argv, &env, &mut io) {
+            Ok(cli) => fleet::run(&cli, &Answers(docker_answers), &mut io),
+            Err(code) => code,
+        };
+        prop_assert!([0, 1, 2].contains(&code), "exit {code} for {args:?}");
     }
 }
