@@ -5,7 +5,7 @@
 //! `docker inspect` confirms that what was started or created is running.
 
 use std::sync::Mutex;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use crate::config::Desired;
@@ -43,6 +43,9 @@ impl Done {
 pub struct Outcome {
     pub project: String,
     pub done: Vec<Done>,
+    /// The run was asked to stop (SIGINT, SIGTERM) before it finished:
+    /// actions it had not started are failed with a word saying so.
+    pub interrupted: bool,
 }
 
 impl Outcome {
@@ -60,6 +63,7 @@ impl Outcome {
                     took: Duration::ZERO,
                 })
                 .collect(),
+            interrupted: false,
         }
     }
 
@@ -158,8 +162,19 @@ fn pool(units: &[Unit], jobs: usize, work: &(dyn Fn(&Unit) + Sync)) {
     });
 }
 
-/// Applies `plan` with at most `jobs` docker processes at a time.
-pub fn apply(plan: &Plan, runner: &dyn Runner, jobs: usize, progress: Progress) -> Outcome {
+/// How the error of an action a stopped run never started ends.
+pub const NOT_STARTED: &str = "was not started: fleet was asked to stop (SIGINT or SIGTERM) first";
+
+/// Applies `plan` with at most `jobs` docker processes at a time. Once
+/// `stop` is set, no new unit starts (a unit under way, a swap included,
+/// runs to its end or its rollback).
+pub fn apply(
+    plan: &Plan,
+    runner: &dyn Runner,
+    jobs: usize,
+    progress: Progress,
+    stop: &AtomicBool,
+) -> Outcome {
     let n = plan.actions.len();
     let results: Mutex<Vec<Option<Res>>> = Mutex::new(vec![None; n]);
     let report = |i: usize, step: Step, took: Duration, rebuilt: Rebuilt| {
@@ -177,6 +192,17 @@ pub fn apply(plan: &Plan, runner: &dyn Runner, jobs: usize, progress: Progress) 
     };
     let work = |unit: &Unit| {
         let t = Instant::now();
+        if stop.load(Ordering::Relaxed) {
+            let idx = match unit {
+                Unit::One(i) | Unit::Rename(i) => vec![*i],
+                Unit::Batch(_, idx) => idx.clone(),
+            };
+            for i in idx {
+                let e = format!("`{}` {NOT_STARTED}", plan.actions[i].name);
+                report(i, Err(e), Duration::ZERO, None);
+            }
+            return;
+        }
         match unit {
             Unit::One(i) => {
                 let a = &plan.actions[*i];
@@ -243,13 +269,20 @@ pub fn apply(plan: &Plan, runner: &dyn Runner, jobs: usize, progress: Progress) 
     // Failed docker calls only: a confirmation that found a container
     // stopped has just read the engine.
     let failed_calls: Vec<usize> = (0..n)
-        .filter(|&i| done[i].error.is_some() && done[i].action.bucket != Bucket::Failed)
+        .filter(|&i| {
+            done[i].action.bucket != Bucket::Failed
+                && done[i]
+                    .error
+                    .as_ref()
+                    .is_some_and(|e| !e.ends_with(NOT_STARTED))
+        })
         .collect();
     confirm_running(runner, &started, &mut done);
     describe_failures(runner, &plan.project, &failed_calls, &mut done);
     Outcome {
         project: plan.project.clone(),
         done,
+        interrupted: stop.load(Ordering::Relaxed),
     }
 }
 

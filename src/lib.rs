@@ -38,6 +38,8 @@ use crate::report::Rendered;
 pub const EXIT_OK: i32 = 0;
 pub const EXIT_ERROR: i32 = 1;
 pub const EXIT_PENDING: i32 = 2;
+/// A run stopped by SIGINT or SIGTERM (128 + SIGINT, as shells report it).
+pub const EXIT_INTERRUPTED: i32 = 130;
 
 /// The environment a run sees, as a value: `main` collects the process's,
 /// tests build their own. The library reads variables only from here.
@@ -73,8 +75,13 @@ impl fmt::Debug for Env {
     }
 }
 
-/// Where a run writes, and whether its stdout and stderr are terminals.
+/// Where a run writes, whether its stdout and stderr are terminals, and
+/// whether it was asked to stop.
 pub struct Io<'a> {
+    /// Set by `main` on SIGINT or SIGTERM: apply starts nothing new, lets
+    /// the docker calls in flight (and any swap under way) finish, and the
+    /// run reports what happened and exits [`EXIT_INTERRUPTED`].
+    pub stop: &'a std::sync::atomic::AtomicBool,
     pub out: &'a mut dyn Write,
     /// `Send` so apply's workers can report progress through it.
     pub err: &'a mut (dyn Write + Send),
@@ -294,7 +301,7 @@ fn dispatch(cli: &Cli, runner: &dyn Runner, io: &mut Io) -> Result<i32> {
                         let _ = err.lock().map(|mut e| e.write_all(line.as_bytes()));
                     }
                 };
-                apply::apply(&plan, runner, usize::from(g.jobs), &progress)
+                apply::apply(&plan, runner, usize::from(g.jobs), &progress, io.stop)
             };
             let mut r = report::outcome_text("agents-sync", &outcome, color && !g.json);
             if g.json {
@@ -302,7 +309,9 @@ fn dispatch(cli: &Cli, runner: &dyn Runner, io: &mut Io) -> Result<i32> {
                 r.stdout = report::outcome_json(&outcome);
             }
             emit(io, &r, g.quiet, g.json)?;
-            Ok(if outcome.failed() {
+            Ok(if outcome.interrupted {
+                EXIT_INTERRUPTED
+            } else if outcome.failed() {
                 EXIT_ERROR
             } else {
                 EXIT_OK
@@ -316,12 +325,14 @@ fn dispatch(cli: &Cli, runner: &dyn Runner, io: &mut Io) -> Result<i32> {
                     "containers-down",
                 ),
                 _ => (
-                    ops::up(runner, &config.project, usize::from(g.jobs))?,
+                    ops::up(runner, &config.project, usize::from(g.jobs), io.stop)?,
                     "containers-up",
                 ),
             };
             emit(io, &ops::render(&r, tag, g.json, color), g.quiet, g.json)?;
-            Ok(if r.failed.is_empty() {
+            Ok(if io.stop.load(std::sync::atomic::Ordering::Relaxed) {
+                EXIT_INTERRUPTED
+            } else if r.failed.is_empty() {
                 EXIT_OK
             } else {
                 EXIT_ERROR

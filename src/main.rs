@@ -6,9 +6,21 @@ use std::io::IsTerminal;
 
 fn main() {
     let env: fleet::Env = std::env::vars_os().collect();
+    // The first SIGINT or SIGTERM asks the run to stop starting work and
+    // report; a second one ends the process at once.
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    for sig in [signal_hook::consts::SIGINT, signal_hook::consts::SIGTERM] {
+        let _ = signal_hook::flag::register_conditional_shutdown(
+            sig,
+            fleet::EXIT_INTERRUPTED,
+            std::sync::Arc::clone(&stop),
+        );
+        let _ = signal_hook::flag::register(sig, std::sync::Arc::clone(&stop));
+    }
     let mut out = std::io::stdout().lock();
     let mut err = std::io::stderr();
     let mut io = fleet::Io {
+        stop: &stop,
         out_is_terminal: std::io::stdout().is_terminal(),
         err_is_terminal: std::io::stderr().is_terminal(),
         out: &mut out,

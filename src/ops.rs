@@ -5,6 +5,7 @@
 //! project's label are ever touched.
 
 use std::collections::BTreeMap;
+use std::sync::atomic::AtomicBool;
 
 use anyhow::{Result, bail};
 use owo_colors::OwoColorize;
@@ -86,7 +87,7 @@ fn list(runner: &dyn Runner, project: &str) -> Result<Vec<Listed>> {
 /// parallel starts as sync, and the same check that they run afterwards.
 /// Leftover replacements of an interrupted recreate are never started:
 /// `fleet sync` finishes or removes them.
-pub fn up(runner: &dyn Runner, project: &str, jobs: usize) -> Result<OpsResult> {
+pub fn up(runner: &dyn Runner, project: &str, jobs: usize, stop: &AtomicBool) -> Result<OpsResult> {
     let mut r = OpsResult {
         verb: "started",
         ..OpsResult::default()
@@ -132,7 +133,7 @@ pub fn up(runner: &dyn Runner, project: &str, jobs: usize) -> Result<OpsResult> 
         project: project.to_string(),
         actions,
     };
-    for d in apply::apply(&plan, runner, jobs, &|_| {}).done {
+    for d in apply::apply(&plan, runner, jobs, &|_| {}, stop).done {
         match d.error {
             None => r.done.push(d.action.name),
             Some(e) => r.failed.push(Named {

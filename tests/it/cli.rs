@@ -20,6 +20,7 @@ fn main_env(args: &[&str], out_is_terminal: bool, env: &fleet::Env) -> Ran {
     let (mut out, mut err) = (Vec::new(), Vec::new());
     let code = {
         let mut io = fleet::Io {
+            stop: &std::sync::atomic::AtomicBool::new(false),
             out: &mut out,
             err: &mut err,
             out_is_terminal,

@@ -245,6 +245,7 @@ proptest! {
         argv.extend(args.iter().map(Into::into));
         let (mut out, mut err) = (Vec::new(), Vec::new());
         let mut io = fleet::Io {
+            stop: &std::sync::atomic::AtomicBool::new(false),
             out: &mut out,
             err: &mut err,
             out_is_terminal: false,

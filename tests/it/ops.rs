@@ -337,6 +337,7 @@ fn usage_errors_exit_2() {
     let mut out = Vec::new();
     let mut err = Vec::new();
     let mut io = fleet::Io {
+        stop: &std::sync::atomic::AtomicBool::new(false),
         out: &mut out,
         err: &mut err,
         out_is_terminal: false,

@@ -332,6 +332,7 @@ pub fn run_cli_with(
     let (mut out, mut err) = (Vec::new(), Vec::new());
     let code = {
         let mut io = fleet::Io {
+            stop: &std::sync::atomic::AtomicBool::new(false),
             out: &mut out,
             err: &mut err,
             out_is_terminal: t.out,

@@ -311,3 +311,34 @@ fn a_renamed_agent_is_renamed_back_then_started() {
         ]
     );
 }
+
+#[test]
+fn a_stopped_run_starts_nothing_new_and_says_so() {
+    use std::sync::atomic::AtomicBool;
+    let d = desired(FLEET);
+    let e: Vec<Existing> = d.iter().map(Existing::matching).collect();
+    let world = actual(
+        &[e[0].clone().exited(137), e[1].clone().image_id(IMG2)],
+        &[("agent:latest", IMG)],
+    );
+    let plan = fleet::plan::plan("p", &d, &world, fleet::plan::Options::default()).unwrap();
+    let fake = FakeRunner::new();
+    let stop = AtomicBool::new(true);
+    let outcome = fleet::apply::apply(&plan, &fake, 4, &|_| {}, &stop);
+    assert!(fake.calls().is_empty(), "{:?}", fake.calls());
+    assert!(outcome.interrupted);
+    let not_started: Vec<&str> = outcome
+        .done
+        .iter()
+        .filter(|d| {
+            d.error
+                .as_deref()
+                .is_some_and(|e| e.ends_with(fleet::apply::NOT_STARTED))
+        })
+        .map(|d| d.action.name.as_str())
+        .collect();
+    assert_eq!(
+        not_started,
+        ["coder-default", "coder-2", "coder-3", "reviewer-default"]
+    );
+}
