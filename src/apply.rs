@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 
 use crate::config::Desired;
 use crate::docker::argv::{self, temp_name};
-use crate::docker::{Cmd, Runner, run_ok};
+use crate::docker::{Cmd, DockerError, Patient, Runner, run_ok};
 use crate::observe::inspect_containers;
 use crate::plan::{Action, Bucket, Op, Plan, short_id};
 
@@ -213,10 +213,14 @@ pub fn apply(
                 let a = &plan.actions[*i];
                 let r = a.rename.as_ref().expect("rename units have a rename");
                 if let Err(e) = run_ok(runner, &argv::rename(&r.id, &a.name)) {
-                    let step = Err(format!(
-                        "failed to rename `{}` back to `{}`: {e}",
-                        r.from, a.name
-                    ));
+                    let mut why = Why::default();
+                    let text = format!(
+                        "failed to rename `{}` back to `{}`: {}",
+                        r.from,
+                        a.name,
+                        why.of(&e)
+                    );
+                    let step = Err(why.finish(text));
                     report(*i, step, t.elapsed(), None);
                 }
             }
@@ -397,10 +401,38 @@ pub fn handled_by(
         .collect()
 }
 
+/// An error sentence under construction: docker's messages go in the
+/// text, their help lines are gathered and printed once, last.
+#[derive(Default)]
+struct Why {
+    helps: Vec<&'static str>,
+}
+
+impl Why {
+    fn of(&mut self, e: &DockerError) -> String {
+        if let Some(h) = e.help()
+            && !self.helps.contains(&h)
+        {
+            self.helps.push(h);
+        }
+        e.message()
+    }
+
+    fn finish(self, text: String) -> String {
+        self.helps
+            .iter()
+            .fold(text, |t, h| format!("{t}\nhelp: {h}"))
+    }
+}
+
 /// Runs one action's docker commands. `Ok(Some(id))` names a container that
 /// should now be running (checked afterwards); errors are full sentences.
 fn execute(op: &Op, name: &str, runner: &dyn Runner) -> Step {
-    let fail = |what: &str, e: &dyn std::fmt::Display| format!("failed to {what} `{name}`: {e}");
+    let fail = |what: &str, e: &DockerError| {
+        let mut why = Why::default();
+        let text = format!("failed to {what} `{name}`: {}", why.of(e));
+        why.finish(text)
+    };
     match op {
         Op::Nothing => Ok(None),
         Op::Start { .. } | Op::Unpause { .. } => unreachable!("starts and unpauses are batched"),
@@ -427,51 +459,61 @@ fn execute(op: &Op, name: &str, runner: &dyn Runner) -> Step {
 /// Each step is a point where a crash may stop it; the next sync's plan
 /// repairs every one (ARCHITECTURE.md, "Recreate").
 fn recreate(d: &Desired, old_id: &str, old_dead: bool, name: &str, runner: &dyn Runner) -> Step {
-    let fail = |what: String| format!("failed to recreate `{name}`: {what}");
+    let mut why = Why::default();
     let temp = temp_name(name);
-    let created = run_ok(runner, &argv::create_cmd(d)).map_err(|e| {
-        fail(format!(
-            "could not create the replacement; the old container was not touched: {e}"
-        ))
-    })?;
-    let new_id = created.stdout.trim().to_string();
-    if !old_dead && let Err(e) = run_ok(runner, &argv::stop(0, &[old_id])) {
-        let back = roll_back(runner, &new_id, &temp, old_id, old_dead);
-        return Err(fail(format!(
-            "could not stop the old container: {e}; {back}"
-        )));
-    }
-    if let Err(e) = run_ok(runner, &argv::start(&[&new_id])) {
-        let back = roll_back(runner, &new_id, &temp, old_id, old_dead);
-        return Err(fail(format!("the replacement did not start: {e}; {back}")));
-    }
-    let trouble = match inspect_containers(runner, &[&new_id]) {
-        Err(e) => Some(format!("could not confirm the replacement runs: {e:#}")),
-        Ok(snaps) => match snaps.first() {
-            None => Some("the replacement vanished right after it was started".to_string()),
-            Some(s) if s.is_up() && !s.state.restarting => None,
-            Some(s) => Some(format!(
-                "the replacement exited at once with code {} ({}){}",
-                s.state.exit_code,
-                s.state_word(),
-                last_lines(runner, &new_id)
-            )),
-        },
+    let created = match run_ok(runner, &argv::create_cmd(d)) {
+        Ok(out) => out,
+        Err(e) => {
+            let text = format!(
+                "failed to recreate `{name}`: could not create the replacement; the old container was not touched: {}",
+                why.of(&e)
+            );
+            return Err(why.finish(text));
+        }
     };
-    if let Some(t) = trouble {
-        let back = roll_back(runner, &new_id, &temp, old_id, old_dead);
-        return Err(fail(format!("{t}; {back}")));
+    let new_id = created.stdout.trim().to_string();
+    let mut trouble = None;
+    if !old_dead && let Err(e) = run_ok(runner, &argv::stop(0, &[old_id])) {
+        trouble = Some(format!("could not stop the old container: {}", why.of(&e)));
     }
-    run_ok(runner, &argv::remove(&[old_id])).map_err(|e| {
-        fail(format!(
-            "the replacement runs as `{temp}`, but the old container could not be removed: {e}; the next sync finishes the swap"
-        ))
-    })?;
-    run_ok(runner, &argv::rename(&new_id, name)).map_err(|e| {
-        fail(format!(
-            "the replacement runs and the old container is removed, but renaming `{temp}` failed: {e}; the next sync renames it"
-        ))
-    })?;
+    if trouble.is_none()
+        && let Err(e) = run_ok(runner, &argv::start(&[&new_id]))
+    {
+        trouble = Some(format!("the replacement did not start: {}", why.of(&e)));
+    }
+    if trouble.is_none() {
+        trouble = match inspect_containers(runner, &[&new_id]) {
+            Err(e) => Some(format!("could not confirm the replacement runs: {e:#}")),
+            Ok(snaps) => match snaps.first() {
+                None => Some("the replacement vanished right after it was started".to_string()),
+                Some(s) if s.is_up() && !s.state.restarting => None,
+                Some(s) => Some(format!(
+                    "the replacement exited at once with code {} ({}){}",
+                    s.state.exit_code,
+                    s.state_word(),
+                    last_lines(runner, &new_id)
+                )),
+            },
+        };
+    }
+    if let Some(t) = trouble {
+        let back = roll_back(&Patient(runner), &new_id, &temp, old_id, old_dead, &mut why);
+        return Err(why.finish(format!("failed to recreate `{name}`: {t}; {back}")));
+    }
+    if let Err(e) = run_ok(runner, &argv::remove(&[old_id])) {
+        let text = format!(
+            "failed to recreate `{name}`: the replacement runs as `{temp}`, but the old container could not be removed: {}; the next sync finishes the swap",
+            why.of(&e)
+        );
+        return Err(why.finish(text));
+    }
+    if let Err(e) = run_ok(runner, &argv::rename(&new_id, name)) {
+        let text = format!(
+            "failed to recreate `{name}`: the replacement runs and the old container is removed, but renaming `{temp}` failed: {}; the next sync renames it",
+            why.of(&e)
+        );
+        return Err(why.finish(text));
+    }
     Ok(None)
 }
 
@@ -484,12 +526,14 @@ fn roll_back(
     temp: &str,
     old_id: &str,
     old_dead: bool,
+    why: &mut Why,
 ) -> String {
     let removed = match run_ok(runner, &argv::remove(&[new_id])) {
         Ok(_) => "the replacement was removed".to_string(),
-        Err(e) => {
-            format!("removing the replacement `{temp}` failed too ({e}); the next sync removes it")
-        }
+        Err(e) => format!(
+            "removing the replacement `{temp}` failed too ({}); the next sync removes it",
+            why.of(&e)
+        ),
     };
     if old_dead {
         return format!("{removed}; the old container is dead and was left as it was");
@@ -500,13 +544,14 @@ fn roll_back(
             short_id(old_id)
         ),
         Err(e) => format!(
-            "{removed}; starting the old container ({}) again failed: {e}",
-            short_id(old_id)
+            "{removed}; starting the old container ({}) again failed: {}",
+            short_id(old_id),
+            why.of(&e)
         ),
     }
 }
 
-/// `: last lines: …` from a container's logs, or "" when there are none.
+/// `; its last output: …` from a container's logs, or "" when there is none.
 fn last_lines(runner: &dyn Runner, id: &str) -> String {
     match run_ok(runner, &argv::logs_tail(id, 5)) {
         Ok(out) => {
@@ -575,7 +620,7 @@ fn describe_failures(runner: &dyn Runner, project: &str, failed: &[usize], done:
     if failed.is_empty() {
         return;
     }
-    let now = match crate::observe::project_containers(runner, project) {
+    let now = match crate::observe::project_containers(&Patient(runner), project) {
         Ok(c) => c,
         Err(e) => {
             for &i in failed {

@@ -89,9 +89,17 @@ fn notes(outcome: &Outcome, color: bool, r: &mut Rendered) {
             } else {
                 e.clone()
             };
-            r.errors += &format!("{}: {msg}\n", label("error", Bucket::Failed));
+            // What is true now goes right under the error, help last.
+            let (text, help) = match msg.split_once("\nhelp: ") {
+                Some((t, h)) => (t.to_string(), Some(h.to_string())),
+                None => (msg, None),
+            };
+            r.errors += &format!("{}: {text}\n", label("error", Bucket::Failed));
             if let Some(now) = &d.now {
                 r.errors += &format!("  now: {now}\n");
+            }
+            if let Some(help) = help {
+                r.errors += &format!("help: {help}\n");
             }
         } else if d.action.bucket == Bucket::Deferred {
             deferred = true;

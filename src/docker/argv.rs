@@ -71,14 +71,22 @@ pub fn run_cmd(d: &Desired) -> Cmd {
         d.name.clone(),
     ];
     let env_file = container_args(d, &mut args);
-    Cmd { args, env_file }
+    Cmd {
+        args,
+        env_file,
+        min_timeout: None,
+    }
 }
 
 /// `docker create` of a replacement under the temporary name.
 pub fn create_cmd(d: &Desired) -> Cmd {
     let mut args = vec!["create".to_string(), "--name".into(), temp_name(&d.name)];
     let env_file = container_args(d, &mut args);
-    Cmd { args, env_file }
+    Cmd {
+        args,
+        env_file,
+        min_timeout: None,
+    }
 }
 
 /// The temporary name of `name`'s replacement.

@@ -22,6 +22,10 @@ pub struct Cmd {
     /// one `KEY=value` a line, when `args` holds `--env-file /dev/stdin`.
     /// Never in the child's environment, never printed.
     pub env_file: Vec<(String, String)>,
+    /// A floor under the runner's timeout, for the calls that undo a failed
+    /// swap or read the engine again after a failure: a `--timeout` short
+    /// enough to cut off the mutation must not also cut off its repair.
+    pub min_timeout: Option<std::time::Duration>,
 }
 
 impl Cmd {
@@ -33,6 +37,7 @@ impl Cmd {
         Cmd {
             args: args.into_iter().map(Into::into).collect(),
             env_file: Vec::new(),
+            min_timeout: None,
         }
     }
 
@@ -154,36 +159,24 @@ pub enum DockerError {
     },
 }
 
-impl fmt::Display for DockerError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+impl DockerError {
+    /// What went wrong, without the help line.
+    pub fn message(&self) -> String {
         match self {
             DockerError::Spawn {
                 program,
                 cmd,
                 error,
-                not_found,
-            } => {
-                write!(
-                    f,
-                    "could not run `{program}` (for `docker {}`): {error}",
-                    short(cmd)
-                )?;
-                if *not_found {
-                    write!(
-                        f,
-                        "\nhelp: is the docker CLI installed? Pass --docker <path> or set FLEET_DOCKER"
-                    )?;
-                }
-                Ok(())
-            }
-            DockerError::Input { cmd, error } => write!(
-                f,
-                "did not run `docker {}`: {error}\nhelp: fix the value in the config (`fleet check` validates it)",
+                ..
+            } => format!(
+                "could not run `{program}` (for `docker {}`): {error}",
                 short(cmd)
             ),
-            DockerError::Timeout { cmd, seconds } => write!(
-                f,
-                "`docker {}` did not answer within {seconds}s and was killed\nhelp: is the Docker engine running and responsive? (docker info); raise --timeout or FLEET_TIMEOUT if it is just slow",
+            DockerError::Input { cmd, error } => {
+                format!("did not run `docker {}`: {error}", short(cmd))
+            }
+            DockerError::Timeout { cmd, seconds } => format!(
+                "`docker {}` did not answer within {seconds}s and was killed",
                 short(cmd)
             ),
             DockerError::Failed { cmd, code, stderr } => {
@@ -192,18 +185,38 @@ impl fmt::Display for DockerError {
                     None => "was killed by a signal".to_string(),
                 };
                 let cmd = short(cmd);
-                let stderr = stderr.trim();
-                if stderr.is_empty() {
-                    write!(f, "`docker {cmd}` {how}")?;
-                } else {
-                    write!(f, "`docker {cmd}` {how}: {stderr}")?;
+                match stderr.trim() {
+                    "" => format!("`docker {cmd}` {how}"),
+                    stderr => format!("`docker {cmd}` {how}: {stderr}"),
                 }
-                if let Some(help) = help_for(stderr) {
-                    write!(f, "\nhelp: {help}")?;
-                }
-                Ok(())
             }
         }
+    }
+
+    /// What to do about it, when fleet knows.
+    pub fn help(&self) -> Option<&'static str> {
+        match self {
+            DockerError::Spawn { not_found, .. } => not_found
+                .then_some("is the docker CLI installed? Pass --docker <path> or set FLEET_DOCKER"),
+            DockerError::Input { .. } => {
+                Some("fix the value in the config (`fleet check` validates it)")
+            }
+            DockerError::Timeout { .. } => Some(
+                "is the Docker engine running and responsive? (docker info); raise --timeout or FLEET_TIMEOUT if it is just slow",
+            ),
+            DockerError::Failed { stderr, .. } => help_for(stderr),
+        }
+    }
+}
+
+/// The message, then `help: …` on a line of its own.
+impl fmt::Display for DockerError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.message())?;
+        if let Some(help) = self.help() {
+            write!(f, "\nhelp: {help}")?;
+        }
+        Ok(())
     }
 }
 
@@ -241,6 +254,22 @@ fn help_for(stderr: &str) -> Option<&'static str> {
         Some("another container holds that name; `docker ps -a` shows it")
     } else {
         None
+    }
+}
+
+/// How long a repair or a re-read may take at least (see
+/// [`Cmd::min_timeout`]).
+pub const PATIENT: std::time::Duration = std::time::Duration::from_secs(15);
+
+/// A runner whose every call gets at least [`PATIENT`] seconds: for the
+/// rollback of a failed swap and the re-read after a failure.
+pub struct Patient<'a>(pub &'a dyn Runner);
+
+impl Runner for Patient<'_> {
+    fn run(&self, cmd: &Cmd) -> Result<Output, DockerError> {
+        let mut cmd = cmd.clone();
+        cmd.min_timeout = Some(cmd.min_timeout.map_or(PATIENT, |t| t.max(PATIENT)));
+        self.0.run(&cmd)
     }
 }
 

@@ -50,8 +50,11 @@ impl Runner for DuctRunner {
             not_found: e.kind() == std::io::ErrorKind::NotFound,
             error: e.to_string(),
         };
+        let timeout = cmd
+            .min_timeout
+            .map_or(self.timeout, |t| t.max(self.timeout));
         let handle = expr.start().map_err(spawn_err)?;
-        match handle.wait_timeout(self.timeout).map_err(spawn_err)? {
+        match handle.wait_timeout(timeout).map_err(spawn_err)? {
             Some(out) => Ok(Output {
                 code: out.status.code(),
                 stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
@@ -64,7 +67,7 @@ impl Runner for DuctRunner {
                 let _ = handle.kill();
                 Err(DockerError::Timeout {
                     cmd: cmd.line(),
-                    seconds: self.timeout.as_secs_f64(),
+                    seconds: timeout.as_secs_f64(),
                 })
             }
         }
