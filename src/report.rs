@@ -188,7 +188,7 @@ struct Document<'a> {
     actions: Vec<ActionJson<'a>>,
 }
 
-/// One JSON document: `project`, the seven buckets (arrays of names;
+/// One JSON document: `project`, the eight buckets (arrays of names;
 /// `failed` of `{name, action, error}`), and `actions`.
 pub fn outcome_json(outcome: &Outcome) -> String {
     let names = |b: Bucket| -> Vec<&str> {
