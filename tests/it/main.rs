@@ -6,6 +6,7 @@
 mod apply;
 mod cli;
 mod config;
+mod discovery;
 mod engine;
 mod fuzz;
 mod ops;
