@@ -1,17 +1,35 @@
-//! Real-engine tests: the `fleet` binary against the Docker engine, with the
-//! local `fleet-demo:busybox` image (scripts/engine.sh makes both). Each test
-//! has its own project and name prefix, and removes everything it made when
-//! it ends, pass or fail.
+//! Real-engine tests: the `fleet` binary against the tests' own Docker
+//! engine (scripts/test-engine.sh), never the host's. scripts/test.sh starts
+//! that engine, builds the local `fleet-demo:busybox` image on it and exports
+//! `FLEET_TEST_DOCKER_HOST`; every docker call here and every `fleet` run goes
+//! there, in an environment made here (nothing of the caller's but `PATH`).
+//! Each test has its own project and name prefix, and removes everything it
+//! made when it ends, pass or fail.
 //!
-//! Without an engine they skip, unless FLEET_ENGINE_TESTS=require (as
-//! scripts/test.sh and CI set it), where a missing engine is a failure.
+//! Without `FLEET_TEST_DOCKER_HOST` the tests skip, unless
+//! `FLEET_ENGINE_TESTS=require` (as scripts/test.sh and CI set it), where it
+//! is a failure. Set, it must name an engine that scripts/test-engine.sh
+//! started (it carries the `fleet-test-engine` label) and that has the image,
+//! or the tests fail: they never fall back to another engine.
+//!
+//! The harness (`engine`, `Engine`, `Ran`, `bucket`) is for every engine test:
+//! a sibling module uses it with `use crate::engine::{Engine, bucket, engine};`.
 
 use std::collections::BTreeMap;
+use std::ffi::OsString;
+use std::path::Path;
 use std::process::{Command, Output};
+use std::sync::OnceLock;
 
 use serde_json::{Value, json};
 
-const IMAGE: &str = "fleet-demo:busybox";
+/// The image every test config uses unless it says otherwise.
+pub const IMAGE: &str = "fleet-demo:busybox";
+/// Names the tests' engine: a `DOCKER_HOST` URL, e.g.
+/// `unix:///run/fleet-test-engine/docker.sock`.
+pub const TEST_DOCKER_HOST: &str = "FLEET_TEST_DOCKER_HOST";
+/// The engine label scripts/test-engine.sh gives the test engine.
+const TEST_ENGINE_LABEL: &str = "fleet-test-engine=";
 
 pub struct Engine {
     pub project: String,
@@ -20,32 +38,105 @@ pub struct Engine {
     pub dir: tempfile::TempDir,
     /// Containers the test made by hand, removed at the end.
     pub extra: std::cell::RefCell<Vec<String>>,
+    target: &'static Target,
 }
 
-fn docker_ok() -> bool {
-    Command::new("docker")
-        .args(["image", "inspect", IMAGE])
-        .output()
-        .is_ok_and(|o| o.status.success())
+/// Where the engine tests' child processes go, and the environment they get.
+struct Target {
+    docker_host: String,
+    path: OsString,
 }
 
-/// The test's engine, or `None` to skip (only when not required).
-pub fn engine(test: &str) -> Option<Engine> {
-    if !docker_ok() {
-        let required = std::env::var("FLEET_ENGINE_TESTS").is_ok_and(|v| v == "require");
-        assert!(
-            !required,
-            "FLEET_ENGINE_TESTS=require but no Docker engine answers or the image {IMAGE} is missing; run scripts/engine.sh"
-        );
-        eprintln!("skipping {test}: no Docker engine with {IMAGE} (scripts/engine.sh sets one up)");
-        return None;
+impl Target {
+    /// `docker` or `fleet`, with nothing of the caller's environment but
+    /// PATH: an exported `DOCKER_HOST`, `DOCKER_CONTEXT`, `FLEET_CONFIG` or
+    /// `FLEET_TIMEOUT` changes nothing. HOME and DOCKER_CONFIG are `home`
+    /// (the test's own dir), so no `~/.docker` config or context applies.
+    fn command(&self, program: impl AsRef<std::ffi::OsStr>, home: &Path) -> Command {
+        let mut c = Command::new(program);
+        c.env_clear()
+            .env("PATH", &self.path)
+            .env("HOME", home)
+            .env("DOCKER_CONFIG", home.join(".docker"))
+            .env("DOCKER_HOST", &self.docker_host)
+            .env("NO_COLOR", "1");
+        c
     }
+}
+
+/// The test engine named by `FLEET_TEST_DOCKER_HOST`, checked once per test
+/// process: `Ok(None)` when the variable is unset, an error when it names
+/// something that is not a ready test engine.
+fn target() -> &'static Result<Option<Target>, String> {
+    static TARGET: OnceLock<Result<Option<Target>, String>> = OnceLock::new();
+    TARGET.get_or_init(|| {
+        let Some(docker_host) = std::env::var(TEST_DOCKER_HOST).ok().filter(|v| !v.is_empty())
+        else {
+            return Ok(None);
+        };
+        let t = Target {
+            docker_host,
+            path: std::env::var_os("PATH")
+                .unwrap_or_else(|| "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin".into()),
+        };
+        let home = tempfile::tempdir().map_err(|e| e.to_string())?;
+        let run = |args: &[&str]| {
+            t.command("docker", home.path())
+                .args(args)
+                .output()
+                .map_err(|e| format!("could not run docker: {e}"))
+        };
+        let info = run(&["info", "--format", "{{json .Labels}}"])?;
+        if !info.status.success() {
+            return Err(format!(
+                "{TEST_DOCKER_HOST}={} does not answer: {}",
+                t.docker_host,
+                String::from_utf8_lossy(&info.stderr).trim()
+            ));
+        }
+        if !String::from_utf8_lossy(&info.stdout).contains(&format!("\"{TEST_ENGINE_LABEL}")) {
+            return Err(format!(
+                "{TEST_DOCKER_HOST}={} is not a test engine (no `{TEST_ENGINE_LABEL}…` label); \
+                 the engine tests only run on one that scripts/test-engine.sh started",
+                t.docker_host
+            ));
+        }
+        if !run(&["image", "inspect", IMAGE])?.status.success() {
+            return Err(format!(
+                "the test engine {} lacks the image {IMAGE} (scripts/test-engine.sh start builds it)",
+                t.docker_host
+            ));
+        }
+        Ok(Some(t))
+    })
+}
+
+/// The test's engine, or `None` to skip (only when `FLEET_TEST_DOCKER_HOST`
+/// is unset and the engine tests are not required).
+pub fn engine(test: &str) -> Option<Engine> {
+    let target = match target() {
+        Ok(Some(t)) => t,
+        Ok(None) => {
+            let required = std::env::var("FLEET_ENGINE_TESTS").is_ok_and(|v| v == "require");
+            assert!(
+                !required,
+                "FLEET_ENGINE_TESTS=require but {TEST_DOCKER_HOST} is not set; run bash scripts/test.sh \
+                 (or bash scripts/test-engine.sh start, and export {TEST_DOCKER_HOST}=<the DOCKER_HOST it prints>)"
+            );
+            eprintln!(
+                "skipping {test}: {TEST_DOCKER_HOST} is not set (bash scripts/test.sh starts a test engine and sets it)"
+            );
+            return None;
+        }
+        Err(e) => panic!("{e}"),
+    };
     let prefix = format!("it{}{}", std::process::id(), test);
     let e = Engine {
         project: format!("{prefix}-project"),
         prefix,
         dir: tempfile::tempdir().unwrap(),
         extra: Default::default(),
+        target,
     };
     e.cleanup();
     Some(e)
@@ -73,7 +164,7 @@ impl std::fmt::Debug for Ran {
     }
 }
 
-fn ran(o: Output) -> Ran {
+pub fn ran(o: Output) -> Ran {
     Ran {
         code: o.status.code().unwrap_or(-1),
         stdout: String::from_utf8_lossy(&o.stdout).into_owned(),
@@ -105,12 +196,16 @@ impl Engine {
         .unwrap();
     }
 
+    /// `fleet -c <the test's config> ARGS` on the test engine, in the
+    /// harness's environment plus a 60 s docker timeout and the test's own
+    /// lock dir. Callers may add `.env(…)` of their own.
     pub fn fleet_cmd(&self, args: &[&str]) -> Command {
-        let mut c = Command::new(env!("CARGO_BIN_EXE_fleet"));
+        let mut c = self
+            .target
+            .command(env!("CARGO_BIN_EXE_fleet"), self.dir.path());
         c.arg("-c").arg(self.dir.path().join("agents.json"));
         c.env("FLEET_TIMEOUT", "60");
         c.env("FLEET_LOCK_DIR", self.dir.path());
-        c.env("NO_COLOR", "1");
         c.args(args);
         c
     }
@@ -124,8 +219,16 @@ impl Engine {
         self.fleet(&["sync"])
     }
 
+    /// `docker ARGS` on the test engine, in the harness's environment.
+    pub fn docker_cmd(&self, args: &[&str]) -> Command {
+        let mut c = self.target.command("docker", self.dir.path());
+        c.args(args);
+        c
+    }
+
+    /// Runs `docker ARGS` on the test engine; panics unless it succeeds.
     pub fn docker(&self, args: &[&str]) -> String {
-        let o = Command::new("docker").args(args).output().unwrap();
+        let o = self.docker_cmd(args).output().unwrap();
         assert!(
             o.status.success(),
             "docker {args:?}: {}",
@@ -182,8 +285,8 @@ impl Engine {
     }
 
     fn cleanup(&self) {
-        let ids = Command::new("docker")
-            .args([
+        let ids = self
+            .docker_cmd(&[
                 "ps",
                 "-aq",
                 "--filter",
@@ -195,17 +298,15 @@ impl Engine {
         let mut all: Vec<String> = ids.split_whitespace().map(str::to_string).collect();
         all.extend(self.extra.borrow().iter().cloned());
         if !all.is_empty() {
-            let _ = Command::new("docker")
-                .arg("rm")
-                .arg("-f")
-                .args(&all)
-                .output();
+            let mut args = vec!["rm", "-f"];
+            args.extend(all.iter().map(String::as_str));
+            let _ = self.docker_cmd(&args).output();
         }
     }
 }
 
 /// The `[agents-sync] <bucket>: …` line for `bucket`, or "".
-fn bucket(r: &Ran, b: &str) -> String {
+pub fn bucket(r: &Ran, b: &str) -> String {
     let tag = format!("[agents-sync] {b}: ");
     r.stdout
         .lines()

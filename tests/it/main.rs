@@ -1,7 +1,8 @@
 //! The one integration test crate (one binary, fast to link). Layers, largest
 //! first: the pure plan table, parsing (config and real `docker inspect`
 //! fixtures), apply and the CLI against the fake runner, and the real-engine
-//! tests (which skip locally without an engine, and fail in CI without one).
+//! tests on the tests' own engine (scripts/test-engine.sh; they skip locally
+//! without one, and fail in CI without one).
 
 mod apply;
 mod cli;
