@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
-# The restart story, end to end on the real engine: a fleet runs, the Docker
-# engine itself is stopped and started again (as a host reboot would), some
-# agents come back `Exited`, and one `fleet sync` (what claude-hooks.service
-# runs) brings every agent back running with the same container IDs.
+# The restart story, end to end on a real engine (the tests' own, from
+# scripts/test-engine.sh; the host's dockerd is never touched): a fleet runs,
+# the Docker engine itself is stopped and started again (as a host reboot
+# would), some agents come back `Exited`, and one `fleet sync` (what
+# claude-hooks.service runs) brings every agent back running with the same
+# container IDs.
 #
-# Restarts dockerd, so it runs alone (scripts/test.sh calls it before the
-# test suite). Usage: bash scripts/restart-scenario.sh
+# Restarts the test engine, so it runs alone (scripts/test.sh calls it
+# before the test suite). Usage: bash scripts/restart-scenario.sh
 scenario=restart-scenario project=restart-scenario
 source "$(dirname "$0")/scenario-lib.sh"
 trap 'cleanup; rm -rf "$work"' EXIT
@@ -28,20 +30,10 @@ JSON
 ids_before=$(docker ps -a --no-trunc --filter "label=fleet.project=$project" --format '{{.Names}} {{.ID}}' | sort)
 
 restart_engine() {
-  if command -v systemctl >/dev/null 2>&1 && systemctl is-active --quiet docker 2>/dev/null; then
-    log "restarting docker.service"
-    systemctl restart docker
-  else
-    pid=$(pidof dockerd) || fail "no dockerd process to restart"
-    log "stopping dockerd (pid $pid) with SIGTERM, as a shutdown does"
-    kill -TERM "$pid"
-    for _ in $(seq 1 120); do kill -0 "$pid" 2>/dev/null || break; sleep 0.5; done
-    kill -0 "$pid" 2>/dev/null && fail "dockerd did not stop within 60s"
-    log "starting dockerd again"
-    setsid dockerd >>/tmp/dockerd.log 2>&1 < /dev/null &
-  fi
-  for _ in $(seq 1 60); do docker info >/dev/null 2>&1 && return 0; sleep 1; done
-  fail "the engine did not come back within 60s"
+  log "stopping the test engine with SIGTERM, as a shutdown does"
+  engine_ctl stop
+  log "starting it again"
+  engine_ctl start >/dev/null
 }
 restart_engine
 

@@ -1,22 +1,54 @@
 #!/usr/bin/env bash
-# The whole test suite, the real-engine tests required (not skipped):
-# sets up the engine and the local image, checks formatting and lints, runs
-# the restart and fault scenarios (which restart or kill dockerd, so they run
-# before the suite), then
-# every test with snapshots frozen.
+# The whole test suite, on the tests' own Docker engine (scripts/test-engine.sh),
+# never the host's: installs what the tests need when it is missing, starts
+# the test engine (builds the local image on it), checks formatting and
+# lints, runs the restart and fault scenarios (which stop and kill that
+# engine, so they run before the suite), the unit, justfile and schema
+# checks, then every test with snapshots frozen and the engine tests
+# required; stops the test engine at the end, pass or fail. The host's
+# dockerd is never started, stopped or asked anything, nor are its
+# containers.
+#
+# FLEET_TEST_ENGINE_DIR / FLEET_TEST_ENGINE_DATA choose the test engine's
+# dirs (defaults /run/fleet-test-engine, /var/lib/fleet-test-engine); two
+# runs at once on one machine need different ones.
 # Usage: bash scripts/test.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
-bash scripts/engine.sh
+start=$SECONDS
+log() { printf '[test] %s\n' "$*" >&2; }
+
+# The engine's packages (docker.io, containerd, runc, busybox-static for the
+# image, util-linux, mount, iproute2, procps for scripts/test-engine.sh),
+# systemd (systemd-analyze) and python3-venv for scripts/check-units.sh.
+venv=
+python3 -c 'import ensurepip' >/dev/null 2>&1 || venv=:python3-venv
+bash scripts/need.sh dockerd:docker.io docker:docker.io containerd:containerd runc:runc \
+  /bin/busybox:busybox-static unshare:util-linux nsenter:util-linux flock:util-linux \
+  findmnt:util-linux mountpoint:util-linux mount:mount ip:iproute2 pgrep:procps \
+  systemd-analyze:systemd python3:python3 $venv
+
+# One run at a time on a test engine: a second would stop it under the first.
+run_dir=${FLEET_TEST_ENGINE_DIR:-/run/fleet-test-engine}
+exec 8>>"$run_dir.tests.lock"
+flock -n 8 || { log "another scripts/test.sh uses the test engine $run_dir; give this run its own FLEET_TEST_ENGINE_DIR and FLEET_TEST_ENGINE_DATA"; exit 1; }
+
+trap 'bash scripts/test-engine.sh stop' EXIT
+trap 'exit 130' INT TERM
+docker_host=$(bash scripts/test-engine.sh start | sed -n 's/^DOCKER_HOST=//p')
+[ -n "$docker_host" ] || { log "the test engine did not start"; exit 1; }
+log "test engine: $docker_host"
+
 cargo fmt --all -- --check
 cargo clippy --all-targets --quiet -- -D warnings
 bash scripts/restart-scenario.sh
 bash scripts/fault-scenario.sh
 bash scripts/check-units.sh
-export INSTA_UPDATE=no FLEET_ENGINE_TESTS=require
+export INSTA_UPDATE=no FLEET_ENGINE_TESTS=require FLEET_TEST_DOCKER_HOST="$docker_host"
 if cargo nextest --version >/dev/null 2>&1; then
   cargo nextest run --no-fail-fast
 else
-  echo "[test] cargo-nextest not found; using cargo test" >&2
+  log "cargo-nextest not found; using cargo test"
   cargo test --no-fail-fast
 fi
+log "passed in $((SECONDS - start))s"
