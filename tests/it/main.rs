@@ -15,3 +15,4 @@ mod plan;
 mod snapshot;
 mod support;
 mod swap;
+mod trust;
