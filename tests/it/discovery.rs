@@ -92,7 +92,7 @@ fn a_container_gone_before_the_inspect_is_a_race_in_any_wording() {
             argv::run_cmd(&d[1]).args,
             Ok(Output::ok(format!("{}\n", b.id))),
         );
-        expect_confirm(&fake, &[b.clone()]);
+        expect_confirm(&fake, std::slice::from_ref(&b));
         let r = run_cli(ONE, &["sync"], &fake);
         assert_eq!(r.code, 0, "{said}: {r:?}");
         assert_eq!(
