@@ -144,6 +144,7 @@ pub fn plan_text(outcome: &Outcome, color: bool) -> Rendered {
             (Bucket::Failed, _) => "conflict",
             (Bucket::Deferred, _) => "defer",
             (Bucket::Unchanged, _) => "unchanged",
+            (Bucket::Renamed, _) => "rename",
             (_, op) => op.verb(),
         };
         let word = paint(&format!("{verb:<9}"), a.bucket, color);
