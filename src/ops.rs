@@ -111,6 +111,13 @@ pub fn up(runner: &dyn Runner, project: &str, jobs: usize, stop: &AtomicBool) ->
                 r.already.push(c.name);
                 continue;
             }
+            "removing" => {
+                r.skipped.push(Named {
+                    name: c.name,
+                    reason: "being removed by the engine; left alone".into(),
+                });
+                continue;
+            }
             other => {
                 r.skipped.push(Named {
                     name: c.name,

@@ -261,7 +261,16 @@ pub fn plan(project: &str, desired: &[Desired], actual: &Actual, opts: Options) 
         let holder = by_name.get(d.name.as_str()).copied();
         let keep = kept.get(&slot).copied();
         let a = match (keep, holder) {
-            (_, Some(h)) if !ours(h) => conflict(project, d, h),
+            (keep, Some(h)) if !ours(h) => {
+                let mut a = conflict(project, d, h);
+                if let Some(k) = keep {
+                    a.reason += &format!(
+                        "; instance {} of type `{}` is `{}`, left as it is until the name is free",
+                        d.instance, d.type_name, k.name
+                    );
+                }
+                a
+            }
             (None, Some(h)) if !free(&d.name, &slot) => action(
                 Bucket::Deferred,
                 Op::Nothing,
