@@ -8,9 +8,10 @@
 
 use std::collections::BTreeMap;
 use std::fmt;
+use std::io::Read;
 use std::path::{Path, PathBuf};
 
-use anyhow::{Context, Result, bail};
+use anyhow::{Result, anyhow, bail};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
@@ -21,6 +22,10 @@ pub const MAX_INSTANCES: u32 = 100;
 pub const DEFAULT_PROJECT: &str = "claude-hooks";
 /// Label keys under this prefix belong to fleet.
 pub const RESERVED_LABEL_PREFIX: &str = "fleet.";
+/// The largest config file fleet reads: 4 MiB, far above any real fleet
+/// (a type is a few hundred bytes) and small enough to read and parse at
+/// once. A larger or endless file is refused after reading this much + 1.
+pub const MAX_CONFIG_BYTES: usize = 4 << 20;
 
 /// A validated config: the project and the resolved spec of every type.
 #[derive(Debug, Clone)]
@@ -146,37 +151,40 @@ impl Restart {
 }
 
 impl Config {
-    /// Reads and validates the file at `path`.
+    /// Reads and validates the file at `path`: at most
+    /// [`MAX_CONFIG_BYTES`] + 1 bytes of a regular file or a pipe (a pipe
+    /// with no writer reads as empty rather than waiting for one).
     pub fn load(path: &Path) -> Result<Config> {
-        let text = std::fs::read_to_string(path).with_context(|| {
-            format!(
-                "could not read config `{}`\nhelp: pass -c/--config <file> or set FLEET_CONFIG",
-                path.display()
-            )
-        })?;
-        Config::parse(path, &text)
+        let bytes = read_limited(path)?;
+        let text = match std::str::from_utf8(&bytes) {
+            Ok(text) => text,
+            Err(e) => bail!("{}", not_utf8(path, &bytes, &e)),
+        };
+        Config::parse(path, text)
     }
 
-    /// Validates `text` as if read from `path`.
+    /// Validates `text` as if read from `path`. A leading byte-order mark
+    /// is skipped; positions count characters after it, as editors do.
     pub fn parse(path: &Path, text: &str) -> Result<Config> {
         let file = path.display();
-        if text.trim().is_empty() {
+        let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+        if text.trim_start_matches(is_json_space).is_empty() {
             bail!("{file}: the file is empty; expected a JSON object with `types`");
         }
-        if !text.trim_start().starts_with('{') {
+        if !text.trim_start_matches(is_json_space).starts_with('{') {
             let (line, col) = first_char_position(text);
             bail!(
                 "{file}:{line}:{col}: expected a JSON object (`{{ \"types\": … }}`) at the top level"
             );
         }
         let de = &mut serde_json::Deserializer::from_str(text);
-        let raw: RawConfig = match serde_path_to_error::deserialize(de) {
+        let raw: RawConfig = match serde_path_to_error::deserialize(&mut *de) {
             Ok(raw) => raw,
             Err(e) => {
                 let at = e.path().to_string();
                 let inner = e.into_inner();
                 let msg = strip_position(&inner);
-                let (line, col) = (inner.line(), inner.column());
+                let (line, col) = char_position(text, inner.line(), inner.column());
                 if inner.is_syntax() || inner.is_eof() {
                     bail!("{file}:{line}:{col}: JSON syntax error: {msg}");
                 }
@@ -186,6 +194,21 @@ impl Config {
                 bail!("{file}:{line}:{col}: {at}: {msg}");
             }
         };
+        // A second document (or anything) after the first would be ignored
+        // by a reader that stops at the first: refuse it, so what fleet
+        // acts on is the whole file.
+        if let Err(e) = de.end() {
+            let (line, col) = char_position(text, e.line(), e.column());
+            let found = text
+                .lines()
+                .nth(e.line().saturating_sub(1))
+                .and_then(|l| l.get(e.column().saturating_sub(1)..))
+                .and_then(|rest| rest.chars().next())
+                .map_or_else(String::new, |c| format!("{} ", shown(c)));
+            bail!(
+                "{file}:{line}:{col}: unexpected {found}after the end of the JSON object: a config file is one JSON object, and only whitespace may follow it"
+            );
+        }
         raw.resolve(path)
     }
 
@@ -230,7 +253,25 @@ pub fn name_order(name: &str) -> (&str, u32, &str) {
     }
 }
 
-/// 1-based line and column of the first non-whitespace character.
+/// A character for a message: in backticks, or escaped (`'\u{feff}'`)
+/// when it would not be seen (whitespace, control and format characters).
+fn shown(c: char) -> String {
+    let invisible = c.is_whitespace() || (!c.is_ascii() && c.escape_debug().count() > 1);
+    if c.is_ascii_graphic() || !(invisible || c.is_control()) {
+        format!("`{c}`")
+    } else {
+        format!("{c:?}")
+    }
+}
+
+/// JSON's whitespace (RFC 8259): the only characters allowed around the
+/// document.
+fn is_json_space(c: char) -> bool {
+    matches!(c, ' ' | '\t' | '\n' | '\r')
+}
+
+/// 1-based line and column of the first character that is not JSON
+/// whitespace.
 fn first_char_position(text: &str) -> (usize, usize) {
     let mut line = 1;
     let mut col = 1;
@@ -240,11 +281,126 @@ fn first_char_position(text: &str) -> (usize, usize) {
                 line += 1;
                 col = 1;
             }
-            c if c.is_whitespace() => col += 1,
+            c if is_json_space(c) => col += 1,
             _ => break,
         }
     }
     (line, col)
+}
+
+/// serde_json counts columns in bytes (the last byte it read, 0 at the
+/// start of a line); editors and compilers count characters from 1.
+fn char_position(text: &str, line: usize, byte_col: usize) -> (usize, usize) {
+    let Some(l) = text.split('\n').nth(line.saturating_sub(1)) else {
+        return (line, byte_col.max(1));
+    };
+    let mut end = byte_col.min(l.len());
+    while !l.is_char_boundary(end) {
+        end += 1;
+    }
+    (line, l[..end].chars().count().max(1))
+}
+
+/// Reads at most [`MAX_CONFIG_BYTES`] + 1 bytes of `path`, refusing what is
+/// not a regular file or a pipe (a device may be endless or wait for a
+/// person) and what is larger than the limit.
+fn read_limited(path: &Path) -> Result<Vec<u8>> {
+    let name = path.display();
+    let help = "help: pass -c/--config <file> or set FLEET_CONFIG";
+    let cannot = |why: &dyn fmt::Display| anyhow!("could not read config `{name}`: {why}\n{help}");
+    let mut options = std::fs::OpenOptions::new();
+    options.read(true);
+    // Opening a FIFO blocks until a writer comes; non-blocking, it opens at
+    // once and reads as empty when nobody writes.
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::custom_flags(&mut options, libc::O_NONBLOCK);
+    let mut file = options.open(path).map_err(|e| cannot(&e))?;
+    let meta = file.metadata().map_err(|e| cannot(&e))?;
+    let kind = meta.file_type();
+    if kind.is_dir() {
+        return Err(cannot(&"it is a directory"));
+    }
+    if !kind.is_file() && !is_pipe(&kind) {
+        let what = kind_name(&kind);
+        return Err(cannot(&format!(
+            "it is {what}; fleet reads a regular file or a pipe"
+        )));
+    }
+    let too_big = || {
+        format!(
+            "{name}: the file is larger than {} MiB, the limit for a config file; is it the right file?",
+            MAX_CONFIG_BYTES >> 20
+        )
+    };
+    if meta.len() > MAX_CONFIG_BYTES as u64 {
+        bail!("{}", too_big());
+    }
+    let mut bytes = Vec::new();
+    let mut limited = (&mut file).take(MAX_CONFIG_BYTES as u64 + 1);
+    loop {
+        match limited.read_to_end(&mut bytes) {
+            Ok(_) => break,
+            // A pipe whose writer has not written yet.
+            Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {
+                std::thread::sleep(std::time::Duration::from_millis(10));
+            }
+            Err(e) => return Err(cannot(&e)),
+        }
+    }
+    if bytes.len() > MAX_CONFIG_BYTES {
+        bail!("{}", too_big());
+    }
+    Ok(bytes)
+}
+
+#[cfg(unix)]
+fn is_pipe(kind: &std::fs::FileType) -> bool {
+    std::os::unix::fs::FileTypeExt::is_fifo(kind)
+}
+
+#[cfg(not(unix))]
+fn is_pipe(_: &std::fs::FileType) -> bool {
+    false
+}
+
+/// What a file that is neither regular nor a pipe is, for a message.
+fn kind_name(kind: &std::fs::FileType) -> &'static str {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::FileTypeExt;
+        if kind.is_char_device() {
+            return "a character device";
+        }
+        if kind.is_block_device() {
+            return "a block device";
+        }
+        if kind.is_socket() {
+            return "a socket";
+        }
+    }
+    let _ = kind;
+    "not a regular file"
+}
+
+/// The message for a file that is not UTF-8: the line and column (as
+/// [`Config::parse`] counts them) and the byte offset of the first bad byte.
+fn not_utf8(path: &Path, bytes: &[u8], e: &std::str::Utf8Error) -> String {
+    let at = e.valid_up_to();
+    let good = std::str::from_utf8(&bytes[..at]).unwrap_or_default();
+    let good = good.strip_prefix('\u{feff}').unwrap_or(good);
+    let line = 1 + good.matches('\n').count();
+    let col = 1 + good.rsplit('\n').next().unwrap_or("").chars().count();
+    let mut msg = format!(
+        "{}:{line}:{col}: the file is not UTF-8: byte 0x{:02x} at offset {at} is not valid UTF-8 there; a config file is UTF-8 text",
+        path.display(),
+        bytes[at]
+    );
+    if bytes.starts_with(&[0xff, 0xfe]) || bytes.starts_with(&[0xfe, 0xff]) {
+        msg += "\nhelp: the file starts with a UTF-16 byte-order mark: save it as UTF-8";
+    } else {
+        msg += "\nhelp: save it as UTF-8 (it may be in a legacy encoding such as Latin-1)";
+    }
+    msg
 }
 
 /// serde_json appends " at line L column C"; we print the position first.
