@@ -5,6 +5,15 @@
 //! process and never prints; a bad file is an [`anyhow::Error`] whose message
 //! names the file, the `line:column` where serde knows it, the JSON path, and
 //! what is allowed.
+//!
+//! What passes here is what docker and fleet can carry out later: one JSON
+//! document of bounded size, image references docker parses, run_args that
+//! `docker create` accepts and that leave fleet's labels and env alone, env
+//! values that docker's env-file reader carries exactly, no NUL in anything
+//! that becomes an argument.
+
+mod image_ref;
+mod run_args;
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -26,6 +35,9 @@ pub const RESERVED_LABEL_PREFIX: &str = "fleet.";
 /// (a type is a few hundred bytes) and small enough to read and parse at
 /// once. A larger or endless file is refused after reading this much + 1.
 pub const MAX_CONFIG_BYTES: usize = 4 << 20;
+/// The longest `KEY=value` line docker's env-file reader takes (its line
+/// scanner's 64 KiB buffer, newline included).
+pub const MAX_ENV_LINE: usize = 65535;
 
 /// A validated config: the project and the resolved spec of every type.
 #[derive(Debug, Clone)]
@@ -437,11 +449,11 @@ struct RawFields {
     /// How many containers of this type (0..=100, default 1). Not allowed in defaults.
     instances: Option<Instances>,
     /// The command (argv array).
-    command: Option<Vec<String>>,
+    command: Option<Vec<Arg>>,
     /// The entrypoint (argv array).
-    entrypoint: Option<Vec<String>>,
-    /// Environment variables; values reach docker through its environment, never its argv.
-    env: Option<UniqueMap<EnvKey, String>>,
+    entrypoint: Option<Vec<Arg>>,
+    /// Environment variables; values never reach docker's argv. One line each of docker's env-file: no line break or NUL, no trailing carriage return, KEY=value at most 65535 bytes.
+    env: Option<UniqueMap<EnvKey, EnvValue>>,
     /// Bind mounts or volumes in docker's short syntax: src:dst or src:dst:ro.
     mounts: Option<Vec<Mount>>,
     /// Working directory inside the container (absolute).
@@ -451,7 +463,7 @@ struct RawFields {
     /// Network to attach to.
     network: Option<NonEmpty>,
     /// Extra labels; the fleet. prefix is reserved.
-    labels: Option<UniqueMap<LabelKey, String>>,
+    labels: Option<UniqueMap<LabelKey, Arg>>,
     /// Restart policy (default unless-stopped).
     restart: Option<Restart>,
     /// Memory limit, e.g. 4g.
@@ -460,8 +472,8 @@ struct RawFields {
     cpus: Option<Cpus>,
     /// Run an init process as PID 1 (docker --init).
     init: Option<bool>,
-    /// Extra `docker run` arguments (an escape hatch), e.g. ["--gpus", "all"].
-    run_args: Option<Vec<RunArg>>,
+    /// Extra `docker create` options (an escape hatch), e.g. ["--gpus", "all"]. Refused: options docker create does not know, --name, --rm, -d, --detach-keys, --sig-proxy, -a, --cidfile, --help, -e/--env/--env-file (use env), --label-file and fleet.* labels (use labels), and anything docker would take as the image.
+    run_args: Option<RunArgs>,
 }
 
 impl RawConfig {
@@ -487,11 +499,11 @@ impl RawConfig {
             };
             let spec = Spec {
                 image,
-                command: t.command.or_else(|| d.command.clone()),
-                entrypoint: t.entrypoint.or_else(|| d.entrypoint.clone()),
+                command: args(t.command.or_else(|| d.command.clone())),
+                entrypoint: args(t.entrypoint.or_else(|| d.entrypoint.clone())),
                 env: merge(&d.env, t.env)
                     .into_iter()
-                    .map(|(k, v)| (k.0, v))
+                    .map(|(k, v)| (k.0, v.0))
                     .collect(),
                 mounts: t
                     .mounts
@@ -505,7 +517,7 @@ impl RawConfig {
                 network: t.network.or_else(|| d.network.clone()).map(|n| n.0),
                 labels: merge(&d.labels, t.labels)
                     .into_iter()
-                    .map(|(k, v)| (k.0, v))
+                    .map(|(k, v)| (k.0, v.0))
                     .collect(),
                 restart: t.restart.or(d.restart).unwrap_or_default(),
                 memory: t.memory.or_else(|| d.memory.clone()).map(|m| m.0),
@@ -514,10 +526,8 @@ impl RawConfig {
                 run_args: t
                     .run_args
                     .or_else(|| d.run_args.clone())
-                    .unwrap_or_default()
-                    .into_iter()
                     .map(|a| a.0)
-                    .collect(),
+                    .unwrap_or_default(),
             };
             let hash = spec_hash(&spec);
             types.push(AgentType {
@@ -538,11 +548,16 @@ impl RawConfig {
     }
 }
 
+/// The strings of an argv array.
+fn args(a: Option<Vec<Arg>>) -> Option<Vec<String>> {
+    a.map(|a| a.into_iter().map(|a| a.0).collect())
+}
+
 /// A type's own map entries win over the defaults', key by key.
-fn merge<K: Ord + Clone>(
-    defaults: &Option<UniqueMap<K, String>>,
-    own: Option<UniqueMap<K, String>>,
-) -> BTreeMap<K, String> {
+fn merge<K: Ord + Clone, V: Clone>(
+    defaults: &Option<UniqueMap<K, V>>,
+    own: Option<UniqueMap<K, V>>,
+) -> BTreeMap<K, V> {
     let mut out = defaults.clone().map(|m| m.0).unwrap_or_default();
     out.extend(own.map(|m| m.0).unwrap_or_default());
     out
@@ -553,9 +568,73 @@ trait KeyText {
     fn text(&self) -> &str;
 }
 
-impl KeyText for String {
-    fn text(&self) -> &str {
-        self
+/// A rule over a map entry as a whole (key and value together), checked
+/// while the value is read so the message carries the entry's JSON path
+/// and the value's position.
+trait EntryCheck<V> {
+    /// Reads the value of this key; by default without a further rule.
+    fn read<'de, D: serde::Deserializer<'de>>(&self, de: D) -> std::result::Result<V, D::Error>
+    where
+        V: Deserialize<'de>,
+    {
+        V::deserialize(de)
+    }
+}
+
+impl EntryCheck<RawFields> for Name {}
+impl EntryCheck<Arg> for LabelKey {}
+
+/// docker's env-file reader, which carries env values to `docker run`:
+/// one `KEY=value` a line, at most [`MAX_ENV_LINE`] bytes, a trailing `\r`
+/// dropped. A NUL can never reach a process environment. The value is
+/// never quoted: it may be a secret.
+impl EntryCheck<EnvValue> for EnvKey {
+    fn read<'de, D: serde::Deserializer<'de>>(
+        &self,
+        de: D,
+    ) -> std::result::Result<EnvValue, D::Error> {
+        /// Checks the string where serde_json still knows its position.
+        struct Visit<'k>(&'k EnvKey);
+        impl serde::de::Visitor<'_> for Visit<'_> {
+            type Value = EnvValue;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a string")
+            }
+            fn visit_str<E: serde::de::Error>(self, v: &str) -> std::result::Result<EnvValue, E> {
+                self.0.check_value(v).map_err(E::custom)?;
+                Ok(EnvValue(v.to_string()))
+            }
+        }
+        de.deserialize_string(Visit(self))
+    }
+}
+
+impl EnvKey {
+    fn check_value(&self, value: &str) -> std::result::Result<(), String> {
+        let help = "\nhelp: env values reach docker through its env-file reader, one line each; pass such data in a mounted file instead";
+        if value.contains('\n') {
+            return Err(format!(
+                "the value contains a line break, which an env-file line cannot carry (the value is not shown){help}"
+            ));
+        }
+        if value.contains('\0') {
+            return Err(format!(
+                "the value contains a NUL character, which no process environment can carry (the value is not shown){help}"
+            ));
+        }
+        if value.ends_with('\r') {
+            return Err(format!(
+                "the value ends with a carriage return, which docker's env-file reader would drop (the value is not shown){help}"
+            ));
+        }
+        let line = self.0.len() + 1 + value.len();
+        if line > MAX_ENV_LINE {
+            return Err(format!(
+                "`{}=<value>` is {line} bytes long; docker's env-file reader takes at most {MAX_ENV_LINE} bytes a line (the value is not shown){help}",
+                self.0
+            ));
+        }
+        Ok(())
     }
 }
 
@@ -589,14 +668,27 @@ struct UniqueMap<K, V>(BTreeMap<K, V>);
 
 impl<'de, K, V> Deserialize<'de> for UniqueMap<K, V>
 where
-    K: Deserialize<'de> + Ord + KeyText,
+    K: Deserialize<'de> + Ord + KeyText + EntryCheck<V>,
     V: Deserialize<'de>,
 {
     fn deserialize<D: serde::Deserializer<'de>>(de: D) -> std::result::Result<Self, D::Error> {
+        /// Reads one value and checks it with its key.
+        struct Entry<'k, K, V>(&'k K, std::marker::PhantomData<V>);
+        impl<'de, K: EntryCheck<V>, V: Deserialize<'de>> serde::de::DeserializeSeed<'de>
+            for Entry<'_, K, V>
+        {
+            type Value = V;
+            fn deserialize<D: serde::Deserializer<'de>>(
+                self,
+                de: D,
+            ) -> std::result::Result<V, D::Error> {
+                self.0.read(de)
+            }
+        }
         struct Visit<K, V>(std::marker::PhantomData<(K, V)>);
         impl<'de, K, V> serde::de::Visitor<'de> for Visit<K, V>
         where
-            K: Deserialize<'de> + Ord + KeyText,
+            K: Deserialize<'de> + Ord + KeyText + EntryCheck<V>,
             V: Deserialize<'de>,
         {
             type Value = UniqueMap<K, V>;
@@ -615,7 +707,7 @@ where
                             k.text()
                         )));
                     }
-                    let v = map.next_value()?;
+                    let v = map.next_value_seed(Entry(&k, std::marker::PhantomData))?;
                     out.insert(k, v);
                 }
                 Ok(UniqueMap(out))
@@ -691,14 +783,7 @@ validated!(Name, String, { "type": "string", "pattern": "^[a-z0-9][a-z0-9_.-]*$"
     ))
 });
 
-validated!(Image, String, { "type": "string", "pattern": "^\\S+$" }, |s| if s.is_empty() || s.chars().any(char::is_whitespace) {
-        Err(format!(
-            "invalid image reference `{s}`: expected e.g. `claude-agent:latest`"
-        ))
-    } else {
-        Ok(())
-    }
-);
+validated!(Image, String, { "type": "string", "pattern": image_ref::SCHEMA_PATTERN }, |s| image_ref::check(s));
 
 validated!(Instances, i64, "i64", { "type": "integer", "minimum": 0, "maximum": 100 }, |n| if (0..=i64::from(MAX_INSTANCES)).contains(n) {
         Ok(())
@@ -726,8 +811,8 @@ validated!(LabelKey, String, { "type": "string", "pattern": "^[^=\\s]+$", "not":
     Err(format!(
         "label `{s}` uses the reserved prefix `{RESERVED_LABEL_PREFIX}`: fleet sets fleet.project, fleet.type, fleet.instance and fleet.config-hash itself"
     ))
-} else if s.contains('=') || s.chars().any(char::is_whitespace) {
-    Err(format!("invalid label key `{s}`: no `=` or whitespace"))
+} else if s.contains('=') || s.chars().any(|c| c.is_whitespace() || c == '\0') {
+    Err(format!("invalid label key {s:?}: no `=`, whitespace or NUL"))
 } else {
     Ok(())
 });
@@ -735,15 +820,17 @@ validated!(LabelKey, String, { "type": "string", "pattern": "^[^=\\s]+$", "not":
 validated!(Mount, String, { "type": "string", "pattern": "^(/[^:]*|[A-Za-z0-9][A-Za-z0-9_.-]*):/[^:]*(:(ro|rw|z|Z)(,(ro|rw|z|Z))*)?$" }, |s| check_mount(s)
 );
 
-validated!(AbsPath, String, { "type": "string", "pattern": "^/" }, |s| if s.starts_with('/') {
-    Ok(())
-} else {
+validated!(AbsPath, String, { "type": "string", "pattern": "^/[^\\u0000]*$" }, |s| if !s.starts_with('/') {
     Err(format!("expected an absolute path, got `{s}`"))
+} else if s.contains('\0') {
+    Err(NUL.to_string())
+} else {
+    Ok(())
 });
 
-validated!(NonEmpty, String, { "type": "string", "pattern": "^\\S+$" }, |s| if s.is_empty() || s.chars().any(char::is_whitespace) {
+validated!(NonEmpty, String, { "type": "string", "pattern": "^[^\\s\\u0000]+$" }, |s| if s.is_empty() || s.chars().any(|c| c.is_whitespace() || c == '\0') {
         Err(format!(
-            "expected a non-empty value without whitespace, got `{s}`"
+            "expected a non-empty value without whitespace or NUL, got {s:?}"
         ))
     } else {
         Ok(())
@@ -764,16 +851,76 @@ validated!(Memory, String, { "type": "string", "pattern": "^[0-9]+[bkmgBKMG]?$" 
     }
 });
 
-validated!(RunArg, String, { "type": "string", "not": { "pattern": "^(--name|--rm|-d|--detach)(=.*)?$" } }, |s| {
-    let flag = s.split('=').next().unwrap_or(s);
-    if ["--name", "--rm", "-d", "--detach"].contains(&flag) {
-        Err(format!(
-            "`{s}` is not allowed in run_args: fleet sets it itself"
-        ))
-    } else {
-        Ok(())
-    }
+/// Why a string with a NUL is refused wherever it would reach docker's argv.
+const NUL: &str = "the value contains a NUL character (`\\u0000`), which no command line can carry";
+
+// One argument that reaches docker's argv (a command, entrypoint or label
+// value): anything but NUL.
+validated!(Arg, String, { "type": "string", "pattern": "^[^\\u0000]*$" }, |s| if s.contains('\0') {
+    Err(NUL.to_string())
+} else {
+    Ok(())
 });
+
+// An env value: checked with its key (`EntryCheck` for `EnvKey`).
+// The schema says the same as far as a pattern can (its length counts
+// characters, docker's limit bytes).
+validated!(EnvValue, String, { "type": "string", "pattern": "^(?:[^\\n\\u0000]*[^\\n\\u0000\\r])?$", "maxLength": 65533 }, |_| Ok(()));
+
+/// `run_args`, read as docker's option parser reads them (see
+/// `run_args.rs`): each argument's message carries its index.
+#[derive(Debug, Clone)]
+struct RunArgs(Vec<String>);
+
+impl<'de> Deserialize<'de> for RunArgs {
+    fn deserialize<D: serde::Deserializer<'de>>(de: D) -> std::result::Result<Self, D::Error> {
+        /// Reads one argument and feeds it to the reader.
+        struct One<'r>(&'r mut run_args::Reader);
+        impl<'de> serde::de::DeserializeSeed<'de> for One<'_> {
+            type Value = String;
+            fn deserialize<D: serde::Deserializer<'de>>(
+                self,
+                de: D,
+            ) -> std::result::Result<String, D::Error> {
+                let s = String::deserialize(de)?;
+                self.0.next(&s).map_err(serde::de::Error::custom)?;
+                Ok(s)
+            }
+        }
+        struct Visit;
+        impl<'de> serde::de::Visitor<'de> for Visit {
+            type Value = RunArgs;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("an array of strings")
+            }
+            fn visit_seq<A: serde::de::SeqAccess<'de>>(
+                self,
+                mut seq: A,
+            ) -> std::result::Result<RunArgs, A::Error> {
+                let mut reader = run_args::Reader::default();
+                let mut out = Vec::new();
+                while let Some(s) = seq.next_element_seed(One(&mut reader))? {
+                    out.push(s);
+                }
+                reader.finish().map_err(serde::de::Error::custom)?;
+                Ok(RunArgs(out))
+            }
+        }
+        de.deserialize_seq(Visit)
+    }
+}
+
+impl JsonSchema for RunArgs {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "RunArgs".into()
+    }
+    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        schemars::json_schema!({
+            "type": "array",
+            "items": { "type": "string", "not": { "pattern": run_args::SCHEMA_NOT_PATTERN } },
+        })
+    }
+}
 
 /// `cpus` is a float, which has no `Eq`/`Ord`; validated by hand.
 #[derive(Debug, Clone, Copy, Deserialize)]
@@ -804,6 +951,9 @@ impl TryFrom<f64> for Cpus {
 /// absolute, opts a comma list of ro, rw, z, Z.
 fn check_mount(s: &str) -> std::result::Result<(), String> {
     let help = "expected `src:dst` or `src:dst:ro` (src an absolute host path or a volume name, dst an absolute path)";
+    if s.contains('\0') {
+        return Err(format!("invalid mount: {NUL}"));
+    }
     let parts: Vec<&str> = s.split(':').collect();
     let (src, dst, opts) = match parts.as_slice() {
         [src, dst] => (*src, *dst, None),

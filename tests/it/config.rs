@@ -136,6 +136,12 @@ fn rejected(text: &str) -> String {
 
 const MINIMAL: &str = r#"{ "types": { "coder": { "image": "agent:latest" } } }"#;
 
+/// A one-type config whose `coder` type has `field` set to `value` (JSON).
+fn with(field: &str, value: serde_json::Value) -> String {
+    serde_json::json!({ "types": { "coder": { "image": "agent:latest", field: value } } })
+        .to_string()
+}
+
 #[test]
 fn whitespace_after_the_document_is_fine_anything_else_is_not() {
     Config::parse(Path::new("a.json"), &format!("{MINIMAL}\n \t\r\n\n")).unwrap();
@@ -277,12 +283,428 @@ mod special_files {
     }
 }
 
+// ---- image references: docker's grammar (checked against the docker 20.10
+// ---- and 28 CLIs, which parse references before they reach the engine)
+
+#[test]
+fn image_references_docker_accepts_pass() {
+    let hex = "0123456789abcdef".repeat(4);
+    for image in [
+        "claude-agent:latest".to_string(),
+        "busybox".into(),
+        "library/busybox".into(),
+        "docker.io/library/busybox:1.36".into(),
+        "localhost/agent".into(),
+        "localhost:5000/team/agent:v1".into(),
+        "Registry.Example.com/agent".into(),
+        "1.2.3.4:5000/agent".into(),
+        format!("registry.example.com:443/team/agent@sha256:{hex}"),
+        format!("agent:v1@sha256:{hex}"),
+        format!("agent@sha512:{hex}{hex}"),
+        "a__b/c---d/e.f_g".into(),
+        "agent:_v-1.0".into(),
+        format!("agent:{}", "v".repeat(128)),
+        // An image ID, which docker run accepts too.
+        format!("sha256:{hex}"),
+        hex.clone(),
+        // 255 characters once docker adds `docker.io/library/`.
+        "a".repeat(237),
+        // A bare name with a port-like tag.
+        "localhost:5000".into(),
+    ] {
+        if let Err(e) = Config::parse(Path::new("a.json"), &with("image", image.clone().into())) {
+            panic!("{image} refused: {e:#}");
+        }
+    }
+}
+
+#[test]
+fn image_references_docker_refuses_say_why() {
+    let hex = "0123456789abcdef".repeat(4);
+    for (image, why) in [
+        (
+            "Fleet-Demo:busybox".to_string(),
+            "repository names must be lowercase",
+        ),
+        (
+            "Registry/agent".into(),
+            "`Registry` is not taken as a registry",
+        ),
+        (
+            "localhost/Agent".into(),
+            "repository names must be lowercase",
+        ),
+        (
+            "--rm".into(),
+            "it starts with `-`, so docker would read it as an option",
+        ),
+        (
+            format!("agent:{}", "v".repeat(129)),
+            "the tag is 129 characters long; the limit is 128",
+        ),
+        (
+            format!("@sha256:{hex}"),
+            "a digest alone is not a reference",
+        ),
+        (
+            "[::1]:5000/agent".into(),
+            "IPv6 registry addresses are refused",
+        ),
+        (
+            "agent@sha256:abc".into(),
+            "the sha256 digest has 3 hex digits, not 64",
+        ),
+        (
+            format!("agent@sha256:{}", hex.to_uppercase()),
+            "the sha256 digest is not lowercase hex",
+        ),
+        (
+            format!("agent@md5:{}", &hex[..32]),
+            "unsupported digest algorithm `md5`",
+        ),
+        ("a___b".into(), "`___` in `a___b` is not a separator"),
+        ("a._b".into(), "`._` in `a._b` is not a separator"),
+        (
+            "agent-".into(),
+            "must start and end with a lowercase letter or a digit",
+        ),
+        ("agent:.v1".into(), "the tag `.v1` starts with `.`"),
+        ("agent:".into(), "the tag after `:` is empty"),
+        (":v1".into(), "there is no repository name before `:`"),
+        ("agent/".into(), "an empty component"),
+        (
+            "host:port/agent".into(),
+            "the registry port `port` in `host:port` is not a number",
+        ),
+        (
+            "ho_st.io/agent".into(),
+            "the registry host `ho_st.io` is not a host name",
+        ),
+        ("a:b:c".into(), "`:` is not allowed in a repository name"),
+        ("claude agent".into(), "the character ' '"),
+        ("café".into(), "`é` is not allowed in a repository name"),
+        (
+            "a".repeat(238),
+            "the repository name is 256 characters long as docker counts it",
+        ),
+        (
+            format!("index.docker.io/{}", "a".repeat(238)),
+            "256 characters long",
+        ),
+        (format!("reg.io/{}", "a".repeat(249)), "256 characters long"),
+    ] {
+        let err = rejected(&with("image", image.clone().into()));
+        assert!(
+            err.contains(&format!(
+                "types.coder.image: invalid image reference `{image}`: "
+            )),
+            "{image}: {err}"
+        );
+        assert!(err.contains(why), "{image}: expected {why:?} in {err}");
+    }
+    // defaults.image goes through the same check.
+    let err = rejected(r#"{ "defaults": { "image": "Agent" }, "types": { "coder": {} } }"#);
+    assert!(
+        err.contains("defaults.image: invalid image reference `Agent`"),
+        "{err}"
+    );
+}
+
+// ---- run_args: every spelling docker's option parser accepts
+
+fn run_args(args: &[&str]) -> Result<Config, String> {
+    Config::parse(
+        Path::new("agents.json"),
+        &with("run_args", serde_json::json!(args)),
+    )
+    .map_err(|e| format!("{e:#}"))
+}
+
+#[test]
+fn run_args_docker_create_accepts_pass() {
+    for args in [
+        &["--gpus", "all"][..],
+        &["--gpus=all"],
+        &["-it"],
+        &["-ti", "--init=false"],
+        &["--label", "team=x"],
+        &["--label=team=x"],
+        &["-l", "team=x"],
+        &["-lteam=x"],
+        &["-l=team=x"],
+        &["-itlteam=x"],
+        &["--label", "fleetx=1"],
+        &["--label", "team.fleet.x=1"],
+        &["--restart", "on-failure:5"],
+        &["-p", "8080:80", "-P"],
+        &["--network=host"],
+        &["--net", "host"],
+        &["-v", "/a:/b", "--mount", "type=tmpfs,dst=/t"],
+        &["-h", "agent", "-u", "0", "-w", "/w", "-m", "1g", "-c5"],
+        &["-ith", "agent"],
+        &["--privileged", "--read-only=true", "-q", "-t=false"],
+        &["--use-api-socket", "--cap-add", "--label"],
+        &[],
+    ] {
+        if let Err(e) = run_args(args) {
+            panic!("{args:?} refused: {e}");
+        }
+    }
+}
+
+#[test]
+fn run_args_are_refused_in_every_spelling() {
+    let cases: &[(&[&str], &str)] = &[
+        // fleet.* labels: any spelling docker reads as a label.
+        (
+            &["--label", "fleet.project=other"],
+            "run_args[1]: `--label` sets `fleet.project`, but the `fleet.` prefix is reserved",
+        ),
+        (
+            &["--label=fleet.x=1"],
+            "run_args[0]: `--label` sets `fleet.x`",
+        ),
+        (
+            &["--label", "fleet.project"],
+            "`--label` sets `fleet.project`",
+        ),
+        (&["--label", " fleet.type=x"], "`--label` sets `fleet.type`"),
+        (
+            &["-l", "fleet.type=x"],
+            "run_args[1]: `-l` (`--label`) sets `fleet.type`",
+        ),
+        (
+            &["-lfleet.type=x"],
+            "run_args[0]: `-l` (`--label`) sets `fleet.type`",
+        ),
+        (&["-l=fleet.type=x"], "`-l` (`--label`) sets `fleet.type`"),
+        (&["-itlfleet.type=x"], "`-l` (`--label`) sets `fleet.type`"),
+        (
+            &["-it", "-l", "fleet.instance=9"],
+            "run_args[2]: `-l` (`--label`) sets `fleet.instance`",
+        ),
+        (
+            &["--label-file", "/etc/labels"],
+            "`--label-file` is not allowed in run_args: fleet cannot check a file's labels",
+        ),
+        (
+            &["--label-file=/etc/labels"],
+            "`--label-file` is not allowed",
+        ),
+        (&["--label="], "the key is empty"),
+        (&["-l="], "the key is empty"),
+        // What only `docker run` knows, or what `docker run -d` refuses.
+        (&["-d"], "`-d` (`--detach`) is not allowed in run_args"),
+        (&["--detach"], "`--detach` is not allowed in run_args"),
+        (&["--detach=false"], "`--detach` is not allowed"),
+        (&["-dit"], "`-d` (`--detach`) is not allowed"),
+        (&["-itd"], "`-d` (`--detach`) is not allowed"),
+        (&["-d=true"], "`-d` (`--detach`) is not allowed"),
+        (
+            &["--detach-keys", "ctrl-x"],
+            "`--detach-keys` is not allowed in run_args: `docker create`, which makes the replacement on every recreate, does not accept it",
+        ),
+        (&["--detach-keys=ctrl-x"], "`--detach-keys` is not allowed"),
+        (&["--sig-proxy"], "`--sig-proxy` is not allowed"),
+        (&["--sig-proxy=false"], "`--sig-proxy` is not allowed"),
+        (
+            &["-a", "stdout"],
+            "`-a` (`--attach`) is not allowed in run_args: `docker run -d`",
+        ),
+        (&["--attach=stdout"], "`--attach` is not allowed"),
+        (&["-ia", "stdout"], "`-a` (`--attach`) is not allowed"),
+        (&["--rm"], "`--rm` is not allowed in run_args"),
+        (&["--rm=false"], "`--rm` is not allowed"),
+        (&["--name", "x"], "`--name` is not allowed in run_args"),
+        (&["--name=x"], "`--name` is not allowed"),
+        (
+            &["--cidfile", "/tmp/cid"],
+            "`--cidfile` is not allowed in run_args: docker refuses to create a container while that file exists",
+        ),
+        (&["--help"], "`--help` is not allowed"),
+        // env: values must stay off the command line.
+        (
+            &["--env", "A=1"],
+            "`--env` is not allowed in run_args: env values go in `env`",
+        ),
+        (&["--env=A=1"], "`--env` is not allowed"),
+        (&["-e", "A=1"], "`-e` (`--env`) is not allowed"),
+        (&["-eA=1"], "`-e` (`--env`) is not allowed"),
+        (&["-e=A=1"], "`-e` (`--env`) is not allowed"),
+        (&["-ite", "A=1"], "`-e` (`--env`) is not allowed"),
+        (
+            &["--env-file", "/run/secrets/env"],
+            "`--env-file` is not allowed",
+        ),
+        (
+            &["--env-file=/run/secrets/env"],
+            "`--env-file` is not allowed",
+        ),
+        // What docker would take as the image.
+        (
+            &["--gpus", "all", "extra"],
+            "run_args[2]: `extra` is not an option: docker would take it as the image",
+        ),
+        (&["--"], "`--` ends docker's options"),
+        (&["-"], "`-` is not an option"),
+        (
+            &["--privileged", "--gpus"],
+            "types.coder.run_args: `--gpus` needs a value, but it ends run_args",
+        ),
+        (
+            &["-l"],
+            "`-l` (`--label`) needs a value, but it ends run_args",
+        ),
+        (&["-it", "-u"], "`-u` (`--user`) needs a value"),
+        // What docker does not know.
+        (
+            &["--gpu", "all"],
+            "`--gpu` is not an option of `docker create`",
+        ),
+        (
+            &["--Label=x"],
+            "`--Label` is not an option of `docker create`",
+        ),
+        (&["--label_file=x"], "`--label_file` is not an option"),
+        (&["-x"], "`-x` is not an option of `docker create`"),
+        (&["-itx"], "`-x` is not an option of `docker create`"),
+        (&["---x"], "`---x` is not option syntax docker accepts"),
+        (&["--=x"], "is not option syntax docker accepts"),
+        (&["--init=yes"], "`--init` is true or false, not `yes`"),
+        (&["-t=yes"], "`-t` (`--tty`) is true or false, not `yes`"),
+        (
+            &["--gpus", "all\0"],
+            "run_args[1]: the argument contains a NUL character",
+        ),
+    ];
+    for (args, want) in cases {
+        let err = run_args(args)
+            .err()
+            .unwrap_or_else(|| panic!("{args:?} accepted"));
+        assert!(err.contains("types.coder.run_args"), "{args:?}: {err}");
+        assert!(err.contains(want), "{args:?}: expected {want:?} in\n{err}");
+    }
+    // The value of a refused option is never quoted (it may be a secret).
+    for args in [
+        &["-e", "TOKEN=hunter2"][..],
+        &["--env=TOKEN=hunter2"],
+        &["-eTOKEN=hunter2"],
+    ] {
+        let err = run_args(args).unwrap_err();
+        assert!(!err.contains("hunter2"), "{err}");
+    }
+}
+
+// ---- env values: what docker's env-file reader carries exactly
+
+#[test]
+fn env_values_must_fit_one_env_file_line() {
+    let env = |key: &str, value: &str| {
+        Config::parse(
+            Path::new("agents.json"),
+            &with("env", serde_json::json!({ key: value })),
+        )
+        .map_err(|e| format!("{e:#}"))
+    };
+    let max = fleet::config::MAX_ENV_LINE;
+    assert_eq!(max, 65535);
+    // `K=` + value: exactly the limit passes, one byte more does not.
+    let c = env("K", &"v".repeat(max - 2)).unwrap();
+    assert_eq!(c.types[0].spec.env["K"].len(), max - 2);
+    let err = env("K", &"v".repeat(max - 1)).unwrap_err();
+    assert!(
+        err.contains("types.coder.env.K: `K=<value>` is 65536 bytes long; docker's env-file reader takes at most 65535 bytes a line (the value is not shown)"),
+        "{}",
+        &err[..err.len().min(300)]
+    );
+    assert!(!err.contains("vvvv"));
+    // Bytes, not characters: é is two.
+    assert!(env("K", &"é".repeat((max - 2) / 2)).is_ok());
+    assert!(env("K", &"é".repeat((max - 2) / 2 + 1)).is_err());
+    // A longer key leaves less room for the value.
+    assert!(env("LONG_KEY", &"v".repeat(max - 9)).is_ok());
+    assert!(env("LONG_KEY", &"v".repeat(max - 8)).is_err());
+
+    for (value, why) in [
+        ("hunter2\nsecond", "the value contains a line break"),
+        ("hunter2\n", "the value contains a line break"),
+        ("hunter2\0", "the value contains a NUL character"),
+        ("hunter2\r", "the value ends with a carriage return"),
+    ] {
+        let err = env("TOKEN", value).unwrap_err();
+        assert!(
+            err.contains(&format!("types.coder.env.TOKEN: {why}")),
+            "{err}"
+        );
+        assert!(!err.contains("hunter2"), "the value leaked: {err}");
+    }
+    // A carriage return inside a value, and an empty value, are carried.
+    env("TOKEN", "a\rb").unwrap();
+    env("TOKEN", "").unwrap();
+    // defaults.env is checked where it is written.
+    let err = Config::parse(
+        Path::new("agents.json"),
+        r#"{ "defaults": { "env": { "PEM": "a\nb" } }, "types": { "coder": { "image": "a" } } }"#,
+    )
+    .unwrap_err();
+    assert!(
+        format!("{err:#}")
+            .contains("agents.json:1:38: defaults.env.PEM: the value contains a line break"),
+        "{err:#}"
+    );
+}
+
+#[test]
+fn nul_is_refused_wherever_it_would_reach_docker_argv() {
+    for (field, value, path) in [
+        (
+            "command",
+            serde_json::json!(["sleep", "a\0"]),
+            "types.coder.command[1]",
+        ),
+        (
+            "entrypoint",
+            serde_json::json!(["a\0"]),
+            "types.coder.entrypoint[0]",
+        ),
+        (
+            "labels",
+            serde_json::json!({ "team": "a\0" }),
+            "types.coder.labels.team",
+        ),
+        ("workdir", serde_json::json!("/w\0"), "types.coder.workdir"),
+        ("user", serde_json::json!("a\0"), "types.coder.user"),
+        ("network", serde_json::json!("a\0"), "types.coder.network"),
+        (
+            "mounts",
+            serde_json::json!(["/a\0:/b"]),
+            "types.coder.mounts[0]",
+        ),
+    ] {
+        let err = rejected(&with(field, value));
+        assert!(err.contains(&format!("{path}: ")), "{field}: {err}");
+        assert!(err.contains("NUL"), "{field}: {err}");
+    }
+}
+
 mod no_panics {
+    use std::path::Path;
+
     use fleet::config::Config;
     use proptest::prelude::*;
 
     proptest! {
         #![proptest_config(ProptestConfig { cases: 2000, failure_persistence: None, ..ProptestConfig::default() })]
+
+        #[test]
+        fn any_image(image in "[a-zA-Z0-9._/:@\\[\\]-]{0,80}|\\PC{0,40}") {
+            let _ = Config::parse(Path::new("a.json"), &super::with("image", image.into()));
+        }
+
+        #[test]
+        fn any_run_args(args in proptest::collection::vec("-{0,2}[a-zA-Z=. -]{0,12}|\\PC{0,8}", 0..6)) {
+            let _ = Config::parse(Path::new("a.json"), &super::with("run_args", serde_json::json!(args)));
+        }
 
         #[test]
         fn any_bytes_as_a_file(bytes in proptest::collection::vec(any::<u8>(), 0..200), bom in any::<bool>()) {
