@@ -35,9 +35,6 @@ pub const RESERVED_LABEL_PREFIX: &str = "fleet.";
 /// (a type is a few hundred bytes) and small enough to read and parse at
 /// once. A larger or endless file is refused after reading this much + 1.
 pub const MAX_CONFIG_BYTES: usize = 4 << 20;
-/// The longest `KEY=value` line docker's env-file reader takes (its line
-/// scanner's 64 KiB buffer, newline included).
-pub const MAX_ENV_LINE: usize = 65535;
 
 /// A validated config: the project and the resolved spec of every type.
 #[derive(Debug, Clone)]
@@ -585,7 +582,7 @@ impl EntryCheck<RawFields> for Name {}
 impl EntryCheck<Arg> for LabelKey {}
 
 /// docker's env-file reader, which carries env values to `docker run`:
-/// one `KEY=value` a line, at most [`MAX_ENV_LINE`] bytes, a trailing `\r`
+/// one `KEY=value` a line, at most [`crate::docker::ENV_FILE_MAX_LINE`] bytes, a trailing `\r`
 /// dropped. A NUL can never reach a process environment. The value is
 /// never quoted: it may be a secret.
 impl EntryCheck<EnvValue> for EnvKey {
@@ -610,31 +607,15 @@ impl EntryCheck<EnvValue> for EnvKey {
 }
 
 impl EnvKey {
+    /// docker's env-file rules ([`crate::docker::env_file_problem`]): the
+    /// only way values reach docker without an argv or its environment.
     fn check_value(&self, value: &str) -> std::result::Result<(), String> {
-        let help = "\nhelp: env values reach docker through its env-file reader, one line each; pass such data in a mounted file instead";
-        if value.contains('\n') {
-            return Err(format!(
-                "the value contains a line break, which an env-file line cannot carry (the value is not shown){help}"
-            ));
+        match crate::docker::env_file_problem(&self.0, value) {
+            None => Ok(()),
+            Some(why) => Err(format!(
+                "{why} (the value is not shown)\nhelp: env values reach docker through its env-file reader, one line each; pass such data in a mounted file instead"
+            )),
         }
-        if value.contains('\0') {
-            return Err(format!(
-                "the value contains a NUL character, which no process environment can carry (the value is not shown){help}"
-            ));
-        }
-        if value.ends_with('\r') {
-            return Err(format!(
-                "the value ends with a carriage return, which docker's env-file reader would drop (the value is not shown){help}"
-            ));
-        }
-        let line = self.0.len() + 1 + value.len();
-        if line > MAX_ENV_LINE {
-            return Err(format!(
-                "`{}=<value>` is {line} bytes long; docker's env-file reader takes at most {MAX_ENV_LINE} bytes a line (the value is not shown){help}",
-                self.0
-            ));
-        }
-        Ok(())
     }
 }
 

@@ -91,14 +91,17 @@ pub const ENV_FILE_MAX_LINE: usize = 65_535;
 pub fn env_file_problem(key: &str, value: &str) -> Option<String> {
     let len = key.len() + 1 + value.len();
     if value.contains('\n') {
-        Some("the value contains a line break, which docker's env file cannot carry".into())
+        Some("the value contains a line break, which an env-file line cannot carry".into())
     } else if value.contains('\0') {
-        Some("the value contains a NUL byte, which no process environment can hold".into())
+        Some("the value contains a NUL character, which no process environment can carry".into())
     } else if value.ends_with('\r') {
-        Some("the value ends with a carriage return, which docker's env file drops".into())
+        Some(
+            "the value ends with a carriage return, which docker's env-file reader would drop"
+                .into(),
+        )
     } else if len > ENV_FILE_MAX_LINE {
         Some(format!(
-            "`KEY=value` is {len} bytes; docker's env file takes at most {ENV_FILE_MAX_LINE}"
+            "`{key}=<value>` is {len} bytes long; docker's env-file reader takes at most {ENV_FILE_MAX_LINE} bytes a line"
         ))
     } else {
         None
