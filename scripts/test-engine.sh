@@ -156,18 +156,18 @@ drop_ns() {
 # container processes (in our cgroup parent) and their shims (which name our
 # containerd's address). Killed, so nothing of the engine runs after `stop`.
 reap() {
-  local ctd pids=() p
-  ctd=$(containerd_pid) && pids+=("$ctd")
+  local ctd ctrs=() shims=() p
+  ctd=$(containerd_pid) || ctd=
   for p in $(grep -lE "^[0-9]+:[^:]*:/$NAME/" /proc/[0-9]*/cgroup 2>/dev/null | cut -d/ -f3); do
-    pids+=("$p")
+    alive "$p" && ctrs+=("$p")
   done
   for p in $(pgrep -f -- "-address $CTD_ADDR" || true); do
-    tr '\0' '\n' < "/proc/$p/cmdline" 2>/dev/null | grep -qxF -- "$CTD_ADDR" && pids+=("$p")
+    tr '\0' '\n' < "/proc/$p/cmdline" 2>/dev/null | grep -qxF -- "$CTD_ADDR" && alive "$p" && shims+=("$p")
   done
-  [ ${#pids[@]} -gt 0 ] || return 0
-  log "killing what is left of the test engine: ${#pids[@]} processes (containerd, containers, shims)"
-  kill -KILL "${pids[@]}" 2>/dev/null || true
-  for p in "${pids[@]}"; do wait_gone "$p" 100 || log "process $p did not go"; done
+  [ -n "$ctd" ] || [ ${#ctrs[@]} -gt 0 ] || [ ${#shims[@]} -gt 0 ] || return 0
+  log "killing what is left of the test engine: containerd ${ctd:-none}, container processes ${ctrs[*]:-none}, shims ${shims[*]:-none}"
+  kill -KILL $ctd "${ctrs[@]}" "${shims[@]}" 2>/dev/null || true
+  for p in $ctd "${ctrs[@]}" "${shims[@]}"; do wait_gone "$p" 100 || log "process $p did not go"; done
 }
 
 # Empty cgroup dirs the engine made under our parent (cgroup v1 or v2).
