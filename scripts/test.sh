@@ -17,6 +17,15 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 start=$SECONDS
 log() { printf '[test] %s\n' "$*" >&2; }
+# Nothing of the caller's environment steers the tests: fleet's, docker's
+# and insta's variables are cleared (the in-process CLI tests read FLEET_*
+# through clap), all but the test engine's dirs.
+for v in $(compgen -e); do
+  case "$v" in
+    FLEET_TEST_ENGINE_DIR | FLEET_TEST_ENGINE_DATA) ;;
+    DOCKER_* | FLEET_* | INSTA_*) unset "$v" ;;
+  esac
+done
 
 # The engine's packages (docker.io, containerd, runc, busybox-static for the
 # image, util-linux, mount, iproute2, procps for scripts/test-engine.sh),
