@@ -55,9 +55,16 @@ bash scripts/fault-scenario.sh
 bash scripts/check-units.sh
 export INSTA_UPDATE=no FLEET_ENGINE_TESTS=require FLEET_TEST_DOCKER_HOST="$docker_host"
 if cargo nextest --version >/dev/null 2>&1; then
-  cargo nextest run --no-fail-fast
+  # Hostile values of fleet's own variables, exported on purpose: the
+  # tests must not depend on the caller's environment (the in-process runs
+  # get an environment of their own; the engine tests' children too).
+  FLEET_TIMEOUT=soon FLEET_CONFIG=/nonexistent/agents.json FLEET_DOCKER=/nonexistent/docker \
+    FLEET_LOCK_WAIT=never FLEET_LOCK_DIR=/nonexistent \
+    cargo nextest run --no-fail-fast
 else
   log "cargo-nextest not found; using cargo test"
-  cargo test --no-fail-fast
+  FLEET_TIMEOUT=soon FLEET_CONFIG=/nonexistent/agents.json FLEET_DOCKER=/nonexistent/docker \
+    FLEET_LOCK_WAIT=never FLEET_LOCK_DIR=/nonexistent \
+    cargo test --no-fail-fast
 fi
 log "passed in $((SECONDS - start))s"
