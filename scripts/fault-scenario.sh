@@ -3,9 +3,10 @@
 # scripts/test-engine.sh; the host's dockerd is never touched): dockerd and
 # its containerd are killed (SIGKILL) in the middle of a sync of many
 # containers, once during a cold create and once during a recreate of the
-# whole fleet. Once the engine is back, the next `fleet sync` must
-# converge: every agent running with the config's spec, no duplicate and no
-# leftover `*.fleet-next`, and a second sync changes nothing.
+# whole fleet; then right after each step of a recreate's swap (create,
+# stop, start, rm, rename). Once the engine is back, the next `fleet sync`
+# must converge: every agent running with the config's spec, no duplicate
+# and no leftover `*.fleet-next`, and a second sync changes nothing.
 #
 # Kills and restarts the test engine, so it runs alone (scripts/test.sh
 # calls it before the test suite). Usage: bash scripts/fault-scenario.sh
@@ -22,6 +23,29 @@ write_config() {
   "types": { "fs": { "image": "fleet-demo:busybox", "command": ["sleep", "infinity"],
                      "instances": $N, "env": { "GENERATION": "$1" } } } }
 JSON
+}
+
+# Runs a recreate with a docker CLI that kills the engine right after the
+# first `docker <verb>` of the run returned, then starts the engine again.
+kill_engine_after() {
+  local verb=$1 wrapper="$work/docker-kills-engine-after-$1"
+  cat > "$wrapper" <<SH
+#!/bin/sh
+docker "\$@"; rc=\$?
+if [ "\$1" = $verb ] && mkdir "$work/killed-after-$verb" 2>/dev/null; then
+  bash "$PWD/scripts/test-engine.sh" kill >/dev/null 2>&1
+fi
+exit \$rc
+SH
+  chmod +x "$wrapper"
+  set +e
+  "$FLEET" -c "$cfg" --jobs 1 --docker "$wrapper" sync >"$work/swap.out" 2>"$work/swap.err"
+  local code=$?
+  set -e
+  [ -d "$work/killed-after-$verb" ] || fail "the swap never ran docker $verb: $(cat "$work/swap.err")"
+  log "engine killed right after docker $verb; the sync exited $code"
+  engine_ctl start >/dev/null
+  log "engine back; containers: $(docker ps -a --filter "label=fleet.project=$project" --format '{{.Names}}:{{.State}}' | sort | tr '\n' ' ')"
 }
 
 # Starts a sync in the background, kills the engine once the sync has created
@@ -80,3 +104,15 @@ log "phase 2: recreate of all $N (env changed), engine killed part-way"
 write_config 2
 kill_engine_during_sync "recreate"
 check_converged 2
+
+log "phase 3: the engine killed right after each step of a swap"
+N=2
+round=0
+for verb in create stop start rm rename; do
+  round=$((round + 1))
+  write_config "swap-$round"
+  "$FLEET" -c "$cfg" sync >/dev/null || fail "the sync before the swap failed"
+  write_config "swap-$round-next"
+  kill_engine_after "$verb"
+  check_converged "swap-$round-next"
+done
