@@ -294,3 +294,71 @@ fn an_agent_is_its_container_by_its_labels() {
     assert_eq!(bucket(&s, "removed"), twin, "{s:?}");
     assert_eq!(e.containers(), before);
 }
+
+#[test]
+fn input_that_passes_check_never_hurts_and_bad_numbers_change_nothing() {
+    let Some(e) = engine("input") else { return };
+    let t = e.t("a");
+    e.config(json!({ "a": { "instances": 2 } }));
+    assert_eq!(e.sync().code, 0);
+    let before = e.containers();
+    let path = e.dir.path().join("agents.json");
+    let good = std::fs::read_to_string(&path).unwrap();
+    let doc: Value = serde_json::from_str(&good).unwrap();
+    let project = doc["project"].as_str().unwrap();
+    let bad = |text: String| {
+        std::fs::write(&path, text).unwrap();
+        let c = e.fleet(&["check"]);
+        let s = e.sync();
+        (c, s)
+    };
+    // Two documents: the second (which would scale down) must not count,
+    // and the file must be refused, not half-read.
+    let two = format!(
+        "{good}\n{}",
+        json!({ "project": project, "types": { &t: { "image": "fleet-demo:busybox", "instances": 0 } } })
+    );
+    for text in [
+        two,
+        good.replace("fleet-demo:busybox", "Fleet-Demo:busybox"),
+        good.replace("fleet-demo:busybox", "--rm"),
+        good.replace(
+            "\"instances\": 2",
+            "\"instances\": 2, \"run_args\": [\"--label\", \"fleet.project=elsewhere\"]",
+        ),
+        good.replace(
+            "\"instances\": 2",
+            "\"instances\": 2, \"run_args\": [\"-lfleet.type=x\"]",
+        ),
+    ] {
+        let (c, s) = bad(text.clone());
+        assert_eq!(c.code, 1, "check must refuse: {text}\n{c:?}");
+        assert_eq!(s.code, 1, "{s:?}");
+        assert_eq!(e.containers(), before, "nothing changed for {text}");
+    }
+    std::fs::write(&path, &good).unwrap();
+    for (flag, value) in [
+        ("--timeout", "inf"),
+        ("--timeout", "1e30"),
+        ("--timeout", "0"),
+        ("--timeout", "nan"),
+        ("--timeout", "-1"),
+        ("--lock-wait", "1e20"),
+    ] {
+        let s = e.fleet(&[&format!("{flag}={value}"), "sync"]);
+        assert_eq!(s.code, 2, "{flag} {value}: {s:?}");
+        assert!(s.stderr.contains(flag), "{s:?}");
+    }
+    // A run that fails before it has a result still prints one JSON
+    // document with an error object.
+    let s = e.fleet(&["--docker", "/nonexistent/docker", "--json", "sync"]);
+    assert_eq!(s.code, 1, "{s:?}");
+    let doc: Value = serde_json::from_str(&s.stdout).unwrap_or_else(|_| panic!("{s:?}"));
+    assert!(doc["error"]["message"].is_string(), "{doc}");
+    // down --json names what was already stopped.
+    e.docker(&["stop", "-t", "0", &format!("{t}-2")]);
+    let d = e.fleet(&["down", "-t", "0", "--json"]);
+    let doc: Value = serde_json::from_str(&d.stdout).unwrap_or_else(|_| panic!("{d:?}"));
+    assert_eq!(doc["already"], json!([format!("{t}-2")]), "{doc}");
+    assert_eq!(doc["done"], json!([format!("{t}-default")]), "{doc}");
+}
