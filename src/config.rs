@@ -18,12 +18,14 @@ mod run_args;
 use std::collections::BTreeMap;
 use std::fmt;
 use std::io::Read;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use anyhow::{Result, anyhow, bail};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
+
+pub use crate::spec::{Memory, Restart};
 
 /// The most containers one type may declare.
 pub const MAX_INSTANCES: u32 = 100;
@@ -39,8 +41,6 @@ pub const MAX_CONFIG_BYTES: usize = 4 << 20;
 /// A validated config: the project and the resolved spec of every type.
 #[derive(Debug, Clone)]
 pub struct Config {
-    /// Where it was read from (for messages).
-    pub path: PathBuf,
     pub project: String,
     /// Types in name order.
     pub types: Vec<AgentType>,
@@ -85,7 +85,7 @@ pub struct Spec {
     pub network: Option<String>,
     pub labels: BTreeMap<String, String>,
     pub restart: Restart,
-    pub memory: Option<String>,
+    pub memory: Option<Memory>,
     pub cpus: Option<f64>,
     pub init: bool,
     pub run_args: Vec<String>,
@@ -105,7 +105,7 @@ impl fmt::Debug for Spec {
             .field("network", &self.network)
             .field("labels", &self.labels)
             .field("restart", &self.restart)
-            .field("memory", &self.memory)
+            .field("memory", &self.memory.as_ref().map(Memory::as_str))
             .field("cpus", &self.cpus)
             .field("init", &self.init)
             .field("run_args", &self.run_args)
@@ -113,49 +113,23 @@ impl fmt::Debug for Spec {
     }
 }
 
-/// Docker's restart policies that fleet allows.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case", try_from = "String")]
-pub enum Restart {
-    No,
-    Always,
-    #[default]
-    UnlessStopped,
-    OnFailure,
-}
-
 impl JsonSchema for Restart {
     fn schema_name() -> std::borrow::Cow<'static, str> {
         "Restart".into()
     }
     fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
-        schemars::json_schema!({ "type": "string", "enum": ["no", "always", "unless-stopped", "on-failure"] })
+        let names = Restart::ALL.map(Restart::as_str);
+        schemars::json_schema!({ "type": "string", "enum": names })
     }
 }
 
 impl TryFrom<String> for Restart {
     type Error = String;
     fn try_from(s: String) -> std::result::Result<Self, String> {
-        match s.as_str() {
-            "no" => Ok(Restart::No),
-            "always" => Ok(Restart::Always),
-            "unless-stopped" => Ok(Restart::UnlessStopped),
-            "on-failure" => Ok(Restart::OnFailure),
-            _ => Err(format!(
-                "invalid restart policy `{s}`: expected one of no, always, unless-stopped, on-failure"
-            )),
-        }
-    }
-}
-
-impl Restart {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Restart::No => "no",
-            Restart::Always => "always",
-            Restart::UnlessStopped => "unless-stopped",
-            Restart::OnFailure => "on-failure",
-        }
+        Restart::from_name(&s).ok_or_else(|| {
+            let names = Restart::ALL.map(Restart::as_str).join(", ");
+            format!("invalid restart policy `{s}`: expected one of {names}")
+        })
     }
 }
 
@@ -517,7 +491,7 @@ impl RawConfig {
                     .map(|(k, v)| (k.0, v.0))
                     .collect(),
                 restart: t.restart.or(d.restart).unwrap_or_default(),
-                memory: t.memory.or_else(|| d.memory.clone()).map(|m| m.0),
+                memory: t.memory.or_else(|| d.memory.clone()),
                 cpus: t.cpus.or(d.cpus).map(|c| c.0),
                 init: t.init.or(d.init).unwrap_or(false),
                 run_args: t
@@ -534,11 +508,7 @@ impl RawConfig {
                 hash,
             });
         }
-        let config = Config {
-            path: path.to_path_buf(),
-            project,
-            types,
-        };
+        let config = Config { project, types };
         // Names cannot clash: the part after the last `-` is `default` or a
         // number, neither of which contains `-`, so the split is unique.
         Ok(config)
@@ -818,19 +788,26 @@ validated!(NonEmpty, String, { "type": "string", "pattern": "^[^\\s\\u0000]+$" }
     }
 );
 
-validated!(Memory, String, { "type": "string", "pattern": "^[0-9]+[bkmgBKMG]?$" }, |s| {
-    let digits = s.trim_end_matches(['b', 'k', 'm', 'g', 'B', 'K', 'M', 'G']);
-    if !digits.is_empty()
-        && digits.chars().all(|c| c.is_ascii_digit())
-        && s.len() - digits.len() <= 1
-    {
-        Ok(())
-    } else {
-        Err(format!(
-            "invalid memory `{s}`: expected a number with an optional unit b, k, m or g (e.g. `4g`)"
-        ))
+impl TryFrom<String> for Memory {
+    type Error = String;
+    fn try_from(s: String) -> std::result::Result<Self, String> {
+        Memory::parse(&s).ok_or_else(|| {
+            format!(
+                "invalid memory `{s}`: expected a number with an optional unit b, k, m or g (e.g. `4g`)"
+            )
+        })
     }
-});
+}
+
+/// The same rule as `Memory::parse`, for editors (`fleet schema`).
+impl JsonSchema for Memory {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "Memory".into()
+    }
+    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        schemars::json_schema!({ "type": "string", "pattern": "^[0-9]+[bkmgBKMG]?$" })
+    }
+}
 
 /// Why a string with a NUL is refused wherever it would reach docker's argv.
 const NUL: &str = "the value contains a NUL character (`\\u0000`), which no command line can carry";

@@ -18,6 +18,7 @@ pub mod ops;
 pub mod plan;
 pub mod report;
 pub mod snapshot;
+pub mod spec;
 
 use std::collections::BTreeMap;
 use std::ffi::{OsStr, OsString};

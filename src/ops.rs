@@ -17,6 +17,7 @@ use crate::docker::{Runner, argv};
 use crate::observe::{Actual, inspect_containers, read_stdout};
 use crate::plan::{Action, Bucket, Op, Plan, short_id};
 use crate::report::Rendered;
+use crate::spec::ContainerState;
 
 /// What `up` or `down` did.
 #[derive(Debug, Default, Clone, PartialEq, Eq, Serialize)]
@@ -43,7 +44,7 @@ pub struct Named {
 struct Listed {
     id: String,
     name: String,
-    state: String,
+    state: ContainerState,
 }
 
 /// The project's containers, strictly read: a line of another shape stops
@@ -68,7 +69,7 @@ fn list(runner: &dyn Runner, project: &str) -> Result<Vec<Listed>> {
                 rows.push(Listed {
                     id: id.to_string(),
                     name: name.to_string(),
-                    state: state.to_string(),
+                    state: ContainerState::from_docker(state),
                 });
             }
             _ => bail!(
@@ -80,6 +81,34 @@ fn list(runner: &dyn Runner, project: &str) -> Result<Vec<Listed>> {
     }
     rows.sort_by(|a, b| name_order(&a.name).cmp(&name_order(&b.name)));
     Ok(rows)
+}
+
+/// What `up` does with one listed container.
+enum Wake {
+    Op(Op),
+    Already,
+    Skip(String),
+}
+
+fn wake(c: &Listed) -> Wake {
+    if c.name.ends_with(argv::TEMP_SUFFIX) {
+        return Wake::Skip(
+            "leftover replacement of an interrupted recreate; `fleet sync` finishes or removes it"
+                .into(),
+        );
+    }
+    let id = c.id.clone();
+    match &c.state {
+        ContainerState::Exited | ContainerState::Created => {
+            Wake::Op(Op::Start { id, rebuild: None })
+        }
+        ContainerState::Paused => Wake::Op(Op::Unpause { id }),
+        ContainerState::Running | ContainerState::Restarting => Wake::Already,
+        ContainerState::Removing => Wake::Skip("being removed by the engine; left alone".into()),
+        other @ (ContainerState::Dead | ContainerState::Other(_)) => {
+            Wake::Skip(format!("{other}: run `fleet sync` to recreate it"))
+        }
+    }
 }
 
 /// Starts every stopped (exited or created) container of the project and
@@ -94,47 +123,22 @@ pub fn up(runner: &dyn Runner, project: &str, jobs: usize, stop: &AtomicBool) ->
     };
     let mut actions = Vec::new();
     for c in list(runner, project)? {
-        if c.name.ends_with(argv::TEMP_SUFFIX) {
-            r.skipped.push(Named {
+        match wake(&c) {
+            Wake::Op(op) => actions.push(Action {
+                reason: c.state.to_string(),
                 name: c.name,
-                reason: "leftover replacement of an interrupted recreate; `fleet sync` finishes or removes it".into(),
-            });
-            continue;
+                type_name: None,
+                bucket: Bucket::Started,
+                rename: None,
+                op,
+                matches: None,
+            }),
+            Wake::Already => r.already.push(c.name),
+            Wake::Skip(reason) => r.skipped.push(Named {
+                name: c.name,
+                reason,
+            }),
         }
-        let op = match c.state.as_str() {
-            "exited" | "created" => Op::Start {
-                id: c.id,
-                rebuild: None,
-            },
-            "paused" => Op::Unpause { id: c.id },
-            "running" | "restarting" => {
-                r.already.push(c.name);
-                continue;
-            }
-            "removing" => {
-                r.skipped.push(Named {
-                    name: c.name,
-                    reason: "being removed by the engine; left alone".into(),
-                });
-                continue;
-            }
-            other => {
-                r.skipped.push(Named {
-                    name: c.name,
-                    reason: format!("{other}: run `fleet sync` to recreate it"),
-                });
-                continue;
-            }
-        };
-        actions.push(Action {
-            name: c.name,
-            type_name: None,
-            bucket: Bucket::Started,
-            rename: None,
-            op,
-            reason: c.state,
-            matches: None,
-        });
     }
     let plan = Plan {
         project: project.to_string(),
@@ -166,7 +170,7 @@ pub fn down(runner: &dyn Runner, project: &str, grace: u32, force: bool) -> Resu
     };
     let (running, stopped): (Vec<Listed>, Vec<Listed>) = list(runner, project)?
         .into_iter()
-        .partition(|c| matches!(c.state.as_str(), "running" | "paused" | "restarting"));
+        .partition(|c| c.state.is_active());
     r.already = stopped.into_iter().map(|c| c.name).collect();
     let ids: Vec<&str> = running.iter().map(|c| c.id.as_str()).collect();
     let snaps = inspect_containers(runner, &ids)?;

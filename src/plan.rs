@@ -7,10 +7,11 @@ use std::collections::{BTreeMap, BTreeSet};
 use anyhow::{Result, bail};
 use serde::Serialize;
 
-use crate::config::{Desired, name_order};
+use crate::config::{Desired, Spec, name_order};
 use crate::docker::argv::{TEMP_SUFFIX, temp_name};
 use crate::observe::Actual;
 use crate::snapshot::{ContainerSnapshot, env_digest};
+use crate::spec::{self, ContainerState};
 
 /// Where an action lands in the output.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
@@ -289,7 +290,7 @@ pub fn plan(project: &str, desired: &[Desired], actual: &Actual, opts: Options) 
                 Op::Run(Box::new(d.clone())),
                 "absent".into(),
             ),
-            (Some(c), _) if c.state.status == "removing" => Action {
+            (Some(c), _) if c.state.status == ContainerState::Removing => Action {
                 matches: Some(false),
                 ..action(
                     Bucket::Deferred,
@@ -344,7 +345,7 @@ fn keeper<'a>(
     let good = |c: &ContainerSnapshot| {
         c.is_up() && !c.state.dead && drift_reasons(d, c, actual).is_empty()
     };
-    let removing = |c: &ContainerSnapshot| c.state.status == "removing";
+    let removing = |c: &ContainerSnapshot| c.state.status == ContainerState::Removing;
     members.iter().copied().max_by(|a, b| {
         let score = |c: &'a ContainerSnapshot| {
             (
@@ -361,7 +362,7 @@ fn keeper<'a>(
 }
 
 fn removal(c: &ContainerSnapshot, reason: String) -> Action {
-    if c.state.status == "removing" {
+    if c.state.status == ContainerState::Removing {
         return Action {
             name: c.name.clone(),
             type_name: c.type_name().map(str::to_string),
@@ -486,7 +487,7 @@ fn decide(
             was("paused, matches".into()),
         );
     }
-    let never_ran = c.state.status == "created";
+    let never_ran = c.state.status == ContainerState::Created;
     action(
         Bucket::Started,
         rename,
@@ -602,118 +603,89 @@ pub fn drift_reasons(d: &Desired, c: &ContainerSnapshot, actual: &Actual) -> Vec
 /// The docker-visible fields of `s` that differ from the container, each
 /// as a short phrase. Fields the config leaves unset (the image's default)
 /// are not compared. Env and labels are compared by the caller.
-fn field_changes(s: &crate::config::Spec, c: &ContainerSnapshot) -> Vec<String> {
-    let mut why = Vec::new();
-    // docker keeps one --entrypoint program; the rest of fleet's entrypoint
-    // array goes in front of the command.
-    let (ep_head, ep_tail) = match &s.entrypoint {
-        Some(ep) => (ep.first().cloned(), ep.iter().skip(1).cloned().collect()),
-        None => (None, Vec::new()),
-    };
-    if s.entrypoint.is_some() {
-        let have = c.entrypoint.as_ref().and_then(|e| e.first().cloned());
-        if have != ep_head.filter(|h| !h.is_empty()) {
-            why.push("entrypoint changed".to_string());
-        }
-    }
-    if s.command.is_some() || !ep_tail.is_empty() {
-        let want: Vec<String> = ep_tail
-            .into_iter()
-            .chain(s.command.clone().unwrap_or_default())
-            .collect();
-        if c.command.clone().unwrap_or_default() != want {
-            why.push("command changed".to_string());
-        }
-    }
-    let mut want_mounts = s.mounts.clone();
-    let mut have_mounts = c.binds.clone();
-    want_mounts.sort();
-    have_mounts.sort();
-    if want_mounts != have_mounts {
-        let added: Vec<&String> = want_mounts
-            .iter()
-            .filter(|m| !have_mounts.contains(m))
-            .collect();
-        let gone: Vec<&String> = have_mounts
-            .iter()
-            .filter(|m| !want_mounts.contains(m))
-            .collect();
-        let list = |v: Vec<&String>| v.iter().map(|m| m.as_str()).collect::<Vec<_>>().join(" ");
-        match (added.is_empty(), gone.is_empty()) {
-            (false, true) => why.push(format!("mounts added: {}", list(added))),
-            (true, false) => why.push(format!("mounts removed: {}", list(gone))),
-            _ => why.push(format!("mounts {} → {}", list(gone), list(added))),
-        }
-    }
-    let mut differs = |what: &str, have: String, want: String| {
+fn field_changes(s: &Spec, c: &ContainerSnapshot) -> Vec<String> {
+    let mut why = launch_changes(s, c);
+    why.extend(mount_changes(&s.mounts, &c.binds));
+    let mut differs = |what: &str, have: &str, want: &str| {
         if have != want {
-            let show = |v: &str| {
-                if v.is_empty() {
-                    "unset".to_string()
-                } else {
-                    v.to_string()
-                }
-            };
-            why.push(format!("{what} {} → {}", show(&have), show(&want)));
+            why.push(format!("{what} {} → {}", or_unset(have), or_unset(want)));
         }
     };
     if let Some(w) = &s.workdir {
-        differs("workdir", c.workdir.clone(), w.clone());
+        differs("workdir", &c.workdir, w);
     }
     if let Some(u) = &s.user {
-        differs("user", c.user.clone(), u.clone());
+        differs("user", &c.user, u);
     }
     if let Some(n) = &s.network {
-        differs("network", c.network.clone(), n.clone());
+        differs("network", &c.network, n);
     }
     if !c.restart.is_empty() {
-        differs("restart", c.restart.clone(), s.restart.as_str().to_string());
+        differs("restart", &c.restart, s.restart.as_str());
     }
-    let want_memory = s.memory.as_deref().map_or(0, memory_bytes);
-    if want_memory != c.memory {
-        differs(
-            "memory",
-            bytes_text(c.memory),
-            s.memory.clone().unwrap_or_default(),
-        );
+    if s.memory.as_ref().map_or(0, spec::Memory::bytes) != c.memory {
+        let want = s.memory.as_ref().map_or("", spec::Memory::as_str);
+        differs("memory", &spec::memory_text(c.memory), want);
     }
-    let want_cpus = s.cpus.map_or(0, |n| (n * 1e9).round() as i64);
+    let want_cpus = s.cpus.map_or(0, spec::nano_cpus);
     if want_cpus != c.nano_cpus {
-        let cpus = |n: i64| {
-            if n == 0 {
-                String::new()
-            } else {
-                format!("{}", n as f64 / 1e9)
-            }
-        };
-        differs("cpus", cpus(c.nano_cpus), cpus(want_cpus));
+        let (have, want) = (spec::cpus_text(c.nano_cpus), spec::cpus_text(want_cpus));
+        differs("cpus", &have, &want);
     }
     if s.init != c.init {
-        differs("init", c.init.to_string(), s.init.to_string());
+        differs("init", &c.init.to_string(), &s.init.to_string());
     }
     why
 }
 
-/// docker's `--memory` units: b, k, m, g, powers of 1024.
-fn memory_bytes(m: &str) -> i64 {
-    let (digits, unit) = m.split_at(m.trim_end_matches(|c: char| c.is_ascii_alphabetic()).len());
-    let n: i64 = digits.parse().unwrap_or(0);
-    n.saturating_mul(match unit.to_ascii_lowercase().as_str() {
-        "k" => 1 << 10,
-        "m" => 1 << 20,
-        "g" => 1 << 30,
-        _ => 1,
-    })
+fn or_unset(v: &str) -> &str {
+    if v.is_empty() { "unset" } else { v }
 }
 
-fn bytes_text(b: i64) -> String {
-    match b {
-        0 => String::new(),
-        b if b % (1 << 30) == 0 => format!("{}g", b >> 30),
-        b if b % (1 << 20) == 0 => format!("{}m", b >> 20),
-        b if b % (1 << 10) == 0 => format!("{}k", b >> 10),
-        b => b.to_string(),
+/// The entrypoint and command, compared as docker holds them (the
+/// entrypoint split of [`Spec::launch`]).
+fn launch_changes(s: &Spec, c: &ContainerSnapshot) -> Vec<String> {
+    let mut why = Vec::new();
+    let launch = s.launch();
+    if launch.program.is_some() {
+        let have = c
+            .entrypoint
+            .as_ref()
+            .and_then(|e| e.first())
+            .map(String::as_str);
+        if have != launch.inspect_program() {
+            why.push("entrypoint changed".to_string());
+        }
     }
+    if let Some(want) = &launch.args {
+        let have: Vec<&str> = c.command.iter().flatten().map(String::as_str).collect();
+        if have != *want {
+            why.push("command changed".to_string());
+        }
+    }
+    why
+}
+
+/// The mounts added and removed, in one phrase, if any.
+fn mount_changes(want: &[String], have: &[String]) -> Option<String> {
+    let mut want: Vec<&String> = want.iter().collect();
+    let mut have: Vec<&String> = have.iter().collect();
+    want.sort();
+    have.sort();
+    if want == have {
+        return None;
+    }
+    let added: Vec<&str> = (want.iter().filter(|m| !have.contains(m)))
+        .map(|m| m.as_str())
+        .collect();
+    let gone: Vec<&str> = (have.iter().filter(|m| !want.contains(m)))
+        .map(|m| m.as_str())
+        .collect();
+    Some(match (added.is_empty(), gone.is_empty()) {
+        (false, true) => format!("mounts added: {}", added.join(" ")),
+        (true, false) => format!("mounts removed: {}", gone.join(" ")),
+        _ => format!("mounts {} → {}", gone.join(" "), added.join(" ")),
+    })
 }
 
 /// Why a container of the project that no desired slot keeps is removed.

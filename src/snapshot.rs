@@ -13,6 +13,7 @@ use sha2::{Digest, Sha256};
 
 use crate::config::hex;
 use crate::docker::argv::{LABEL_HASH, LABEL_INSTANCE, LABEL_PROJECT, LABEL_TYPE};
+use crate::spec::ContainerState;
 
 /// What fleet knows of one existing container.
 #[derive(Debug, Clone, PartialEq)]
@@ -53,8 +54,8 @@ pub struct ContainerSnapshot {
 /// `State` of `docker inspect`.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct State {
-    /// `created`, `running`, `paused`, `restarting`, `removing`, `exited`, `dead`.
-    pub status: String,
+    /// `State.Status`.
+    pub status: ContainerState,
     pub running: bool,
     pub paused: bool,
     pub restarting: bool,
@@ -90,12 +91,13 @@ impl ContainerSnapshot {
             format!("restarting (last exit {})", s.exit_code)
         } else if s.running {
             "running".into()
-        } else if s.status == "created" {
-            "created, never started".into()
-        } else if s.status.is_empty() || s.status == "exited" {
-            format!("exited {}", s.exit_code)
         } else {
-            format!("{} (exit {})", s.status, s.exit_code)
+            match &s.status {
+                ContainerState::Created => "created, never started".into(),
+                ContainerState::Exited => format!("exited {}", s.exit_code),
+                ContainerState::Other(w) if w.is_empty() => format!("exited {}", s.exit_code),
+                other => format!("{other} (exit {})", s.exit_code),
+            }
         }
     }
 }
@@ -177,11 +179,12 @@ fn parse_one(v: &Value) -> Result<ContainerSnapshot> {
             .to_string(),
         labels,
         state: State {
-            status: state
-                .get("Status")
-                .and_then(Value::as_str)
-                .unwrap_or_default()
-                .to_string(),
+            status: ContainerState::from_docker(
+                state
+                    .get("Status")
+                    .and_then(Value::as_str)
+                    .unwrap_or_default(),
+            ),
             running: is_true("Running"),
             paused: is_true("Paused"),
             restarting: is_true("Restarting"),

@@ -128,7 +128,7 @@ fn container_args(d: &Desired, args: &mut Vec<String>) -> Vec<(String, String)> 
         push("--network", n.clone());
     }
     if let Some(m) = &s.memory {
-        push("--memory", m.clone());
+        push("--memory", m.as_str().to_string());
     }
     if let Some(c) = s.cpus {
         push("--cpus", c.to_string());
@@ -136,21 +136,14 @@ fn container_args(d: &Desired, args: &mut Vec<String>) -> Vec<(String, String)> 
     if s.init {
         args.push("--init".into());
     }
-    // docker's --entrypoint takes one program; the rest of the array goes
-    // before the command, which is what the container runs either way.
-    let mut tail: Vec<String> = Vec::new();
-    if let Some(ep) = &s.entrypoint {
-        let mut ep = ep.iter();
+    let launch = s.launch();
+    if let Some(program) = launch.program {
         args.push("--entrypoint".into());
-        args.push(ep.next().cloned().unwrap_or_default());
-        tail.extend(ep.cloned());
+        args.push(program.to_string());
     }
     args.extend(s.run_args.iter().cloned());
     args.push(s.image.clone());
-    args.extend(tail);
-    if let Some(c) = &s.command {
-        args.extend(c.iter().cloned());
-    }
+    args.extend(launch.args.into_iter().flatten().map(str::to_string));
     s.env.iter().map(|(k, v)| (k.clone(), v.clone())).collect()
 }
 

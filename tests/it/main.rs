@@ -13,6 +13,7 @@ mod fuzz;
 mod ops;
 mod plan;
 mod snapshot;
+mod spec;
 mod support;
 mod swap;
 mod trust;

@@ -641,7 +641,7 @@ fn a_renamed_agent_is_the_same_agent() {
             .map(|mut c| {
                 if c.name == "x" {
                     c.state.running = true;
-                    c.state.status = "running".into();
+                    c.state.status = fleet::spec::ContainerState::Running;
                 }
                 c
             })

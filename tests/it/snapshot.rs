@@ -3,6 +3,7 @@
 //! in fixtures/inspect/ENGINE_VERSION), and malformed documents.
 
 use fleet::snapshot::{ContainerSnapshot, parse_inspect};
+use fleet::spec::ContainerState;
 
 fn fixture(name: &str) -> String {
     std::fs::read_to_string(format!(
@@ -30,7 +31,7 @@ fn running() {
     assert_eq!(s.instance(), Some(1));
     assert_eq!(s.config_hash(), Some("sha256:0000"));
     assert!(s.state.running && !s.state.paused && s.is_up());
-    assert_eq!(s.state.status, "running");
+    assert_eq!(s.state.status, ContainerState::Running);
     assert_eq!(s.state_word(), "running");
     assert!(s.exec_ids.is_empty());
     assert_eq!(
@@ -48,8 +49,8 @@ fn exited_137() {
     let s = one("exited.json");
     assert!(!s.state.running && !s.is_up());
     assert_eq!(
-        (s.state.status.as_str(), s.state.exit_code),
-        ("exited", 137)
+        (&s.state.status, s.state.exit_code),
+        (&ContainerState::Exited, 137)
     );
     assert_eq!(s.state_word(), "exited 137");
 }
@@ -58,7 +59,7 @@ fn exited_137() {
 fn created_never_started() {
     let s = one("created.json");
     assert!(!s.state.running);
-    assert_eq!(s.state.status, "created");
+    assert_eq!(s.state.status, ContainerState::Created);
     assert_eq!(s.state_word(), "created, never started");
 }
 

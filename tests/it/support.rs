@@ -10,6 +10,7 @@ use fleet::docker::argv;
 use fleet::docker::fake::FakeRunner;
 use fleet::observe::{Actual, Image};
 use fleet::snapshot::{ContainerSnapshot, parse_inspect};
+use fleet::spec::{self, Memory};
 use serde_json::json;
 
 pub const IMG: &str = "sha256:1111111111111111111111111111111111111111111111111111111111111111";
@@ -78,36 +79,18 @@ impl Existing {
             labels.insert(k.clone(), json!(v));
         }
         let s = &d.spec;
-        let memory = s.memory.as_deref().map_or(0i64, |m| {
-            let n: i64 = m.trim_end_matches(char::is_alphabetic).parse().unwrap();
-            n * match m.chars().last() {
-                Some('k') => 1 << 10,
-                Some('m') => 1 << 20,
-                Some('g') => 1 << 30,
-                _ => 1,
-            }
-        });
         let host = json!({
             "Binds": if s.mounts.is_empty() { json!(null) } else { json!(s.mounts) },
             "RestartPolicy": { "Name": s.restart.as_str(), "MaximumRetryCount": 0 },
             "NetworkMode": s.network.clone().unwrap_or_else(|| "default".into()),
-            "Memory": memory,
-            "NanoCpus": s.cpus.map_or(0, |c| (c * 1e9) as i64),
+            "Memory": s.memory.as_ref().map_or(0, Memory::bytes),
+            "NanoCpus": s.cpus.map_or(0, spec::nano_cpus),
             "Init": if s.init { json!(true) } else { json!(null) },
         });
-        let (entrypoint, cmd) = match &s.entrypoint {
-            Some(ep) => (
-                Some(vec![ep[0].clone()]),
-                Some(
-                    ep[1..]
-                        .iter()
-                        .chain(s.command.iter().flatten())
-                        .cloned()
-                        .collect(),
-                ),
-            ),
-            None => (None, s.command.clone()),
-        };
+        // What docker keeps of the spec's entrypoint and command.
+        let launch = s.launch();
+        let entrypoint = launch.inspect_program().map(|p| vec![p.to_string()]);
+        let cmd = (launch.args).map(|a| a.into_iter().map(str::to_string).collect());
         let mut env: Vec<String> = d.spec.env.iter().map(|(k, v)| format!("{k}={v}")).collect();
         env.push("PATH=/bin".into());
         Existing {

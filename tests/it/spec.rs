@@ -1,0 +1,161 @@
+//! The one mapping between the config's spec and docker's fields
+//! (`fleet::spec`): the same function builds the argv, compares drift and
+//! renders the test engine's view, so these pin what it says.
+
+use fleet::config::{Memory, Restart};
+use fleet::docker::argv;
+use fleet::spec::{self, ContainerState};
+
+use crate::support::{Existing, IMG, actual, desired};
+
+#[test]
+fn memory_is_read_once_in_docker_units() {
+    let bytes = |s: &str| Memory::parse(s).map(|m| m.bytes());
+    assert_eq!(bytes("4g"), Some(4 << 30));
+    assert_eq!(bytes("4G"), Some(4 << 30));
+    assert_eq!(bytes("512m"), Some(512 << 20));
+    assert_eq!(bytes("64k"), Some(64 << 10));
+    assert_eq!(bytes("100b"), Some(100));
+    assert_eq!(bytes("100"), Some(100));
+    for bad in [
+        "",
+        "g",
+        "4gb",
+        "4 g",
+        "-4g",
+        "4x",
+        "99999999999g",
+        "99999999999999999999",
+    ] {
+        assert_eq!(bytes(bad), None, "{bad:?}");
+    }
+    // The config's spelling is what the hash and the messages see.
+    assert_eq!(Memory::parse("4G").unwrap().as_str(), "4G");
+    assert_eq!(spec::memory_text(4 << 30), "4g");
+    assert_eq!(spec::memory_text(1536 << 20), "1536m");
+    assert_eq!(spec::memory_text(0), "");
+}
+
+#[test]
+fn a_memory_too_large_for_docker_is_a_config_error() {
+    let text = r#"{"types":{"x":{"image":"a","memory":"99999999999g"}}}"#;
+    let err = fleet::config::Config::parse(std::path::Path::new("agents.json"), text)
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("types.x.memory: invalid memory `99999999999g`"),
+        "{err}"
+    );
+}
+
+#[test]
+fn cpus_map_to_nano_cpus_and_back() {
+    assert_eq!(spec::nano_cpus(2.0), 2_000_000_000);
+    assert_eq!(spec::nano_cpus(0.1), 100_000_000);
+    // 0.3 * 1e9 is 299999999.99999994 in floating point: rounded, not cut.
+    assert_eq!(spec::nano_cpus(0.3), 300_000_000);
+    assert_eq!(spec::cpus_text(500_000_000), "0.5");
+    assert_eq!(spec::cpus_text(0), "");
+}
+
+/// The argv fleet builds, the `docker inspect` view of it, and the drift
+/// comparison agree for every shape of entrypoint and command.
+#[test]
+fn the_entrypoint_split_is_the_same_for_argv_drift_and_the_engines_view() {
+    let cases = [
+        (
+            r#""entrypoint":["/bin/tini","--"],"command":["sleep","1"]"#,
+            Some("/bin/tini"),
+            Some(vec!["--", "sleep", "1"]),
+        ),
+        (
+            r#""entrypoint":["/bin/tini","--"]"#,
+            Some("/bin/tini"),
+            Some(vec!["--"]),
+        ),
+        (r#""entrypoint":["/bin/tini"]"#, Some("/bin/tini"), None),
+        (
+            r#""entrypoint":[],"command":["sh"]"#,
+            Some(""),
+            Some(vec!["sh"]),
+        ),
+        (r#""command":[]"#, None, Some(vec![])),
+        (
+            r#""command":["sleep","infinity"]"#,
+            None,
+            Some(vec!["sleep", "infinity"]),
+        ),
+        ("", None, None),
+    ];
+    for (fields, program, args) in cases {
+        let sep = if fields.is_empty() { "" } else { "," };
+        let text =
+            format!(r#"{{"project":"p","types":{{"x":{{"image":"agent:latest"{sep}{fields}}}}}}}"#);
+        let d = &desired(&text)[0];
+        let launch = d.spec.launch();
+        assert_eq!(
+            (launch.program, launch.args.clone()),
+            (program, args.clone()),
+            "{fields}"
+        );
+        let run = argv::run_cmd(d).args;
+        let at = run.iter().position(|a| a == "agent:latest").unwrap();
+        let tail: Vec<&str> = run[at + 1..].iter().map(String::as_str).collect();
+        assert_eq!(tail, args.clone().unwrap_or_default(), "{fields}");
+        let ep = run
+            .iter()
+            .position(|a| a == "--entrypoint")
+            .map(|i| run[i + 1].as_str());
+        assert_eq!(ep, program, "{fields}");
+        // A container made from it, as the engine shows it, has no field
+        // that differs (its hash label is another's, so fields are compared).
+        let mut e = Existing::matching(d);
+        e.labels
+            .insert("fleet.config-hash".into(), "sha256:other".into());
+        let world = actual(std::slice::from_ref(&e), &[("agent:latest", IMG)]);
+        let why = fleet::plan::drift_reasons(d, &world.containers[0], &world);
+        assert_eq!(
+            why,
+            ["config changed (fleet.config-hash differs)"],
+            "{fields}"
+        );
+    }
+}
+
+#[test]
+fn states_and_restart_policies_round_trip_docker_words() {
+    for w in [
+        "created",
+        "running",
+        "paused",
+        "restarting",
+        "removing",
+        "exited",
+        "dead",
+        "hibernating",
+        "",
+    ] {
+        assert_eq!(ContainerState::from_docker(w).as_str(), w);
+    }
+    assert_eq!(
+        ContainerState::from_docker("hibernating"),
+        ContainerState::Other("hibernating".into())
+    );
+    let active: Vec<&str> = [
+        "created",
+        "running",
+        "paused",
+        "restarting",
+        "removing",
+        "exited",
+        "dead",
+    ]
+    .into_iter()
+    .filter(|w| ContainerState::from_docker(w).is_active())
+    .collect();
+    assert_eq!(active, ["running", "paused", "restarting"]);
+    for r in Restart::ALL {
+        assert_eq!(Restart::from_name(r.as_str()), Some(r));
+    }
+    assert_eq!(Restart::from_name("on-failure:5"), None);
+}
