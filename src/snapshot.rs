@@ -1,14 +1,22 @@
 //! `docker inspect` JSON → [`ContainerSnapshot`]. No processes.
 //!
-//! Tolerant of fields it does not know and of missing optional ones; strict
-//! where a wrong guess would be dangerous: `State.Running` counts only when it
-//! is the JSON boolean `true`, and a document that is not an array of objects
-//! with `Id`, `Name` and `State` is an error, never a panic.
+//! The document is read straight into typed structs (serde derive), one
+//! container at a time, with no JSON tree in between. Tolerant of fields it
+//! does not know and of missing optional ones (a field of an unexpected
+//! type counts as missing); strict where a wrong guess would be dangerous:
+//! `State.Running` counts only when it is the JSON boolean `true`, and a
+//! document that is not an array of objects with `Id`, `Name` and `State`
+//! is an error, never a panic. Env values are digested as they are read:
+//! no value is ever held.
 
 use std::collections::BTreeMap;
+use std::fmt;
+use std::marker::PhantomData;
 
 use anyhow::{Result, anyhow, bail};
-use serde_json::Value;
+use serde::Deserialize;
+use serde::de::value::MapAccessDeserializer;
+use serde::de::{DeserializeOwned, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use sha2::{Digest, Sha256};
 
 use crate::config::hex;
@@ -39,8 +47,8 @@ pub struct ContainerSnapshot {
     pub user: String,
     /// `HostConfig.Binds`: the `-v` mounts.
     pub binds: Vec<String>,
-    /// `HostConfig.RestartPolicy.Name`, `NetworkMode`, `Memory` (bytes),
-    /// `NanoCpus`, `Init`.
+    /// `HostConfig.RestartPolicy.Name` ("" when unset), `NetworkMode`,
+    /// `Memory` (bytes), `NanoCpus`, `Init`.
     pub restart: String,
     pub network: String,
     pub memory: i64,
@@ -110,133 +118,355 @@ pub fn env_digest(value: &str) -> String {
 
 /// Parses the output of `docker inspect` (a JSON array).
 pub fn parse_inspect(text: &str) -> Result<Vec<ContainerSnapshot>> {
-    let doc: Value = serde_json::from_str(text).map_err(|e| {
+    let doc: Field<Elements> = serde_json::from_str(text).map_err(|e| {
         anyhow!("could not parse `docker inspect` output: {e}\nhelp: is the docker CLI's output redirected or altered (DOCKER_CLI wrappers, aliases)?")
     })?;
-    let Value::Array(items) = doc else {
-        bail!(
-            "could not parse `docker inspect` output: expected a JSON array, got {}",
-            kind(&doc)
-        );
+    let elements = match doc {
+        Field::Got(elements) => elements,
+        Field::Other(kind) => {
+            bail!("could not parse `docker inspect` output: expected a JSON array, got {kind}")
+        }
+        Field::Absent => bail!("could not parse `docker inspect` output: no document"),
     };
-    items
-        .iter()
-        .enumerate()
-        .map(|(i, v)| {
-            parse_one(v)
-                .map_err(|e| anyhow!("could not parse `docker inspect` output: element {i}: {e}"))
-        })
-        .collect()
-}
-
-fn parse_one(v: &Value) -> Result<ContainerSnapshot> {
-    if !v.is_object() {
-        bail!("expected an object, got {}", kind(v));
-    }
-    let id = req_str(v, "Id")?;
-    let name = req_str(v, "Name")?.trim_start_matches('/').to_string();
-    let state = v
-        .get("State")
-        .filter(|s| s.is_object())
-        .ok_or_else(|| anyhow!("`{name}`: missing object `State`"))?;
-    let is_true = |k: &str| state.get(k) == Some(&Value::Bool(true));
-    let config = v.get("Config");
-    let host = v.get("HostConfig");
-    let labels = config
-        .and_then(|c| c.get("Labels"))
-        .and_then(Value::as_object)
-        .map(|m| {
-            m.iter()
-                .filter_map(|(k, v)| Some((k.clone(), v.as_str()?.to_string())))
-                .collect()
-        })
-        .unwrap_or_default();
-    let strings = |v: Option<&Value>| -> Option<Vec<String>> {
-        v?.as_array()?
-            .iter()
-            .map(|s| s.as_str().map(str::to_string))
-            .collect()
-    };
-    let env_digests = strings(config.and_then(|c| c.get("Env")))
-        .unwrap_or_default()
-        .iter()
-        .map(|kv| match kv.split_once('=') {
-            Some((k, val)) => (k.to_string(), env_digest(val)),
-            None => (kv.clone(), String::new()),
-        })
-        .collect();
-    Ok(ContainerSnapshot {
-        id: id.to_string(),
-        image_id: v
-            .get("Image")
-            .and_then(Value::as_str)
-            .unwrap_or_default()
-            .to_string(),
-        image_ref: config
-            .and_then(|c| c.get("Image"))
-            .and_then(Value::as_str)
-            .unwrap_or_default()
-            .to_string(),
-        labels,
-        state: State {
-            status: ContainerState::from_docker(
-                state
-                    .get("Status")
-                    .and_then(Value::as_str)
-                    .unwrap_or_default(),
-            ),
-            running: is_true("Running"),
-            paused: is_true("Paused"),
-            restarting: is_true("Restarting"),
-            dead: is_true("Dead"),
-            exit_code: state.get("ExitCode").and_then(Value::as_i64).unwrap_or(0),
-        },
-        exec_ids: strings(v.get("ExecIDs")).unwrap_or_default(),
-        command: strings(config.and_then(|c| c.get("Cmd"))),
-        entrypoint: strings(config.and_then(|c| c.get("Entrypoint"))),
-        workdir: text(config, &["WorkingDir"]),
-        user: text(config, &["User"]),
-        binds: strings(host.and_then(|h| h.get("Binds"))).unwrap_or_default(),
-        restart: text(host, &["RestartPolicy", "Name"]),
-        network: text(host, &["NetworkMode"]),
-        memory: host
-            .and_then(|h| h.get("Memory"))
-            .and_then(Value::as_i64)
-            .unwrap_or(0),
-        nano_cpus: host
-            .and_then(|h| h.get("NanoCpus"))
-            .and_then(Value::as_i64)
-            .unwrap_or(0),
-        init: host.and_then(|h| h.get("Init")) == Some(&Value::Bool(true)),
-        env_digests,
-        name,
-    })
-}
-
-/// The string at `path` under `v`, or "".
-fn text(v: Option<&Value>, path: &[&str]) -> String {
-    let mut cur = v;
-    for k in path {
-        cur = cur.and_then(|c| c.get(k));
-    }
-    cur.and_then(Value::as_str).unwrap_or_default().to_string()
-}
-
-fn req_str<'a>(v: &'a Value, key: &str) -> Result<&'a str> {
-    match v.get(key) {
-        Some(Value::String(s)) if !s.is_empty() => Ok(s),
-        Some(other) => bail!("`{key}` should be a non-empty string, got {}", kind(other)),
-        None => bail!("missing `{key}`"),
+    match elements.first_error {
+        Some((i, e)) => {
+            bail!("could not parse `docker inspect` output: element {i}: {e}")
+        }
+        None => Ok(elements.snapshots),
     }
 }
 
-fn kind(v: &Value) -> &'static str {
-    match v {
-        Value::Null => "null",
-        Value::Bool(_) => "a boolean",
-        Value::Number(_) => "a number",
-        Value::String(_) => "a string",
-        Value::Array(_) => "an array",
-        Value::Object(_) => "an object",
+// ---- the document as docker prints it: only the fields fleet reads.
+
+/// One element of the array.
+#[derive(Deserialize, Default)]
+#[serde(rename_all = "PascalCase", default)]
+struct Inspected {
+    id: Field<String>,
+    name: Field<String>,
+    /// The image ID.
+    image: Field<String>,
+    state: Field<Object<InspectState>>,
+    #[serde(rename = "ExecIDs")]
+    exec_ids: Field<Strings>,
+    config: Field<Object<InspectConfig>>,
+    host_config: Field<Object<InspectHost>>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(rename_all = "PascalCase", default)]
+struct InspectState {
+    status: Field<String>,
+    running: Field<bool>,
+    paused: Field<bool>,
+    restarting: Field<bool>,
+    dead: Field<bool>,
+    exit_code: Field<i64>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(rename_all = "PascalCase", default)]
+struct InspectConfig {
+    /// The reference the container was created with.
+    image: Field<String>,
+    labels: Field<Labels>,
+    env: Field<EnvDigests>,
+    cmd: Field<Strings>,
+    entrypoint: Field<Strings>,
+    working_dir: Field<String>,
+    user: Field<String>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(rename_all = "PascalCase", default)]
+struct InspectHost {
+    binds: Field<Strings>,
+    restart_policy: Field<Object<RestartPolicy>>,
+    network_mode: Field<String>,
+    memory: Field<i64>,
+    nano_cpus: Field<i64>,
+    init: Field<bool>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(rename_all = "PascalCase", default)]
+struct RestartPolicy {
+    name: Field<String>,
+}
+
+impl Inspected {
+    /// The snapshot, or why the element is not a container description.
+    fn into_snapshot(self) -> std::result::Result<ContainerSnapshot, String> {
+        let id = required(self.id, "Id")?;
+        let name = required(self.name, "Name")?
+            .trim_start_matches('/')
+            .to_string();
+        let Some(Object(state)) = self.state.got() else {
+            return Err(format!("`{name}`: missing object `State`"));
+        };
+        let config = self.config.got().map(|o| o.0).unwrap_or_default();
+        let host = self.host_config.got().map(|o| o.0).unwrap_or_default();
+        Ok(ContainerSnapshot {
+            id,
+            name,
+            image_id: self.image.got().unwrap_or_default(),
+            image_ref: config.image.got().unwrap_or_default(),
+            labels: config.labels.got().map(|l| l.0).unwrap_or_default(),
+            state: State {
+                status: ContainerState::from_docker(&state.status.got().unwrap_or_default()),
+                running: state.running.is_true(),
+                paused: state.paused.is_true(),
+                restarting: state.restarting.is_true(),
+                dead: state.dead.is_true(),
+                exit_code: state.exit_code.got().unwrap_or(0),
+            },
+            exec_ids: self.exec_ids.got().and_then(|s| s.0).unwrap_or_default(),
+            command: config.cmd.got().and_then(|s| s.0),
+            entrypoint: config.entrypoint.got().and_then(|s| s.0),
+            workdir: config.working_dir.got().unwrap_or_default(),
+            user: config.user.got().unwrap_or_default(),
+            binds: host.binds.got().and_then(|s| s.0).unwrap_or_default(),
+            restart: (host.restart_policy.got())
+                .and_then(|p| p.0.name.got())
+                .unwrap_or_default(),
+            network: host.network_mode.got().unwrap_or_default(),
+            memory: host.memory.got().unwrap_or(0),
+            nano_cpus: host.nano_cpus.got().unwrap_or(0),
+            init: host.init.is_true(),
+            env_digests: config.env.got().and_then(|e| e.0).unwrap_or_default(),
+        })
+    }
+}
+
+/// `Id` and `Name`: present, strings, not empty.
+fn required(field: Field<String>, key: &str) -> std::result::Result<String, String> {
+    match field {
+        Field::Got(s) if !s.is_empty() => Ok(s),
+        Field::Got(_) => Err(format!(
+            "`{key}` should be a non-empty string, got a string"
+        )),
+        Field::Other(kind) => Err(format!("`{key}` should be a non-empty string, got {kind}")),
+        Field::Absent => Err(format!("missing `{key}`")),
+    }
+}
+
+// ---- reading a value of one shape, and anything else as "not it".
+
+/// A field as fleet reads it: absent, of the shape fleet takes, or another
+/// JSON value (skipped whole; its kind kept for messages).
+#[derive(Default)]
+enum Field<T> {
+    #[default]
+    Absent,
+    Got(T),
+    Other(&'static str),
+}
+
+impl<T> Field<T> {
+    fn got(self) -> Option<T> {
+        match self {
+            Field::Got(v) => Some(v),
+            Field::Absent | Field::Other(_) => None,
+        }
+    }
+}
+
+impl Field<bool> {
+    /// The JSON boolean `true`, and nothing else (not `"true"`, not 1).
+    fn is_true(&self) -> bool {
+        matches!(self, Field::Got(true))
+    }
+}
+
+/// Which JSON values a type takes; every other value is skipped whole and
+/// becomes [`Field::Other`]. Each method has the value or its access.
+trait Shape: Sized {
+    fn from_str(_: &str) -> Option<Self> {
+        None
+    }
+    fn from_bool(_: bool) -> Option<Self> {
+        None
+    }
+    fn from_i64(_: i64) -> Option<Self> {
+        None
+    }
+    fn from_seq<'de, A: SeqAccess<'de>>(mut seq: A) -> std::result::Result<Option<Self>, A::Error> {
+        while seq.next_element::<IgnoredAny>()?.is_some() {}
+        Ok(None)
+    }
+    fn from_map<'de, A: MapAccess<'de>>(mut map: A) -> std::result::Result<Option<Self>, A::Error> {
+        while map.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
+        Ok(None)
+    }
+}
+
+impl<'de, T: Shape> Deserialize<'de> for Field<T> {
+    fn deserialize<D: serde::Deserializer<'de>>(de: D) -> std::result::Result<Self, D::Error> {
+        de.deserialize_any(FieldVisitor(PhantomData))
+    }
+}
+
+struct FieldVisitor<T>(PhantomData<T>);
+
+/// The value as `T` when it has `T`'s shape, else its kind.
+fn pick<T>(v: Option<T>, kind: &'static str) -> Field<T> {
+    v.map_or(Field::Other(kind), Field::Got)
+}
+
+impl<'de, T: Shape> Visitor<'de> for FieldVisitor<T> {
+    type Value = Field<T>;
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("any JSON value")
+    }
+    fn visit_unit<E>(self) -> std::result::Result<Field<T>, E> {
+        Ok(Field::Other("null"))
+    }
+    fn visit_bool<E>(self, v: bool) -> std::result::Result<Field<T>, E> {
+        Ok(pick(T::from_bool(v), "a boolean"))
+    }
+    fn visit_i64<E>(self, v: i64) -> std::result::Result<Field<T>, E> {
+        Ok(pick(T::from_i64(v), "a number"))
+    }
+    fn visit_u64<E>(self, v: u64) -> std::result::Result<Field<T>, E> {
+        Ok(pick(
+            i64::try_from(v).ok().and_then(T::from_i64),
+            "a number",
+        ))
+    }
+    fn visit_f64<E>(self, _: f64) -> std::result::Result<Field<T>, E> {
+        Ok(Field::Other("a number"))
+    }
+    fn visit_str<E>(self, v: &str) -> std::result::Result<Field<T>, E> {
+        Ok(pick(T::from_str(v), "a string"))
+    }
+    fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> std::result::Result<Field<T>, A::Error> {
+        Ok(pick(T::from_seq(seq)?, "an array"))
+    }
+    fn visit_map<A: MapAccess<'de>>(self, map: A) -> std::result::Result<Field<T>, A::Error> {
+        Ok(pick(T::from_map(map)?, "an object"))
+    }
+}
+
+impl Shape for String {
+    fn from_str(v: &str) -> Option<Self> {
+        Some(v.to_string())
+    }
+}
+
+impl Shape for bool {
+    fn from_bool(v: bool) -> Option<Self> {
+        Some(v)
+    }
+}
+
+/// A number that fits in i64 (not a fraction).
+impl Shape for i64 {
+    fn from_i64(v: i64) -> Option<Self> {
+        Some(v)
+    }
+}
+
+/// A JSON object read as `T` (derived).
+struct Object<T>(T);
+
+impl<T: DeserializeOwned> Shape for Object<T> {
+    fn from_map<'de, A: MapAccess<'de>>(map: A) -> std::result::Result<Option<Self>, A::Error> {
+        T::deserialize(MapAccessDeserializer::new(map)).map(|t| Some(Object(t)))
+    }
+}
+
+/// An array of strings; `None` inside when any element is not a string.
+struct Strings(Option<Vec<String>>);
+
+impl Shape for Strings {
+    fn from_seq<'de, A: SeqAccess<'de>>(mut seq: A) -> std::result::Result<Option<Self>, A::Error> {
+        let mut out = Some(Vec::new());
+        while let Some(s) = seq.next_element::<Field<String>>()? {
+            match (s, &mut out) {
+                (Field::Got(s), Some(v)) => v.push(s),
+                _ => out = None,
+            }
+        }
+        Ok(Some(Strings(out)))
+    }
+}
+
+/// `Config.Labels`: values that are not strings are left out.
+struct Labels(BTreeMap<String, String>);
+
+impl Shape for Labels {
+    fn from_map<'de, A: MapAccess<'de>>(mut map: A) -> std::result::Result<Option<Self>, A::Error> {
+        let mut out = BTreeMap::new();
+        while let Some((k, v)) = map.next_entry::<String, Field<String>>()? {
+            if let Field::Got(v) = v {
+                out.insert(k, v);
+            }
+        }
+        Ok(Some(Labels(out)))
+    }
+}
+
+/// `Config.Env` as key → digest of the value, each `KEY=value` digested
+/// as it is read; `None` inside when any element is not a string.
+struct EnvDigests(Option<BTreeMap<String, String>>);
+
+/// One `KEY=value` of `Config.Env`, its value already digested.
+struct EnvEntry(String, String);
+
+impl Shape for EnvEntry {
+    fn from_str(kv: &str) -> Option<Self> {
+        Some(match kv.split_once('=') {
+            Some((k, value)) => EnvEntry(k.to_string(), env_digest(value)),
+            None => EnvEntry(kv.to_string(), String::new()),
+        })
+    }
+}
+
+impl Shape for EnvDigests {
+    fn from_seq<'de, A: SeqAccess<'de>>(mut seq: A) -> std::result::Result<Option<Self>, A::Error> {
+        let mut out = Some(BTreeMap::new());
+        while let Some(e) = seq.next_element::<Field<EnvEntry>>()? {
+            match (e, &mut out) {
+                (Field::Got(EnvEntry(k, digest)), Some(m)) => {
+                    m.insert(k, digest);
+                }
+                _ => out = None,
+            }
+        }
+        Ok(Some(EnvDigests(out)))
+    }
+}
+
+/// The top-level array, each element turned into a snapshot as soon as it
+/// is read; the first element that is not a container is kept as an error
+/// (the rest is still read, so a syntax error anywhere wins, as it should).
+struct Elements {
+    snapshots: Vec<ContainerSnapshot>,
+    first_error: Option<(usize, String)>,
+}
+
+impl Shape for Elements {
+    fn from_seq<'de, A: SeqAccess<'de>>(mut seq: A) -> std::result::Result<Option<Self>, A::Error> {
+        let mut out = Elements {
+            snapshots: Vec::with_capacity(seq.size_hint().unwrap_or(0)),
+            first_error: None,
+        };
+        let mut i = 0;
+        while let Some(element) = seq.next_element::<Field<Object<Inspected>>>()? {
+            let snapshot = match element {
+                Field::Got(Object(c)) => c.into_snapshot(),
+                Field::Other(kind) => Err(format!("expected an object, got {kind}")),
+                Field::Absent => Err("missing".to_string()),
+            };
+            match snapshot {
+                Ok(s) if out.first_error.is_none() => out.snapshots.push(s),
+                Ok(_) => {}
+                Err(e) => {
+                    out.first_error.get_or_insert((i, e));
+                }
+            }
+            i += 1;
+        }
+        Ok(Some(out))
     }
 }

@@ -116,6 +116,11 @@ fn malformed_documents_are_errors_not_panics() {
             "missing object `State`",
         ),
         (r#"[{"Id":"a","Name":"/x","State":{}}, 5]"#, "element 1"),
+        // docker never prints a key twice; which one to believe is a guess.
+        (
+            r#"[{"Id":"a","Name":"/x","State":{"Running":false,"Running":true}}]"#,
+            "duplicate field `Running`",
+        ),
     ];
     for (doc, want) in cases {
         let err = format!("{:#}", parse_inspect(doc).unwrap_err());
@@ -124,4 +129,61 @@ fn malformed_documents_are_errors_not_panics() {
             "for {doc:?}: got `{err}`, wanted `{want}`"
         );
     }
+}
+
+#[test]
+fn a_field_of_another_type_counts_as_missing_and_running_only_as_true() {
+    let doc = r#"[{"Id":"abc","Name":"/x","Image":7,
+        "State":{"Status":5,"Running":"true","Paused":1,"Restarting":null,"Dead":"yes","ExitCode":1.5},
+        "ExecIDs":"e1",
+        "Config":{"Image":["a"],"Labels":{"fleet.project":"p","fleet.instance":2,"k":{"deep":[1,{"x":null}]}},
+                  "Env":["A=1",2],"Cmd":["sleep",3],"Entrypoint":"sh","WorkingDir":{},"User":false},
+        "HostConfig":{"Binds":null,"RestartPolicy":"always","NetworkMode":1,"Memory":"4g",
+                      "NanoCpus":1e9,"Init":"true","Future":{"a":[[[]]]}}}]"#;
+    let s = parse_inspect(doc).unwrap().remove(0);
+    assert!(!s.state.running && !s.state.paused && !s.state.restarting && !s.state.dead);
+    assert!(!s.is_up());
+    assert_eq!(s.state.status, ContainerState::Other(String::new()));
+    assert_eq!(s.state.exit_code, 0);
+    assert_eq!(s.image_id, "");
+    assert_eq!(s.image_ref, "");
+    assert_eq!(s.project(), Some("p"));
+    assert_eq!(s.labels.len(), 1, "{:?}", s.labels);
+    assert!(s.env_digests.is_empty());
+    assert_eq!((s.command, s.entrypoint), (None, None));
+    assert!(s.exec_ids.is_empty() && s.binds.is_empty());
+    assert_eq!((s.workdir.as_str(), s.user.as_str()), ("", ""));
+    assert_eq!((s.restart.as_str(), s.network.as_str()), ("", ""));
+    assert_eq!((s.memory, s.nano_cpus, s.init), (0, 0, false));
+    // Objects of another type are missing too, not errors.
+    let v = parse_inspect(r#"[{"Id":"a","Name":"/x","State":{},"Config":[1],"HostConfig":"no"}]"#);
+    assert!(v.unwrap()[0].labels.is_empty());
+}
+
+#[test]
+fn env_is_held_as_digests_of_each_value() {
+    let doc = r#"[{"Id":"a","Name":"/x","State":{},
+        "Config":{"Env":["TOKEN=s3cr3t\u00e9","EMPTY=","BARE","EQ=a=b"]}}]"#;
+    let s = parse_inspect(doc).unwrap().remove(0);
+    let keys: Vec<&str> = s.env_digests.keys().map(String::as_str).collect();
+    assert_eq!(keys, ["BARE", "EMPTY", "EQ", "TOKEN"]);
+    assert_eq!(
+        s.env_digests["TOKEN"],
+        fleet::snapshot::env_digest("s3cr3té")
+    );
+    assert_eq!(s.env_digests["EQ"], fleet::snapshot::env_digest("a=b"));
+    assert_eq!(s.env_digests["BARE"], "");
+    assert!(!format!("{s:?}").contains("s3cr3t"));
+}
+
+#[test]
+fn a_syntax_error_after_a_bad_element_is_still_a_syntax_error() {
+    let err = format!("{:#}", parse_inspect(r#"[5, {"Id":"#).unwrap_err());
+    assert!(err.contains("EOF while parsing"), "{err}");
+    assert!(err.contains("help:"), "{err}");
+    let err = format!(
+        "{:#}",
+        parse_inspect(r#"[{"Id":"a","Name":"/x","State":{}}] x"#).unwrap_err()
+    );
+    assert!(err.contains("trailing characters"), "{err}");
 }
