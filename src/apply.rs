@@ -4,15 +4,15 @@
 //! plan order whatever order the work finished in, then one batched
 //! `docker inspect` confirms that what was started or created is running.
 
-use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, Instant};
 
 use crate::config::Desired;
 use crate::docker::argv::{self, temp_name};
 use crate::docker::{Cmd, DockerError, Patient, Runner, run_ok};
 use crate::observe::inspect_containers;
-use crate::plan::{Action, Bucket, Op, Plan, short_id};
+use crate::plan::{Action, Bucket, Op, Plan, Rename, short_id};
 
 /// What happened to one action.
 #[derive(Debug, Clone, PartialEq)]
@@ -91,18 +91,50 @@ struct Res {
     rebuilt: Rebuilt,
 }
 
-/// A unit of work for one worker: one action, or a batch of starts or
-/// unpauses that one docker process carries out.
-enum Unit {
-    One(usize),
-    Rename(usize),
-    Batch(BatchVerb, Vec<usize>),
+/// A unit of work for one worker, typed by what it does: one action's own
+/// docker calls, a rename back, or a batch of starts or unpauses that one
+/// docker process carries out. Built from the plan's [`Op`]s in one place
+/// ([`phases`]), so each executor takes only what it can carry out.
+enum Unit<'a> {
+    One(usize, Single<'a>),
+    Rename(usize, &'a Rename),
+    Batch(BatchVerb, Vec<Wake<'a>>),
+}
+
+/// The operations that are never batched.
+enum Single<'a> {
+    Run(&'a Desired),
+    Recreate {
+        desired: &'a Desired,
+        old_id: &'a str,
+        old_dead: bool,
+    },
+    Remove(&'a str),
+}
+
+/// One container of a batched `docker start` or `docker unpause`.
+struct Wake<'a> {
+    /// Its action in the plan.
+    i: usize,
+    id: &'a str,
+    /// A never-run container, recreated if its start fails ([`Op::Start`]).
+    rebuild: Option<&'a Desired>,
 }
 
 #[derive(Clone, Copy)]
 enum BatchVerb {
     Start,
     Unpause,
+}
+
+impl Unit<'_> {
+    /// The plan actions it carries out.
+    fn actions(&self) -> Vec<usize> {
+        match self {
+            Unit::One(i, _) | Unit::Rename(i, _) => vec![*i],
+            Unit::Batch(_, wakes) => wakes.iter().map(|w| w.i).collect(),
+        }
+    }
 }
 
 /// The phases, in order: removals (they free names and resources), then
@@ -112,39 +144,54 @@ enum BatchVerb {
 /// host the engine is CPU-bound, and one docker CLI process per container
 /// takes CPU from it (README, "Performance"). Runs and recreates stay one
 /// unit per container; a recreate's steps stay in order inside its unit.
-fn phases(plan: &Plan, jobs: usize, skip: &[bool]) -> [Vec<Unit>; 3] {
-    let of = |want: fn(&Op) -> bool| -> Vec<usize> {
-        (0..plan.actions.len())
-            .filter(|&i| !skip[i] && want(&plan.actions[i].op))
-            .collect()
-    };
-    let removals = of(|op| matches!(op, Op::Remove { .. }))
-        .into_iter()
-        .map(Unit::One)
-        .collect();
-    let renames = (0..plan.actions.len())
-        .filter(|&i| plan.actions[i].rename.is_some())
-        .map(Unit::Rename)
+fn phases<'a>(plan: &'a Plan, jobs: usize, skip: &[bool]) -> [Vec<Unit<'a>>; 3] {
+    let (mut removals, mut starts, mut unpauses, mut singles) =
+        (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    for (i, a) in plan.actions.iter().enumerate().filter(|(i, _)| !skip[*i]) {
+        match &a.op {
+            Op::Nothing => {}
+            Op::Remove { id } => removals.push(Unit::One(i, Single::Remove(id))),
+            Op::Start { id, rebuild } => starts.push(Wake {
+                i,
+                id,
+                rebuild: rebuild.as_deref(),
+            }),
+            Op::Unpause { id } => unpauses.push(Wake {
+                i,
+                id,
+                rebuild: None,
+            }),
+            Op::Run(d) => singles.push(Unit::One(i, Single::Run(d))),
+            Op::Recreate {
+                desired,
+                old_id,
+                old_dead,
+            } => singles.push(Unit::One(
+                i,
+                Single::Recreate {
+                    desired,
+                    old_id,
+                    old_dead: *old_dead,
+                },
+            )),
+        }
+    }
+    let renames = (plan.actions.iter().enumerate())
+        .filter_map(|(i, a)| Some(Unit::Rename(i, a.rename.as_ref()?)))
         .collect();
     let mut rest = Vec::new();
-    let starts = of(|op| matches!(op, Op::Start { .. }));
     if !starts.is_empty() {
         let size = starts.len().div_ceil(jobs.clamp(1, starts.len()));
-        rest.extend(
-            starts
-                .chunks(size)
-                .map(|c| Unit::Batch(BatchVerb::Start, c.to_vec())),
-        );
+        let mut starts = starts.into_iter().peekable();
+        while starts.peek().is_some() {
+            let batch = starts.by_ref().take(size).collect();
+            rest.push(Unit::Batch(BatchVerb::Start, batch));
+        }
     }
-    let unpauses = of(|op| matches!(op, Op::Unpause { .. }));
     if !unpauses.is_empty() {
         rest.push(Unit::Batch(BatchVerb::Unpause, unpauses));
     }
-    rest.extend(
-        of(|op| matches!(op, Op::Run(_) | Op::Recreate { .. }))
-            .into_iter()
-            .map(Unit::One),
-    );
+    rest.extend(singles);
     [removals, renames, rest]
 }
 
@@ -175,79 +222,125 @@ pub fn apply(
     progress: Progress,
     stop: &AtomicBool,
 ) -> Outcome {
-    let n = plan.actions.len();
-    let results: Mutex<Vec<Option<Res>>> = Mutex::new(vec![None; n]);
-    let report = |i: usize, step: Step, took: Duration, rebuilt: Rebuilt| {
-        progress(&Done {
-            action: rebuilt_action(&plan.actions[i], &rebuilt),
+    let run = Applying {
+        plan,
+        runner,
+        progress,
+        stop,
+        results: Mutex::new(vec![None; plan.actions.len()]),
+    };
+    let mut skip = vec![false; plan.actions.len()];
+    for phase in 0..3 {
+        // An action whose rename failed goes no further.
+        for (i, r) in run.results().iter().enumerate() {
+            skip[i] = r.is_some();
+        }
+        let units = phases(plan, jobs, &skip);
+        pool(&units[phase], jobs, &|unit| run.work(unit));
+    }
+    let results = run
+        .results
+        .into_inner()
+        .unwrap_or_else(PoisonError::into_inner);
+    let (mut done, started) = gather(plan, results);
+    // Failed docker calls only: a confirmation that found a container
+    // stopped has just read the engine.
+    let failed_calls: Vec<usize> = (0..done.len())
+        .filter(|&i| {
+            done[i].action.bucket != Bucket::Failed
+                && done[i]
+                    .error
+                    .as_ref()
+                    .is_some_and(|e| !e.ends_with(NOT_STARTED))
+        })
+        .collect();
+    confirm_running(runner, &started, &mut done);
+    describe_failures(runner, &plan.project, &failed_calls, &mut done);
+    Outcome {
+        project: plan.project.clone(),
+        done,
+        interrupted: stop.load(Ordering::Relaxed),
+    }
+}
+
+/// One apply under way: what it works with, and each action's result as
+/// it comes.
+struct Applying<'a> {
+    plan: &'a Plan,
+    runner: &'a dyn Runner,
+    progress: Progress<'a>,
+    stop: &'a AtomicBool,
+    results: Mutex<Vec<Option<Res>>>,
+}
+
+impl Applying<'_> {
+    /// The results so far. A worker that panicked cannot have left a
+    /// result half-written (each is one assignment): read on regardless.
+    fn results(&self) -> MutexGuard<'_, Vec<Option<Res>>> {
+        self.results.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    fn report(&self, i: usize, step: Step, took: Duration, rebuilt: Rebuilt) {
+        (self.progress)(&Done {
+            action: rebuilt_action(&self.plan.actions[i], &rebuilt),
             error: step.as_ref().err().cloned(),
             now: None,
             took,
         });
-        results.lock().unwrap()[i] = Some(Res {
+        self.results()[i] = Some(Res {
             step,
             took,
             rebuilt,
         });
-    };
-    let work = |unit: &Unit| {
+    }
+
+    /// Carries out one unit, or, once asked to stop, marks its actions as
+    /// never started.
+    fn work(&self, unit: &Unit) {
         let t = Instant::now();
-        if stop.load(Ordering::Relaxed) {
-            let idx = match unit {
-                Unit::One(i) | Unit::Rename(i) => vec![*i],
-                Unit::Batch(_, idx) => idx.clone(),
-            };
-            for i in idx {
-                let e = format!("`{}` {NOT_STARTED}", plan.actions[i].name);
-                report(i, Err(e), Duration::ZERO, None);
+        if self.stop.load(Ordering::Relaxed) {
+            for i in unit.actions() {
+                let e = format!("`{}` {NOT_STARTED}", self.plan.actions[i].name);
+                self.report(i, Err(e), Duration::ZERO, None);
             }
             return;
         }
         match unit {
-            Unit::One(i) => {
-                let a = &plan.actions[*i];
-                let step = execute(&a.op, &a.name, runner);
-                report(*i, step, t.elapsed(), None);
+            Unit::One(i, single) => {
+                let step = execute(single, &self.plan.actions[*i].name, self.runner);
+                self.report(*i, step, t.elapsed(), None);
             }
-            Unit::Rename(i) => {
-                let a = &plan.actions[*i];
-                let r = a.rename.as_ref().expect("rename units have a rename");
-                if let Err(e) = run_ok(runner, &argv::rename(&r.id, &a.name)) {
+            Unit::Rename(i, r) => {
+                let name = &self.plan.actions[*i].name;
+                if let Err(e) = run_ok(self.runner, &argv::rename(&r.id, name)) {
                     let mut why = Why::default();
                     let text = format!(
-                        "failed to rename `{}` back to `{}`: {}",
+                        "failed to rename `{}` back to `{name}`: {}",
                         r.from,
-                        a.name,
                         why.of(&e)
                     );
-                    let step = Err(why.finish(text));
-                    report(*i, step, t.elapsed(), None);
+                    self.report(*i, Err(why.finish(text)), t.elapsed(), None);
                 }
             }
-            Unit::Batch(verb, idx) => {
-                let steps = execute_batch(plan, *verb, idx, runner);
+            Unit::Batch(verb, wakes) => {
+                let steps = execute_batch(self.plan, *verb, wakes, self.runner);
                 let took = t.elapsed();
                 for (i, step, rebuilt) in steps {
-                    report(i, step, took, rebuilt);
+                    self.report(i, step, took, rebuilt);
                 }
             }
         }
-    };
-    let mut skip = vec![false; n];
-    for phase in 0..3 {
-        // An action whose rename failed goes no further.
-        for (i, r) in results.lock().unwrap().iter().enumerate() {
-            skip[i] = r.is_some();
-        }
-        let units = phases(plan, jobs, &skip);
-        pool(&units[phase], jobs, &work);
     }
-    // Renames with nothing after them are done once renamed.
-    let results = results.into_inner().unwrap();
-    let mut done: Vec<Done> = Vec::with_capacity(n);
+}
+
+/// Every action's [`Done`], in plan order, and the containers that should
+/// now be running (action, ID) for the confirmation.
+fn gather(plan: &Plan, results: Vec<Option<Res>>) -> (Vec<Done>, Vec<(usize, String)>) {
+    let mut done: Vec<Done> = Vec::with_capacity(results.len());
     let mut started: Vec<(usize, String)> = Vec::new();
     for (i, (a, r)) in plan.actions.iter().zip(results).enumerate() {
-        // Actions with nothing to do were never scheduled.
+        // Actions with nothing to do were never scheduled; renames with
+        // nothing after them are done once renamed.
         let r = r.unwrap_or(Res {
             step: Ok(None),
             took: Duration::ZERO,
@@ -270,24 +363,7 @@ pub fn apply(
             took: r.took,
         });
     }
-    // Failed docker calls only: a confirmation that found a container
-    // stopped has just read the engine.
-    let failed_calls: Vec<usize> = (0..n)
-        .filter(|&i| {
-            done[i].action.bucket != Bucket::Failed
-                && done[i]
-                    .error
-                    .as_ref()
-                    .is_some_and(|e| !e.ends_with(NOT_STARTED))
-        })
-        .collect();
-    confirm_running(runner, &started, &mut done);
-    describe_failures(runner, &plan.project, &failed_calls, &mut done);
-    Outcome {
-        project: plan.project.clone(),
-        done,
-        interrupted: stop.load(Ordering::Relaxed),
-    }
+    (done, started)
 }
 
 /// The action as it turned out: a never-run container whose start failed
@@ -313,45 +389,36 @@ fn rebuilt_action(a: &Action, rebuilt: &Rebuilt) -> Action {
 fn execute_batch(
     plan: &Plan,
     verb: BatchVerb,
-    idx: &[usize],
+    wakes: &[Wake],
     runner: &dyn Runner,
 ) -> Vec<(usize, Step, Rebuilt)> {
-    let id_of = |i: usize| match &plan.actions[i].op {
-        Op::Start { id, .. } | Op::Unpause { id } => id.as_str(),
-        _ => unreachable!("only starts and unpauses are batched"),
-    };
-    let ids: Vec<&str> = idx.iter().map(|&i| id_of(i)).collect();
+    let ids: Vec<&str> = wakes.iter().map(|w| w.id).collect();
     let (cmd, word) = match verb {
         BatchVerb::Start => (argv::start(&ids), "start"),
         BatchVerb::Unpause => (argv::unpause(&ids), "unpause"),
     };
-    let names: Vec<&str> = idx.iter().map(|&i| plan.actions[i].name.as_str()).collect();
+    let names: Vec<&str> = wakes
+        .iter()
+        .map(|w| plan.actions[w.i].name.as_str())
+        .collect();
     let handled = handled_by(runner, &cmd, &ids, &names);
-    idx.iter()
+    wakes
+        .iter()
+        .zip(names)
         .zip(handled)
-        .map(|(&i, h)| {
-            let a = &plan.actions[i];
-            match (h, &a.op) {
-                (Ok(()), _) => (i, Ok(Some(id_of(i).to_string())), None),
-                (
-                    Err(e),
-                    Op::Start {
-                        id,
-                        rebuild: Some(desired),
-                    },
-                ) => match recreate(desired, id, false, &a.name, runner) {
-                    Ok(new_id) => (i, Ok(new_id), Some(e)),
-                    Err(again) => (
-                        i,
-                        Err(format!(
-                            "failed to {word} `{}`: {e}; recreating it (it had never run) failed too: {again}",
-                            a.name
-                        )),
-                        None,
-                    ),
-                },
-                (Err(e), _) => (i, Err(format!("failed to {word} `{}`: {e}", a.name)), None),
-            }
+        .map(|((w, name), h)| match (h, w.rebuild) {
+            (Ok(()), _) => (w.i, Ok(Some(w.id.to_string())), None),
+            (Err(e), Some(desired)) => match recreate(desired, w.id, false, name, runner) {
+                Ok(new_id) => (w.i, Ok(new_id), Some(e)),
+                Err(again) => (
+                    w.i,
+                    Err(format!(
+                        "failed to {word} `{name}`: {e}; recreating it (it had never run) failed too: {again}"
+                    )),
+                    None,
+                ),
+            },
+            (Err(e), None) => (w.i, Err(format!("failed to {word} `{name}`: {e}")), None),
         })
         .collect()
 }
@@ -427,27 +494,25 @@ impl Why {
 
 /// Runs one action's docker commands. `Ok(Some(id))` names a container that
 /// should now be running (checked afterwards); errors are full sentences.
-fn execute(op: &Op, name: &str, runner: &dyn Runner) -> Step {
+fn execute(single: &Single, name: &str, runner: &dyn Runner) -> Step {
     let fail = |what: &str, e: &DockerError| {
         let mut why = Why::default();
         let text = format!("failed to {what} `{name}`: {}", why.of(e));
         why.finish(text)
     };
-    match op {
-        Op::Nothing => Ok(None),
-        Op::Start { .. } | Op::Unpause { .. } => unreachable!("starts and unpauses are batched"),
-        Op::Remove { id } => run_ok(runner, &argv::remove(&[id]))
+    match *single {
+        Single::Remove(id) => run_ok(runner, &argv::remove(&[id]))
             .map(|_| None)
             .map_err(|e| fail("remove", &e)),
-        Op::Run(d) => {
+        Single::Run(d) => {
             let out = run_ok(runner, &argv::run_cmd(d)).map_err(|e| fail("create", &e))?;
             Ok(Some(out.stdout.trim().to_string()))
         }
-        Op::Recreate {
+        Single::Recreate {
             desired,
             old_id,
             old_dead,
-        } => recreate(desired, old_id, *old_dead, name, runner),
+        } => recreate(desired, old_id, old_dead, name, runner),
     }
 }
 
