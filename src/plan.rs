@@ -173,126 +173,173 @@ pub fn plan(project: &str, desired: &[Desired], actual: &Actual, opts: Options) 
             "the config declares no container, but project `{project}` has {managed}; refusing to remove them all\nhelp: if the fleet really should be empty, rerun with --allow-empty"
         );
     }
-    let by_name: BTreeMap<&str, &ContainerSnapshot> = actual
-        .containers
-        .iter()
-        .map(|c| (c.name.as_str(), c))
-        .collect();
-    let slot_of = |c: &ContainerSnapshot| Some((c.type_name()?.to_string(), c.instance()?));
-    let by_slot: BTreeMap<(String, u32), &Desired> = desired
-        .iter()
-        .map(|d| ((d.type_name.clone(), d.instance), d))
-        .collect();
-
-    // Every container of ours belongs to a desired slot or to none.
-    let mut members: BTreeMap<(String, u32), Vec<&ContainerSnapshot>> = BTreeMap::new();
-    let mut strays: Vec<&ContainerSnapshot> = Vec::new();
-    for c in actual.containers.iter().filter(|c| ours(c)) {
-        match slot_of(c).filter(|s| by_slot.contains_key(s)) {
-            Some(slot) => members.entry(slot).or_default().push(c),
-            None => strays.push(c),
-        }
-    }
-    // The container each slot keeps.
-    let kept: BTreeMap<(String, u32), &ContainerSnapshot> = members
-        .iter()
-        .filter_map(|(slot, ms)| Some((slot.clone(), keeper(by_slot[slot], ms, actual)?)))
-        .collect();
-
+    let slots = Slots::of(project, desired, actual);
+    let mut world = World {
+        project,
+        actual,
+        opts,
+        by_name: (actual.containers.iter())
+            .map(|c| (c.name.as_str(), c))
+            .collect(),
+        kept: slots.kept(actual),
+        removed: BTreeSet::new(),
+        busy_leftover: BTreeMap::new(),
+    };
     // Removals first: the names they free are free for the rest.
-    let mut actions = Vec::new();
-    let mut removed: BTreeSet<&str> = BTreeSet::new();
-    let mut busy_leftover: BTreeMap<String, &ContainerSnapshot> = BTreeMap::new();
-    for c in &strays {
-        let a = guard_busy(removal(c, removal_reason(c, desired)), c, opts);
-        if a.bucket == Bucket::Removed {
-            removed.insert(&c.name);
+    let mut removals = world.removals(&slots, desired);
+    let mut actions: Vec<Action> = desired.iter().map(|d| world.decide_slot(d)).collect();
+    // Desired containers first (config order), then removals (name order).
+    removals.sort_by(|a, b| name_order(&a.name).cmp(&name_order(&b.name)));
+    actions.extend(removals);
+    Ok(Plan {
+        project: project.to_string(),
+        actions,
+    })
+}
+
+/// A desired slot: (type, instance).
+type Slot = (String, u32);
+
+/// Every container of the project, by the desired slot its labels name, or
+/// none (a stray).
+struct Slots<'a> {
+    desired: BTreeMap<Slot, &'a Desired>,
+    members: BTreeMap<Slot, Vec<&'a ContainerSnapshot>>,
+    strays: Vec<&'a ContainerSnapshot>,
+}
+
+impl<'a> Slots<'a> {
+    fn of(project: &str, desired: &'a [Desired], actual: &'a Actual) -> Slots<'a> {
+        let desired: BTreeMap<Slot, &Desired> = desired
+            .iter()
+            .map(|d| ((d.type_name.clone(), d.instance), d))
+            .collect();
+        let slot_of = |c: &ContainerSnapshot| Some((c.type_name()?.to_string(), c.instance()?));
+        let mut members: BTreeMap<Slot, Vec<&ContainerSnapshot>> = BTreeMap::new();
+        let mut strays = Vec::new();
+        for c in (actual.containers.iter()).filter(|c| c.project() == Some(project)) {
+            match slot_of(c).filter(|s| desired.contains_key(s)) {
+                Some(slot) => members.entry(slot).or_default().push(c),
+                None => strays.push(c),
+            }
         }
-        actions.push(a);
+        Slots {
+            desired,
+            members,
+            strays,
+        }
     }
-    for (slot, ms) in &members {
-        let d = by_slot[slot];
-        let keep = kept[slot];
-        for c in ms.iter().filter(|c| c.id != keep.id) {
-            let reason = if c.name == temp_name(&d.name) {
-                format!(
-                    "leftover replacement of `{}` from an interrupted recreate",
-                    d.name
-                )
-            } else {
-                format!(
-                    "another container for instance {} of type `{}`; `{}` ({}) is kept",
-                    d.instance,
-                    d.type_name,
-                    keep.name,
-                    short_id(&keep.id)
-                )
-            };
-            let a = guard_busy(removal(c, reason), c, opts);
+
+    /// The container each slot keeps.
+    fn kept(&self, actual: &Actual) -> BTreeMap<Slot, &'a ContainerSnapshot> {
+        (self.members.iter())
+            .filter_map(|(slot, ms)| Some((slot.clone(), keeper(self.desired[slot], ms, actual)?)))
+            .collect()
+    }
+}
+
+/// What the decisions for desired containers need to know of the engine
+/// and of the removals decided before them.
+struct World<'a> {
+    project: &'a str,
+    actual: &'a Actual,
+    opts: Options,
+    by_name: BTreeMap<&'a str, &'a ContainerSnapshot>,
+    kept: BTreeMap<Slot, &'a ContainerSnapshot>,
+    /// Names the removals free.
+    removed: BTreeSet<&'a str>,
+    /// Leftover replacements that stay, being busy, by their agent's name.
+    busy_leftover: BTreeMap<String, &'a ContainerSnapshot>,
+}
+
+impl<'a> World<'a> {
+    fn ours(&self, c: &ContainerSnapshot) -> bool {
+        c.project() == Some(self.project)
+    }
+
+    /// Is `name` free for a container of `slot` once removals have run? A
+    /// name held by a container that is itself renamed away is not counted
+    /// free (renames run side by side).
+    fn free(&self, name: &str, slot: &Slot) -> bool {
+        match self.by_name.get(name) {
+            None => true,
+            Some(h) => {
+                self.removed.contains(name)
+                    || (self.ours(h) && self.kept.get(slot).is_some_and(|k| k.id == h.id))
+            }
+        }
+    }
+
+    /// The removals: strays, and every member of a slot but the one kept.
+    fn removals(&mut self, slots: &Slots<'a>, desired: &[Desired]) -> Vec<Action> {
+        let mut actions = Vec::new();
+        for &c in &slots.strays {
+            let a = guard_busy(removal(c, removal_reason(c, desired)), c, self.opts);
             if a.bucket == Bucket::Removed {
-                removed.insert(&c.name);
-            } else if c.name == temp_name(&d.name) {
-                busy_leftover.insert(d.name.clone(), c);
+                self.removed.insert(&c.name);
             }
             actions.push(a);
         }
-    }
-    // Is `name` free for a container of `slot` once removals have run? A
-    // name held by a container that is itself renamed away is not counted
-    // free (renames run side by side).
-    let free = |name: &str, slot: &(String, u32)| match by_name.get(name) {
-        None => true,
-        Some(h) => {
-            removed.contains(name) || (ours(h) && kept.get(slot).is_some_and(|k| k.id == h.id))
-        }
-    };
-
-    let mut desired_actions = Vec::new();
-    for d in desired {
-        let slot = (d.type_name.clone(), d.instance);
-        let action = |bucket, op, reason: String| Action {
-            name: d.name.clone(),
-            type_name: Some(d.type_name.clone()),
-            bucket,
-            rename: None,
-            op,
-            reason,
-            matches: None,
-        };
-        let holder = by_name.get(d.name.as_str()).copied();
-        let keep = kept.get(&slot).copied();
-        let a = match (keep, holder) {
-            (keep, Some(h)) if !ours(h) => {
-                let mut a = conflict(project, d, h);
-                if let Some(k) = keep {
-                    a.reason += &format!(
-                        "; instance {} of type `{}` is `{}`, left as it is until the name is free",
-                        d.instance, d.type_name, k.name
-                    );
+        for (slot, ms) in &slots.members {
+            let d = slots.desired[slot];
+            let keep = self.kept[slot];
+            for &c in ms.iter().filter(|c| c.id != keep.id) {
+                let leftover = c.name == temp_name(&d.name);
+                let reason = if leftover {
+                    format!(
+                        "leftover replacement of `{}` from an interrupted recreate",
+                        d.name
+                    )
+                } else {
+                    format!(
+                        "another container for instance {} of type `{}`; `{}` ({}) is kept",
+                        d.instance,
+                        d.type_name,
+                        keep.name,
+                        short_id(&keep.id)
+                    )
+                };
+                let a = guard_busy(removal(c, reason), c, self.opts);
+                if a.bucket == Bucket::Removed {
+                    self.removed.insert(&c.name);
+                } else if leftover {
+                    self.busy_leftover.insert(d.name.clone(), c);
                 }
-                a
+                actions.push(a);
             }
-            (None, Some(h)) if !free(&d.name, &slot) => action(
+        }
+        actions
+    }
+
+    /// The decision for one desired container: created, conflict,
+    /// deferred while its name is held or its container being removed, or
+    /// [`decide`] on the container its slot keeps.
+    fn decide_slot(&self, d: &Desired) -> Action {
+        let slot = (d.type_name.clone(), d.instance);
+        let holder = self.by_name.get(d.name.as_str()).copied();
+        let keep = self.kept.get(&slot).copied();
+        match (keep, holder) {
+            (keep, Some(h)) if !self.ours(h) => conflict(self.project, d, h, keep),
+            (None, Some(h)) if !self.free(&d.name, &slot) => desired_action(
+                d,
                 Bucket::Deferred,
                 Op::Nothing,
                 format!(
                     "absent; its name is held by `{}` of this project ({}), which stays this run; rename or remove that container, then sync",
                     h.name,
-                    h.type_name()
-                        .map_or("no fleet.type".to_string(), |t| format!(
-                            "type `{t}`, instance {}",
-                            h.instance().map_or("?".into(), |i| i.to_string())
-                        ))
+                    agent_of(h)
                 ),
             ),
-            (None, _) => action(
+            (None, _) => desired_action(
+                d,
                 Bucket::Created,
                 Op::Run(Box::new(d.clone())),
                 "absent".into(),
             ),
             (Some(c), _) if c.state.status == ContainerState::Removing => Action {
                 matches: Some(false),
-                ..action(
+                ..desired_action(
+                    d,
                     Bucket::Deferred,
                     Op::Nothing,
                     format!(
@@ -301,7 +348,8 @@ pub fn plan(project: &str, desired: &[Desired], actual: &Actual, opts: Options) 
                     ),
                 )
             },
-            (Some(c), _) if c.name != d.name && !free(&d.name, &slot) => action(
+            (Some(c), _) if c.name != d.name && !self.free(&d.name, &slot) => desired_action(
+                d,
                 Bucket::Deferred,
                 Op::Nothing,
                 format!(
@@ -313,23 +361,27 @@ pub fn plan(project: &str, desired: &[Desired], actual: &Actual, opts: Options) 
                 ),
             ),
             (Some(c), _) => {
-                let temp_busy = busy_leftover.get(&d.name).copied();
-                let temp_foreign = by_name
-                    .get(temp_name(&d.name).as_str())
-                    .filter(|t| !ours(t))
+                let temp_busy = self.busy_leftover.get(&d.name).copied();
+                let temp_foreign = (self.by_name.get(temp_name(&d.name).as_str()))
+                    .filter(|t| !self.ours(t))
                     .copied();
-                decide(d, c, actual, opts, temp_busy, temp_foreign)
+                decide(d, c, self.actual, self.opts, temp_busy, temp_foreign)
             }
-        };
-        desired_actions.push(a);
+        }
     }
-    // Desired containers first (config order), then removals (name order).
-    actions.sort_by(|a, b| name_order(&a.name).cmp(&name_order(&b.name)));
-    desired_actions.extend(actions);
-    Ok(Plan {
-        project: project.to_string(),
-        actions: desired_actions,
-    })
+}
+
+/// An action for desired container `d` with no rename and no comparison.
+fn desired_action(d: &Desired, bucket: Bucket, op: Op, reason: String) -> Action {
+    Action {
+        name: d.name.clone(),
+        type_name: Some(d.type_name.clone()),
+        bucket,
+        rename: None,
+        op,
+        reason,
+        matches: None,
+    }
 }
 
 /// The container a desired slot keeps among its members: the one holding
@@ -394,109 +446,103 @@ fn decide(
     temp_busy: Option<&ContainerSnapshot>,
     temp_foreign: Option<&ContainerSnapshot>,
 ) -> Action {
-    let renamed = c.name != d.name;
-    let rename = renamed.then(|| Rename {
-        id: c.id.clone(),
-        from: c.name.clone(),
-    });
-    let was = |why: String| {
-        if renamed {
-            format!("found as `{}`, renamed back; {why}", c.name)
-        } else {
-            why
-        }
-    };
     let drift = if c.state.dead {
         vec!["dead".to_string()]
     } else {
         drift_reasons(d, c, actual)
     };
-    let action = |bucket, rename, op, reason: String| Action {
-        name: d.name.clone(),
-        type_name: Some(d.type_name.clone()),
-        bucket,
-        rename,
-        op,
-        reason,
-        matches: Some(drift.is_empty()),
-    };
-    if !drift.is_empty() {
-        let why = if renamed {
-            format!("found as `{}`; {}", c.name, drift.join(", "))
-        } else {
-            drift.join(", ")
-        };
-        if let Some(t) = temp_foreign {
-            return action(
-                Bucket::Failed,
-                None,
-                Op::Nothing,
-                format!(
-                    "cannot recreate ({why}): its temporary name `{}` is held by container {}, which lacks this project's labels; rename or remove it",
-                    t.name,
-                    short_id(&t.id)
-                ),
-            );
-        }
-        // Renamed back first: the replacement's temporary name may be the
-        // very name the old container lives under.
-        let recreate = action(
-            Bucket::Recreated,
-            rename,
-            Op::Recreate {
-                desired: Box::new(d.clone()),
-                old_id: c.id.clone(),
-                old_dead: c.state.dead,
-            },
-            why,
-        );
-        let recreate = guard_busy(recreate, c, opts);
-        if recreate.bucket == Bucket::Recreated
-            && let Some(t) = temp_busy
-        {
-            return Action {
-                bucket: Bucket::Deferred,
-                op: Op::Nothing,
-                reason: format!(
-                    "its leftover replacement `{}` has live exec sessions; would recreate: {}",
-                    t.name, recreate.reason
-                ),
-                ..recreate
-            };
-        }
-        return recreate;
+    if drift.is_empty() {
+        return matching(d, c);
     }
-    if c.state.running && !c.state.paused {
+    let why = if c.name != d.name {
+        format!("found as `{}`; {}", c.name, drift.join(", "))
+    } else {
+        drift.join(", ")
+    };
+    let action = |bucket, rename, op, reason| Action {
+        rename,
+        matches: Some(false),
+        ..desired_action(d, bucket, op, reason)
+    };
+    if let Some(t) = temp_foreign {
+        let reason = format!(
+            "cannot recreate ({why}): its temporary name `{}` is held by container {}, which lacks this project's labels; rename or remove it",
+            t.name,
+            short_id(&t.id)
+        );
+        return action(Bucket::Failed, None, Op::Nothing, reason);
+    }
+    // Renamed back first: the replacement's temporary name may be the
+    // very name the old container lives under.
+    let recreate = action(
+        Bucket::Recreated,
+        rename_back(d, c),
+        Op::Recreate {
+            desired: Box::new(d.clone()),
+            old_id: c.id.clone(),
+            old_dead: c.state.dead,
+        },
+        why,
+    );
+    let recreate = guard_busy(recreate, c, opts);
+    match temp_busy {
+        Some(t) if recreate.bucket == Bucket::Recreated => Action {
+            bucket: Bucket::Deferred,
+            op: Op::Nothing,
+            reason: format!(
+                "its leftover replacement `{}` has live exec sessions; would recreate: {}",
+                t.name, recreate.reason
+            ),
+            ..recreate
+        },
+        _ => recreate,
+    }
+}
+
+/// The rename back, when the container lives under another name.
+fn rename_back(d: &Desired, c: &ContainerSnapshot) -> Option<Rename> {
+    (c.name != d.name).then(|| Rename {
+        id: c.id.clone(),
+        from: c.name.clone(),
+    })
+}
+
+/// The decision for a container that matches its desired spec: left alone
+/// when it runs, else unpaused or started.
+fn matching(d: &Desired, c: &ContainerSnapshot) -> Action {
+    let rename = rename_back(d, c);
+    let was = |why: String| match &rename {
+        Some(r) => format!("found as `{}`, renamed back; {why}", r.from),
+        None => why,
+    };
+    let (bucket, op, why) = if c.state.running && !c.state.paused {
         let why = if c.state.restarting {
             format!("matches, {}", c.state_word())
         } else {
             "running, matches".to_string()
         };
-        let bucket = if renamed {
-            Bucket::Renamed
-        } else {
-            Bucket::Unchanged
+        let bucket = match rename {
+            Some(_) => Bucket::Renamed,
+            None => Bucket::Unchanged,
         };
-        return action(bucket, rename, Op::Nothing, was(why));
-    }
-    if c.state.paused {
-        return action(
-            Bucket::Started,
-            rename,
-            Op::Unpause { id: c.id.clone() },
-            was("paused, matches".into()),
-        );
-    }
-    let never_ran = c.state.status == ContainerState::Created;
-    action(
-        Bucket::Started,
-        rename,
-        Op::Start {
+        (bucket, Op::Nothing, why)
+    } else if c.state.paused {
+        let op = Op::Unpause { id: c.id.clone() };
+        (Bucket::Started, op, "paused, matches".to_string())
+    } else {
+        let never_ran = c.state.status == ContainerState::Created;
+        let op = Op::Start {
             id: c.id.clone(),
             rebuild: never_ran.then(|| Box::new(d.clone())),
-        },
-        was(format!("{}, matches", c.state_word())),
-    )
+        };
+        (Bucket::Started, op, format!("{}, matches", c.state_word()))
+    };
+    Action {
+        reason: was(why),
+        rename,
+        matches: Some(true),
+        ..desired_action(d, bucket, op, String::new())
+    }
 }
 
 /// Turns a recreate or remove of a container with live exec sessions into a
@@ -519,22 +565,39 @@ fn guard_busy(action: Action, c: &ContainerSnapshot, opts: Options) -> Action {
     }
 }
 
-fn conflict(project: &str, d: &Desired, c: &ContainerSnapshot) -> Action {
+/// `d`'s name is held by `c`, which is not this project's; `keep` is the
+/// container of `d`'s slot, if any (it lives under another name).
+fn conflict(
+    project: &str,
+    d: &Desired,
+    c: &ContainerSnapshot,
+    keep: Option<&ContainerSnapshot>,
+) -> Action {
     let owner = match c.project() {
         Some(p) => format!("belongs to project `{p}`"),
         None => "has no fleet labels".to_string(),
     };
-    Action {
-        name: d.name.clone(),
-        type_name: Some(d.type_name.clone()),
-        bucket: Bucket::Failed,
-        rename: None,
-        op: Op::Nothing,
-        reason: format!(
-            "name conflict: container {} holding this name {owner}, not fleet.project={project}; fleet never touches it (rename or remove it yourself)",
-            short_id(&c.id)
+    let mut reason = format!(
+        "name conflict: container {} holding this name {owner}, not fleet.project={project}; fleet never touches it (rename or remove it yourself)",
+        short_id(&c.id)
+    );
+    if let Some(k) = keep {
+        reason += &format!(
+            "; instance {} of type `{}` is `{}`, left as it is until the name is free",
+            d.instance, d.type_name, k.name
+        );
+    }
+    desired_action(d, Bucket::Failed, Op::Nothing, reason)
+}
+
+/// Which agent a container of the project is, by its labels, for a message.
+fn agent_of(c: &ContainerSnapshot) -> String {
+    match c.type_name() {
+        None => "no fleet.type".to_string(),
+        Some(t) => format!(
+            "type `{t}`, instance {}",
+            c.instance().map_or("?".into(), |i| i.to_string())
         ),
-        matches: None,
     }
 }
 
