@@ -2,9 +2,10 @@
 //! resolved [`Spec`] of every desired container with its config hash.
 //!
 //! Owns every rule about what a valid config is. Parsing never spawns a
-//! process and never prints; a bad file is an [`anyhow::Error`] whose message
-//! names the file, the `line:column` where serde knows it, the JSON path, and
-//! what is allowed.
+//! process and never prints; a bad file is an [`Error`] of kind `Config`
+//! whose message names the file, the `line:column` where serde knows it, the
+//! JSON path, and what is allowed, with the help apart and the line of the
+//! file marked where the error is ([`snippet`]).
 //!
 //! What passes here is what docker and fleet can carry out later: one JSON
 //! document of bounded size, image references docker parses, run_args that
@@ -14,18 +15,21 @@
 
 mod image_ref;
 mod run_args;
+mod snippet;
 
 use std::collections::BTreeMap;
 use std::fmt;
 use std::io::Read;
 use std::path::Path;
 
-use anyhow::{Result, anyhow, bail};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 pub use crate::spec::{Memory, Restart};
+
+use crate::error::{Error, Result};
+use snippet::Seg;
 
 /// The most containers one type may declare.
 pub const MAX_INSTANCES: u32 = 100;
@@ -141,7 +145,7 @@ impl Config {
         let bytes = read_limited(path)?;
         let text = match std::str::from_utf8(&bytes) {
             Ok(text) => text,
-            Err(e) => bail!("{}", not_utf8(path, &bytes, &e)),
+            Err(e) => return Err(not_utf8(path, &bytes, &e)),
         };
         Config::parse(path, text)
     }
@@ -151,48 +155,38 @@ impl Config {
     pub fn parse(path: &Path, text: &str) -> Result<Config> {
         let file = path.display();
         let text = text.strip_prefix('\u{feff}').unwrap_or(text);
-        if text.trim_start_matches(is_json_space).is_empty() {
-            bail!("{file}: the file is empty; expected a JSON object with `types`");
+        let body = text.trim_start_matches(is_json_space);
+        if body.is_empty() {
+            return Err(Error::config(format!(
+                "{file}: the file is empty; expected a JSON object with `types`"
+            )));
         }
-        if !text.trim_start_matches(is_json_space).starts_with('{') {
+        if !body.starts_with('{') {
             let (line, col) = first_char_position(text);
-            bail!(
+            return Err(Error::config(format!(
                 "{file}:{line}:{col}: expected a JSON object (`{{ \"types\": … }}`) at the top level"
-            );
+            ))
+            .with_snippet(snippet::at(text, text.len() - body.len(), None)));
         }
         let de = &mut serde_json::Deserializer::from_str(text);
-        let raw: RawConfig = match serde_path_to_error::deserialize(&mut *de) {
-            Ok(raw) => raw,
-            Err(e) => {
-                let at = e.path().to_string();
-                let inner = e.into_inner();
-                let msg = strip_position(&inner);
-                let (line, col) = char_position(text, inner.line(), inner.column());
-                if inner.is_syntax() || inner.is_eof() {
-                    bail!("{file}:{line}:{col}: JSON syntax error: {msg}");
-                }
-                if at.is_empty() || at == "." {
-                    bail!("{file}:{line}:{col}: {msg}");
-                }
-                bail!("{file}:{line}:{col}: {at}: {msg}");
-            }
-        };
+        let raw: RawConfig =
+            serde_path_to_error::deserialize(&mut *de).map_err(|e| refused(path, text, e))?;
         // A second document (or anything) after the first would be ignored
         // by a reader that stops at the first: refuse it, so what fleet
         // acts on is the whole file.
         if let Err(e) = de.end() {
             let (line, col) = char_position(text, e.line(), e.column());
-            let found = text
-                .lines()
-                .nth(e.line().saturating_sub(1))
-                .and_then(|l| l.get(e.column().saturating_sub(1)..))
-                .and_then(|rest| rest.chars().next())
+            let pos = snippet::offset(text, e.line(), e.column());
+            let found = text[pos..]
+                .chars()
+                .next()
                 .map_or_else(String::new, |c| format!("{} ", shown(c)));
-            bail!(
+            return Err(Error::config(format!(
                 "{file}:{line}:{col}: unexpected {found}after the end of the JSON object: a config file is one JSON object, and only whitespace may follow it"
-            );
+            ))
+            .with_snippet(snippet::at(text, pos, None)));
         }
-        raw.resolve(path)
+        raw.resolve(path, text)
     }
 
     /// Every container the config asks for, by type then instance.
@@ -289,8 +283,11 @@ fn char_position(text: &str, line: usize, byte_col: usize) -> (usize, usize) {
 /// person) and what is larger than the limit.
 fn read_limited(path: &Path) -> Result<Vec<u8>> {
     let name = path.display();
-    let help = "help: pass -c/--config <file> or set FLEET_CONFIG";
-    let cannot = |why: &dyn fmt::Display| anyhow!("could not read config `{name}`: {why}\n{help}");
+    let cannot = |why: &dyn fmt::Display| {
+        Error::config(format!("could not read config `{name}`"))
+            .because(why)
+            .with_help("pass -c/--config <file> or set FLEET_CONFIG")
+    };
     let mut options = std::fs::OpenOptions::new();
     options.read(true);
     // Opening a FIFO blocks until a writer comes; non-blocking, it opens at
@@ -310,13 +307,13 @@ fn read_limited(path: &Path) -> Result<Vec<u8>> {
         )));
     }
     let too_big = || {
-        format!(
+        Error::config(format!(
             "{name}: the file is larger than {} MiB, the limit for a config file; is it the right file?",
             MAX_CONFIG_BYTES >> 20
-        )
+        ))
     };
     if meta.len() > MAX_CONFIG_BYTES as u64 {
-        bail!("{}", too_big());
+        return Err(too_big());
     }
     let mut bytes = Vec::new();
     let mut limited = (&mut file).take(MAX_CONFIG_BYTES as u64 + 1);
@@ -331,7 +328,7 @@ fn read_limited(path: &Path) -> Result<Vec<u8>> {
         }
     }
     if bytes.len() > MAX_CONFIG_BYTES {
-        bail!("{}", too_big());
+        return Err(too_big());
     }
     Ok(bytes)
 }
@@ -367,23 +364,22 @@ fn kind_name(kind: &std::fs::FileType) -> &'static str {
 
 /// The message for a file that is not UTF-8: the line and column (as
 /// [`Config::parse`] counts them) and the byte offset of the first bad byte.
-fn not_utf8(path: &Path, bytes: &[u8], e: &std::str::Utf8Error) -> String {
+fn not_utf8(path: &Path, bytes: &[u8], e: &std::str::Utf8Error) -> Error {
     let at = e.valid_up_to();
     let good = std::str::from_utf8(&bytes[..at]).unwrap_or_default();
     let good = good.strip_prefix('\u{feff}').unwrap_or(good);
     let line = 1 + good.matches('\n').count();
     let col = 1 + good.rsplit('\n').next().unwrap_or("").chars().count();
-    let mut msg = format!(
+    let err = Error::config(format!(
         "{}:{line}:{col}: the file is not UTF-8: byte 0x{:02x} at offset {at} is not valid UTF-8 there; a config file is UTF-8 text",
         path.display(),
         bytes[at]
-    );
+    ));
     if bytes.starts_with(&[0xff, 0xfe]) || bytes.starts_with(&[0xfe, 0xff]) {
-        msg += "\nhelp: the file starts with a UTF-16 byte-order mark: save it as UTF-8";
+        err.with_help("the file starts with a UTF-16 byte-order mark: save it as UTF-8")
     } else {
-        msg += "\nhelp: save it as UTF-8 (it may be in a legacy encoding such as Latin-1)";
+        err.with_help("save it as UTF-8 (it may be in a legacy encoding such as Latin-1)")
     }
-    msg
 }
 
 /// serde_json appends " at line L column C"; we print the position first.
@@ -391,6 +387,84 @@ fn strip_position(e: &serde_json::Error) -> String {
     let s = e.to_string();
     let suffix = format!(" at line {} column {}", e.line(), e.column());
     s.strip_suffix(&suffix).unwrap_or(&s).to_string()
+}
+
+/// What serde refused in `text`: `file:line:col: path: message`, the help
+/// apart, the offending key or value marked on its line.
+fn refused(path: &Path, text: &str, e: serde_path_to_error::Error<serde_json::Error>) -> Error {
+    let file = path.display();
+    let at = e.path().to_string();
+    let steps = snippet::path_of(e.path());
+    let inner = e.into_inner();
+    let Invalid { message, help } = Invalid::decode(&strip_position(&inner));
+    let (line, col) = char_position(text, inner.line(), inner.column());
+    let pos = snippet::offset(text, inner.line(), inner.column());
+    let err =
+        if inner.is_syntax() || inner.is_eof() {
+            Error::config(format!("{file}:{line}:{col}: JSON syntax error: {message}"))
+                .with_snippet(snippet::at(text, pos, None))
+        } else if at.is_empty() || at == "." {
+            Error::config(format!("{file}:{line}:{col}: {message}"))
+                .with_snippet(snippet::at(text, pos, None))
+        } else {
+            Error::config(format!("{file}:{line}:{col}: {at}: {message}"))
+                .with_snippet(snippet::at(text, pos, steps.as_deref()))
+        };
+    match help {
+        Some(h) => err.with_help(h),
+        None => err,
+    }
+}
+
+/// A value the config refuses: why, and apart from it what to do.
+///
+/// serde carries a custom error as one string, so an `Invalid` with a help
+/// crosses it encoded ([`Invalid::into_serde`]: a marker no message starts
+/// with, then JSON) and is taken apart where the config error is made
+/// ([`Invalid::decode`]); a plain message passes through as it is.
+#[derive(Debug, Serialize, Deserialize)]
+struct Invalid {
+    message: String,
+    help: Option<String>,
+}
+
+/// Starts an encoded [`Invalid`]; no message of serde's or fleet's does.
+const INVALID_MARK: &str = "\u{0}fleet-invalid:";
+
+impl Invalid {
+    fn new(message: impl Into<String>) -> Invalid {
+        Invalid {
+            message: message.into(),
+            help: None,
+        }
+    }
+
+    fn help(mut self, help: impl Into<String>) -> Invalid {
+        self.help = Some(help.into());
+        self
+    }
+
+    fn into_serde<E: serde::de::Error>(self) -> E {
+        match self.help {
+            None => E::custom(self.message),
+            Some(_) => E::custom(format!(
+                "{INVALID_MARK}{}",
+                serde_json::to_string(&self).expect("strings serialise")
+            )),
+        }
+    }
+
+    fn decode(text: &str) -> Invalid {
+        text.strip_prefix(INVALID_MARK)
+            .and_then(|json| serde_json::from_str(json).ok())
+            .unwrap_or_else(|| Invalid::new(text))
+    }
+}
+
+impl From<String> for Invalid {
+    fn from(message: String) -> Invalid {
+        Invalid::new(message)
+    }
 }
 
 /// fleet's agents.json: which agent containers exist on this host.
@@ -448,25 +522,37 @@ struct RawFields {
 }
 
 impl RawConfig {
-    fn resolve(self, path: &Path) -> Result<Config> {
+    fn resolve(self, path: &Path, text: &str) -> Result<Config> {
         let file = path.display();
+        // Marks the key at `steps` (which serde read, so it is there).
+        let at_key = |steps: &[&str], message: String| {
+            let steps: Vec<Seg> = steps.iter().map(|s| Seg::Key(s.to_string())).collect();
+            match snippet::at_key(text, &steps) {
+                Some((line, col, s)) => {
+                    Error::config(format!("{file}:{line}:{col}: {message}")).with_snippet(s)
+                }
+                None => Error::config(format!("{file}: {message}")),
+            }
+        };
         let project = self
             .project
             .map(|n| n.0)
             .unwrap_or_else(|| DEFAULT_PROJECT.to_string());
         let d = self.defaults;
         if d.instances.is_some() {
-            bail!(
-                "{file}: defaults.instances: `instances` is set per type, not in defaults\nhelp: move it to each entry of `types`"
-            );
+            let message = "defaults.instances: `instances` is set per type, not in defaults";
+            return Err(at_key(&["defaults", "instances"], message.into())
+                .with_help("move it to each entry of `types`"));
         }
         let mut types = Vec::new();
         for (Name(name), t) in self.types.0 {
             let image = match t.image.or_else(|| d.image.clone()) {
                 Some(Image(i)) => i,
-                None => bail!(
-                    "{file}: types.{name}.image: missing; every type needs an image\nhelp: set `types.{name}.image` or `defaults.image`"
-                ),
+                None => {
+                    let message = format!("types.{name}.image: missing; every type needs an image");
+                    return Err(at_key(&["types", &name], message)
+                        .with_help(format!("set `types.{name}.image` or `defaults.image`")));
+                }
             };
             let spec = Spec {
                 image,
@@ -568,7 +654,7 @@ impl EntryCheck<EnvValue> for EnvKey {
                 f.write_str("a string")
             }
             fn visit_str<E: serde::de::Error>(self, v: &str) -> std::result::Result<EnvValue, E> {
-                self.0.check_value(v).map_err(E::custom)?;
+                self.0.check_value(v).map_err(Invalid::into_serde)?;
                 Ok(EnvValue(v.to_string()))
             }
         }
@@ -579,11 +665,11 @@ impl EntryCheck<EnvValue> for EnvKey {
 impl EnvKey {
     /// docker's env-file rules ([`crate::docker::env_file_problem`]): the
     /// only way values reach docker without an argv or its environment.
-    fn check_value(&self, value: &str) -> std::result::Result<(), String> {
+    fn check_value(&self, value: &str) -> std::result::Result<(), Invalid> {
         match crate::docker::env_file_problem(&self.0, value) {
             None => Ok(()),
-            Some(why) => Err(format!(
-                "{why} (the value is not shown)\nhelp: env values reach docker through its env-file reader, one line each; pass such data in a mounted file instead"
+            Some(why) => Err(Invalid::new(format!("{why} (the value is not shown)")).help(
+                "env values reach docker through its env-file reader, one line each; pass such data in a mounted file instead",
             )),
         }
     }
@@ -841,7 +927,7 @@ impl<'de> Deserialize<'de> for RunArgs {
                 de: D,
             ) -> std::result::Result<String, D::Error> {
                 let s = String::deserialize(de)?;
-                self.0.next(&s).map_err(serde::de::Error::custom)?;
+                self.0.next(&s).map_err(Invalid::into_serde)?;
                 Ok(s)
             }
         }
@@ -860,7 +946,7 @@ impl<'de> Deserialize<'de> for RunArgs {
                 while let Some(s) = seq.next_element_seed(One(&mut reader))? {
                     out.push(s);
                 }
-                reader.finish().map_err(serde::de::Error::custom)?;
+                reader.finish().map_err(Invalid::into_serde)?;
                 Ok(RunArgs(out))
             }
         }

@@ -12,6 +12,7 @@ pub mod apply;
 pub mod cli;
 pub mod config;
 pub mod docker;
+pub mod error;
 pub mod lock;
 pub mod observe;
 pub mod ops;
@@ -25,13 +26,12 @@ use std::ffi::{OsStr, OsString};
 use std::fmt;
 use std::io::Write;
 
-use anyhow::Result;
-
 use crate::apply::Outcome;
 use crate::cli::{Cli, Color, Command};
 use crate::config::Config;
 use crate::docker::Runner;
 use crate::docker::real::DuctRunner;
+use crate::error::{Error, Result};
 use crate::report::Rendered;
 
 /// Exit codes (DESIGN.md): 0 done, 1 error, 2 usage error or, with
@@ -128,23 +128,18 @@ pub fn parse(args: Vec<OsString>, env: &Env, io: &mut Io) -> Result<Cli, i32> {
     } else {
         e.render().ansi().to_string()
     };
+    let code = e.exit_code();
     if e.use_stderr() {
         let _ = write!(io.err, "{text}");
         if json {
-            let plain = e.to_string();
-            let (first, rest) = plain.split_once('\n').unwrap_or((&plain, ""));
-            let help: Vec<&str> = rest
-                .lines()
-                .map(str::trim)
-                .filter(|l| !l.is_empty())
-                .collect();
-            let message = first.strip_prefix("error: ").unwrap_or(first);
-            let _ = io.out.write_all(error_json(message, &help).as_bytes());
+            let _ = io
+                .out
+                .write_all(report::error_json(&Error::usage(e)).as_bytes());
         }
     } else {
         let _ = write!(io.out, "{text}");
     }
-    Err(e.exit_code())
+    Err(code)
 }
 
 /// Runs a parsed command against `runner`; returns the exit code. An error
@@ -154,60 +149,18 @@ pub fn run(cli: &Cli, runner: &dyn Runner, io: &mut Io) -> i32 {
     match dispatch(cli, runner, io) {
         Ok(code) => code,
         Err(e) => {
-            let (message, help) = diagnose(&e);
-            let mut text = format!("error: {message}\n");
-            for h in &help {
-                text += &format!("help: {h}\n");
-            }
-            let _ = io.err.write_all(text.as_bytes());
+            let color = match cli.global.color {
+                Color::Always => true,
+                Color::Never => false,
+                Color::Auto => io.err_is_terminal,
+            };
+            let _ = io.err.write_all(report::error_text(&e, color).as_bytes());
             if cli.global.json {
-                let help: Vec<&str> = help.iter().map(String::as_str).collect();
-                let _ = io.out.write_all(error_json(&message, &help).as_bytes());
+                let _ = io.out.write_all(report::error_json(&e).as_bytes());
             }
             EXIT_ERROR
         }
     }
-}
-
-/// An error as the operator reads it: its causes joined with `: ` (as
-/// `{e:#}` does), and apart from them the `help:` texts, to print last.
-/// Messages carry their help after a `\nhelp: ` line, so a context's help
-/// would otherwise land before the cause it explains.
-fn diagnose(e: &anyhow::Error) -> (String, Vec<String>) {
-    let mut message = Vec::new();
-    let mut help = Vec::new();
-    for cause in e.chain() {
-        let text = cause.to_string();
-        match text.split_once("\nhelp: ") {
-            Some((m, h)) => {
-                message.push(m.to_string());
-                help.push(h.to_string());
-            }
-            None => message.push(text),
-        }
-    }
-    (message.join(": "), help)
-}
-
-/// The `--json` document of a run that ended in an error before it had a
-/// result: `{"error": {"message": …, "help": … or null}}`.
-fn error_json(message: &str, help: &[&str]) -> String {
-    #[derive(serde::Serialize)]
-    struct Doc<'a> {
-        error: Error<'a>,
-    }
-    #[derive(serde::Serialize)]
-    struct Error<'a> {
-        message: &'a str,
-        help: Option<String>,
-    }
-    let help = (!help.is_empty()).then(|| help.join("\n"));
-    let doc = Doc {
-        error: Error { message, help },
-    };
-    let mut s = serde_json::to_string_pretty(&doc).expect("plain values serialise");
-    s.push('\n');
-    s
 }
 
 fn use_color(cli: &Cli, io: &Io) -> bool {
@@ -347,7 +300,8 @@ fn dispatch(cli: &Cli, runner: &dyn Runner, io: &mut Io) -> Result<i32> {
             let (plan, _, actual) = observe_and_plan(&config, runner, false, true)?;
             let rows = ops::status_rows(&actual, &plan);
             if g.json {
-                writeln!(io.out, "{}", serde_json::to_string_pretty(&rows)?)?;
+                let json = serde_json::to_string_pretty(&rows).expect("plain values serialise");
+                writeln!(io.out, "{json}")?;
             } else {
                 io.out
                     .write_all(ops::status_text(&rows, color).as_bytes())?;

@@ -6,13 +6,12 @@ use std::fs::{File, OpenOptions};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-use anyhow::{Context, Result, bail};
+use crate::error::{Error, Result};
 
 /// Held for the life of the run; dropping it releases the lock.
 #[derive(Debug)]
 pub struct ProjectLock {
     _file: File,
-    pub path: PathBuf,
 }
 
 /// `/run/lock` when it exists (tmpfs, cleared at boot), else `tmpdir` (the
@@ -49,20 +48,19 @@ pub fn acquire(
             std::io::ErrorKind::PermissionDenied => File::open(&path),
             _ => Err(e),
         })
-        .with_context(|| {
-            format!(
-                "could not open the lock file `{}`\nhelp: set FLEET_LOCK_DIR to a directory every fleet user can write",
-                path.display()
-            )
+        .map_err(|e| {
+            Error::lock(format!("could not open the lock file `{}`", path.display()))
+                .because(e)
+                .with_help("set FLEET_LOCK_DIR to a directory every fleet user can write")
         })?;
     let start = Instant::now();
     let mut told = false;
     loop {
         match file.try_lock() {
-            Ok(()) => return Ok(ProjectLock { _file: file, path }),
+            Ok(()) => return Ok(ProjectLock { _file: file }),
             Err(std::fs::TryLockError::WouldBlock) => {}
             Err(std::fs::TryLockError::Error(e)) => {
-                return Err(e).with_context(|| format!("could not lock `{}`", path.display()));
+                return Err(Error::lock(format!("could not lock `{}`", path.display())).because(e));
             }
         }
         if !told {
@@ -70,11 +68,12 @@ pub fn acquire(
             told = true;
         }
         if start.elapsed() >= wait {
-            bail!(
-                "another fleet run on project `{project}` still holds `{}` after {}s\nhelp: wait for it to finish (see `pgrep -a fleet`), or raise --lock-wait",
+            return Err(Error::lock(format!(
+                "another fleet run on project `{project}` still holds `{}` after {}s",
                 path.display(),
                 wait.as_secs_f64()
-            );
+            ))
+            .with_help("wait for it to finish (see `pgrep -a fleet`), or raise --lock-wait"));
         }
         std::thread::sleep(Duration::from_millis(100));
     }

@@ -5,7 +5,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use anyhow::{Context, Result, anyhow};
+use crate::error::{Error, Result};
 
 use crate::config::{Desired, name_order};
 use crate::docker::{Cmd, DockerError, Runner, argv, run_ok};
@@ -39,10 +39,11 @@ pub fn observe(runner: &dyn Runner, project: &str, desired: &[Desired]) -> Resul
     let cmd = argv::list_all();
     let listing = run_ok(runner, &cmd).map_err(read_error)?;
     let rows = parse_listing(&listing.stdout).map_err(|e| {
-        anyhow!(
-            "could not read the containers: `docker {}` printed {e}; nothing was changed\nhelp: is `--docker` a docker CLI, and is its output altered (aliases, wrappers, a `psFormat` in ~/.docker/config.json)?",
+        Error::docker(format!(
+            "could not read the containers: `docker {}` printed {e}; nothing was changed",
             cmd.verb()
-        )
+        ))
+        .with_help("is `--docker` a docker CLI, and is its output altered (aliases, wrappers, a `psFormat` in ~/.docker/config.json)?")
     })?;
     let ids: Vec<&str> = rows
         .iter()
@@ -182,13 +183,13 @@ pub fn inspect_containers(runner: &dyn Runner, ids: &[&str]) -> Result<Vec<Conta
         .filter(|id| !vanished.contains(**id) && !snaps.iter().any(|s| s.id == **id))
         .collect();
     if let Some(id) = missing.first() {
-        return Err(anyhow!(
+        return Err(Error::docker(format!(
             "could not read the containers: `docker {}` described {} of {} containers, and not {} (nor said it is gone); nothing was changed",
             short_cmd(&cmd),
             snaps.len(),
             ids.len(),
             crate::plan::short_id(id)
-        ));
+        )));
     }
     Ok(snaps)
 }
@@ -230,13 +231,13 @@ fn resolve_images(runner: &dyn Runner, refs: &[String]) -> Result<BTreeMap<Strin
         .collect();
     if found.len() != lines.len() {
         if refs.len() == 1 {
-            return Err(anyhow!(
+            return Err(Error::docker(format!(
                 "unexpected output from `docker {}`: {} lines for {} images\n{}",
                 cmd.line(),
                 lines.len(),
                 found.len(),
                 out.stderr.trim()
-            ));
+            )));
         }
         // Could not tell which line is which image (unusual stderr wording):
         // ask one by one. Rare, and still correct.
@@ -247,11 +248,12 @@ fn resolve_images(runner: &dyn Runner, refs: &[String]) -> Result<BTreeMap<Strin
     }
     for (r, line) in found.into_iter().zip(lines) {
         let (id, env) = line.split_once('\t').unwrap_or((line, "null"));
-        let env: Option<Vec<String>> = serde_json::from_str(env).with_context(|| {
-            format!(
+        let env: Option<Vec<String>> = serde_json::from_str(env).map_err(|e| {
+            Error::docker(format!(
                 "could not parse `docker {}` output line `{line}`",
                 cmd.line()
-            )
+            ))
+            .because(e)
         })?;
         images.insert(
             r.clone(),
@@ -268,10 +270,10 @@ fn resolve_images(runner: &dyn Runner, refs: &[String]) -> Result<BTreeMap<Strin
     Ok(images)
 }
 
-/// A discovery failure, worded for the operator (the `help:` lines come
-/// from [`DockerError`]'s message).
-pub fn read_error(e: DockerError) -> anyhow::Error {
-    anyhow!("could not read the containers: {e}")
+/// A discovery failure, worded for the operator (the help comes from
+/// [`DockerError::help`]).
+pub fn read_error(e: DockerError) -> Error {
+    Error::from(e).context("could not read the containers")
 }
 
 /// Runs a read-only docker command: its stdout, or a discovery error.

@@ -7,7 +7,7 @@
 use std::collections::BTreeMap;
 use std::sync::atomic::AtomicBool;
 
-use anyhow::{Result, bail};
+use crate::error::{Error, Result};
 use owo_colors::OwoColorize;
 use serde::Serialize;
 
@@ -72,11 +72,13 @@ fn list(runner: &dyn Runner, project: &str) -> Result<Vec<Listed>> {
                     state: ContainerState::from_docker(state),
                 });
             }
-            _ => bail!(
-                "could not read the containers: line {} of `docker ps` output is not `<ID>\t<name>\t<state>`: `{}`; nothing was changed",
-                n + 1,
-                l.chars().take(80).collect::<String>()
-            ),
+            _ => {
+                return Err(Error::docker(format!(
+                    "could not read the containers: line {} of `docker ps` output is not `<ID>\t<name>\t<state>`: `{}`; nothing was changed",
+                    n + 1,
+                    l.chars().take(80).collect::<String>()
+                )));
+            }
         }
     }
     rows.sort_by(|a, b| name_order(&a.name).cmp(&name_order(&b.name)));

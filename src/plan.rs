@@ -4,7 +4,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use anyhow::{Result, bail};
+use crate::error::{Error, Result};
 use serde::Serialize;
 
 use crate::config::{Desired, Spec, name_order};
@@ -169,9 +169,10 @@ pub fn plan(project: &str, desired: &[Desired], actual: &Actual, opts: Options) 
     let ours = |c: &ContainerSnapshot| c.project() == Some(project);
     let managed = actual.containers.iter().filter(|c| ours(c)).count();
     if desired.is_empty() && managed > 0 && !opts.allow_empty {
-        bail!(
-            "the config declares no container, but project `{project}` has {managed}; refusing to remove them all\nhelp: if the fleet really should be empty, rerun with --allow-empty"
-        );
+        return Err(Error::refused(format!(
+            "the config declares no container, but project `{project}` has {managed}; refusing to remove them all"
+        ))
+        .with_help("if the fleet really should be empty, rerun with --allow-empty"));
     }
     let slots = Slots::of(project, desired, actual);
     let mut world = World {

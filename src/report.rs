@@ -2,10 +2,12 @@
 //! caller decides colour and where they go. Reasons and errors never hold
 //! env values, so nothing here can leak one.
 
+use annotate_snippets::{AnnotationKind, Group, Level, Renderer, Snippet};
 use owo_colors::OwoColorize;
 use serde::Serialize;
 
 use crate::apply::{Done, Outcome};
+use crate::error::Error;
 use crate::plan::{Bucket, Op};
 
 /// What a command prints: results for stdout; errors and notes for stderr
@@ -236,6 +238,57 @@ pub fn outcome_json(outcome: &Outcome) -> String {
         deferred: names(Bucket::Deferred),
         failed,
         actions,
+    };
+    let mut s = serde_json::to_string_pretty(&doc).expect("plain values serialise");
+    s.push('\n');
+    s
+}
+
+/// A failed run as text: `error: <message>`, the marked line of the config
+/// file for a config error (as rustc marks code), then the `help:` lines.
+pub fn error_text(e: &Error, color: bool) -> String {
+    let label = if color {
+        "error".red().bold().to_string()
+    } else {
+        "error".to_string()
+    };
+    let mut text = format!("{label}: {}\n", e.message());
+    if let Some(s) = e.snippet() {
+        let marked = Snippet::source(s.text.as_str())
+            .line_start(s.line)
+            .annotation(AnnotationKind::Primary.span(s.span.clone()));
+        let renderer = if color {
+            Renderer::styled()
+        } else {
+            Renderer::plain()
+        };
+        text += &renderer.render(&[Group::with_level(Level::ERROR).element(marked)]);
+        text.push('\n');
+    }
+    for h in e.help() {
+        text += &format!("help: {h}\n");
+    }
+    text
+}
+
+/// The `--json` document of a run that ended in an error before it had a
+/// result: `{"error": {"message": …, "help": … or null}}`.
+pub fn error_json(e: &Error) -> String {
+    #[derive(Serialize)]
+    struct Doc {
+        error: Body,
+    }
+    #[derive(Serialize)]
+    struct Body {
+        message: String,
+        help: Option<String>,
+    }
+    let help = (!e.help().is_empty()).then(|| e.help().join("\n"));
+    let doc = Doc {
+        error: Body {
+            message: e.message(),
+            help,
+        },
     };
     let mut s = serde_json::to_string_pretty(&doc).expect("plain values serialise");
     s.push('\n');

@@ -13,7 +13,6 @@ use std::collections::BTreeMap;
 use std::fmt;
 use std::marker::PhantomData;
 
-use anyhow::{Result, anyhow, bail};
 use serde::Deserialize;
 use serde::de::value::MapAccessDeserializer;
 use serde::de::{DeserializeOwned, IgnoredAny, MapAccess, SeqAccess, Visitor};
@@ -21,6 +20,7 @@ use sha2::{Digest, Sha256};
 
 use crate::config::hex;
 use crate::docker::argv::{LABEL_HASH, LABEL_INSTANCE, LABEL_PROJECT, LABEL_TYPE};
+use crate::error::{Error, Result};
 use crate::spec::ContainerState;
 
 /// What fleet knows of one existing container.
@@ -118,20 +118,22 @@ pub fn env_digest(value: &str) -> String {
 
 /// Parses the output of `docker inspect` (a JSON array).
 pub fn parse_inspect(text: &str) -> Result<Vec<ContainerSnapshot>> {
+    let unreadable =
+        |what: String| Error::docker(format!("could not parse `docker inspect` output: {what}"));
     let doc: Field<Elements> = serde_json::from_str(text).map_err(|e| {
-        anyhow!("could not parse `docker inspect` output: {e}\nhelp: is the docker CLI's output redirected or altered (DOCKER_CLI wrappers, aliases)?")
+        Error::docker("could not parse `docker inspect` output")
+            .because(e)
+            .with_help(
+                "is the docker CLI's output redirected or altered (DOCKER_CLI wrappers, aliases)?",
+            )
     })?;
     let elements = match doc {
         Field::Got(elements) => elements,
-        Field::Other(kind) => {
-            bail!("could not parse `docker inspect` output: expected a JSON array, got {kind}")
-        }
-        Field::Absent => bail!("could not parse `docker inspect` output: no document"),
+        Field::Other(kind) => return Err(unreadable(format!("expected a JSON array, got {kind}"))),
+        Field::Absent => return Err(unreadable("no document".into())),
     };
     match elements.first_error {
-        Some((i, e)) => {
-            bail!("could not parse `docker inspect` output: element {i}: {e}")
-        }
+        Some((i, e)) => Err(unreadable(format!("element {i}: {e}"))),
         None => Ok(elements.snapshots),
     }
 }

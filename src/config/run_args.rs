@@ -15,7 +15,7 @@
 //! The option list is docker CLI 28's `docker create` (and the hidden
 //! aliases `--net`, `--net-alias`, `--dns-opt`).
 
-use super::RESERVED_LABEL_PREFIX;
+use super::{Invalid, RESERVED_LABEL_PREFIX};
 
 /// What fleet does with an option.
 #[derive(Clone, Copy, PartialEq)]
@@ -238,17 +238,19 @@ pub struct Reader {
 
 impl Reader {
     /// Checks the next argument.
-    pub fn next(&mut self, arg: &str) -> Result<(), String> {
+    pub fn next(&mut self, arg: &str) -> Result<(), Invalid> {
         if arg.contains('\0') {
-            return Err(
-                "the argument contains a NUL character, which no command line can carry".into(),
-            );
+            return Err(Invalid::new(
+                "the argument contains a NUL character, which no command line can carry",
+            ));
         }
         if let Some((o, short)) = self.pending.take() {
             return value(o, short, arg);
         }
         if arg == "--" {
-            return Err("`--` ends docker's options: docker would take the next word as the image and the image as the command".into());
+            return Err(Invalid::new(
+                "`--` ends docker's options: docker would take the next word as the image and the image as the command",
+            ));
         }
         if let Some(long) = arg.strip_prefix("--") {
             return self.long(arg, long);
@@ -258,36 +260,41 @@ impl Reader {
         {
             return self.shorts(shorts);
         }
-        Err(format!(
-            "`{arg}` is not an option: docker would take it as the image, and the image as the command\nhelp: an option's value follows the option (`[\"--gpus\", \"all\"]`) or is joined to it (`--gpus=all`)"
+        Err(Invalid::new(format!(
+            "`{arg}` is not an option: docker would take it as the image, and the image as the command"
         ))
+        .help("an option's value follows the option (`[\"--gpus\", \"all\"]`) or is joined to it (`--gpus=all`)"))
     }
 
     /// After the last argument: an option still waiting for its value.
-    pub fn finish(self) -> Result<(), String> {
+    pub fn finish(self) -> Result<(), Invalid> {
         match self.pending {
-            Some((o, short)) => Err(format!(
-                "{} needs a value, but it ends run_args: docker would take the image as its value\nhelp: add its value as the next element, or join them: `--{}=<value>`",
-                spelled(o, short),
+            Some((o, short)) => Err(Invalid::new(format!(
+                "{} needs a value, but it ends run_args: docker would take the image as its value",
+                spelled(o, short)
+            ))
+            .help(format!(
+                "add its value as the next element, or join them: `--{}=<value>`",
                 o.long
-            )),
+            ))),
             None => Ok(()),
         }
     }
 
-    fn long(&mut self, arg: &str, long: &str) -> Result<(), String> {
+    fn long(&mut self, arg: &str, long: &str) -> Result<(), Invalid> {
         let (name, inline) = match long.split_once('=') {
             Some((name, v)) => (name, Some(v)),
             None => (long, None),
         };
         if name.is_empty() || name.starts_with('-') {
             let shown = if inline.is_some() { "--=…" } else { arg };
-            return Err(format!("`{shown}` is not option syntax docker accepts"));
+            return Err(format!("`{shown}` is not option syntax docker accepts").into());
         }
         let Some(o) = by_long(name) else {
-            return Err(format!(
-                "`--{name}` is not an option of `docker create`\nhelp: see `docker create --help`"
-            ));
+            return Err(
+                Invalid::new(format!("`--{name}` is not an option of `docker create`"))
+                    .help("see `docker create --help`"),
+            );
         };
         allowed(o, false)?;
         match inline {
@@ -303,14 +310,15 @@ impl Reader {
     /// `-abc`: booleans may be bundled; the first option that takes a value
     /// takes the rest of the word (`-lkey=v`, `-l=key=v`) or the next
     /// argument.
-    fn shorts(&mut self, shorts: &str) -> Result<(), String> {
+    fn shorts(&mut self, shorts: &str) -> Result<(), Invalid> {
         let mut rest = shorts;
         while let Some(c) = rest.chars().next() {
             rest = &rest[c.len_utf8()..];
             let Some(o) = by_short(c) else {
-                return Err(format!(
-                    "`-{c}` is not an option of `docker create`\nhelp: see `docker create --help`"
-                ));
+                return Err(
+                    Invalid::new(format!("`-{c}` is not an option of `docker create`"))
+                        .help("see `docker create --help`"),
+                );
             };
             allowed(o, true)?;
             // pflag: `-f=v` when something follows the `=`.
@@ -333,25 +341,26 @@ impl Reader {
 }
 
 /// Refuses an option fleet does not allow, in any spelling.
-fn allowed(o: &Opt, short: bool) -> Result<(), String> {
+fn allowed(o: &Opt, short: bool) -> Result<(), Invalid> {
     match o.rule {
-        Rule::Refuse(why, help) => Err(format!(
-            "{} is not allowed in run_args: {why}\nhelp: {help}",
+        Rule::Refuse(why, help) => Err(Invalid::new(format!(
+            "{} is not allowed in run_args: {why}",
             spelled(o, short)
-        )),
+        ))
+        .help(help)),
         Rule::Allow | Rule::Label => Ok(()),
     }
 }
 
 /// Checks the value given to `o`.
-fn value(o: &Opt, short: bool, v: &str) -> Result<(), String> {
+fn value(o: &Opt, short: bool, v: &str) -> Result<(), Invalid> {
     if !o.value {
         // pflag's strconv.ParseBool.
         const BOOLS: [&str; 12] = [
             "1", "t", "T", "TRUE", "true", "True", "0", "f", "F", "FALSE", "false", "False",
         ];
         if !BOOLS.contains(&v) {
-            return Err(format!("{} is true or false, not `{v}`", spelled(o, short)));
+            return Err(format!("{} is true or false, not `{v}`", spelled(o, short)).into());
         }
     }
     if o.rule == Rule::Label {
@@ -361,13 +370,15 @@ fn value(o: &Opt, short: bool, v: &str) -> Result<(), String> {
             return Err(format!(
                 "{} needs `key=value` (or `key`), and the key is empty",
                 spelled(o, short)
-            ));
+            )
+            .into());
         }
         if key.starts_with(RESERVED_LABEL_PREFIX) {
-            return Err(format!(
-                "{} sets `{key}`, but the `{RESERVED_LABEL_PREFIX}` prefix is reserved: fleet sets fleet.project, fleet.type, fleet.instance and fleet.config-hash itself, and they decide which project a container belongs to\nhelp: other labels go in the type's `labels`",
+            return Err(Invalid::new(format!(
+                "{} sets `{key}`, but the `{RESERVED_LABEL_PREFIX}` prefix is reserved: fleet sets fleet.project, fleet.type, fleet.instance and fleet.config-hash itself, and they decide which project a container belongs to",
                 spelled(o, short)
-            ));
+            ))
+            .help("other labels go in the type's `labels`"));
         }
     }
     Ok(())

@@ -436,7 +436,8 @@ fn help_is_printed_after_the_whole_message() {
 }
 
 /// The `{"error": …}` document of a failed `--json` run: checks it is the
-/// whole of stdout, that stderr says the same in text, and returns
+/// whole of stdout, that stderr says the same in text (`error:` first,
+/// `help:` last, a config error's marked line between), and returns
 /// (message, help).
 fn json_error(r: &Ran) -> (String, Option<String>) {
     let doc: serde_json::Value = serde_json::from_str(&r.stdout)
@@ -450,11 +451,11 @@ fn json_error(r: &Ran) -> (String, Option<String>) {
     let help = doc["error"]["help"].as_str().map(str::to_string);
     assert!(help.is_some() || doc["error"]["help"].is_null(), "{doc}");
     if r.code == 1 {
-        let mut text = format!("error: {message}\n");
-        for h in help.iter() {
-            text += &format!("help: {h}\n");
-        }
-        assert!(r.stderr.ends_with(&text), "{r:?}");
+        let helps: String = help.iter().map(|h| format!("help: {h}\n")).collect();
+        assert!(
+            r.stderr.contains(&format!("error: {message}\n")) && r.stderr.ends_with(&helps),
+            "{r:?}"
+        );
     } else {
         assert!(
             r.stderr.starts_with(&format!("error: {message}\n")),
@@ -476,6 +477,17 @@ fn with_json_an_error_is_a_json_document_on_stdout() {
         "{message}"
     );
     assert_eq!(help, None);
+    // On stderr, the line of the file with the value marked, as rustc does.
+    assert_eq!(
+        r.stderr.lines().skip(1).collect::<Vec<_>>(),
+        [
+            "  |",
+            r#"1 | {"project":"p","types":{"coder":{"image":"agent:latest","instances":101}}}"#,
+            "  |                                                                     ^^^",
+        ],
+        "{}",
+        r.stderr
+    );
 
     // A config that cannot be read: the OS cause in the message, help apart.
     let r = main_env(

@@ -6,7 +6,7 @@ use std::path::Path;
 
 use fleet::config::{Config, Restart};
 
-fn load(path: &str) -> anyhow::Result<Config> {
+fn load(path: &str) -> fleet::error::Result<Config> {
     Config::load(&Path::new(env!("CARGO_MANIFEST_DIR")).join(path))
 }
 
@@ -97,11 +97,11 @@ fn every_bad_config_is_rejected_with_its_location() {
         let path = dir.join(f);
         let err = match Config::load(&Path::new(env!("CARGO_MANIFEST_DIR")).join(&path)) {
             Ok(_) => panic!("{f} was accepted"),
-            Err(e) => format!("{e:#}"),
+            Err(e) => fleet::report::error_text(&e, false),
         };
         let err = err.replace(&format!("{}/", env!("CARGO_MANIFEST_DIR")), "");
         assert!(
-            err.starts_with(&path.display().to_string()),
+            err.starts_with(&format!("error: {}", path.display())),
             "{f}: message does not name the file: {err}"
         );
         all += &format!("{err}\n");
@@ -122,6 +122,34 @@ fn a_missing_file_says_how_to_point_at_one() {
         "{err}"
     );
     assert!(err.contains("help: pass -c/--config"), "{err}");
+}
+
+#[test]
+fn the_marked_line_never_shows_an_env_value() {
+    for text in [
+        // The error elsewhere on the line.
+        r#"{"types":{"coder":{"image":"a","env":{"TOKEN":"s3cret"},"instances":101}}}"#,
+        r#"{"defaults":{"env":{"TOKEN":"s3cret"}},"types":{"coder":{"imgae":"a"}}}"#,
+        // The error is the value.
+        r#"{"types":{"coder":{"image":"a","env":{"TOKEN":"s3cret\n"}}}}"#,
+        r#"{"types":{"coder":{"image":"a","env":["s3cret"]}}}"#,
+        r#"{"types":{"coder":{"image":"a","run_args":["-e","TOKEN=s3cret"]}}}"#,
+        r#"{"types":{"coder":{"image":"a","run_args":["--env=TOKEN=s3cret"]}}}"#,
+        // Syntax errors, before and after the value and inside the map.
+        r#"{"types":{"coder":{"image":"a","env":{"TOKEN":"s3cret"}},}}"#,
+        r#"{"types":{"coder":{"image":"a" "env":{"TOKEN":"s3cret"}}}}"#,
+        r#"{"types":{"coder":{"image":"a","env":{"TOKEN":"s3cret" "X":"s3cret"}}}}"#,
+        r#"{"types":{"coder":{"image":"a","env":{"TOKEN":"s3cret"#,
+        r#"{"types":{"coder":{"image":"a"}}} {"env":{"TOKEN":"s3cret"}}"#,
+        "{\"types\":{\"coder\":{\"image\":\"a\",\"env\":{\"TOKEN\":\"s3cret\r\n\"}}}}",
+        "{\"types\":{\"coder\":{\"image\":\"a\",\"env\":{\"TOKEN\":\"s3cret\\\n\"}}}}",
+    ] {
+        let e = Config::parse(Path::new("agents.json"), text).unwrap_err();
+        assert!(e.snippet().is_some(), "{text}: {e}");
+        let shown = fleet::report::error_text(&e, false);
+        assert!(!shown.contains("s3cret"), "{text}:\n{shown}");
+        assert!(shown.contains("\"<hidden>\""), "{text}:\n{shown}");
+    }
 }
 
 // ---- whole-file rules: one document, bounded size, UTF-8, the BOM
@@ -713,7 +741,9 @@ mod no_panics {
             let mut all = if bom { vec![0xef, 0xbb, 0xbf] } else { Vec::new() };
             all.extend(bytes);
             std::fs::write(&path, all).unwrap();
-            let _ = Config::load(&path);
+            if let Err(e) = Config::load(&path) {
+                fleet::report::error_text(&e, false);
+            }
         }
     }
 }

@@ -98,10 +98,14 @@ fn arb_json() -> impl Strategy<Value = Value> {
 const VALID_CONFIG: &str = include_str!("../../fixtures/configs/good/full.json");
 const VALID_INSPECT: &str = include_str!("../../fixtures/inspect/batch.json");
 
-/// Parses a config and an inspect document and, when both parse, plans:
-/// none of it may panic.
+/// Parses a config (rendering its error, the marked line included) and an
+/// inspect document and, when both parse, plans: none of it may panic.
 fn exercise(config: &str, inspect: &str) {
     let c = Config::parse(Path::new("fuzz.json"), config);
+    if let Err(e) = &c {
+        fleet::report::error_text(e, false);
+        fleet::report::error_text(e, true);
+    }
     let snaps = parse_inspect(inspect);
     if let (Ok(c), Ok(containers)) = (c, snaps) {
         let actual = Actual {

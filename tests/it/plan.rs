@@ -775,10 +775,12 @@ fn an_empty_config_is_refused_while_the_project_has_containers() {
     let empty = r#"{"project":"p","types":{}}"#;
     let d = desired(empty);
     let a = actual(&[one()], &[]);
-    let err = plan("p", &d, &a, NONE).unwrap_err().to_string();
-    assert!(
-        err.contains("declares no container") && err.contains("--allow-empty"),
-        "{err}"
+    let err = plan("p", &d, &a, NONE).unwrap_err();
+    assert_eq!(err.kind(), fleet::error::Kind::Refused);
+    assert!(err.message().contains("declares no container"), "{err}");
+    assert_eq!(
+        err.help(),
+        ["if the fleet really should be empty, rerun with --allow-empty"]
     );
     let p = plan(
         "p",
