@@ -238,3 +238,32 @@ pub struct DownArgs {
     #[arg(long)]
     pub force: bool,
 }
+
+impl SyncArgs {
+    /// What the flags change in the plan.
+    pub fn options(&self) -> crate::plan::Options {
+        crate::plan::Options {
+            force: self.force,
+            allow_empty: self.allow_empty,
+        }
+    }
+}
+
+impl PlanArgs {
+    /// What the flags change in the plan (as for `sync`).
+    pub fn options(&self) -> crate::plan::Options {
+        crate::plan::Options {
+            force: self.force,
+            allow_empty: self.allow_empty,
+        }
+    }
+}
+
+impl DownArgs {
+    pub fn options(&self) -> crate::ops::DownOptions {
+        crate::ops::DownOptions {
+            grace: self.time,
+            force: self.force,
+        }
+    }
+}

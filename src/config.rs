@@ -523,17 +523,6 @@ struct RawFields {
 
 impl RawConfig {
     fn resolve(self, path: &Path, text: &str) -> Result<Config> {
-        let file = path.display();
-        // Marks the key at `steps` (which serde read, so it is there).
-        let at_key = |steps: &[&str], message: String| {
-            let steps: Vec<Seg> = steps.iter().map(|s| Seg::Key(s.to_string())).collect();
-            match snippet::at_key(text, &steps) {
-                Some((line, col, s)) => {
-                    Error::config(format!("{file}:{line}:{col}: {message}")).with_snippet(s)
-                }
-                None => Error::config(format!("{file}: {message}")),
-            }
-        };
         let project = self
             .project
             .map(|n| n.0)
@@ -541,54 +530,23 @@ impl RawConfig {
         let d = self.defaults;
         if d.instances.is_some() {
             let message = "defaults.instances: `instances` is set per type, not in defaults";
-            return Err(at_key(&["defaults", "instances"], message.into())
-                .with_help("move it to each entry of `types`"));
+            return Err(
+                at_key(path, text, &["defaults", "instances"], message.into())
+                    .with_help("move it to each entry of `types`"),
+            );
         }
         let mut types = Vec::new();
         for (Name(name), t) in self.types.0 {
-            let image = match t.image.or_else(|| d.image.clone()) {
-                Some(Image(i)) => i,
-                None => {
-                    let message = format!("types.{name}.image: missing; every type needs an image");
-                    return Err(at_key(&["types", &name], message)
-                        .with_help(format!("set `types.{name}.image` or `defaults.image`")));
-                }
+            let Some(Image(image)) = t.image.clone().or_else(|| d.image.clone()) else {
+                let message = format!("types.{name}.image: missing; every type needs an image");
+                return Err(at_key(path, text, &["types", &name], message)
+                    .with_help(format!("set `types.{name}.image` or `defaults.image`")));
             };
-            let spec = Spec {
-                image,
-                command: args(t.command.or_else(|| d.command.clone())),
-                entrypoint: args(t.entrypoint.or_else(|| d.entrypoint.clone())),
-                env: merge(&d.env, t.env)
-                    .into_iter()
-                    .map(|(k, v)| (k.0, v.0))
-                    .collect(),
-                mounts: t
-                    .mounts
-                    .or_else(|| d.mounts.clone())
-                    .unwrap_or_default()
-                    .into_iter()
-                    .map(|m| m.0)
-                    .collect(),
-                workdir: t.workdir.or_else(|| d.workdir.clone()).map(|p| p.0),
-                user: t.user.or_else(|| d.user.clone()).map(|u| u.0),
-                network: t.network.or_else(|| d.network.clone()).map(|n| n.0),
-                labels: merge(&d.labels, t.labels)
-                    .into_iter()
-                    .map(|(k, v)| (k.0, v.0))
-                    .collect(),
-                restart: t.restart.or(d.restart).unwrap_or_default(),
-                memory: t.memory.or_else(|| d.memory.clone()),
-                cpus: t.cpus.or(d.cpus).map(|c| c.0),
-                init: t.init.or(d.init).unwrap_or(false),
-                run_args: t
-                    .run_args
-                    .or_else(|| d.run_args.clone())
-                    .map(|a| a.0)
-                    .unwrap_or_default(),
-            };
+            let instances = t.instances.as_ref().map_or(1, |i| i.0 as u32);
+            let spec = t.merged(&d, image);
             let hash = spec_hash(&spec);
             types.push(AgentType {
-                instances: t.instances.map_or(1, |i| i.0 as u32),
+                instances,
                 name,
                 spec,
                 hash,
@@ -598,6 +556,59 @@ impl RawConfig {
         // Names cannot clash: the part after the last `-` is `default` or a
         // number, neither of which contains `-`, so the split is unique.
         Ok(config)
+    }
+}
+
+impl RawFields {
+    /// A type's fields over the defaults `d`: the type's own value wins,
+    /// `env` and `labels` merge key by key.
+    fn merged(self, d: &RawFields, image: String) -> Spec {
+        let t = self;
+        Spec {
+            image,
+            command: args(t.command.or_else(|| d.command.clone())),
+            entrypoint: args(t.entrypoint.or_else(|| d.entrypoint.clone())),
+            env: merge(&d.env, t.env)
+                .into_iter()
+                .map(|(k, v)| (k.0, v.0))
+                .collect(),
+            mounts: t
+                .mounts
+                .or_else(|| d.mounts.clone())
+                .unwrap_or_default()
+                .into_iter()
+                .map(|m| m.0)
+                .collect(),
+            workdir: t.workdir.or_else(|| d.workdir.clone()).map(|p| p.0),
+            user: t.user.or_else(|| d.user.clone()).map(|u| u.0),
+            network: t.network.or_else(|| d.network.clone()).map(|n| n.0),
+            labels: merge(&d.labels, t.labels)
+                .into_iter()
+                .map(|(k, v)| (k.0, v.0))
+                .collect(),
+            restart: t.restart.or(d.restart).unwrap_or_default(),
+            memory: t.memory.or_else(|| d.memory.clone()),
+            cpus: t.cpus.or(d.cpus).map(|c| c.0),
+            init: t.init.or(d.init).unwrap_or(false),
+            run_args: t
+                .run_args
+                .or_else(|| d.run_args.clone())
+                .map(|a| a.0)
+                .unwrap_or_default(),
+        }
+    }
+}
+
+/// A config error about the key at `steps` (which serde read, so it is in
+/// `text`): `file:line:col: message`, the key marked.
+fn at_key(path: &Path, text: &str, steps: &[&str], message: String) -> Error {
+    let file = path.display();
+    let steps: Vec<Seg> = steps.iter().map(|s| Seg::Key(s.to_string())).collect();
+    match snippet::at_key(text, &steps) {
+        Some((line, col, s)) => {
+            Error::config(format!("{file}:{line}:{col}: {message}")).with_snippet(s)
+        }
+        None => Error::config(format!("{file}: {message}")),
     }
 }
 

@@ -32,13 +32,12 @@ pub enum Kind {
 
 /// A failed run: what went wrong, outermost first (`could not read the
 /// containers`, then docker's own words), and what to do about it.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub struct Error {
     kind: Kind,
     causes: Vec<String>,
     help: Vec<String>,
     snippet: Option<Box<Snippet>>,
-    usage: Option<Box<clap::Error>>,
 }
 
 /// One line of the config file with the offending key or value marked;
@@ -63,7 +62,6 @@ impl Error {
             causes: vec![message.into()],
             help: Vec::new(),
             snippet: None,
-            usage: None,
         }
     }
 
@@ -84,9 +82,9 @@ impl Error {
     }
 
     /// A usage error as clap reports it: its first line is the message,
-    /// the lines after it (tips, usage) the help. clap's own text, which
-    /// it lays out and colours itself, is kept for the terminal.
-    pub fn usage(e: clap::Error) -> Error {
+    /// the lines after it (tips, usage) the help. (On a terminal, clap's
+    /// own text is printed instead: see `report::clap`.)
+    pub fn usage(e: &clap::Error) -> Error {
         let plain = e.to_string();
         let (first, rest) = plain.split_once('\n').unwrap_or((&plain, ""));
         let message = first.strip_prefix("error: ").unwrap_or(first);
@@ -97,7 +95,6 @@ impl Error {
             .filter(|l| !l.is_empty())
             .map(str::to_string)
             .collect();
-        err.usage = Some(Box::new(e));
         err
     }
 
@@ -141,11 +138,6 @@ impl Error {
 
     pub fn snippet(&self) -> Option<&Snippet> {
         self.snippet.as_deref()
-    }
-
-    /// clap's own report of a usage error.
-    pub fn clap(&self) -> Option<&clap::Error> {
-        self.usage.as_deref()
     }
 }
 

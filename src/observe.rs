@@ -247,27 +247,29 @@ fn resolve_images(runner: &dyn Runner, refs: &[String]) -> Result<BTreeMap<Strin
         return Ok(images);
     }
     for (r, line) in found.into_iter().zip(lines) {
-        let (id, env) = line.split_once('\t').unwrap_or((line, "null"));
-        let env: Option<Vec<String>> = serde_json::from_str(env).map_err(|e| {
-            Error::docker(format!(
-                "could not parse `docker {}` output line `{line}`",
-                cmd.line()
-            ))
-            .because(e)
-        })?;
-        images.insert(
-            r.clone(),
-            Image {
-                id: id.trim().to_string(),
-                env_keys: env
-                    .unwrap_or_default()
-                    .iter()
-                    .map(|kv| kv.split('=').next().unwrap_or_default().to_string())
-                    .collect(),
-            },
-        );
+        images.insert(r.clone(), image_line(&cmd, line)?);
     }
     Ok(images)
+}
+
+/// One line of `docker image inspect`: `<ID>\t<JSON array of its env>`.
+fn image_line(cmd: &Cmd, line: &str) -> Result<Image> {
+    let (id, env) = line.split_once('\t').unwrap_or((line, "null"));
+    let env: Option<Vec<String>> = serde_json::from_str(env).map_err(|e| {
+        Error::docker(format!(
+            "could not parse `docker {}` output line `{line}`",
+            cmd.line()
+        ))
+        .because(e)
+    })?;
+    Ok(Image {
+        id: id.trim().to_string(),
+        env_keys: env
+            .unwrap_or_default()
+            .iter()
+            .map(|kv| kv.split('=').next().unwrap_or_default().to_string())
+            .collect(),
+    })
 }
 
 /// A discovery failure, worded for the operator (the help comes from

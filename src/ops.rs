@@ -7,22 +7,21 @@
 use std::collections::BTreeMap;
 use std::sync::atomic::AtomicBool;
 
-use crate::error::{Error, Result};
-use owo_colors::OwoColorize;
 use serde::Serialize;
 
 use crate::apply;
 use crate::config::name_order;
 use crate::docker::{Runner, argv};
+use crate::error::{Error, Result};
 use crate::observe::{Actual, inspect_containers, read_stdout};
 use crate::plan::{Action, Bucket, Op, Plan, short_id};
-use crate::report::Rendered;
 use crate::spec::ContainerState;
 
-/// What `up` or `down` did.
+/// What `up` or `down` did (its JSON document as it is).
 #[derive(Debug, Default, Clone, PartialEq, Eq, Serialize)]
 pub struct OpsResult {
-    /// `started` or `stopped`.
+    /// `started` or `stopped`: a word for the JSON document; text output
+    /// knows the command it reports on.
     pub verb: &'static str,
     /// Names acted on successfully.
     pub done: Vec<String>,
@@ -146,7 +145,14 @@ pub fn up(runner: &dyn Runner, project: &str, jobs: usize, stop: &AtomicBool) ->
         project: project.to_string(),
         actions,
     };
-    for d in apply::apply(&plan, runner, jobs, &|_| {}, stop).done {
+    start(&plan, runner, jobs, stop, &mut r);
+    Ok(r)
+}
+
+/// Applies `up`'s plan of starts and unpauses; each lands in `done` or
+/// `failed`.
+fn start(plan: &Plan, runner: &dyn Runner, jobs: usize, stop: &AtomicBool, r: &mut OpsResult) {
+    for d in apply::apply(plan, runner, jobs, &|_| {}, stop).done {
         match d.error {
             None => r.done.push(d.action.name),
             Some(e) => r.failed.push(Named {
@@ -158,14 +164,23 @@ pub fn up(runner: &dyn Runner, project: &str, jobs: usize, stop: &AtomicBool) ->
             }),
         }
     }
-    Ok(r)
+}
+
+/// How `down` stops containers.
+#[derive(Debug, Clone, Copy)]
+pub struct DownOptions {
+    /// docker stop's grace period, in seconds, before SIGKILL.
+    pub grace: u32,
+    /// Stop containers even while they have live `docker exec` sessions.
+    pub force: bool,
 }
 
 /// Stops every running container of the project with one `docker stop`
 /// (the docker CLI stops the containers of one call in parallel). Those with
 /// live exec sessions are left running unless `force`; the others of the
 /// project (already stopped) are listed in `already`.
-pub fn down(runner: &dyn Runner, project: &str, grace: u32, force: bool) -> Result<OpsResult> {
+pub fn down(runner: &dyn Runner, project: &str, opts: DownOptions) -> Result<OpsResult> {
+    let DownOptions { grace, force } = opts;
     let mut r = OpsResult {
         verb: "stopped",
         ..OpsResult::default()
@@ -209,46 +224,6 @@ pub fn down(runner: &dyn Runner, project: &str, grace: u32, force: bool) -> Resu
         }
     }
     Ok(r)
-}
-
-/// `[tag] verb: a, b`, and notes for skipped and failed containers.
-pub fn render(r: &OpsResult, tag: &str, json: bool, color: bool) -> Rendered {
-    if json {
-        return Rendered {
-            stdout: serde_json::to_string_pretty(r).expect("plain values") + "\n",
-            ..Rendered::default()
-        };
-    }
-    let mut out = Rendered::default();
-    if !r.done.is_empty() {
-        let verb = if color {
-            r.verb.green().to_string()
-        } else {
-            r.verb.to_string()
-        };
-        out.stdout += &format!("[{tag}] {verb}: {}\n", r.done.join(", "));
-    }
-    if r.done.is_empty() && r.failed.is_empty() && r.skipped.is_empty() {
-        let n = r.already.len();
-        out.stdout += &if r.verb == "started" {
-            let s = if n == 1 { "" } else { "s" };
-            format!("[{tag}] nothing to start: {n} container{s} of the project running\n")
-        } else {
-            format!("[{tag}] nothing to stop: no running container in the project\n")
-        };
-    }
-    for s in &r.skipped {
-        out.stdout += &format!("[{tag}] skipped: {} ({})\n", s.name, s.reason);
-    }
-    for f in &r.failed {
-        let label = if color {
-            "error".red().bold().to_string()
-        } else {
-            "error".to_string()
-        };
-        out.errors += &format!("{label}: {}\n", f.reason);
-    }
-    out
 }
 
 /// One row of `fleet status`.
@@ -299,64 +274,4 @@ pub fn status_rows(actual: &Actual, plan: &Plan) -> Vec<StatusRow> {
             }
         })
         .collect()
-}
-
-/// Status as an aligned table.
-pub fn status_text(rows: &[StatusRow], color: bool) -> String {
-    let header = [
-        "NAME",
-        "TYPE",
-        "STATE",
-        "IMAGE",
-        "MATCHES",
-        "EXECS",
-        "SYNC WOULD",
-        "REASON",
-    ];
-    let cells: Vec<[String; 8]> = rows
-        .iter()
-        .map(|r| {
-            [
-                r.name.clone(),
-                r.type_name.clone().unwrap_or_else(|| "-".into()),
-                r.state.clone(),
-                r.image.clone().unwrap_or_else(|| "-".into()),
-                match r.matches {
-                    Some(true) => "yes".into(),
-                    Some(false) => "no".into(),
-                    None => "-".into(),
-                },
-                r.exec_sessions.to_string(),
-                r.action.as_str().to_string(),
-                r.reason.clone(),
-            ]
-        })
-        .collect();
-    let mut w = header.map(str::len);
-    for row in &cells {
-        for (i, c) in row.iter().enumerate() {
-            w[i] = w[i].max(c.len());
-        }
-    }
-    let line = |row: &[String]| -> String {
-        let mut s = String::new();
-        for (i, c) in row.iter().enumerate() {
-            if i == row.len() - 1 {
-                s += c;
-            } else {
-                s += &format!("{c:<width$}  ", width = w[i]);
-            }
-        }
-        s.trim_end().to_string() + "\n"
-    };
-    let mut out = line(&header.map(str::to_string));
-    for (row, r) in cells.iter().zip(rows) {
-        let text = line(row);
-        out += &if color && r.action == Bucket::Failed {
-            text.red().to_string()
-        } else {
-            text
-        };
-    }
-    out
 }

@@ -1,31 +1,239 @@
-//! Text and JSON rendering of outcomes and plans. Pure: returns strings; the
-//! caller decides colour and where they go. Reasons and errors never hold
-//! env values, so nothing here can leak one.
+//! The one place that turns what a run came to into what it prints: a
+//! command's [`Report`] ([`render`]), the events of a run under way
+//! ([`event`]), a failed run ([`error`]) and clap's verdict on the command
+//! line ([`clap`]), each into text or JSON for stdout and stderr and an
+//! exit code. The `[agents-sync]`-style tags, the `error:` label and the
+//! exit codes live here and nowhere else.
+//!
+//! Pure: returns strings; colour and `--quiet` come in the [`Style`] the
+//! caller decides, and the caller writes. Reasons and errors never hold env
+//! values, so nothing here can leak one.
 
 use annotate_snippets::{AnnotationKind, Group, Level, Renderer, Snippet};
 use owo_colors::OwoColorize;
 use serde::Serialize;
 
 use crate::apply::{Done, Outcome};
-use crate::error::Error;
-use crate::plan::{Bucket, Op};
+use crate::commands::{Checked, Event, Report};
+use crate::error::{Error, Kind};
+use crate::ops::{OpsResult, StatusRow};
+use crate::plan::{Bucket, Op, Plan};
+use crate::{EXIT_ERROR, EXIT_INTERRUPTED, EXIT_OK, EXIT_PENDING, EXIT_USAGE};
 
-/// What a command prints: results for stdout; errors and notes for stderr
-/// (kept apart so `--quiet` can keep only the errors).
+/// How to print, as the caller decided it from the flags and terminals.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Style {
+    /// `--json`: one document on stdout instead of text.
+    pub json: bool,
+    /// `--quiet`: only errors (and a requested JSON document).
+    pub quiet: bool,
+    /// Colour on stdout's text (and on the `error`/`note` labels of an
+    /// action's lines on stderr, which go with it).
+    pub color: bool,
+    /// Colour on a failed run's `error:` and its marked config line.
+    pub err_color: bool,
+    /// A line on stderr as each action of `sync` finishes.
+    pub progress: bool,
+}
+
+/// What to print, and the exit code.
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
-pub struct Rendered {
+pub struct Output {
     pub stdout: String,
+    pub stderr: String,
+    pub code: i32,
+}
+
+/// What a report prints before `--quiet` is applied: results for stdout;
+/// errors and notes for stderr, kept apart so `--quiet` can keep only the
+/// errors.
+#[derive(Debug, Default)]
+struct Rendered {
+    stdout: String,
     /// `error: …` lines (with their `help:`), printed even with `--quiet`.
-    pub errors: String,
+    errors: String,
     /// `note:` / `help:` lines about deferrals and the like.
-    pub notes: String,
+    notes: String,
 }
 
 impl Rendered {
-    /// Everything meant for stderr, errors first.
-    pub fn stderr(&self) -> String {
-        format!("{}{}", self.errors, self.notes)
+    /// With `--quiet`, only errors (and a JSON document, which was asked
+    /// for explicitly).
+    fn output(self, style: &Style, code: i32) -> Output {
+        let mut stderr = self.errors;
+        if !style.quiet {
+            stderr += &self.notes;
+        }
+        Output {
+            stdout: if !style.quiet || style.json {
+                self.stdout
+            } else {
+                String::new()
+            },
+            stderr,
+            code,
+        }
     }
+}
+
+/// The tags of the text lines, one a command.
+const SYNC: &str = "agents-sync";
+const PLAN: &str = "agents-plan";
+const UP: &str = "containers-up";
+const DOWN: &str = "containers-down";
+
+/// What a command's report prints, and its exit code.
+pub fn render(report: &Report, style: &Style) -> Output {
+    match report {
+        Report::Text(text) => Output {
+            stdout: text.clone(),
+            code: EXIT_OK,
+            ..Output::default()
+        },
+        Report::Check(c) => check(c, style).output(style, EXIT_OK),
+        Report::Plan {
+            plan,
+            detailed_exitcode,
+        } => plan_output(plan, *detailed_exitcode, style),
+        Report::Sync(outcome) => sync_output(outcome, style),
+        Report::Up { ops, interrupted } => ops_output(ops, Verb::Start, *interrupted, style),
+        Report::Down { ops, interrupted } => ops_output(ops, Verb::Stop, *interrupted, style),
+        // The table even with `--quiet`: it is what was asked for.
+        Report::Status(rows) => Output {
+            stdout: if style.json {
+                serde_json::to_string_pretty(rows).expect("plain values serialise") + "\n"
+            } else {
+                status_text(rows, style.color)
+            },
+            code: EXIT_OK,
+            ..Output::default()
+        },
+    }
+}
+
+/// `fleet plan`: one line an action and the summary, or the JSON document;
+/// exit 1 for a planned failure (a conflict), 2 for pending changes when
+/// `--detailed-exitcode` asks.
+fn plan_output(plan: &Plan, detailed_exitcode: bool, style: &Style) -> Output {
+    let code = if plan.has_failures() {
+        EXIT_ERROR
+    } else if detailed_exitcode && plan.pending() {
+        EXIT_PENDING
+    } else {
+        EXIT_OK
+    };
+    let outcome = Outcome::planned(plan);
+    let mut r = plan_text(&outcome, style.color && !style.json);
+    if style.json {
+        r.stdout = outcome_json(&outcome);
+    }
+    r.output(style, code)
+}
+
+/// `fleet sync`: the bucket lines, or the JSON document (errors still go
+/// to stderr, for logs that do not parse JSON); exit 130 when stopped by a
+/// signal, 1 when an action failed.
+fn sync_output(outcome: &Outcome, style: &Style) -> Output {
+    let code = if outcome.interrupted {
+        EXIT_INTERRUPTED
+    } else if outcome.failed() {
+        EXIT_ERROR
+    } else {
+        EXIT_OK
+    };
+    let mut r = outcome_text(SYNC, outcome, style.color && !style.json);
+    if style.json {
+        r.stdout = outcome_json(outcome);
+    }
+    r.output(style, code)
+}
+
+/// A line for stderr about an event of a run under way, if it is shown.
+pub fn event(event: &Event, style: &Style) -> Option<String> {
+    match event {
+        Event::Done(d) => style.progress.then(|| progress_line(d, style.color)),
+        Event::LockBusy {
+            project,
+            path,
+            wait,
+        } => Some(format!(
+            "note: waiting for another fleet run on project `{project}` (lock `{}`, up to {}s)\n",
+            path.display(),
+            wait.as_secs_f64()
+        )),
+    }
+}
+
+/// A run that failed before it had a result: `error: …` on stderr (see
+/// [`error_text`]), with `--json` also the `{"error": …}` document on
+/// stdout; exit 2 for a usage error, else 1.
+pub fn error(e: &Error, style: &Style) -> Output {
+    Output {
+        stdout: if style.json {
+            error_json(e)
+        } else {
+            String::new()
+        },
+        stderr: error_text(e, style.err_color),
+        code: match e.kind() {
+            Kind::Usage => EXIT_USAGE,
+            _ => EXIT_ERROR,
+        },
+    }
+}
+
+/// clap's verdict on a command line that did not parse: a usage error in
+/// clap's own words and layout (with `--json` also the `{"error": …}`
+/// document), or the text of `--help` / `--version` on stdout.
+pub fn clap(e: clap::Error, json: bool, color: bool) -> Output {
+    let text = if color {
+        e.render().ansi().to_string()
+    } else {
+        e.to_string()
+    };
+    let code = e.exit_code();
+    if !e.use_stderr() {
+        return Output {
+            stdout: text,
+            code,
+            ..Output::default()
+        };
+    }
+    Output {
+        stdout: if json {
+            error_json(&Error::usage(&e))
+        } else {
+            String::new()
+        },
+        stderr: text,
+        code,
+    }
+}
+
+/// `fleet check`: one line, or one compact JSON document.
+fn check(c: &Checked, style: &Style) -> Rendered {
+    let stdout = if style.json {
+        let doc = serde_json::json!({"ok": true, "config": c.path, "project": c.project,
+            "types": c.types, "containers": c.containers});
+        format!("{doc}\n")
+    } else {
+        format!(
+            "{}: ok: project `{}`, {} types, {} containers\n",
+            c.path.display(),
+            c.project,
+            c.types.len(),
+            c.containers
+        )
+    };
+    Rendered {
+        stdout,
+        ..Rendered::default()
+    }
+}
+
+/// `error: <text>`: the one place the label is written.
+fn error_line(text: &str, color: bool) -> String {
+    format!("{}: {text}\n", paint("error", Bucket::Failed, color))
 }
 
 /// Buckets in the order text output lists them.
@@ -56,7 +264,7 @@ fn paint(word: &str, bucket: Bucket, color: bool) -> String {
 
 /// `[tag] bucket: a, b` lines for the non-empty buckets, then on stderr one
 /// `error:` per failure and a `note:` per deferral with one `help:`.
-pub fn outcome_text(tag: &str, outcome: &Outcome, color: bool) -> Rendered {
+fn outcome_text(tag: &str, outcome: &Outcome, color: bool) -> Rendered {
     let mut r = Rendered::default();
     for b in TEXT_ORDER {
         let names: Vec<&str> = outcome
@@ -96,7 +304,7 @@ fn notes(outcome: &Outcome, color: bool, r: &mut Rendered) {
                 Some((t, h)) => (t.to_string(), Some(h.to_string())),
                 None => (msg, None),
             };
-            r.errors += &format!("{}: {text}\n", label("error", Bucket::Failed));
+            r.errors += &error_line(&text, color);
             if let Some(now) = &d.now {
                 r.errors += &format!("  now: {now}\n");
             }
@@ -120,7 +328,7 @@ fn notes(outcome: &Outcome, color: bool, r: &mut Rendered) {
 
 /// One progress line as an action finishes (stderr, terminals only):
 /// bucket, name, how long its docker calls took.
-pub fn progress_line(d: &Done, color: bool) -> String {
+fn progress_line(d: &Done, color: bool) -> String {
     let b = d.bucket();
     let word = paint(&format!("{:<9}", b.as_str()), b, color);
     format!(
@@ -132,7 +340,7 @@ pub fn progress_line(d: &Done, color: bool) -> String {
 
 /// The plan as a table: one line an action (verb, name, reason), then the
 /// bucket summary lines under the `agents-plan` tag.
-pub fn plan_text(outcome: &Outcome, color: bool) -> Rendered {
+fn plan_text(outcome: &Outcome, color: bool) -> Rendered {
     let width = outcome
         .done
         .iter()
@@ -152,7 +360,7 @@ pub fn plan_text(outcome: &Outcome, color: bool) -> Rendered {
         let word = paint(&format!("{verb:<9}"), a.bucket, color);
         r.stdout += &format!("  {word}  {:<width$}  {}\n", a.name, a.reason);
     }
-    let summary = outcome_text("agents-plan", outcome, color);
+    let summary = outcome_text(PLAN, outcome, color);
     r.stdout += &summary.stdout;
     notes(outcome, color, &mut r);
     r
@@ -193,7 +401,7 @@ struct Document<'a> {
 
 /// One JSON document: `project`, the eight buckets (arrays of names;
 /// `failed` of `{name, action, error}`), and `actions`.
-pub fn outcome_json(outcome: &Outcome) -> String {
+fn outcome_json(outcome: &Outcome) -> String {
     let names = |b: Bucket| -> Vec<&str> {
         outcome
             .done
@@ -247,12 +455,7 @@ pub fn outcome_json(outcome: &Outcome) -> String {
 /// A failed run as text: `error: <message>`, the marked line of the config
 /// file for a config error (as rustc marks code), then the `help:` lines.
 pub fn error_text(e: &Error, color: bool) -> String {
-    let label = if color {
-        "error".red().bold().to_string()
-    } else {
-        "error".to_string()
-    };
-    let mut text = format!("{label}: {}\n", e.message());
+    let mut text = error_line(&e.message(), color);
     if let Some(s) = e.snippet() {
         let marked = Snippet::source(s.text.as_str())
             .line_start(s.line)
@@ -273,7 +476,7 @@ pub fn error_text(e: &Error, color: bool) -> String {
 
 /// The `--json` document of a run that ended in an error before it had a
 /// result: `{"error": {"message": …, "help": … or null}}`.
-pub fn error_json(e: &Error) -> String {
+fn error_json(e: &Error) -> String {
     #[derive(Serialize)]
     struct Doc {
         error: Body,
@@ -293,4 +496,123 @@ pub fn error_json(e: &Error) -> String {
     let mut s = serde_json::to_string_pretty(&doc).expect("plain values serialise");
     s.push('\n');
     s
+}
+
+/// Which of `up` and `down` an [`OpsResult`] is from.
+#[derive(Clone, Copy)]
+enum Verb {
+    Start,
+    Stop,
+}
+
+/// `up` / `down`: their JSON document, or text; exit 130 when stopped by a
+/// signal, 1 when a container failed.
+fn ops_output(r: &OpsResult, verb: Verb, interrupted: bool, style: &Style) -> Output {
+    let code = if interrupted {
+        EXIT_INTERRUPTED
+    } else if r.failed.is_empty() {
+        EXIT_OK
+    } else {
+        EXIT_ERROR
+    };
+    let rendered = if style.json {
+        Rendered {
+            stdout: serde_json::to_string_pretty(r).expect("plain values") + "\n",
+            ..Rendered::default()
+        }
+    } else {
+        ops_text(r, verb, style.color)
+    };
+    rendered.output(style, code)
+}
+
+/// `[tag] verb: a, b`, and notes for skipped and failed containers.
+fn ops_text(r: &OpsResult, verb: Verb, color: bool) -> Rendered {
+    let (tag, word) = match verb {
+        Verb::Start => (UP, "started"),
+        Verb::Stop => (DOWN, "stopped"),
+    };
+    let mut out = Rendered::default();
+    if !r.done.is_empty() {
+        let word = paint(word, Bucket::Started, color);
+        out.stdout += &format!("[{tag}] {word}: {}\n", r.done.join(", "));
+    }
+    if r.done.is_empty() && r.failed.is_empty() && r.skipped.is_empty() {
+        let n = r.already.len();
+        out.stdout += &match verb {
+            Verb::Start => {
+                let s = if n == 1 { "" } else { "s" };
+                format!("[{tag}] nothing to start: {n} container{s} of the project running\n")
+            }
+            Verb::Stop => format!("[{tag}] nothing to stop: no running container in the project\n"),
+        };
+    }
+    for s in &r.skipped {
+        out.stdout += &format!("[{tag}] skipped: {} ({})\n", s.name, s.reason);
+    }
+    for f in &r.failed {
+        out.errors += &error_line(&f.reason, color);
+    }
+    out
+}
+
+/// `fleet status` as an aligned table; a failed row in red.
+fn status_text(rows: &[StatusRow], color: bool) -> String {
+    let header = [
+        "NAME",
+        "TYPE",
+        "STATE",
+        "IMAGE",
+        "MATCHES",
+        "EXECS",
+        "SYNC WOULD",
+        "REASON",
+    ]
+    .map(str::to_string);
+    let cells: Vec<[String; 8]> = rows.iter().map(status_cells).collect();
+    let mut w = header.clone().map(|h| h.len());
+    for row in &cells {
+        for (i, c) in row.iter().enumerate() {
+            w[i] = w[i].max(c.len());
+        }
+    }
+    let line = |row: &[String]| -> String {
+        let mut s = String::new();
+        for (i, c) in row.iter().enumerate() {
+            if i == row.len() - 1 {
+                s += c;
+            } else {
+                s += &format!("{c:<width$}  ", width = w[i]);
+            }
+        }
+        s.trim_end().to_string() + "\n"
+    };
+    let mut out = line(&header);
+    for (row, r) in cells.iter().zip(rows) {
+        let text = line(row);
+        out += &if color && r.action == Bucket::Failed {
+            text.red().to_string()
+        } else {
+            text
+        };
+    }
+    out
+}
+
+/// The cells of one status row.
+fn status_cells(r: &StatusRow) -> [String; 8] {
+    [
+        r.name.clone(),
+        r.type_name.clone().unwrap_or_else(|| "-".into()),
+        r.state.clone(),
+        r.image.clone().unwrap_or_else(|| "-".into()),
+        match r.matches {
+            Some(true) => "yes".into(),
+            Some(false) => "no".into(),
+            None => "-".into(),
+        },
+        r.exec_sessions.to_string(),
+        r.action.as_str().to_string(),
+        r.reason.clone(),
+    ]
 }
