@@ -11,7 +11,7 @@ use std::time::Duration;
 use crate::apply::{self, Done, Outcome};
 use crate::cli::{Cli, Command};
 use crate::config::{self, Config};
-use crate::docker::Runner;
+use crate::docker::{Cmd, Runner};
 use crate::error::Result;
 use crate::lock::{self, ProjectLock};
 use crate::observe::{self, Actual};
@@ -30,7 +30,8 @@ pub struct Context<'a> {
     pub lock_wait: Duration,
     /// Set on SIGINT or SIGTERM (see [`crate::Io::stop`]).
     pub stop: &'a AtomicBool,
-    /// Where what happens during a run goes (progress, a busy lock).
+    /// Where what happens during a run goes (progress, a busy lock; the
+    /// caller sends `-v`'s docker commands there too).
     pub events: &'a (dyn Fn(Event) + Sync),
 }
 
@@ -44,6 +45,8 @@ pub enum Event<'a> {
         path: &'a Path,
         wait: Duration,
     },
+    /// `program` is about to run `cmd` (shown with `-v`).
+    Docker { program: &'a str, cmd: &'a Cmd },
 }
 
 /// What a command came to.

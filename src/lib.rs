@@ -30,8 +30,8 @@ use std::sync::Mutex;
 
 use crate::cli::{Cli, Color};
 use crate::commands::{Context, Event};
-use crate::docker::Runner;
 use crate::docker::real::DuctRunner;
+use crate::docker::{Cmd, Runner, Traced};
 use crate::report::Style;
 
 /// Exit codes (DESIGN.md): 0 done, 1 error, 2 usage error or, with
@@ -103,7 +103,6 @@ pub fn main_with(args: Vec<OsString>, env: &Env, io: &mut Io) -> i32 {
     let runner = DuctRunner {
         program: cli.global.docker.clone(),
         timeout: cli.global.timeout,
-        verbose: cli.global.verbose,
     };
     run(&cli, &runner, io)
 }
@@ -130,8 +129,10 @@ pub fn parse(args: Vec<OsString>, env: &Env, io: &mut Io) -> Result<Cli, i32> {
 }
 
 /// Runs a parsed command against `runner`: [`commands::run`] makes a
-/// report, [`report`] renders it (or the error), this writes it. Returns
-/// the exit code.
+/// report, [`report`] renders it (or the error), this writes it. What
+/// comes while it runs (progress, a busy lock, `-v`'s docker commands,
+/// from apply's workers too) goes to `io.err` through one lock, as it
+/// comes. Returns the exit code.
 pub fn run(cli: &Cli, runner: &dyn Runner, io: &mut Io) -> i32 {
     let g = &cli.global;
     let style = Style {
@@ -153,9 +154,19 @@ pub fn run(cli: &Cli, runner: &dyn Runner, io: &mut Io) -> i32 {
                 let _ = err.lock().map(|mut w| w.write_all(line.as_bytes()));
             }
         };
+        let show = |cmd: &Cmd| {
+            events(Event::Docker {
+                program: &g.docker,
+                cmd,
+            })
+        };
+        let traced = Traced {
+            inner: runner,
+            show: &show,
+        };
         let ctx = Context {
             config: &g.config,
-            runner,
+            runner: if g.verbose { &traced } else { runner },
             jobs: usize::from(g.jobs),
             lock_dir: &lock_dir,
             lock_wait: g.lock_wait,

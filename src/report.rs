@@ -161,6 +161,8 @@ pub fn event(event: &Event, style: &Style) -> Option<String> {
             path.display(),
             wait.as_secs_f64()
         )),
+        // Only the argv: env values travel on stdin.
+        Event::Docker { program, cmd } => Some(format!("+ {program} {}\n", cmd.line())),
     }
 }
 

@@ -276,6 +276,21 @@ impl Runner for Patient<'_> {
     }
 }
 
+/// A runner that shows each command (`-v`) before the runner it wraps
+/// runs it. Showing is the caller's: `show` gets the command, whose argv
+/// never holds an env value.
+pub struct Traced<'a> {
+    pub inner: &'a dyn Runner,
+    pub show: &'a (dyn Fn(&Cmd) + Sync),
+}
+
+impl Runner for Traced<'_> {
+    fn run(&self, cmd: &Cmd) -> Result<Output, DockerError> {
+        (self.show)(cmd);
+        self.inner.run(cmd)
+    }
+}
+
 /// The only way fleet reaches docker. Implementations must be shareable
 /// across the apply worker threads.
 pub trait Runner: Sync {

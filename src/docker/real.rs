@@ -13,13 +13,13 @@ use std::time::Duration;
 
 use super::{Cmd, DockerError, Output, Runner};
 
-/// Runs `program` (normally `docker`) for real.
+/// Runs `program` (normally `docker`) for real. It prints nothing: `-v`
+/// wraps it in a [`super::Traced`] whose lines go where the run's output
+/// goes.
 #[derive(Debug, Clone)]
 pub struct DuctRunner {
     pub program: String,
     pub timeout: Duration,
-    /// When set, every command line is written to stderr before it runs.
-    pub verbose: bool,
 }
 
 impl Runner for DuctRunner {
@@ -28,10 +28,6 @@ impl Runner for DuctRunner {
             cmd: cmd.line(),
             error,
         })?;
-        if self.verbose {
-            // Only the argv: env values travel on stdin.
-            eprintln!("+ {} {}", self.program, cmd.line());
-        }
         let mut expr = duct::cmd(&self.program, &cmd.args)
             .stdout_capture()
             .stderr_capture()

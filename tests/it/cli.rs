@@ -322,6 +322,30 @@ fn progress_lines_go_to_a_terminal_stderr_only() {
     );
 }
 
+#[test]
+fn verbose_lines_go_where_the_run_writes() {
+    // `-v` wraps whatever runner the run has, so the in-process run shows
+    // the fake's commands on its own stderr, in order, `--docker` named.
+    let r = start_one(
+        &["-v", "--docker", "/opt/docker", "sync"],
+        Terminals::default(),
+    );
+    let e = Existing::matching(&desired(ONE)[0]);
+    let shown: Vec<&str> = r.stderr.lines().collect();
+    assert_eq!(shown.len(), 5, "{}", r.stderr);
+    assert!(
+        shown.iter().all(|l| l.starts_with("+ /opt/docker ")),
+        "{}",
+        r.stderr
+    );
+    assert_eq!(
+        shown[0],
+        format!("+ /opt/docker {}", argv::list_all().line())
+    );
+    assert_eq!(shown[3], format!("+ /opt/docker start {}", e.id));
+    assert_eq!(r.stdout, "[agents-sync] started: coder-default\n");
+}
+
 /// A file holding [`ONE`] (project `p`) in a fresh directory.
 fn one_on_disk() -> (tempfile::TempDir, String) {
     let dir = tempfile::tempdir().unwrap();
