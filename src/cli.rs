@@ -93,9 +93,20 @@ fn seconds(s: &str, min: f64) -> Result<Duration, String> {
 /// also come from the environment: the flag if given, else its variable
 /// from `env`, else the default. `NO_COLOR` (non-empty) turns `--color
 /// auto` into `never`. A bad value, on the command line or in `env`, is a
-/// usage error naming the flag or the variable.
-pub fn parse(args: Vec<OsString>, env: &Env) -> Result<Cli, clap::Error> {
-    let mut cmd = Cli::command();
+/// usage error naming the flag or the variable. Help text wraps to
+/// `terminal_width`, else to `COLUMNS` from `env`, else to 100 columns.
+pub fn parse(
+    args: Vec<OsString>,
+    env: &Env,
+    terminal_width: Option<usize>,
+) -> Result<Cli, clap::Error> {
+    // Left to itself, clap would measure the process's terminals and read
+    // its COLUMNS (the same order, the same default).
+    let width = terminal_width
+        .or_else(|| env.get("COLUMNS")?.to_str()?.parse().ok())
+        .filter(|w| *w > 0)
+        .unwrap_or(100);
+    let mut cmd = Cli::command().term_width(width);
     let m = cmd.try_get_matches_from_mut(args)?;
     let mut cli = Cli::from_arg_matches(&m).map_err(|e| e.format(&mut cmd))?;
     // The variable behind a flag that the command line did not give.

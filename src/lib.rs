@@ -91,6 +91,9 @@ pub struct Io<'a> {
     pub out_is_terminal: bool,
     /// Progress lines are printed only to a terminal.
     pub err_is_terminal: bool,
+    /// The width of the terminal (stdout's, else stderr's, else stdin's),
+    /// if one of them is a terminal: `--help` wraps to it.
+    pub term_width: Option<usize>,
 }
 
 /// The program: parses `args` (program name first) against `env`, builds
@@ -118,7 +121,7 @@ pub fn parse(args: Vec<OsString>, env: &Env, io: &mut Io) -> Result<Cli, i32> {
         .skip(1)
         .take_while(|a| *a != "--")
         .any(|a| a == "--json");
-    let e = match cli::parse(args, env) {
+    let e = match cli::parse(args, env, io.term_width) {
         Ok(cli) => return Ok(cli),
         Err(e) => e,
     };

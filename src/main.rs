@@ -23,6 +23,7 @@ fn main() {
         stop: &stop,
         out_is_terminal: std::io::stdout().is_terminal(),
         err_is_terminal: std::io::stderr().is_terminal(),
+        term_width: terminal_size::terminal_size().map(|(w, _)| usize::from(w.0)),
         out: &mut out,
         err: &mut err,
     };

@@ -25,6 +25,7 @@ fn main_env(args: &[&str], out_is_terminal: bool, env: &fleet::Env) -> Ran {
             err: &mut err,
             out_is_terminal,
             err_is_terminal: false,
+            term_width: None,
         };
         let mut argv = vec!["fleet".into()];
         argv.extend(args.iter().map(Into::into));
@@ -98,6 +99,23 @@ fn every_command_has_help_with_an_example() {
         (code, version),
         (0, format!("fleet {}\n", env!("CARGO_PKG_VERSION")))
     );
+}
+
+#[test]
+fn help_wraps_to_the_width_it_is_given_not_the_processs() {
+    let widest = |r: &Ran| r.stdout.lines().map(|l| l.chars().count()).max().unwrap();
+    // The snapshot above is at clap's default of 100 columns, whatever
+    // terminal or COLUMNS the test process has; COLUMNS counts only as
+    // passed in.
+    let wide = main_env(&["sync", "--help"], false, &Env::default());
+    assert!(widest(&wide) > 60, "{}", wide.stdout);
+    let narrow = main_env(
+        &["sync", "--help"],
+        false,
+        &Env::default().with("COLUMNS", "60"),
+    );
+    assert!(widest(&narrow) <= 60, "{}", narrow.stdout);
+    assert_ne!(narrow.stdout, wide.stdout);
 }
 
 const ONE: &str = r#"{"project":"p","types":{"coder":{"image":"agent:latest"}}}"#;

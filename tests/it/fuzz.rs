@@ -261,6 +261,7 @@ proptest! {
             err: &mut err,
             out_is_terminal: false,
             err_is_terminal: false,
+            term_width: None,
         };
         let code = match fleet::parse(argv, &env, &mut io) {
             Ok(cli) => fleet::run(&cli, &Answers(docker_answers), &mut io),

@@ -342,6 +342,7 @@ fn usage_errors_exit_2() {
         err: &mut err,
         out_is_terminal: false,
         err_is_terminal: false,
+        term_width: None,
     };
     let env = fleet::Env::default();
     assert_eq!(

@@ -320,6 +320,7 @@ pub fn run_cli_with(
             err: &mut err,
             out_is_terminal: t.out,
             err_is_terminal: t.err,
+            term_width: None,
         };
         match fleet::parse(argv, &env, &mut io) {
             Ok(cli) => fleet::run(&cli, fake, &mut io),
