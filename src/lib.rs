@@ -138,13 +138,7 @@ pub fn parse(args: Vec<OsString>, env: &Env, io: &mut Io) -> Result<Cli, i32> {
 /// comes. Returns the exit code.
 pub fn run(cli: &Cli, runner: &dyn Runner, io: &mut Io) -> i32 {
     let g = &cli.global;
-    let style = Style {
-        json: g.json,
-        quiet: g.quiet,
-        color: colored(g.color, io.out_is_terminal),
-        err_color: colored(g.color, io.err_is_terminal),
-        progress: io.err_is_terminal && !g.quiet,
-    };
+    let style = style(g, io);
     let lock_dir = g
         .lock_dir
         .clone()
@@ -198,13 +192,21 @@ pub fn run(cli: &Cli, runner: &dyn Runner, io: &mut Io) -> i32 {
     }
 }
 
-/// `--color`: `always`, `never`, or (`auto`) whether the stream is a
-/// terminal; `cli::parse` made it `never` when NO_COLOR is set.
-fn colored(color: Color, terminal: bool) -> bool {
-    match color {
+/// How the run prints, from its flags and terminals.
+fn style(g: &cli::Global, io: &Io) -> Style {
+    // `--color auto`: only on a terminal (`cli::parse` made it `never`
+    // when NO_COLOR is set).
+    let colored = |terminal: bool| match g.color {
         Color::Always => true,
         Color::Never => false,
         Color::Auto => terminal,
+    };
+    Style {
+        json: g.json,
+        quiet: g.quiet,
+        color: colored(io.out_is_terminal),
+        err_color: colored(io.err_is_terminal),
+        progress: io.err_is_terminal && !g.quiet,
     }
 }
 

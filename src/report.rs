@@ -291,6 +291,8 @@ fn outcome_text(tag: &str, outcome: &Outcome, color: bool) -> Rendered {
     r
 }
 
+/// On stderr: one `error:` per failed action (what is true now under it,
+/// its help last), and a `note:` per deferral with one `help:`.
 fn notes(outcome: &Outcome, color: bool, r: &mut Rendered) {
     let label = |word: &str, b: Bucket| paint(word, b, color);
     let mut deferred = false;
@@ -301,7 +303,9 @@ fn notes(outcome: &Outcome, color: bool, r: &mut Rendered) {
             } else {
                 e.clone()
             };
-            // What is true now goes right under the error, help last.
+            // What is true now goes right under the error, help last. An
+            // action's error is still apply's one sentence, its help after
+            // `\nhelp: ` (see `Error`'s `{:#}`), not an `Error`.
             let (text, help) = match msg.split_once("\nhelp: ") {
                 Some((t, h)) => (t.to_string(), Some(h.to_string())),
                 None => (msg, None),

@@ -46,24 +46,7 @@ pub fn check(s: &str) -> Result<(), String> {
 }
 
 fn reason(s: &str) -> Result<(), String> {
-    if s.is_empty() {
-        return Err(format!("it is empty; {EXAMPLE}"));
-    }
-    if s.starts_with('-') {
-        return Err(
-            "it starts with `-`, so docker would read it as an option; image names start with a lowercase letter or a digit"
-                .into(),
-        );
-    }
-    if let Some(c) = s
-        .chars()
-        .find(|&c| c.is_whitespace() || c.is_control() || !super::shown(c).starts_with('`'))
-    {
-        return Err(format!(
-            "it contains {}, which no reference may; {EXAMPLE}",
-            describe(c)
-        ));
-    }
+    check_text(s)?;
     let (rest, digest) = match s.split_once('@') {
         Some((rest, digest)) => (rest, Some(digest)),
         None => (s, None),
@@ -108,6 +91,30 @@ fn reason(s: &str) -> Result<(), String> {
         ));
     }
     Ok(())
+}
+
+/// What no reference may be: empty, an option, or holding a character
+/// that is whitespace, a control or otherwise not seen.
+fn check_text(s: &str) -> Result<(), String> {
+    if s.is_empty() {
+        return Err(format!("it is empty; {EXAMPLE}"));
+    }
+    if s.starts_with('-') {
+        return Err(
+            "it starts with `-`, so docker would read it as an option; image names start with a lowercase letter or a digit"
+                .into(),
+        );
+    }
+    match s
+        .chars()
+        .find(|&c| c.is_whitespace() || c.is_control() || !super::shown(c).starts_with('`'))
+    {
+        Some(c) => Err(format!(
+            "it contains {}, which no reference may; {EXAMPLE}",
+            describe(c)
+        )),
+        None => Ok(()),
+    }
 }
 
 /// The length of the name as docker 20.10 measures it: `docker.io/` in
