@@ -547,19 +547,7 @@ fn recreate(d: &Desired, old_id: &str, old_dead: bool, name: &str, runner: &dyn 
         trouble = Some(format!("the replacement did not start: {}", why.of(&e)));
     }
     if trouble.is_none() {
-        trouble = match inspect_containers(runner, &[&new_id]) {
-            Err(e) => Some(format!("could not confirm the replacement runs: {e:#}")),
-            Ok(snaps) => match snaps.first() {
-                None => Some("the replacement vanished right after it was started".to_string()),
-                Some(s) if s.is_up() && !s.state.restarting => None,
-                Some(s) => Some(format!(
-                    "the replacement exited at once with code {} ({}){}",
-                    s.state.exit_code,
-                    s.state_word(),
-                    last_lines(runner, &new_id)
-                )),
-            },
-        };
+        trouble = unsettled(runner, &new_id);
     }
     if let Some(t) = trouble {
         let back = roll_back(&Patient(runner), &new_id, &temp, old_id, old_dead, &mut why);
@@ -580,6 +568,52 @@ fn recreate(d: &Desired, old_id: &str, old_dead: bool, name: &str, runner: &dyn 
         return Err(why.finish(text));
     }
     Ok(None)
+}
+
+/// How long a replacement must stay up, with the same start time and
+/// restart count, before the old container is removed: a process that
+/// exits at once under a restart policy looks "running" between restarts,
+/// and one look cannot tell.
+pub const SETTLE: Duration = Duration::from_secs(1);
+
+/// Why the replacement `id` cannot be trusted yet, if it cannot: it is not
+/// up now, or not still up [`SETTLE`] later, or it restarted in between.
+fn unsettled(runner: &dyn Runner, id: &str) -> Option<String> {
+    let look = || match inspect_containers(runner, &[id]) {
+        Err(e) => Err(format!("could not confirm the replacement runs: {e:#}")),
+        Ok(snaps) => match snaps.into_iter().next() {
+            None => Err("the replacement vanished right after it was started".to_string()),
+            Some(s) if s.is_up() && !s.state.restarting => Ok(s),
+            Some(s) => Err(format!(
+                "the replacement exited at once with code {} ({}){}",
+                s.state.exit_code,
+                s.state_word(),
+                last_lines(runner, id)
+            )),
+        },
+    };
+    let first = match look() {
+        Ok(s) => s,
+        Err(trouble) => return Some(trouble),
+    };
+    std::thread::sleep(SETTLE);
+    match look() {
+        Err(trouble) => Some(trouble),
+        Ok(s)
+            if s.state.restart_count != first.state.restart_count
+                || s.state.started_at != first.state.started_at =>
+        {
+            Some(format!(
+                "the replacement did not stay up: it restarted within {}s (restart count {} → {}, last exit {}){}",
+                SETTLE.as_secs(),
+                first.state.restart_count,
+                s.state.restart_count,
+                s.state.exit_code,
+                last_lines(runner, id)
+            ))
+        }
+        Ok(_) => None,
+    }
 }
 
 /// Undoes a swap that failed before the replacement was confirmed: removes

@@ -69,6 +69,10 @@ pub struct State {
     pub restarting: bool,
     pub dead: bool,
     pub exit_code: i64,
+    /// `State.StartedAt`: a container that restarted has a new one.
+    pub started_at: String,
+    /// `RestartCount` (top level of the document).
+    pub restart_count: i64,
 }
 
 impl ContainerSnapshot {
@@ -149,6 +153,7 @@ struct Inspected {
     /// The image ID.
     image: Field<String>,
     state: Field<Object<InspectState>>,
+    restart_count: Field<i64>,
     #[serde(rename = "ExecIDs")]
     exec_ids: Field<Strings>,
     config: Field<Object<InspectConfig>>,
@@ -164,6 +169,7 @@ struct InspectState {
     restarting: Field<bool>,
     dead: Field<bool>,
     exit_code: Field<i64>,
+    started_at: Field<String>,
 }
 
 #[derive(Deserialize, Default)]
@@ -221,6 +227,8 @@ impl Inspected {
                 restarting: state.restarting.is_true(),
                 dead: state.dead.is_true(),
                 exit_code: state.exit_code.got().unwrap_or(0),
+                started_at: state.started_at.got().unwrap_or_default(),
+                restart_count: self.restart_count.got().unwrap_or(0),
             },
             exec_ids: self.exec_ids.got().and_then(|s| s.0).unwrap_or_default(),
             command: config.cmd.got().and_then(|s| s.0),

@@ -97,6 +97,8 @@ fn expect_recreate(fake: &FakeRunner, old_id: &str) {
     fake.expect_argv(argv::create_cmd(&d).args, Ok(Output::ok("newid\n")));
     fake.expect(&format!("stop -t 0 {old_id}"), Output::ok(""));
     fake.expect("start newid", Output::ok(""));
+    // Up now, and still up (same start, no restart) a moment later.
+    expect_confirm(fake, &[one().id("newid")]);
     expect_confirm(fake, &[one().id("newid")]);
     fake.expect(&format!("rm -f {old_id}"), Output::ok(""));
     fake.expect("rename newid coder-default", Output::ok(""));
@@ -147,7 +149,8 @@ fn recreate_creates_stops_starts_confirms_then_removes_and_renames() {
     assert_eq!(
         verbs(&fake),
         [
-            "ps", "inspect", "image", "create", "stop", "start", "inspect", "rm", "rename"
+            "ps", "inspect", "image", "create", "stop", "start", "inspect", "inspect", "rm",
+            "rename"
         ]
     );
     assert!(

@@ -74,6 +74,13 @@ fn scripted(failing: Step, how: Result<Output, DockerError>) -> FakeRunner {
             )),
         );
     }
+    if failing > Step::Confirm {
+        // Still up a moment later: the same start, no restart.
+        fake.expect_argv(
+            argv::inspect(&[NEW]).args,
+            Ok(Output::ok(serde_json::to_string(&[new.to_json()]).unwrap())),
+        );
+    }
     if failing == Step::Confirm {
         fake.expect_argv(
             argv::logs_tail(NEW, 5).args,
@@ -341,4 +348,46 @@ fn a_stopped_run_starts_nothing_new_and_says_so() {
         not_started,
         ["coder-default", "coder-2", "coder-3", "reviewer-default"]
     );
+}
+
+#[test]
+fn a_replacement_that_restarts_while_it_settles_is_rolled_back() {
+    // `command: ["false"]` under a restart policy: up at the first look,
+    // restarted at the second. The old container is never removed.
+    let fake = FakeRunner::new();
+    let old = old();
+    expect_discovery(&fake, std::slice::from_ref(&old), IMAGES);
+    let d = desired(ONE).remove(0);
+    fake.expect_argv(
+        argv::create_cmd(&d).args,
+        Ok(Output::ok(format!("{NEW}\n"))),
+    );
+    fake.expect_argv(argv::stop(0, &[&old.id]).args, Ok(Output::ok("")));
+    fake.expect_argv(argv::start(&[NEW]).args, Ok(Output::ok("")));
+    let new = Existing::matching(&d)
+        .id(NEW)
+        .named("coder-default.fleet-next");
+    let mut again = new.to_json();
+    again["RestartCount"] = serde_json::json!(2);
+    again["State"]["ExitCode"] = serde_json::json!(1);
+    for seen in [new.to_json(), again] {
+        fake.expect_argv(
+            argv::inspect(&[NEW]).args,
+            Ok(Output::ok(serde_json::to_string(&[seen]).unwrap())),
+        );
+    }
+    fake.expect_argv(argv::logs_tail(NEW, 5).args, Ok(Output::ok("")));
+    fake.expect_argv(argv::remove(&[NEW]).args, Ok(Output::ok("")));
+    fake.expect_argv(argv::start(&[&old.id]).args, Ok(Output::ok("")));
+    expect_reobserve(&fake, std::slice::from_ref(&old));
+    let r = run_cli(ONE, &["sync"], &fake);
+    assert_eq!(r.code, 1, "{r:?}");
+    assert!(
+        r.stderr
+            .contains("the replacement did not stay up: it restarted within 1s (restart count 0 → 2, last exit 1)")
+            && r.stderr.contains("was started again"),
+        "{}",
+        r.stderr
+    );
+    assert!(!lines(&fake).contains(&format!("rm -f {}", old.id)));
 }
