@@ -185,11 +185,11 @@ fn completions(shell: clap_complete::Shell) -> String {
     let mut cmd = <Cli as clap::CommandFactory>::command();
     let mut out = Vec::new();
     clap_complete::generate(shell, &mut cmd, "fleet", &mut out);
-    String::from_utf8(out).expect("completion scripts are UTF-8")
+    String::from_utf8_lossy(&out).into_owned()
 }
 
 fn man() -> Result<String> {
     let mut out = Vec::new();
     clap_mangen::Man::new(<Cli as clap::CommandFactory>::command()).render(&mut out)?;
-    Ok(String::from_utf8(out).expect("the man page is UTF-8"))
+    Ok(String::from_utf8_lossy(&out).into_owned())
 }

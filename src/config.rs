@@ -449,7 +449,7 @@ impl Invalid {
             None => E::custom(self.message),
             Some(_) => E::custom(format!(
                 "{INVALID_MARK}{}",
-                serde_json::to_string(&self).expect("strings serialise")
+                serde_json::json!({ "message": self.message, "help": self.help })
             )),
         }
     }
@@ -706,6 +706,8 @@ impl<K: JsonSchema, V: JsonSchema> JsonSchema for UniqueMap<K, V> {
 /// printed with a trailing newline.
 pub fn schema_json() -> String {
     let schema = schemars::schema_for!(RawConfig);
+    // schemars' own Serialize keeps the keys in the order editors expect; a
+    // schema of string-keyed maps cannot fail to serialise.
     serde_json::to_string_pretty(&schema).expect("a schema serialises") + "\n"
 }
 

@@ -101,7 +101,7 @@ pub fn render(report: &Report, style: &Style) -> Output {
         // The table even with `--quiet`: it is what was asked for.
         Report::Status(rows) => Output {
             stdout: if style.json {
-                serde_json::to_string_pretty(rows).expect("plain values serialise") + "\n"
+                json_document(rows)
             } else {
                 status_text(rows, style.color)
             },
@@ -453,9 +453,7 @@ fn outcome_json(outcome: &Outcome) -> String {
         failed,
         actions,
     };
-    let mut s = serde_json::to_string_pretty(&doc).expect("plain values serialise");
-    s.push('\n');
-    s
+    json_document(&doc)
 }
 
 /// A failed run as text: `error: <message>`, the marked line of the config
@@ -499,9 +497,7 @@ fn error_json(e: &Error) -> String {
             help,
         },
     };
-    let mut s = serde_json::to_string_pretty(&doc).expect("plain values serialise");
-    s.push('\n');
-    s
+    json_document(&doc)
 }
 
 /// Which of `up` and `down` an [`OpsResult`] is from.
@@ -523,7 +519,7 @@ fn ops_output(r: &OpsResult, verb: Verb, interrupted: bool, style: &Style) -> Ou
     };
     let rendered = if style.json {
         Rendered {
-            stdout: serde_json::to_string_pretty(r).expect("plain values") + "\n",
+            stdout: json_document(r),
             ..Rendered::default()
         }
     } else {
@@ -621,4 +617,15 @@ fn status_cells(r: &StatusRow) -> [String; 8] {
         r.action.as_str().to_string(),
         r.reason.clone(),
     ]
+}
+
+/// One pretty JSON document and a newline. The documents are plain derived
+/// structs (string keys, no hand-written `Serialize`), for which serde_json
+/// cannot fail; should that ever change, the failure is itself a JSON
+/// document rather than a panic.
+fn json_document<T: Serialize>(value: &T) -> String {
+    match serde_json::to_string_pretty(value) {
+        Ok(s) => s + "\n",
+        Err(e) => serde_json::json!({ "error": { "message": format!("could not write the JSON document: {e}"), "help": null } }).to_string() + "\n",
+    }
 }
