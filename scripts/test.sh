@@ -42,9 +42,13 @@ run_dir=${FLEET_TEST_ENGINE_DIR:-/run/fleet-test-engine}
 exec 8>>"$run_dir.tests.lock"
 flock -n 8 || { log "another scripts/test.sh uses the test engine $run_dir; give this run its own FLEET_TEST_ENGINE_DIR and FLEET_TEST_ENGINE_DATA"; exit 1; }
 
-trap 'bash scripts/test-engine.sh stop' EXIT
+trap 'bash scripts/test-engine.sh stop; bash scripts/test-podman.sh stop' EXIT
 trap 'exit 130' INT TERM
 docker_host=$(bash scripts/test-engine.sh start | sed -n 's/^DOCKER_HOST=//p')
+# The tests' own podman (its own storage; podman has no daemon), for the
+# engine tests that run against podman too.
+podman_cli=$(bash scripts/test-podman.sh start | sed -n 's/^FLEET_TEST_PODMAN=//p')
+[ -n "$podman_cli" ] || { log "the test podman is not usable"; exit 1; }
 [ -n "$docker_host" ] || { log "the test engine did not start"; exit 1; }
 log "test engine: $docker_host"
 
@@ -53,7 +57,7 @@ cargo clippy --all-targets --quiet -- -D warnings
 bash scripts/restart-scenario.sh
 bash scripts/fault-scenario.sh
 bash scripts/check-units.sh
-export INSTA_UPDATE=no FLEET_ENGINE_TESTS=require FLEET_TEST_DOCKER_HOST="$docker_host"
+export INSTA_UPDATE=no FLEET_ENGINE_TESTS=require FLEET_TEST_DOCKER_HOST="$docker_host" FLEET_TEST_PODMAN="$podman_cli"
 if cargo nextest --version >/dev/null 2>&1; then
   # Hostile values of fleet's own variables, exported on purpose: the
   # tests must not depend on the caller's environment (the in-process runs
