@@ -1,6 +1,6 @@
 //! The one door to docker: the [`Runner`] trait, the command and output
-//! types, the argv builders ([`argv`]), the real runner on duct ([`real`]) and
-//! the scripted fake for tests ([`fake`]).
+//! types, the argv builders ([`argv`]) and the real runner on duct ([`real`]).
+//! (The tests' scripted fake runner lives in the test crate: tests/it/fake.rs.)
 //!
 //! Nothing outside this module spawns a process. A [`Cmd`] carries the argv
 //! and, separately, the agent env values a `run`/`create` needs: they reach
@@ -9,7 +9,6 @@
 //! agent's `DOCKER_HOST` or `PATH` would steer fleet's own CLI.
 
 pub mod argv;
-pub mod fake;
 pub mod real;
 
 use std::fmt;

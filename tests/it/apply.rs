@@ -2,9 +2,9 @@
 //! order, and those that must not; failures that do not stop the others;
 //! secrets kept off the command line.
 
+use crate::fake::FakeRunner;
 use fleet::docker::Output;
 use fleet::docker::argv;
-use fleet::docker::fake::FakeRunner;
 
 use crate::support::*;
 

@@ -5,12 +5,12 @@
 
 use std::time::Duration;
 
+use crate::fake::FakeRunner;
 use clap::CommandFactory;
 use fleet::Env;
 use fleet::cli::Cli;
 use fleet::docker::Output;
 use fleet::docker::argv;
-use fleet::docker::fake::FakeRunner;
 
 use crate::support::*;
 

@@ -2,7 +2,7 @@
 //! before any mutating command; a container gone between the listing and
 //! the inspect is a race, not an error.
 
-use fleet::docker::fake::FakeRunner;
+use crate::fake::FakeRunner;
 use fleet::docker::{Output, argv};
 
 use crate::support::*;

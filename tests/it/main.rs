@@ -9,6 +9,7 @@ mod cli;
 mod config;
 mod discovery;
 mod engine;
+mod fake;
 mod fuzz;
 mod ops;
 mod plan;

@@ -2,9 +2,9 @@
 //! and down work from the `docker ps` listing under the project label (not
 //! the config), batch their docker calls, and never name another container.
 
+use crate::fake::FakeRunner;
 use fleet::docker::Output;
 use fleet::docker::argv;
-use fleet::docker::fake::FakeRunner;
 
 use crate::support::*;
 

@@ -4,10 +4,10 @@
 
 use std::path::Path;
 
+use crate::fake::FakeRunner;
 use fleet::config::{Config, Desired};
 use fleet::docker::Output;
 use fleet::docker::argv;
-use fleet::docker::fake::FakeRunner;
 use fleet::observe::{Actual, Image};
 use fleet::snapshot::{ContainerSnapshot, parse_inspect};
 use fleet::spec::{self, Memory};

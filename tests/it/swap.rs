@@ -2,7 +2,7 @@
 //! commands after each possible failure, and that the old container is
 //! started again whenever its replacement is not confirmed running.
 
-use fleet::docker::fake::FakeRunner;
+use crate::fake::FakeRunner;
 use fleet::docker::{DockerError, Output, argv};
 
 use crate::support::*;

@@ -4,10 +4,13 @@
 //!
 //! Replies are matched by argv, not position, so parallel apply can be
 //! tested; with `--jobs 1` the recorded order is the real order.
+//!
+//! It lives in the test crate, not the library: nothing in `src/` uses it,
+//! so it is neither built into the binary nor part of the library's API.
 
 use std::sync::Mutex;
 
-use super::{Cmd, DockerError, Output, Runner};
+use fleet::docker::{Cmd, DockerError, Output, Runner};
 
 /// An expected argv and the reply to give it.
 type Expected = (Vec<String>, Result<Output, DockerError>);
@@ -38,19 +41,6 @@ impl FakeRunner {
     /// Every call so far, in the order they arrived.
     pub fn calls(&self) -> Vec<Cmd> {
         self.calls.lock().unwrap().clone()
-    }
-
-    /// The calls as `docker …` lines, one per call: a transcript for snapshots.
-    pub fn transcript(&self) -> String {
-        self.calls()
-            .iter()
-            .map(|c| format!("docker {}\n", c.line()))
-            .collect()
-    }
-
-    /// Calls that matched no expectation.
-    pub fn unexpected(&self) -> Vec<String> {
-        self.unexpected.lock().unwrap().clone()
     }
 }
 
