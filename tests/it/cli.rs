@@ -5,47 +5,19 @@
 
 use std::time::Duration;
 
-use crate::fake::FakeRunner;
 use clap::CommandFactory;
 use fleet::Env;
 use fleet::cli::Cli;
 use fleet::docker::Output;
 use fleet::docker::argv;
 
+use crate::harness::*;
 use crate::support::*;
 
-/// Runs `fleet <args>` through `main_with` (argv parsing and the real
-/// runner included) with `env` as the whole environment.
-fn main_env(args: &[&str], out_is_terminal: bool, env: &fleet::Env) -> Ran {
-    let (mut out, mut err) = (Vec::new(), Vec::new());
-    let code = {
-        let mut io = fleet::Io {
-            stop: &std::sync::atomic::AtomicBool::new(false),
-            out: &mut out,
-            err: &mut err,
-            out_is_terminal,
-            err_is_terminal: false,
-            term_width: None,
-        };
-        let mut argv = vec!["fleet".into()];
-        argv.extend(args.iter().map(Into::into));
-        fleet::main_with(argv, env, &mut io)
-    };
-    Ran {
-        code,
-        stdout: String::from_utf8(out).unwrap(),
-        stderr: String::from_utf8(err).unwrap(),
-    }
-}
-
-/// [`main_env`] with an environment that is empty but for `NO_COLOR`.
-fn main_with(args: &[&str], out_is_terminal: bool, no_color: bool) -> (i32, String, String) {
-    let mut env = fleet::Env::default();
-    if no_color {
-        env = env.with("NO_COLOR", "1");
-    }
-    let r = main_env(args, out_is_terminal, &env);
-    (r.code, r.stdout, r.stderr)
+/// `fleet <args>` with no config file, no docker and an environment that
+/// is empty but for `NO_COLOR=1`.
+fn plain(args: &[&str]) -> Ran {
+    check(args, World::bare().var("NO_COLOR", "1"))
 }
 
 fn checked_in(path: &str) -> String {
@@ -55,21 +27,21 @@ fn checked_in(path: &str) -> String {
 #[test]
 fn generated_files_match_the_code() {
     let mut stale = Vec::new();
-    let mut check = |path: &str, args: &[&str]| {
-        let (code, out, err) = main_with(args, false, true);
-        assert_eq!(code, 0, "{args:?}: {err}");
-        if checked_in(path) != out {
+    let mut compare = |path: &str, args: &[&str]| {
+        let r = plain(args);
+        assert_eq!(r.code, 0, "{args:?}: {}", r.stderr);
+        if checked_in(path) != r.stdout {
             stale.push(path.to_string());
         }
     };
-    check("schema/agents.schema.json", &["schema"]);
+    compare("schema/agents.schema.json", &["schema"]);
     for shell in ["bash", "zsh", "fish", "elvish", "powershell"] {
-        check(
+        compare(
             &format!("completions/fleet.{shell}"),
             &["completions", shell],
         );
     }
-    check("man/fleet.1", &["man"]);
+    compare("man/fleet.1", &["man"]);
     assert!(
         stale.is_empty(),
         "out of date (run scripts/gen-docs.sh): {stale:?}"
@@ -82,8 +54,9 @@ fn every_command_has_help_with_an_example() {
     let mut all = String::new();
     for sub in cmd.get_subcommands().filter(|s| !s.is_hide_set()) {
         let name = sub.get_name().to_string();
-        let (code, out, _) = main_with(&[&name, "--help"], false, true);
-        assert_eq!(code, 0);
+        let r = plain(&[&name, "--help"]);
+        assert_eq!(r.code, 0);
+        let out = r.stdout;
         let example = out.split("Example:\n  ").nth(1).unwrap_or("");
         assert!(
             example.contains("fleet "),
@@ -91,12 +64,12 @@ fn every_command_has_help_with_an_example() {
         );
         all += &format!("=== fleet {name} --help\n{out}\n");
     }
-    let (_, top, _) = main_with(&["--help"], false, true);
+    let top = plain(&["--help"]).stdout;
     all = format!("=== fleet --help\n{top}\n{all}");
     insta::assert_snapshot!(all);
-    let (code, version, _) = main_with(&["--version"], false, true);
+    let r = plain(&["--version"]);
     assert_eq!(
-        (code, version),
+        (r.code, r.stdout),
         (0, format!("fleet {}\n", env!("CARGO_PKG_VERSION")))
     );
 }
@@ -107,30 +80,29 @@ fn help_wraps_to_the_width_it_is_given_not_the_processs() {
     // The snapshot above is at clap's default of 100 columns, whatever
     // terminal or COLUMNS the test process has; COLUMNS counts only as
     // passed in.
-    let wide = main_env(&["sync", "--help"], false, &Env::default());
+    let wide = check(&["sync", "--help"], World::bare());
     assert!(widest(&wide) > 60, "{}", wide.stdout);
-    let narrow = main_env(
-        &["sync", "--help"],
-        false,
-        &Env::default().with("COLUMNS", "60"),
-    );
+    let narrow = check(&["sync", "--help"], World::bare().var("COLUMNS", "60"));
     assert!(widest(&narrow) <= 60, "{}", narrow.stdout);
     assert_ne!(narrow.stdout, wide.stdout);
 }
 
-const ONE: &str = r#"{"project":"p","types":{"coder":{"image":"agent:latest"}}}"#;
-
-/// A sync that starts one stopped container, run with `t` as its terminals.
-fn start_one(args: &[&str], t: Terminals) -> Ran {
-    let fake = FakeRunner::new();
-    let e = Existing::matching(&desired(ONE)[0]);
-    expect_discovery(&fake, &[e.clone().exited(137)], &[("agent:latest", IMG)]);
-    fake.expect(
-        &format!("start {}", e.id),
-        Output::ok(format!("{}\n", e.id)),
-    );
-    expect_confirm(&fake, std::slice::from_ref(&e));
-    let r = run_cli_on(ONE, args, &fake, t);
+/// A sync that starts one stopped container, run with `t` as its terminals
+/// and `NO_COLOR=1` when `no_color`.
+fn start_one(args: &[&str], t: Terminals, no_color: bool) -> Ran {
+    let e = one();
+    let mut world = World::new(ONE)
+        .terminals(t)
+        .discovery(&[e.clone().exited(137)], IMAGES)
+        .expect(
+            &format!("start {}", e.id),
+            Output::ok(format!("{}\n", e.id)),
+        )
+        .inspect(std::slice::from_ref(&e));
+    if no_color {
+        world = world.var("NO_COLOR", "1");
+    }
+    let r = check(args, world);
     assert_eq!(r.code, 0, "{r:?}");
     r
 }
@@ -138,15 +110,7 @@ fn start_one(args: &[&str], t: Terminals) -> Ran {
 fn colored_sync(args: &[&str], out: bool, no_color: bool) -> String {
     let mut argv = args.to_vec();
     argv.push("sync");
-    start_one(
-        &argv,
-        Terminals {
-            out,
-            err: false,
-            no_color,
-        },
-    )
-    .stdout
+    start_one(&argv, Terminals { out, err: false }, no_color).stdout
 }
 
 #[test]
@@ -178,18 +142,16 @@ fn colour_follows_the_terminal_no_color_and_the_flag() {
 
 #[test]
 fn quiet_prints_only_errors() {
-    let fake = FakeRunner::new();
-    let e = Existing::matching(&desired(FLEET)[0]);
-    expect_discovery(&fake, std::slice::from_ref(&e), &[("agent:latest", IMG)]);
     let d = desired(FLEET);
+    let e = Existing::matching(&d[0]);
+    let mut world = World::new(FLEET).discovery(std::slice::from_ref(&e), IMAGES);
     for x in &d[1..] {
-        fake.expect_argv(
-            argv::run_cmd(x).args,
+        world = world.expect_cmd(
+            argv::run_cmd(x),
             Ok(Output::fail(125, "Error response from daemon: boom")),
         );
     }
-    expect_reobserve(&fake, std::slice::from_ref(&e));
-    let r = run_cli(FLEET, &["-q", "sync"], &fake);
+    let r = check(&["-q", "sync"], world.reobserve(std::slice::from_ref(&e)));
     assert_eq!(r.code, 1);
     assert_eq!(r.stdout, "");
     assert_eq!(r.stderr.lines().count(), 6, "{}", r.stderr);
@@ -213,115 +175,87 @@ fn json_documents_of_plan_status_up_and_down() {
     let d = desired(FLEET);
     let e: Vec<Existing> = d.iter().map(Existing::matching).collect();
     let world = || {
-        vec![
-            e[0].clone(),
-            e[1].clone().exited(137),
-            e[2].clone().image_id(IMG2).execs(1),
-        ]
+        World::new(FLEET).discovery(
+            &[
+                e[0].clone(),
+                e[1].clone().exited(137),
+                e[2].clone().image_id(IMG2).execs(1),
+            ],
+            IMAGES,
+        )
     };
 
-    let fake = FakeRunner::new();
-    expect_discovery(&fake, &world(), &[("agent:latest", IMG)]);
-    let plan = run_cli(FLEET, &["plan", "--json"], &fake);
+    let plan = check(&["plan", "--json"], world());
     assert_eq!(plan.code, 0);
     insta::assert_snapshot!("plan_json", plan.stdout);
 
-    let fake = FakeRunner::new();
-    expect_discovery(&fake, &world(), &[("agent:latest", IMG)]);
-    let status = run_cli(FLEET, &["status", "--json"], &fake);
+    let status = check(&["status", "--json"], world());
     insta::assert_snapshot!("status_json", status.stdout);
-    let fake = FakeRunner::new();
-    expect_discovery(&fake, &world(), &[("agent:latest", IMG)]);
-    insta::assert_snapshot!("status_text", run_cli(FLEET, &["status"], &fake).stdout);
+    insta::assert_snapshot!("status_text", check(&["status"], world()).stdout);
 
-    let fake = FakeRunner::new();
-    fake.expect_argv(
-        argv::list_project("p").args,
-        Ok(Output::ok(format!(
-            "{}\tcoder-2\texited\n{}\tcoder-default\trunning\n",
-            e[1].id, e[0].id
-        ))),
-    );
-    fake.expect(
-        &format!("start {}", e[1].id),
-        Output::ok(format!("{}\n", e[1].id)),
-    );
-    expect_confirm(&fake, &[e[1].clone()]);
-    insta::assert_snapshot!("up_json", run_cli(FLEET, &["up", "--json"], &fake).stdout);
+    let up = World::new(FLEET)
+        .expect_cmd(
+            argv::list_project("p"),
+            Ok(Output::ok(format!(
+                "{}\tcoder-2\texited\n{}\tcoder-default\trunning\n",
+                e[1].id, e[0].id
+            ))),
+        )
+        .expect(
+            &format!("start {}", e[1].id),
+            Output::ok(format!("{}\n", e[1].id)),
+        )
+        .inspect(&[e[1].clone()]);
+    insta::assert_snapshot!("up_json", check(&["up", "--json"], up).stdout);
 
-    let fake = FakeRunner::new();
-    fake.expect_argv(
-        argv::list_project("p").args,
-        Ok(Output::ok(format!(
-            "{}\tcoder-default\trunning\n{}\tcoder-2\texited\n{}\tcoder-3\trunning\n",
-            e[0].id, e[1].id, e[2].id
-        ))),
-    );
-    fake.expect_argv(
-        argv::inspect(&[e[0].id.as_str(), e[2].id.as_str()]).args,
-        Ok(Output::ok(
-            serde_json::to_string(&[e[0].to_json(), e[2].clone().execs(2).to_json()]).unwrap(),
-        )),
-    );
-    fake.expect(
-        &format!("stop -t 10 {}", e[0].id),
-        Output::ok(format!("{}\n", e[0].id)),
-    );
-    insta::assert_snapshot!(
-        "down_json",
-        run_cli(FLEET, &["down", "--json"], &fake).stdout
-    );
+    let down = World::new(FLEET)
+        .expect_cmd(
+            argv::list_project("p"),
+            Ok(Output::ok(format!(
+                "{}\tcoder-default\trunning\n{}\tcoder-2\texited\n{}\tcoder-3\trunning\n",
+                e[0].id, e[1].id, e[2].id
+            ))),
+        )
+        .inspect(&[e[0].clone(), e[2].clone().execs(2)])
+        .expect(
+            &format!("stop -t 10 {}", e[0].id),
+            Output::ok(format!("{}\n", e[0].id)),
+        );
+    insta::assert_snapshot!("down_json", check(&["down", "--json"], down).stdout);
 }
 
 #[test]
 fn sync_exit_codes() {
     // 0: converged (deferrals included); 1: a failure; 1: engine down.
-    let ok = r#"{"project":"p","types":{"coder":{"image":"agent:latest"}}}"#;
-    let e = Existing::matching(&desired(ok)[0]);
-    let fake = FakeRunner::new();
-    expect_discovery(&fake, std::slice::from_ref(&e), &[("agent:latest", IMG)]);
-    assert_eq!(run_cli(ok, &["sync"], &fake).code, 0, "converged");
-    let fake = FakeRunner::new();
-    expect_discovery(
-        &fake,
-        &[e.clone().image_id(IMG2).execs(1)],
-        &[("agent:latest", IMG)],
-    );
+    let converged = World::new(ONE).discovery(&[one()], IMAGES);
+    assert_eq!(check(&["sync"], converged).code, 0, "converged");
+    let deferred = World::new(ONE).discovery(&[one().image_id(IMG2).execs(1)], IMAGES);
     assert_eq!(
-        run_cli(ok, &["sync"], &fake).code,
+        check(&["sync"], deferred).code,
         0,
         "deferred is not an error"
     );
-    let fake = FakeRunner::new();
-    fake.expect_argv(
-        argv::list_all().args,
+    let down = World::new(ONE).expect_cmd(
+        argv::list_all(),
         Err(fleet::docker::DockerError::Timeout {
             cmd: "ps".into(),
             seconds: 1.0,
         }),
     );
-    let r = run_cli(ok, &["sync"], &fake);
+    let r = check(&["sync"], down);
     assert_eq!(r.code, 1);
     assert!(
         r.stderr.contains("did not answer within 1s"),
         "{}",
         r.stderr
     );
-    assert_eq!(
-        main_with(&["sync", "--bogus"], false, true).0,
-        2,
-        "usage error"
-    );
+    assert_eq!(plain(&["sync", "--bogus"]).code, 2, "usage error");
 }
 
 #[test]
 fn progress_lines_go_to_a_terminal_stderr_only() {
-    let t = |err| Terminals {
-        out: false,
-        err,
-        no_color: true,
-    };
-    let r = start_one(&["sync"], t(true));
+    let t = |err| Terminals { out: false, err };
+    let r = start_one(&["sync"], t(true), true);
     assert_eq!(r.stdout, "[agents-sync] started: coder-default\n");
     assert!(
         r.stderr.starts_with("  started    coder-default  ") && r.stderr.ends_with("s\n"),
@@ -329,12 +263,12 @@ fn progress_lines_go_to_a_terminal_stderr_only() {
         r.stderr
     );
     assert_eq!(
-        start_one(&["sync"], t(false)).stderr,
+        start_one(&["sync"], t(false), true).stderr,
         "",
         "not a terminal: nothing extra"
     );
     assert_eq!(
-        start_one(&["-q", "sync"], t(true)).stderr,
+        start_one(&["-q", "sync"], t(true), true).stderr,
         "",
         "quiet: no progress"
     );
@@ -347,8 +281,9 @@ fn verbose_lines_go_where_the_run_writes() {
     let r = start_one(
         &["-v", "--docker", "/opt/docker", "sync"],
         Terminals::default(),
+        false,
     );
-    let e = Existing::matching(&desired(ONE)[0]);
+    let e = one();
     let shown: Vec<&str> = r.stderr.lines().collect();
     assert_eq!(shown.len(), 5, "{}", r.stderr);
     assert!(
@@ -376,55 +311,46 @@ fn one_on_disk() -> (tempfile::TempDir, String) {
 fn the_environment_is_the_one_passed_in() {
     // Empty: the defaults, whatever this test process's own environment
     // holds (the suite passes with FLEET_CONFIG=/nonexistent exported).
-    let r = main_env(&["check"], false, &Env::default());
+    let r = check(&["check"], World::bare());
     assert!(
         format!("{}{}", r.stdout, r.stderr).contains("config/agents.json"),
         "{r:?}"
     );
 
     // A variable fills a flag the command line did not give…
-    let soon = Env::default().with("FLEET_TIMEOUT", "soon");
-    let r = run_cli_with(
-        ONE,
-        &["check"],
-        &FakeRunner::new(),
-        Terminals::default(),
-        soon.clone(),
-    );
+    let soon = || World::new(ONE).var("FLEET_TIMEOUT", "soon");
+    let r = check(&["check"], soon());
     assert_eq!((r.code, r.stdout.as_str()), (2, ""), "{r:?}");
     assert_eq!(
         r.stderr.lines().next().unwrap(),
         "error: invalid value 'soon' for the environment variable FLEET_TIMEOUT: expected a number of seconds from 0.001 to 86400"
     );
     // …and the flag wins over it, so the bad value is never looked at.
-    let r = run_cli_with(
-        ONE,
-        &["--timeout", "5", "check"],
-        &FakeRunner::new(),
-        Terminals::default(),
-        soon,
-    );
+    let r = check(&["--timeout", "5", "check"], soon());
     assert_eq!(r.code, 0, "{r:?}");
 
     // FLEET_CONFIG reaches the config load, FLEET_DOCKER the real runner.
     let (dir, path) = one_on_disk();
-    let env = Env::default()
-        .with("FLEET_CONFIG", &path)
-        .with("FLEET_DOCKER", "/nonexistent/docker")
-        .with("FLEET_LOCK_DIR", dir.path());
-    let r = main_env(&["check"], false, &env);
+    let world = || {
+        World::bare()
+            .var("FLEET_CONFIG", &path)
+            .var("FLEET_DOCKER", "/nonexistent/docker")
+            .var("FLEET_LOCK_DIR", dir.path())
+            .real_docker()
+    };
+    let r = check(&["check"], world());
     assert_eq!(
         r.stdout,
         format!("{path}: ok: project `p`, 1 types, 1 containers\n")
     );
-    let r = main_env(&["plan"], false, &env);
+    let r = check(&["plan"], world());
     assert_eq!(r.code, 1);
     assert!(
         r.stderr.starts_with("error: could not read the containers: could not run `/nonexistent/docker` (for `docker ps`)"),
         "{}",
         r.stderr
     );
-    let r = main_env(&["check", "-c", "/nonexistent/agents.json"], false, &env);
+    let r = check(&["check", "-c", "/nonexistent/agents.json"], world());
     assert!(
         r.stderr.contains("`/nonexistent/agents.json`"),
         "-c wins: {}",
@@ -436,11 +362,11 @@ fn the_environment_is_the_one_passed_in() {
 fn the_lock_takes_its_directory_and_wait_from_the_environment() {
     let (dir, path) = one_on_disk();
     let _held = fleet::lock::acquire(dir.path(), "p", Duration::ZERO, &|_| {}).unwrap();
-    let env = Env::default()
-        .with("FLEET_LOCK_DIR", dir.path())
-        .with("FLEET_LOCK_WAIT", "0")
-        .with("FLEET_DOCKER", "/nonexistent/docker");
-    let r = main_env(&["-c", &path, "sync"], false, &env);
+    // The fake docker expects nothing: the run stops at the lock.
+    let world = World::bare()
+        .var("FLEET_LOCK_DIR", dir.path())
+        .var("FLEET_LOCK_WAIT", "0");
+    let r = check(&["-c", &path, "sync"], world);
     let lock = dir.path().join("fleet-p.lock");
     assert_eq!(r.code, 1);
     assert_eq!(
@@ -457,19 +383,15 @@ fn the_lock_takes_its_directory_and_wait_from_the_environment() {
 #[test]
 fn help_is_printed_after_the_whole_message() {
     // The OS cause belongs to the message; the help comes last.
-    let r = main_env(
-        &["-c", "/nonexistent/agents.json", "check"],
-        false,
-        &Env::default(),
-    );
+    let r = check(&["-c", "/nonexistent/agents.json", "check"], World::bare());
     assert_eq!(
         r.stderr,
         "error: could not read config `/nonexistent/agents.json`: No such file or directory (os error 2)\n\
          help: pass -c/--config <file> or set FLEET_CONFIG\n"
     );
     let (_dir, path) = one_on_disk();
-    let env = Env::default().with("FLEET_LOCK_DIR", "/nonexistent/locks");
-    let r = main_env(&["-c", &path, "up"], false, &env);
+    let world = World::bare().var("FLEET_LOCK_DIR", "/nonexistent/locks");
+    let r = check(&["-c", &path, "up"], world);
     assert_eq!(
         r.stderr,
         "error: could not open the lock file `/nonexistent/locks/fleet-p.lock`: No such file or directory (os error 2)\n\
@@ -511,7 +433,7 @@ fn json_error(r: &Ran) -> (String, Option<String>) {
 fn with_json_an_error_is_a_json_document_on_stdout() {
     // A bad config.
     let bad = r#"{"project":"p","types":{"coder":{"image":"agent:latest","instances":101}}}"#;
-    let r = run_cli(bad, &["check", "--json"], &FakeRunner::new());
+    let r = check(&["check", "--json"], World::new(bad));
     assert_eq!(r.code, 1);
     let (message, help) = json_error(&r);
     assert!(
@@ -532,10 +454,9 @@ fn with_json_an_error_is_a_json_document_on_stdout() {
     );
 
     // A config that cannot be read: the OS cause in the message, help apart.
-    let r = main_env(
+    let r = check(
         &["-c", "/nonexistent/agents.json", "plan", "--json"],
-        false,
-        &Env::default(),
+        World::bare(),
     );
     assert_eq!(r.code, 1);
     assert_eq!(
@@ -547,12 +468,8 @@ fn with_json_an_error_is_a_json_document_on_stdout() {
     );
 
     // The engine unreachable.
-    let fake = FakeRunner::new();
-    fake.expect_argv(
-        argv::list_all().args,
-        Ok(Output::fail(1, "Cannot connect to the Docker daemon at unix:///var/run/docker.sock. Is the docker daemon running?")),
-    );
-    let r = run_cli(ONE, &["--json", "sync"], &fake);
+    let world = World::new(ONE).expect_cmd(argv::list_all(), Ok(engine_down()));
+    let r = check(&["--json", "sync"], world);
     assert_eq!(r.code, 1);
     let (message, help) = json_error(&r);
     assert!(
@@ -565,13 +482,8 @@ fn with_json_an_error_is_a_json_document_on_stdout() {
     );
 
     // The empty-config refusal; --quiet does not silence a requested document.
-    let fake = FakeRunner::new();
-    expect_discovery(&fake, &[Existing::matching(&desired(ONE)[0])], &[]);
-    let r = run_cli(
-        r#"{"project":"p","types":{}}"#,
-        &["sync", "--json", "-q"],
-        &fake,
-    );
+    let world = World::new(r#"{"project":"p","types":{}}"#).discovery(&[one()], &[]);
+    let r = check(&["sync", "--json", "-q"], world);
     assert_eq!(r.code, 1);
     assert!(
         json_error(&r).0.contains("refusing to remove them all"),
@@ -581,13 +493,9 @@ fn with_json_an_error_is_a_json_document_on_stdout() {
     // The lock still held after --lock-wait.
     let (dir, path) = one_on_disk();
     let _held = fleet::lock::acquire(dir.path(), "p", Duration::ZERO, &|_| {}).unwrap();
-    let env = Env::default()
-        .with("FLEET_LOCK_DIR", dir.path())
-        .with("FLEET_DOCKER", "/nonexistent/docker");
-    let r = main_env(
+    let r = check(
         &["-c", &path, "--lock-wait", "0", "down", "--json"],
-        false,
-        &env,
+        World::bare().var("FLEET_LOCK_DIR", dir.path()),
     );
     assert_eq!(r.code, 1);
     let (message, help) = json_error(&r);
@@ -598,18 +506,13 @@ fn with_json_an_error_is_a_json_document_on_stdout() {
     assert!(help.unwrap().contains("--lock-wait"));
 
     // Without --json: nothing on stdout.
-    let r = main_env(
-        &["-c", "/nonexistent/agents.json", "check"],
-        false,
-        &Env::default(),
-    );
+    let r = check(&["-c", "/nonexistent/agents.json", "check"], World::bare());
     assert_eq!((r.code, r.stdout.as_str()), (1, ""));
 }
 
 #[test]
 fn with_json_a_usage_error_is_a_json_document_too() {
-    let none = Env::default();
-    let r = main_env(&["sync", "--json", "--bogus"], false, &none);
+    let r = check(&["sync", "--json", "--bogus"], World::bare());
     assert_eq!(r.code, 2);
     let (message, help) = json_error(&r);
     assert_eq!(message, "unexpected argument '--bogus' found");
@@ -618,17 +521,16 @@ fn with_json_a_usage_error_is_a_json_document_too() {
             .ends_with("For more information, try '--help'.")
     );
 
-    let r = main_env(&["--json", "--timeout", "inf", "status"], false, &none);
+    let r = check(&["--json", "--timeout", "inf", "status"], World::bare());
     assert_eq!(r.code, 2);
     assert_eq!(
         json_error(&r).0,
         "invalid value 'inf' for '--timeout <SECS>': expected a number of seconds from 0.001 to 86400"
     );
 
-    let r = main_env(
+    let r = check(
         &["--json", "check"],
-        false,
-        &none.clone().with("FLEET_LOCK_WAIT", "x"),
+        World::bare().var("FLEET_LOCK_WAIT", "x"),
     );
     assert_eq!(r.code, 2);
     assert_eq!(
@@ -638,11 +540,11 @@ fn with_json_a_usage_error_is_a_json_document_too() {
 
     // Without --json, or with `--json` only after `--` (a value, not the flag): text only.
     for args in [&["sync", "--bogus"][..], &["completions", "--", "--json"]] {
-        let r = main_env(args, false, &none);
+        let r = check(args, World::bare());
         assert_eq!((r.code, r.stdout.as_str()), (2, ""), "{args:?}");
     }
     // --help and --version are not errors: their text, on stdout.
-    let r = main_env(&["--json", "--version"], false, &none);
+    let r = check(&["--json", "--version"], World::bare());
     assert_eq!(
         (r.code, r.stdout),
         (0, format!("fleet {}\n", env!("CARGO_PKG_VERSION")))
@@ -713,7 +615,7 @@ fn bad_numbers_are_usage_errors_that_name_the_flag_the_value_and_the_range() {
             argv.extend(["-c", "/nonexistent/agents.json"]);
         }
         argv.push("check");
-        let r = main_env(&argv, false, &env);
+        let r = check(&argv, World::bare().env(env.clone()));
         assert_eq!(r.code, 2, "{argv:?} {env:?}: {r:?}");
         assert_eq!(
             r.stderr.lines().next().unwrap(),
@@ -731,10 +633,9 @@ fn bad_numbers_are_usage_errors_that_name_the_flag_the_value_and_the_range() {
         "--lock-wait=-0",
         "--lock-wait=86400",
     ] {
-        let r = main_env(
+        let r = check(
             &[ok, "-c", "/nonexistent/agents.json", "check"],
-            false,
-            &Env::default(),
+            World::bare(),
         );
         assert_eq!(r.code, 1, "{ok}: {r:?}");
     }

@@ -12,16 +12,19 @@
 //! started (it carries the `fleet-test-engine` label) and that has the image,
 //! or the tests fail: they never fall back to another engine.
 //!
-//! The harness (`engine`, `Engine`, `Ran`, `bucket`) is for every engine test:
+//! The harness (`engine`, `Engine`, `bucket`) is for every engine test:
 //! a sibling module uses it with `use crate::engine::{Engine, bucket, engine};`.
+//! A run of the binary comes back as the in-process harness's [`Ran`].
 
 use std::collections::BTreeMap;
 use std::ffi::OsString;
 use std::path::Path;
-use std::process::{Command, Output};
+use std::process::Command;
 use std::sync::OnceLock;
 
 use serde_json::{Value, json};
+
+use crate::harness::Ran;
 
 /// The image every test config uses unless it says otherwise.
 pub const IMAGE: &str = "fleet-demo:busybox";
@@ -148,30 +151,6 @@ impl Drop for Engine {
     }
 }
 
-pub struct Ran {
-    pub code: i32,
-    pub stdout: String,
-    pub stderr: String,
-}
-
-impl std::fmt::Debug for Ran {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(
-            f,
-            "exit {}\n--- stdout\n{}--- stderr\n{}",
-            self.code, self.stdout, self.stderr
-        )
-    }
-}
-
-pub fn ran(o: Output) -> Ran {
-    Ran {
-        code: o.status.code().unwrap_or(-1),
-        stdout: String::from_utf8_lossy(&o.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&o.stderr).into_owned(),
-    }
-}
-
 impl Engine {
     pub fn t(&self, name: &str) -> String {
         format!("{}-{name}", self.prefix)
@@ -211,7 +190,7 @@ impl Engine {
     }
 
     pub fn fleet(&self, args: &[&str]) -> Ran {
-        ran(self.fleet_cmd(args).output().unwrap())
+        Ran::of_process(self.fleet_cmd(args).output().unwrap())
     }
 
     /// Runs `fleet sync` and returns its `[agents-sync] bucket: …` lines.
@@ -608,7 +587,7 @@ fn concurrent_syncs_serialise_on_the_lock() {
         .collect();
     let results: Vec<Ran> = children
         .into_iter()
-        .map(|c| ran(c.wait_with_output().unwrap()))
+        .map(|c| Ran::of_process(c.wait_with_output().unwrap()))
         .collect();
     for r in &results {
         assert_eq!(r.code, 0, "a concurrent sync failed (raced?): {r:?}");

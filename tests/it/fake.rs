@@ -27,25 +27,37 @@ impl FakeRunner {
         FakeRunner::default()
     }
 
-    /// Expects `docker <line>` (split on spaces) once, answering `reply`.
-    pub fn expect(&self, line: &str, reply: Output) -> &Self {
-        self.expect_argv(split(line), Ok(reply))
-    }
-
     /// Expects an exact argv once, answering `reply` (which may be an error).
-    pub fn expect_argv(&self, argv: Vec<String>, reply: Result<Output, DockerError>) -> &Self {
+    pub fn expect(&self, argv: Vec<String>, reply: Result<Output, DockerError>) {
         self.expected.lock().unwrap().push((argv, reply));
-        self
     }
 
     /// Every call so far, in the order they arrived.
     pub fn calls(&self) -> Vec<Cmd> {
         self.calls.lock().unwrap().clone()
     }
-}
 
-fn split(line: &str) -> Vec<String> {
-    line.split_whitespace().map(str::to_string).collect()
+    /// What went against the script so far: calls it was not told to
+    /// expect, and expected calls that never came. `None` when all is well.
+    pub fn unmet(&self) -> Option<String> {
+        let mut why = String::new();
+        let unexpected = self.unexpected.lock().unwrap();
+        if !unexpected.is_empty() {
+            why += &format!(
+                "fake runner got unexpected commands:\n{}\n",
+                unexpected.join("\n")
+            );
+        }
+        let left = self.expected.lock().unwrap();
+        if !left.is_empty() {
+            let lines: Vec<String> = left.iter().map(|(a, _)| a.join(" ")).collect();
+            why += &format!(
+                "fake runner: expected commands never ran:\n{}\n",
+                lines.join("\n")
+            );
+        }
+        (!why.is_empty()).then_some(why)
+    }
 }
 
 impl Runner for FakeRunner {
@@ -70,20 +82,8 @@ impl Drop for FakeRunner {
         if std::thread::panicking() {
             return;
         }
-        let unexpected = self.unexpected.lock().unwrap();
-        assert!(
-            unexpected.is_empty(),
-            "fake runner got unexpected commands:\n{}",
-            unexpected.join("\n")
-        );
-        let left = self.expected.lock().unwrap();
-        assert!(
-            left.is_empty(),
-            "fake runner: expected commands never ran:\n{}",
-            left.iter()
-                .map(|(a, _)| a.join(" "))
-                .collect::<Vec<_>>()
-                .join("\n")
-        );
+        if let Some(why) = self.unmet() {
+            panic!("{why}");
+        }
     }
 }

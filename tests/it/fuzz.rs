@@ -16,6 +16,8 @@ use fleet::snapshot::parse_inspect;
 use proptest::prelude::*;
 use serde_json::{Map, Value};
 
+use crate::harness::{Terminals, in_process};
+
 const KEYS: &[&str] = &[
     "project",
     "defaults",
@@ -254,19 +256,8 @@ proptest! {
         }
         let mut argv = vec!["fleet".into()];
         argv.extend(args.iter().map(Into::into));
-        let (mut out, mut err) = (Vec::new(), Vec::new());
-        let mut io = fleet::Io {
-            stop: &std::sync::atomic::AtomicBool::new(false),
-            out: &mut out,
-            err: &mut err,
-            out_is_terminal: false,
-            err_is_terminal: false,
-            term_width: None,
-        };
-        let code = match fleet::parse(argv, &env, &mut io) {
-            Ok(cli) => fleet::run(&cli, &Answers(docker_answers), &mut io),
-            Err(code) => code,
-        };
+        let docker = Answers(docker_answers);
+        let (code, _, _) = in_process(argv, &env, Terminals::default(), Some(&docker));
         prop_assert!([0, 1, 2].contains(&code), "exit {code} for {args:?}");
     }
 }

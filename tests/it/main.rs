@@ -1,8 +1,9 @@
 //! The one integration test crate (one binary, fast to link). Layers, largest
 //! first: the pure plan table, parsing (config and real `docker inspect`
-//! fixtures), apply and the CLI against the fake runner, and the real-engine
-//! tests on the tests' own engine (scripts/test-engine.sh; they skip locally
-//! without one, and fail in CI without one).
+//! fixtures), apply and the CLI in-process against the fake runner (all
+//! through `harness::check`), and the real-engine tests on the tests' own
+//! engine (scripts/test-engine.sh; they skip locally without one, and fail
+//! in CI without one).
 
 mod apply;
 mod cli;
@@ -11,6 +12,7 @@ mod discovery;
 mod engine;
 mod fake;
 mod fuzz;
+mod harness;
 mod ops;
 mod plan;
 mod snapshot;

@@ -2,101 +2,72 @@
 //! and down work from the `docker ps` listing under the project label (not
 //! the config), batch their docker calls, and never name another container.
 
-use crate::fake::FakeRunner;
 use fleet::docker::Output;
 use fleet::docker::argv;
 
+use crate::harness::*;
 use crate::support::*;
 
-const ONE: &str = r#"{"project":"p","types":{"coder":{"image":"agent:latest"}}}"#;
+/// A container ID: the digit `n`, 64 times.
+fn id(n: u8) -> String {
+    n.to_string().repeat(64)
+}
 
-/// Running containers with these IDs and names, as the confirming inspect sees them.
-fn running(rows: &[(&str, &str)]) -> Vec<Existing> {
-    let d = desired(ONE).remove(0);
+/// Containers [`ONE`]'s spec, running, with these (ID digit, name), as the
+/// confirming inspect sees them.
+fn running(rows: &[(u8, &str)]) -> Vec<Existing> {
     rows.iter()
-        .map(|(id, name)| Existing::matching(&d).id(id).named(name))
+        .map(|(n, name)| one().id(&id(*n)).named(name))
         .collect()
 }
 
-fn listing(rows: &[(&str, &str, &str)]) -> String {
-    rows.iter()
-        .map(|(id, name, state)| format!("{id}\t{name}\t{state}\n"))
-        .collect()
+/// A world whose `docker ps` of project `p` lists these (ID digit, name,
+/// state).
+fn listing(rows: &[(u8, &str, &str)]) -> World {
+    let lines: String = rows
+        .iter()
+        .map(|(n, name, state)| format!("{}\t{name}\t{state}\n", id(*n)))
+        .collect();
+    World::new(ONE).expect_cmd(argv::list_project("p"), Ok(Output::ok(lines)))
 }
 
 #[test]
 fn up_starts_what_the_listing_shows_in_one_batched_call() {
-    let fake = FakeRunner::new();
     // The config lists one coder; the engine has a pool of three, one paused.
-    fake.expect_argv(
-        argv::list_project("p").args,
-        Ok(Output::ok(listing(&[
-            (
-                "1111111111111111111111111111111111111111111111111111111111111111",
-                "coder-default",
-                "exited",
-            ),
-            (
-                "2222222222222222222222222222222222222222222222222222222222222222",
-                "coder-2",
-                "exited",
-            ),
-            (
-                "3333333333333333333333333333333333333333333333333333333333333333",
-                "coder-3",
-                "created",
-            ),
-            (
-                "4444444444444444444444444444444444444444444444444444444444444444",
-                "coder-4",
-                "running",
-            ),
-            (
-                "5555555555555555555555555555555555555555555555555555555555555555",
-                "coder-5",
-                "paused",
-            ),
-        ]))),
-    );
-    fake.expect("start 1111111111111111111111111111111111111111111111111111111111111111 2222222222222222222222222222222222222222222222222222222222222222 3333333333333333333333333333333333333333333333333333333333333333", Output::ok("1111111111111111111111111111111111111111111111111111111111111111\n2222222222222222222222222222222222222222222222222222222222222222\n3333333333333333333333333333333333333333333333333333333333333333\n"));
-    fake.expect(
-        "unpause 5555555555555555555555555555555555555555555555555555555555555555",
-        Output::ok("5555555555555555555555555555555555555555555555555555555555555555\n"),
-    );
-    expect_confirm(
-        &fake,
-        &running(&[
-            (
-                "1111111111111111111111111111111111111111111111111111111111111111",
-                "coder-default",
-            ),
-            (
-                "2222222222222222222222222222222222222222222222222222222222222222",
-                "coder-2",
-            ),
-            (
-                "3333333333333333333333333333333333333333333333333333333333333333",
-                "coder-3",
-            ),
-            (
-                "5555555555555555555555555555555555555555555555555555555555555555",
-                "coder-5",
-            ),
-        ]),
-    );
-    let r = run_cli(ONE, &["--jobs", "1", "up"], &fake);
+    let world = listing(&[
+        (1, "coder-default", "exited"),
+        (2, "coder-2", "exited"),
+        (3, "coder-3", "created"),
+        (4, "coder-4", "running"),
+        (5, "coder-5", "paused"),
+    ])
+    .expect(
+        &format!("start {} {} {}", id(1), id(2), id(3)),
+        Output::ok(format!("{}\n{}\n{}\n", id(1), id(2), id(3))),
+    )
+    .expect(
+        &format!("unpause {}", id(5)),
+        Output::ok(format!("{}\n", id(5))),
+    )
+    .inspect(&running(&[
+        (1, "coder-default"),
+        (2, "coder-2"),
+        (3, "coder-3"),
+        (5, "coder-5"),
+    ]));
+    let r = check(&["--jobs", "1", "up"], world);
     assert_eq!(r.code, 0, "{r:?}");
     assert_eq!(
         r.stdout,
         "[containers-up] started: coder-default, coder-2, coder-3, coder-5\n"
     );
     assert_eq!(
-        fake.calls().len(),
+        r.calls.len(),
         4,
         "listing, one start, one unpause, one confirming inspect"
     );
     assert!(
-        fake.calls()[0]
+        r.calls[0]
             .args
             .contains(&"label=fleet.project=p".to_string()),
         "filtered by the project label"
@@ -105,79 +76,33 @@ fn up_starts_what_the_listing_shows_in_one_batched_call() {
 
 #[test]
 fn up_splits_the_batch_across_jobs_and_reports_partial_failures() {
-    let fake = FakeRunner::new();
-    fake.expect_argv(
-        argv::list_project("p").args,
-        Ok(Output::ok(listing(&[
-            (
-                "1111111111111111111111111111111111111111111111111111111111111111",
-                "a-default",
-                "exited",
+    let started = running(&[(1, "a-default"), (2, "a-2"), (3, "a-3")]);
+    let mut after = started.clone();
+    after.extend(running(&[(4, "a-4")]).into_iter().map(|e| e.exited(128)));
+    let world = listing(&[
+        (1, "a-default", "exited"),
+        (2, "a-2", "exited"),
+        (3, "a-3", "exited"),
+        (4, "a-4", "exited"),
+    ])
+    .expect(
+        &format!("start {} {}", id(1), id(2)),
+        Output::ok(format!("{}\n{}\n", id(1), id(2))),
+    )
+    .expect(
+        &format!("start {} {}", id(3), id(4)),
+        Output {
+            code: Some(1),
+            stdout: format!("{}\n", id(3)),
+            stderr: format!(
+                "Error response from daemon: OCI runtime create failed: boom\nError: failed to start containers: {}\n",
+                id(4)
             ),
-            (
-                "2222222222222222222222222222222222222222222222222222222222222222",
-                "a-2",
-                "exited",
-            ),
-            (
-                "3333333333333333333333333333333333333333333333333333333333333333",
-                "a-3",
-                "exited",
-            ),
-            (
-                "4444444444444444444444444444444444444444444444444444444444444444",
-                "a-4",
-                "exited",
-            ),
-        ]))),
-    );
-    fake.expect("start 1111111111111111111111111111111111111111111111111111111111111111 2222222222222222222222222222222222222222222222222222222222222222", Output::ok("1111111111111111111111111111111111111111111111111111111111111111\n2222222222222222222222222222222222222222222222222222222222222222\n"));
-    fake.expect("start 3333333333333333333333333333333333333333333333333333333333333333 4444444444444444444444444444444444444444444444444444444444444444", Output {
-        code: Some(1),
-        stdout: "3333333333333333333333333333333333333333333333333333333333333333\n".into(),
-        stderr: "Error response from daemon: OCI runtime create failed: boom\nError: failed to start containers: 4444444444444444444444444444444444444444444444444444444444444444\n".into(),
-    });
-    expect_confirm(
-        &fake,
-        &running(&[
-            (
-                "1111111111111111111111111111111111111111111111111111111111111111",
-                "a-default",
-            ),
-            (
-                "2222222222222222222222222222222222222222222222222222222222222222",
-                "a-2",
-            ),
-            (
-                "3333333333333333333333333333333333333333333333333333333333333333",
-                "a-3",
-            ),
-        ]),
-    );
-    let mut after = running(&[
-        (
-            "1111111111111111111111111111111111111111111111111111111111111111",
-            "a-default",
-        ),
-        (
-            "2222222222222222222222222222222222222222222222222222222222222222",
-            "a-2",
-        ),
-        (
-            "3333333333333333333333333333333333333333333333333333333333333333",
-            "a-3",
-        ),
-    ]);
-    after.push(
-        running(&[(
-            "4444444444444444444444444444444444444444444444444444444444444444",
-            "a-4",
-        )])
-        .remove(0)
-        .exited(128),
-    );
-    expect_reobserve(&fake, &after);
-    let r = run_cli(ONE, &["--jobs", "2", "up"], &fake);
+        },
+    )
+    .inspect(&started)
+    .reobserve(&after);
+    let r = check(&["--jobs", "2", "up"], world);
     assert_eq!(r.code, 1);
     assert_eq!(r.stdout, "[containers-up] started: a-default, a-2, a-3\n");
     assert_eq!(
@@ -188,102 +113,54 @@ fn up_splits_the_batch_across_jobs_and_reports_partial_failures() {
 
 #[test]
 fn down_stops_running_containers_in_one_call_and_spares_busy_ones() {
-    let fake = FakeRunner::new();
-    fake.expect_argv(
-        argv::list_project("p").args,
-        Ok(Output::ok(listing(&[
-            (
-                "1111111111111111111111111111111111111111111111111111111111111111",
-                "coder-default",
-                "running",
-            ),
-            (
-                "2222222222222222222222222222222222222222222222222222222222222222",
-                "coder-2",
-                "running",
-            ),
-            (
-                "3333333333333333333333333333333333333333333333333333333333333333",
-                "coder-9",
-                "running",
-            ),
-        ]))),
+    let seen = running(&[(1, "coder-default"), (2, "coder-2"), (3, "coder-9")]);
+    let seen = [seen[0].clone(), seen[1].clone().execs(3), seen[2].clone()];
+    let world = listing(&[
+        (1, "coder-default", "running"),
+        (2, "coder-2", "running"),
+        (3, "coder-9", "running"),
+    ])
+    .inspect(&seen)
+    .expect(
+        &format!("stop -t 0 {} {}", id(1), id(3)),
+        Output::ok(format!("{}\n{}\n", id(1), id(3))),
     );
-    let d = desired(ONE).remove(0);
-    let mk = |id: &str, name: &str, execs: usize| {
-        Existing::matching(&d)
-            .id(id)
-            .named(name)
-            .execs(execs)
-            .to_json()
-    };
-    fake.expect_argv(
-        argv::inspect(&[
-            "1111111111111111111111111111111111111111111111111111111111111111",
-            "2222222222222222222222222222222222222222222222222222222222222222",
-            "3333333333333333333333333333333333333333333333333333333333333333",
-        ])
-        .args,
-        Ok(Output::ok(
-            serde_json::to_string(&[
-                mk(
-                    "1111111111111111111111111111111111111111111111111111111111111111",
-                    "coder-default",
-                    0,
-                ),
-                mk(
-                    "2222222222222222222222222222222222222222222222222222222222222222",
-                    "coder-2",
-                    3,
-                ),
-                mk(
-                    "3333333333333333333333333333333333333333333333333333333333333333",
-                    "coder-9",
-                    0,
-                ),
-            ])
-            .unwrap(),
-        )),
-    );
-    fake.expect("stop -t 0 1111111111111111111111111111111111111111111111111111111111111111 3333333333333333333333333333333333333333333333333333333333333333", Output::ok("1111111111111111111111111111111111111111111111111111111111111111\n3333333333333333333333333333333333333333333333333333333333333333\n"));
-    let r = run_cli(ONE, &["down", "-t", "0"], &fake);
+    let r = check(&["down", "-t", "0"], world);
     assert_eq!(r.code, 0, "{r:?}");
     assert_eq!(
         r.stdout,
         "[containers-down] stopped: coder-default, coder-9\n[containers-down] skipped: coder-2 (3 live exec sessions, left running; --force stops it anyway)\n"
     );
-    assert!(!fake.calls().iter().any(|c| c.verb() == "stop"
-        && c.args.contains(
-            &"2222222222222222222222222222222222222222222222222222222222222222".to_string()
-        )));
+    assert!(
+        !r.calls
+            .iter()
+            .any(|c| c.verb() == "stop" && c.args.contains(&id(2)))
+    );
 }
 
 #[test]
 fn down_with_nothing_running_runs_no_stop() {
-    let fake = FakeRunner::new();
-    fake.expect_argv(argv::list_project("p").args, Ok(Output::ok("")));
-    let r = run_cli(ONE, &["down"], &fake);
+    let r = check(&["down"], listing(&[]));
     assert_eq!(r.code, 0);
     assert_eq!(
         r.stdout,
         "[containers-down] nothing to stop: no running container in the project\n"
     );
-    assert_eq!(fake.calls().len(), 1);
+    assert_eq!(r.calls.len(), 1);
 }
 
 #[test]
 fn check_runs_no_docker_at_all() {
-    let fake = FakeRunner::new();
-    let r = run_cli(FLEET, &["check"], &fake);
+    let r = check(&["check"], World::new(FLEET));
     assert_eq!(r.code, 0);
     assert_eq!(
         r.stdout,
         "<dir>/agents.json: ok: project `p`, 2 types, 4 containers\n"
     );
-    let r = run_cli(
-        r#"{"types":{"x":{"image":"a","restart":"maybe"}}}"#,
+    assert!(r.calls.is_empty());
+    let r = check(
         &["check"],
-        &fake,
+        World::new(r#"{"types":{"x":{"image":"a","restart":"maybe"}}}"#),
     );
     assert_eq!(r.code, 1);
     assert!(
@@ -293,72 +170,43 @@ fn check_runs_no_docker_at_all() {
         "{}",
         r.stderr
     );
-    assert!(fake.calls().is_empty());
+    assert!(r.calls.is_empty());
 }
 
 #[test]
 fn plan_exit_codes() {
-    let one = || Existing::matching(&desired(ONE)[0]);
+    let world = |e: Existing| World::new(ONE).discovery(&[e], IMAGES);
     // Nothing pending: 0, with or without --detailed-exitcode.
     for args in [&["plan"][..], &["plan", "--detailed-exitcode"]] {
-        let fake = FakeRunner::new();
-        expect_discovery(&fake, &[one()], &[("agent:latest", IMG)]);
-        assert_eq!(run_cli(ONE, args, &fake).code, 0);
+        assert_eq!(check(args, world(one())).code, 0);
     }
     // Pending: 0 plain, 2 detailed.
-    let fake = FakeRunner::new();
-    expect_discovery(&fake, &[one().exited(137)], &[("agent:latest", IMG)]);
-    assert_eq!(run_cli(ONE, &["plan"], &fake).code, 0);
-    let fake = FakeRunner::new();
-    expect_discovery(&fake, &[one().exited(137)], &[("agent:latest", IMG)]);
-    let r = run_cli(ONE, &["plan", "--detailed-exitcode"], &fake);
+    assert_eq!(check(&["plan"], world(one().exited(137))).code, 0);
+    let r = check(&["plan", "--detailed-exitcode"], world(one().exited(137)));
     assert_eq!(r.code, 2);
     assert_eq!(
         r.stdout,
         "  start      coder-default  exited 137, matches\n[agents-plan] started: coder-default\n"
     );
     // A conflict: 1.
-    let fake = FakeRunner::new();
-    expect_discovery(&fake, &[Existing::foreign("coder-default", None)], &[]);
-    assert_eq!(
-        run_cli(ONE, &["plan", "--detailed-exitcode"], &fake).code,
-        1
-    );
+    let conflict = World::new(ONE).discovery(&[Existing::foreign("coder-default", None)], &[]);
+    let r = check(&["plan", "--detailed-exitcode"], conflict);
+    assert_eq!(r.code, 1);
     // Plans never mutate.
     assert!(
-        fake.calls()
+        r.verbs()
             .iter()
-            .all(|c| ["ps", "inspect", "image"].contains(&c.verb()))
+            .all(|v| ["ps", "inspect", "image"].contains(v))
     );
 }
 
 #[test]
 fn usage_errors_exit_2() {
-    let mut out = Vec::new();
-    let mut err = Vec::new();
-    let mut io = fleet::Io {
-        stop: &std::sync::atomic::AtomicBool::new(false),
-        out: &mut out,
-        err: &mut err,
-        out_is_terminal: false,
-        err_is_terminal: false,
-        term_width: None,
-    };
-    let env = fleet::Env::default();
-    assert_eq!(
-        fleet::main_with(vec!["fleet".into(), "frobnicate".into()], &env, &mut io),
-        2
-    );
-    assert_eq!(
-        fleet::main_with(
-            vec!["fleet".into(), "--jobs".into(), "0".into(), "sync".into()],
-            &env,
-            &mut io
-        ),
-        2
-    );
-    assert_eq!(
-        fleet::main_with(vec!["fleet".into(), "--version".into()], &env, &mut io),
-        0
-    );
+    for (args, code) in [
+        (&["frobnicate"][..], 2),
+        (&["--jobs", "0", "sync"], 2),
+        (&["--version"], 0),
+    ] {
+        assert_eq!(check(args, World::bare()).code, code, "{args:?}");
+    }
 }

@@ -11,7 +11,7 @@ type Row<'a> = (&'a str, Bucket, &'a str, &'a str);
 
 fn check(config_text: &str, existing: Vec<Existing>, opts: Options, expected: &[Row]) {
     let d = desired(config_text);
-    let a = actual(&existing, &[("agent:latest", IMG)]);
+    let a = actual(&existing, IMAGES);
     let p = plan("p", &d, &a, opts).expect("plan");
     let got: Vec<(String, Bucket, &str, String)> = p
         .actions
@@ -34,12 +34,6 @@ fn check(config_text: &str, existing: Vec<Existing>, opts: Options, expected: &[
             "reason leaks an env value: {reason}"
         );
     }
-}
-
-const ONE: &str = r#"{"project":"p","types":{"coder":{"image":"agent:latest","command":["sleep","infinity"],"env":{"ROLE":"coder","TOKEN":"s3cr3t-value"}}}}"#;
-
-fn one() -> Existing {
-    Existing::matching(&desired(ONE)[0])
 }
 
 fn coder(text: &str) -> Existing {
@@ -533,10 +527,7 @@ fn a_swap_cut_off_after_the_replacement_started_is_finished() {
     // keep the replacement, remove the old, give it the name.
     let leftover = one().named("coder-default.fleet-next").id(&"f".repeat(64));
     let d = desired(ONE);
-    let a = actual(
-        &[one().image_id(IMG2).exited(137), leftover],
-        &[("agent:latest", IMG)],
-    );
+    let a = actual(&[one().image_id(IMG2).exited(137), leftover], IMAGES);
     let p = plan("p", &d, &a, NONE).unwrap();
     let rows: Vec<(&str, Bucket, &str)> = p
         .actions
@@ -584,13 +575,7 @@ fn interrupted_recreate_with_old_gone_takes_the_replacement_back() {
         .image_id(IMG2)
         .created();
     let d = desired(ONE);
-    let p = plan(
-        "p",
-        &d,
-        &actual(&[leftover], &[("agent:latest", IMG)]),
-        NONE,
-    )
-    .unwrap();
+    let p = plan("p", &d, &actual(&[leftover], IMAGES), NONE).unwrap();
     assert_eq!(p.actions.len(), 1, "{p:#?}");
     assert_eq!(p.actions[0].bucket, Bucket::Recreated);
     assert!(p.actions[0].rename.is_some());
@@ -604,7 +589,7 @@ fn a_renamed_agent_is_the_same_agent() {
     let moved = e[1].clone().named("coder-2-old").exited(137);
     let a = actual(
         &[e[0].clone(), moved.clone(), e[2].clone(), e[3].clone()],
-        &[("agent:latest", IMG)],
+        IMAGES,
     );
     let p = plan("p", &d, &a, NONE).unwrap();
     let two = p.actions.iter().find(|a| a.name == "coder-2").unwrap();
@@ -632,7 +617,7 @@ fn a_renamed_agent_is_the_same_agent() {
             e[2].clone(),
             e[3].clone(),
         ],
-        &[("agent:latest", IMG)],
+        IMAGES,
     );
     let a = fleet::observe::Actual {
         containers: a
@@ -657,7 +642,7 @@ fn a_renamed_agent_is_the_same_agent() {
 fn two_containers_claiming_one_instance_keep_one_with_a_true_reason() {
     let d = desired(ONE);
     let twin = one().named("coder-twin").id(&"e".repeat(64));
-    let a = actual(&[one(), twin], &[("agent:latest", IMG)]);
+    let a = actual(&[one(), twin], IMAGES);
     let p = plan("p", &d, &a, NONE).unwrap();
     assert_eq!(p.actions.len(), 2, "{p:#?}");
     assert_eq!(p.actions[0].bucket, Bucket::Unchanged);
@@ -739,13 +724,7 @@ fn a_container_being_removed_is_left_alone() {
 #[test]
 fn a_dead_container_never_reads_as_matching() {
     let d = desired(ONE);
-    let p = plan(
-        "p",
-        &d,
-        &actual(&[one().dead()], &[("agent:latest", IMG)]),
-        NONE,
-    )
-    .unwrap();
+    let p = plan("p", &d, &actual(&[one().dead()], IMAGES), NONE).unwrap();
     assert_eq!(p.actions[0].bucket, Bucket::Recreated);
     assert_eq!(p.actions[0].matches, Some(false));
 }
@@ -757,7 +736,7 @@ fn a_foreign_container_on_the_temporary_name_fails_the_recreate_only() {
     let p = plan(
         "p",
         &d,
-        &actual(&[one().image_id(IMG2), squatter], &[("agent:latest", IMG)]),
+        &actual(&[one().image_id(IMG2), squatter], IMAGES),
         NONE,
     )
     .unwrap();
@@ -822,14 +801,8 @@ fn a_whole_fleet_in_order() {
 #[test]
 fn pending_counts_everything_but_unchanged_and_failed() {
     let d = desired(ONE);
-    let unchanged = plan("p", &d, &actual(&[one()], &[("agent:latest", IMG)]), NONE).unwrap();
+    let unchanged = plan("p", &d, &actual(&[one()], IMAGES), NONE).unwrap();
     assert!(!unchanged.pending());
-    let stopped = plan(
-        "p",
-        &d,
-        &actual(&[one().exited(0)], &[("agent:latest", IMG)]),
-        NONE,
-    )
-    .unwrap();
+    let stopped = plan("p", &d, &actual(&[one().exited(0)], IMAGES), NONE).unwrap();
     assert!(stopped.pending());
 }

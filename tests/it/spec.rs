@@ -6,7 +6,7 @@ use fleet::config::{Memory, Restart};
 use fleet::docker::argv;
 use fleet::spec::{self, ContainerState};
 
-use crate::support::{Existing, IMG, actual, desired};
+use crate::support::{Existing, IMAGES, actual, desired};
 
 #[test]
 fn memory_is_read_once_in_docker_units() {
@@ -112,7 +112,7 @@ fn the_entrypoint_split_is_the_same_for_argv_drift_and_the_engines_view() {
         let mut e = Existing::matching(d);
         e.labels
             .insert("fleet.config-hash".into(), "sha256:other".into());
-        let world = actual(std::slice::from_ref(&e), &[("agent:latest", IMG)]);
+        let world = actual(std::slice::from_ref(&e), IMAGES);
         let why = fleet::plan::drift_reasons(d, &world.containers[0], &world);
         assert_eq!(
             why,
@@ -124,7 +124,8 @@ fn the_entrypoint_split_is_the_same_for_argv_drift_and_the_engines_view() {
 
 #[test]
 fn states_and_restart_policies_round_trip_docker_words() {
-    for w in [
+    // docker's state words, then one it may add some day, and none.
+    let words = [
         "created",
         "running",
         "paused",
@@ -132,27 +133,18 @@ fn states_and_restart_policies_round_trip_docker_words() {
         "removing",
         "exited",
         "dead",
-        "hibernating",
-        "",
-    ] {
+    ];
+    for w in words.into_iter().chain(["hibernating", ""]) {
         assert_eq!(ContainerState::from_docker(w).as_str(), w);
     }
     assert_eq!(
         ContainerState::from_docker("hibernating"),
         ContainerState::Other("hibernating".into())
     );
-    let active: Vec<&str> = [
-        "created",
-        "running",
-        "paused",
-        "restarting",
-        "removing",
-        "exited",
-        "dead",
-    ]
-    .into_iter()
-    .filter(|w| ContainerState::from_docker(w).is_active())
-    .collect();
+    let active: Vec<&str> = words
+        .into_iter()
+        .filter(|w| ContainerState::from_docker(w).is_active())
+        .collect();
     assert_eq!(active, ["running", "paused", "restarting"]);
     for r in Restart::ALL {
         assert_eq!(Restart::from_name(r.as_str()), Some(r));

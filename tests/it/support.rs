@@ -1,13 +1,10 @@
-//! Shared test helpers: configs from JSON text, a model of an existing
-//! container that renders the `docker inspect` JSON an engine would print,
-//! and scripting of the fake runner's discovery calls.
+//! Shared test helpers: the test configs, configs from JSON text, and a
+//! model of an existing container that renders the `docker inspect` JSON an
+//! engine would print (the harness scripts the fake runner with it).
 
 use std::path::Path;
 
-use crate::fake::FakeRunner;
 use fleet::config::{Config, Desired};
-use fleet::docker::Output;
-use fleet::docker::argv;
 use fleet::observe::{Actual, Image};
 use fleet::snapshot::{ContainerSnapshot, parse_inspect};
 use fleet::spec::{self, Memory};
@@ -15,6 +12,9 @@ use serde_json::json;
 
 pub const IMG: &str = "sha256:1111111111111111111111111111111111111111111111111111111111111111";
 pub const IMG2: &str = "sha256:2222222222222222222222222222222222222222222222222222222222222222";
+
+/// What every test config's image, `agent:latest`, resolves to.
+pub const IMAGES: &[(&str, &str)] = &[("agent:latest", IMG)];
 
 pub fn config(text: &str) -> Config {
     Config::parse(Path::new("agents.json"), text).expect("test config is valid")
@@ -29,6 +29,15 @@ pub const FLEET: &str = r#"{
     "reviewer": { "env": { "ROLE": "reviewer" } }
   }
 }"#;
+
+/// One agent, `coder-default` (project `p`), whose env holds a secret
+/// (`TOKEN`) that must never show.
+pub const ONE: &str = r#"{"project":"p","types":{"coder":{"image":"agent:latest","command":["sleep","infinity"],"env":{"ROLE":"coder","TOKEN":"s3cr3t-value"}}}}"#;
+
+/// [`ONE`]'s container, running and matching.
+pub fn one() -> Existing {
+    Existing::matching(&desired(ONE)[0])
+}
 
 /// A container ID as docker makes them (64 hex digits), stable per seed.
 pub fn hex_id(seed: &str) -> String {
@@ -229,132 +238,10 @@ pub fn actual(existing: &[Existing], images: &[(&str, &str)]) -> Actual {
     }
 }
 
-/// Scripts the three discovery calls for `existing` (all of which the
-/// listing shows) and image `agent:latest` → [`IMG`].
-pub fn expect_discovery(fake: &FakeRunner, existing: &[Existing], images: &[(&str, &str)]) {
-    let listing: String = existing
-        .iter()
-        .map(|e| format!("{}\t{}\t{}\n", e.id, e.name, serde_json::json!(e.project())))
-        .collect();
-    fake.expect_argv(argv::list_all().args, Ok(Output::ok(listing)));
-    if !existing.is_empty() {
-        let ids: Vec<&str> = existing.iter().map(|e| e.id.as_str()).collect();
-        let doc: Vec<serde_json::Value> = existing.iter().map(Existing::to_json).collect();
-        fake.expect_argv(
-            argv::inspect(&ids).args,
-            Ok(Output::ok(serde_json::to_string(&doc).unwrap())),
-        );
-    }
-    if !images.is_empty() {
-        let refs: Vec<&str> = images.iter().map(|(r, _)| *r).collect();
-        let lines: String = images
-            .iter()
-            .map(|(_, id)| format!("{id}\t[\"PATH=/bin\"]\n"))
-            .collect();
-        fake.expect_argv(argv::image_inspect(&refs).args, Ok(Output::ok(lines)));
-    }
-}
-
-/// The inspect that confirms started containers run, answering with `after`.
-pub fn expect_confirm(fake: &FakeRunner, after: &[Existing]) {
-    let ids: Vec<&str> = after.iter().map(|e| e.id.as_str()).collect();
-    let doc: Vec<serde_json::Value> = after.iter().map(Existing::to_json).collect();
-    fake.expect_argv(
-        argv::inspect(&ids).args,
-        Ok(Output::ok(serde_json::to_string(&doc).unwrap())),
-    );
-}
-
-/// What one in-process run of the CLI produced.
-#[derive(Debug)]
-pub struct Ran {
-    pub code: i32,
-    pub stdout: String,
-    pub stderr: String,
-}
-
-/// Runs `fleet <args>` in-process against `fake`, with `config_text` as the
-/// config file and a private lock directory; stdout and stderr are not
-/// terminals and the environment is empty (whatever the test process's is).
-pub fn run_cli(config_text: &str, args: &[&str], fake: &FakeRunner) -> Ran {
-    run_cli_on(config_text, args, fake, Terminals::default())
-}
-
-/// What the in-process run pretends about its terminals, and whether its
-/// environment sets `NO_COLOR`.
-#[derive(Debug, Default, Clone, Copy)]
-pub struct Terminals {
-    pub out: bool,
-    pub err: bool,
-    pub no_color: bool,
-}
-
-/// [`run_cli`] with terminals and `NO_COLOR` as given.
-pub fn run_cli_on(config_text: &str, args: &[&str], fake: &FakeRunner, t: Terminals) -> Ran {
-    run_cli_with(config_text, args, fake, t, fleet::Env::default())
-}
-
-/// [`run_cli_on`] with `env` as the environment (plus `NO_COLOR=1` when
-/// `t.no_color`). Parsing included: a usage error is a run that exits 2.
-pub fn run_cli_with(
-    config_text: &str,
-    args: &[&str],
-    fake: &FakeRunner,
-    t: Terminals,
-    mut env: fleet::Env,
-) -> Ran {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("agents.json");
-    std::fs::write(&path, config_text).unwrap();
-    let mut argv: Vec<std::ffi::OsString> = vec!["fleet".into(), "-c".into(), path.into()];
-    argv.extend(["--lock-dir".into(), dir.path().into()]);
-    argv.extend(args.iter().map(Into::into));
-    if t.no_color {
-        env = env.with("NO_COLOR", "1");
-    }
-    let (mut out, mut err) = (Vec::new(), Vec::new());
-    let code = {
-        let mut io = fleet::Io {
-            stop: &std::sync::atomic::AtomicBool::new(false),
-            out: &mut out,
-            err: &mut err,
-            out_is_terminal: t.out,
-            err_is_terminal: t.err,
-            term_width: None,
-        };
-        match fleet::parse(argv, &env, &mut io) {
-            Ok(cli) => fleet::run(&cli, fake, &mut io),
-            Err(code) => code,
-        }
-    };
-    let stdout = String::from_utf8(out)
-        .unwrap()
-        .replace(&dir.path().display().to_string(), "<dir>");
-    let stderr = String::from_utf8(err)
-        .unwrap()
-        .replace(&dir.path().display().to_string(), "<dir>");
-    Ran {
-        code,
-        stdout,
-        stderr,
-    }
-}
-
-/// The re-reading of the engine after a failed action (listing and inspect
-/// of the project's containers), answering with `after`.
-pub fn expect_reobserve(fake: &FakeRunner, after: &[Existing]) {
-    let listing: String = after
-        .iter()
-        .map(|e| format!("{}\t{}\t{}\n", e.id, e.name, serde_json::json!(e.project())))
-        .collect();
-    fake.expect_argv(argv::list_all().args, Ok(Output::ok(listing)));
-    let ours: Vec<&Existing> = after.iter().filter(|e| e.project() == "p").collect();
-    if !ours.is_empty() {
-        let ids: Vec<&str> = ours.iter().map(|e| e.id.as_str()).collect();
-        let doc: Vec<serde_json::Value> = ours.iter().map(|e| e.to_json()).collect();
-        fake.expect_argv(
-            argv::inspect(&ids).args,
-            Ok(Output::ok(serde_json::to_string(&doc).unwrap())),
-        );
-    }
+/// What `docker` says when the engine does not answer.
+pub fn engine_down() -> fleet::docker::Output {
+    fleet::docker::Output::fail(
+        1,
+        "Cannot connect to the Docker daemon at unix:///var/run/docker.sock. Is the docker daemon running?",
+    )
 }

@@ -2,13 +2,13 @@
 //! commands after each possible failure, and that the old container is
 //! started again whenever its replacement is not confirmed running.
 
-use crate::fake::FakeRunner;
 use fleet::docker::{DockerError, Output, argv};
 
+use crate::fake::FakeRunner;
+use crate::harness::*;
 use crate::support::*;
 
-const ONE: &str = r#"{"project":"p","types":{"coder":{"image":"agent:latest","command":["sleep","infinity"],"env":{"ROLE":"coder"}}}}"#;
-const IMAGES: &[(&str, &str)] = &[("agent:latest", IMG)];
+/// The replacement's container ID.
 const NEW: &str = "9999999999999999999999999999999999999999999999999999999999999999";
 
 /// The steps of the swap, in order.
@@ -22,12 +22,14 @@ enum Step {
     Rename,
 }
 
+/// `coder-default` on an image the config's reference no longer names.
 fn old() -> Existing {
-    Existing::matching(&desired(ONE)[0]).image_id(IMG2)
+    one().image_id(IMG2)
 }
 
-fn lines(fake: &FakeRunner) -> Vec<String> {
-    fake.calls()
+/// The docker commands that ran, each cut to its first three words.
+fn lines(r: &Ran) -> Vec<String> {
+    r.calls
         .iter()
         .map(|c| {
             let words: Vec<&str> = c.args.iter().map(String::as_str).take(3).collect();
@@ -37,53 +39,30 @@ fn lines(fake: &FakeRunner) -> Vec<String> {
 }
 
 /// Scripts a recreate of `coder-default` whose `failing` step fails (with
-/// `how`), and the rollback that must follow. Returns the fake and the
-/// world the re-read after the failure sees.
-fn scripted(failing: Step, how: Result<Output, DockerError>) -> FakeRunner {
-    let fake = FakeRunner::new();
+/// `how`), the rollback that must follow, and the re-read after the
+/// failure.
+fn scripted(failing: Step, how: Result<Output, DockerError>) -> World {
     let old = old();
-    expect_discovery(&fake, std::slice::from_ref(&old), IMAGES);
     let d = desired(ONE).remove(0);
     let reply = |step: Step, ok: Output| if step == failing { how.clone() } else { Ok(ok) };
-    fake.expect_argv(
-        argv::create_cmd(&d).args,
-        reply(Step::Create, Output::ok(format!("{NEW}\n"))),
-    );
+    let mut w = World::new(ONE)
+        .discovery(std::slice::from_ref(&old), IMAGES)
+        .expect_cmd(
+            argv::create_cmd(&d),
+            reply(Step::Create, Output::ok(format!("{NEW}\n"))),
+        );
     let new = Existing::matching(&d)
         .id(NEW)
         .named("coder-default.fleet-next");
     if failing > Step::Create {
-        fake.expect_argv(
-            argv::stop(0, &[&old.id]).args,
-            reply(Step::Stop, Output::ok("")),
-        );
+        w = w.expect_cmd(argv::stop(0, &[&old.id]), reply(Step::Stop, Output::ok("")));
     }
     if failing > Step::Stop {
-        fake.expect_argv(argv::start(&[NEW]).args, reply(Step::Start, Output::ok("")));
-    }
-    if failing > Step::Start {
-        let seen = if failing == Step::Confirm {
-            new.clone().exited(127)
-        } else {
-            new.clone()
-        };
-        fake.expect_argv(
-            argv::inspect(&[NEW]).args,
-            Ok(Output::ok(
-                serde_json::to_string(&[seen.to_json()]).unwrap(),
-            )),
-        );
-    }
-    if failing > Step::Confirm {
-        // Still up a moment later: the same start, no restart.
-        fake.expect_argv(
-            argv::inspect(&[NEW]).args,
-            Ok(Output::ok(serde_json::to_string(&[new.to_json()]).unwrap())),
-        );
+        w = w.expect_cmd(argv::start(&[NEW]), reply(Step::Start, Output::ok("")));
     }
     if failing == Step::Confirm {
-        fake.expect_argv(
-            argv::logs_tail(NEW, 5).args,
+        w = w.inspect(&[new.clone().exited(127)]).expect_cmd(
+            argv::logs_tail(NEW, 5),
             Ok(Output {
                 code: Some(0),
                 stdout: String::new(),
@@ -92,29 +71,33 @@ fn scripted(failing: Step, how: Result<Output, DockerError>) -> FakeRunner {
         );
     }
     if failing > Step::Confirm {
-        fake.expect_argv(
-            argv::remove(&[&old.id]).args,
-            reply(Step::RemoveOld, Output::ok("")),
-        );
+        // Up, and still up a moment later: the same start, no restart.
+        w = w
+            .inspect(std::slice::from_ref(&new))
+            .inspect(std::slice::from_ref(&new))
+            .expect_cmd(
+                argv::remove(&[&old.id]),
+                reply(Step::RemoveOld, Output::ok("")),
+            );
     }
     if failing > Step::RemoveOld {
-        fake.expect_argv(
-            argv::rename(NEW, "coder-default").args,
+        w = w.expect_cmd(
+            argv::rename(NEW, "coder-default"),
             reply(Step::Rename, Output::ok("")),
         );
     }
     // Rolled back: the replacement removed, the old started again.
     if matches!(failing, Step::Stop | Step::Start | Step::Confirm) {
-        fake.expect_argv(argv::remove(&[NEW]).args, Ok(Output::ok("")));
-        fake.expect_argv(argv::start(&[&old.id]).args, Ok(Output::ok("")));
+        w = w
+            .expect_cmd(argv::remove(&[NEW]), Ok(Output::ok("")))
+            .expect_cmd(argv::start(&[&old.id]), Ok(Output::ok("")));
     }
     let after = match failing {
         Step::Create | Step::Stop | Step::Start | Step::Confirm => vec![old.clone()],
         Step::RemoveOld => vec![old.clone().exited(137), new],
         Step::Rename => vec![new],
     };
-    expect_reobserve(&fake, &after);
-    fake
+    w.reobserve(&after)
 }
 
 fn failed(code: i32, stderr: &str) -> Result<Output, DockerError> {
@@ -123,11 +106,11 @@ fn failed(code: i32, stderr: &str) -> Result<Output, DockerError> {
 
 #[test]
 fn a_replacement_that_cannot_be_created_touches_nothing() {
-    let fake = scripted(Step::Create, failed(125, "Error response from daemon: bad"));
-    let r = run_cli(ONE, &["sync"], &fake);
+    let world = scripted(Step::Create, failed(125, "Error response from daemon: bad"));
+    let r = check(&["sync"], world);
     assert_eq!(r.code, 1, "{r:?}");
     assert_eq!(
-        lines(&fake)[3..],
+        lines(&r)[3..],
         [
             "create --name coder-default.fleet-next",
             "ps -a --no-trunc",
@@ -143,11 +126,11 @@ fn a_replacement_that_cannot_be_created_touches_nothing() {
 
 #[test]
 fn an_old_container_that_will_not_stop_keeps_running_and_the_replacement_goes() {
-    let fake = scripted(
+    let world = scripted(
         Step::Stop,
         failed(1, "Error response from daemon: cannot stop"),
     );
-    let r = run_cli(ONE, &["sync"], &fake);
+    let r = check(&["sync"], world);
     assert_eq!(r.code, 1, "{r:?}");
     assert!(
         r.stderr.contains("could not stop the old container")
@@ -160,17 +143,17 @@ fn an_old_container_that_will_not_stop_keeps_running_and_the_replacement_goes() 
 
 #[test]
 fn a_replacement_that_cannot_start_is_removed_and_the_old_one_started_again() {
-    let fake = scripted(
+    let world = scripted(
         Step::Start,
         failed(
             1,
             "Error response from daemon: failed to create shim task: exec: \"slep\": executable file not found in $PATH",
         ),
     );
-    let r = run_cli(ONE, &["sync"], &fake);
+    let r = check(&["sync"], world);
     assert_eq!(r.code, 1, "{r:?}");
     assert_eq!(r.stdout, "[agents-sync] failed: coder-default\n");
-    let calls = lines(&fake);
+    let calls = lines(&r);
     assert_eq!(
         calls[3..],
         [
@@ -192,8 +175,8 @@ fn a_replacement_that_cannot_start_is_removed_and_the_old_one_started_again() {
 
 #[test]
 fn a_replacement_that_exits_at_once_is_removed_with_its_last_words_reported() {
-    let fake = scripted(Step::Confirm, Ok(Output::ok("")));
-    let r = run_cli(ONE, &["sync"], &fake);
+    let world = scripted(Step::Confirm, Ok(Output::ok("")));
+    let r = check(&["sync"], world);
     assert_eq!(r.code, 1, "{r:?}");
     assert!(
         r.stderr.contains("exited at once with code 127")
@@ -214,14 +197,14 @@ fn a_replacement_that_exits_at_once_is_removed_with_its_last_words_reported() {
 
 #[test]
 fn an_old_container_that_cannot_be_removed_leaves_the_replacement_running() {
-    let fake = scripted(
+    let world = scripted(
         Step::RemoveOld,
         Err(DockerError::Timeout {
             cmd: format!("rm -f {}", old().id),
             seconds: 0.3,
         }),
     );
-    let r = run_cli(ONE, &["sync"], &fake);
+    let r = check(&["sync"], world);
     assert_eq!(r.code, 1, "{r:?}");
     assert!(
         r.stderr
@@ -233,15 +216,15 @@ fn an_old_container_that_cannot_be_removed_leaves_the_replacement_running() {
         r.stderr
     );
     assert!(
-        !lines(&fake).contains(&format!("start {}", old().id)),
+        !lines(&r).contains(&format!("start {}", old().id)),
         "a confirmed replacement is never rolled back"
     );
 }
 
 #[test]
 fn a_failed_rename_is_reported_with_what_is_true_now() {
-    let fake = scripted(Step::Rename, failed(1, "Error response from daemon: boom"));
-    let r = run_cli(ONE, &["sync"], &fake);
+    let world = scripted(Step::Rename, failed(1, "Error response from daemon: boom"));
+    let r = check(&["sync"], world);
     assert_eq!(r.code, 1, "{r:?}");
     assert!(
         r.stderr.contains("the next sync renames it")
@@ -261,28 +244,28 @@ fn the_next_sync_finishes_each_cut_off_swap() {
     let new = Existing::matching(&d)
         .id(NEW)
         .named("coder-default.fleet-next");
-    let fake = FakeRunner::new();
-    expect_discovery(&fake, std::slice::from_ref(&new), IMAGES);
-    fake.expect_argv(argv::rename(NEW, "coder-default").args, Ok(Output::ok("")));
-    let r = run_cli(ONE, &["sync"], &fake);
+    let world = World::new(ONE)
+        .discovery(std::slice::from_ref(&new), IMAGES)
+        .expect_cmd(argv::rename(NEW, "coder-default"), Ok(Output::ok("")));
+    let r = check(&["sync"], world);
     assert_eq!(r.code, 0, "{r:?}");
     assert_eq!(r.stdout, "[agents-sync] renamed: coder-default\n");
 
     // Cut after the replacement started, before the old was removed: the
     // old is stopped, the replacement runs and matches: finish the swap.
-    let fake = FakeRunner::new();
     let stopped_old = old().exited(137);
-    expect_discovery(&fake, &[stopped_old.clone(), new.clone()], IMAGES);
-    fake.expect_argv(argv::remove(&[&stopped_old.id]).args, Ok(Output::ok("")));
-    fake.expect_argv(argv::rename(NEW, "coder-default").args, Ok(Output::ok("")));
-    let r = run_cli(ONE, &["--jobs", "1", "sync"], &fake);
+    let world = World::new(ONE)
+        .discovery(&[stopped_old.clone(), new.clone()], IMAGES)
+        .expect_cmd(argv::remove(&[&stopped_old.id]), Ok(Output::ok("")))
+        .expect_cmd(argv::rename(NEW, "coder-default"), Ok(Output::ok("")));
+    let r = check(&["--jobs", "1", "sync"], world);
     assert_eq!(r.code, 0, "{r:?}");
     assert_eq!(
         r.stdout,
         "[agents-sync] renamed: coder-default\n[agents-sync] removed: coder-default\n"
     );
     assert_eq!(
-        lines(&fake)[3..],
+        lines(&r)[3..],
         [
             format!("rm -f {}", stopped_old.id),
             format!("rename {NEW} coder-default")
@@ -296,22 +279,19 @@ fn a_renamed_agent_is_renamed_back_then_started() {
     let moved = Existing::matching(&d)
         .named("coder-default-old")
         .exited(137);
-    let fake = FakeRunner::new();
-    expect_discovery(&fake, std::slice::from_ref(&moved), IMAGES);
-    fake.expect_argv(
-        argv::rename(&moved.id, "coder-default").args,
-        Ok(Output::ok("")),
-    );
-    fake.expect_argv(
-        argv::start(&[&moved.id]).args,
-        Ok(Output::ok(format!("{}\n", moved.id))),
-    );
-    expect_confirm(&fake, &[Existing::matching(&d)]);
-    let r = run_cli(ONE, &["sync"], &fake);
+    let world = World::new(ONE)
+        .discovery(std::slice::from_ref(&moved), IMAGES)
+        .expect_cmd(argv::rename(&moved.id, "coder-default"), Ok(Output::ok("")))
+        .expect_cmd(
+            argv::start(&[&moved.id]),
+            Ok(Output::ok(format!("{}\n", moved.id))),
+        )
+        .inspect(&[Existing::matching(&d)]);
+    let r = check(&["sync"], world);
     assert_eq!(r.code, 0, "{r:?}");
     assert_eq!(r.stdout, "[agents-sync] started: coder-default\n");
     assert_eq!(
-        lines(&fake)[3..5],
+        lines(&r)[3..5],
         [
             format!("rename {} coder-default", moved.id),
             format!("start {}", moved.id)
@@ -326,7 +306,7 @@ fn a_stopped_run_starts_nothing_new_and_says_so() {
     let e: Vec<Existing> = d.iter().map(Existing::matching).collect();
     let world = actual(
         &[e[0].clone().exited(137), e[1].clone().image_id(IMG2)],
-        &[("agent:latest", IMG)],
+        IMAGES,
     );
     let plan = fleet::plan::plan("p", &d, &world, fleet::plan::Options::default()).unwrap();
     let fake = FakeRunner::new();
@@ -354,33 +334,29 @@ fn a_stopped_run_starts_nothing_new_and_says_so() {
 fn a_replacement_that_restarts_while_it_settles_is_rolled_back() {
     // `command: ["false"]` under a restart policy: up at the first look,
     // restarted at the second. The old container is never removed.
-    let fake = FakeRunner::new();
     let old = old();
-    expect_discovery(&fake, std::slice::from_ref(&old), IMAGES);
     let d = desired(ONE).remove(0);
-    fake.expect_argv(
-        argv::create_cmd(&d).args,
-        Ok(Output::ok(format!("{NEW}\n"))),
-    );
-    fake.expect_argv(argv::stop(0, &[&old.id]).args, Ok(Output::ok("")));
-    fake.expect_argv(argv::start(&[NEW]).args, Ok(Output::ok("")));
     let new = Existing::matching(&d)
         .id(NEW)
         .named("coder-default.fleet-next");
     let mut again = new.to_json();
     again["RestartCount"] = serde_json::json!(2);
     again["State"]["ExitCode"] = serde_json::json!(1);
-    for seen in [new.to_json(), again] {
-        fake.expect_argv(
-            argv::inspect(&[NEW]).args,
-            Ok(Output::ok(serde_json::to_string(&[seen]).unwrap())),
-        );
-    }
-    fake.expect_argv(argv::logs_tail(NEW, 5).args, Ok(Output::ok("")));
-    fake.expect_argv(argv::remove(&[NEW]).args, Ok(Output::ok("")));
-    fake.expect_argv(argv::start(&[&old.id]).args, Ok(Output::ok("")));
-    expect_reobserve(&fake, std::slice::from_ref(&old));
-    let r = run_cli(ONE, &["sync"], &fake);
+    let world = World::new(ONE)
+        .discovery(std::slice::from_ref(&old), IMAGES)
+        .expect_cmd(argv::create_cmd(&d), Ok(Output::ok(format!("{NEW}\n"))))
+        .expect_cmd(argv::stop(0, &[&old.id]), Ok(Output::ok("")))
+        .expect_cmd(argv::start(&[NEW]), Ok(Output::ok("")))
+        .inspect(std::slice::from_ref(&new))
+        .expect_cmd(
+            argv::inspect(&[NEW]),
+            Ok(Output::ok(serde_json::to_string(&[again]).unwrap())),
+        )
+        .expect_cmd(argv::logs_tail(NEW, 5), Ok(Output::ok("")))
+        .expect_cmd(argv::remove(&[NEW]), Ok(Output::ok("")))
+        .expect_cmd(argv::start(&[&old.id]), Ok(Output::ok("")))
+        .reobserve(std::slice::from_ref(&old));
+    let r = check(&["sync"], world);
     assert_eq!(r.code, 1, "{r:?}");
     assert!(
         r.stderr
@@ -389,5 +365,5 @@ fn a_replacement_that_restarts_while_it_settles_is_rolled_back() {
         "{}",
         r.stderr
     );
-    assert!(!lines(&fake).contains(&format!("rm -f {}", old.id)));
+    assert!(!lines(&r).contains(&format!("rm -f {}", old.id)));
 }
