@@ -35,10 +35,10 @@ check:
 build:
     cargo build --release
 
-# Install the binary and the systemd units (as root)
+# Install the binary and the systemd units (as root): claude-hooks.service, and the optional drift timer from units/
 install: build
     install -m 0755 target/release/fleet /usr/local/bin/fleet
-    install -m 0644 units/claude-hooks.service units/fleet-drift.service units/fleet-drift.timer /etc/systemd/system/
+    install -m 0644 claude-hooks.service units/fleet-drift.service units/fleet-drift.timer /etc/systemd/system/
     systemctl daemon-reload
     @echo "now: systemctl enable --now claude-hooks.service (and optionally fleet-drift.timer)"
 

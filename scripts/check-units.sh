@@ -1,19 +1,26 @@
 #!/usr/bin/env bash
-# Checks the operator files: the systemd units pass `systemd-analyze verify`
-# (with ExecStart pointed at the freshly built binary, since verify insists
-# the program exists), none of them stops containers, and the justfile
-# parses (`just --summary`; just comes from PyPI's rust-just wheel into a
-# cached venv when it is not installed), and every example and good fixture
-# config validates against the JSON Schema `fleet schema` prints (Python's
-# jsonschema, same venv), while a sample of the bad corpus does not.
+# Checks the operator files:
+# - the systemd units (claude-hooks.service at the top of the repository,
+#   the optional fleet-drift.{service,timer} in units/) pass
+#   `systemd-analyze verify` (with ExecStart pointed at the freshly built
+#   binary, since verify insists the program exists), and none of them
+#   stops containers;
+# - the justfile parses (`just --summary`; just comes from PyPI's rust-just
+#   wheel into a cached venv when it is not installed), and its `install`
+#   recipe copies exactly those units, from where they are;
+# - every example and good fixture config validates against the JSON Schema
+#   `fleet schema` prints (Python's jsonschema, same venv), while a sample of
+#   the bad corpus does not.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 cargo build --release --quiet
 bin="$PWD/target/release/fleet"
 
+units=(claude-hooks.service units/*.service units/*.timer)
+services=(claude-hooks.service units/*.service)
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-for u in units/*.service units/*.timer; do
+for u in "${units[@]}"; do
   sed "s#/usr/local/bin/fleet#$bin#g" "$u" > "$tmp/$(basename "$u")"
 done
 if command -v systemd-analyze >/dev/null 2>&1; then
@@ -24,7 +31,7 @@ else
   exit 1
 fi
 # The rule the service was born from: nothing stops the fleet on stop.
-if grep -nE '^\s*(ExecStop|ExecStopPost)\s*=' units/*.service; then
+if grep -nE '^\s*(ExecStop|ExecStopPost)\s*=' "${services[@]}"; then
   echo "[check-units] a unit has ExecStop/ExecStopPost: agent containers must outlive the service" >&2
   exit 1
 fi
@@ -37,6 +44,13 @@ fi
 just=$(command -v just || echo "$venv/bin/just")
 "$just" --summary >/dev/null
 echo "[check-units] justfile parses: $("$just" --summary)"
+# `just install` copies exactly the units checked above, from where they are.
+installed=$("$just" --show install | sed -n 's#^ *install -m 0644 \(.*\) /etc/systemd/system/$#\1#p' | tr ' ' '\n' | sort)
+if [ "$installed" != "$(printf '%s\n' "${units[@]}" | sort)" ]; then
+  echo "[check-units] \`just install\` copies [$(echo $installed)], not the units [${units[*]}]" >&2
+  exit 1
+fi
+echo "[check-units] just install copies: $(echo $installed)"
 
 "$bin" schema > "$tmp/schema.json"
 cmp -s "$tmp/schema.json" schema/agents.schema.json || { echo "[check-units] schema/agents.schema.json is stale: run scripts/gen-docs.sh" >&2; exit 1; }
