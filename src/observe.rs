@@ -10,6 +10,7 @@ use crate::error::{Error, Result};
 use crate::config::{Desired, name_order};
 use crate::docker::{Cmd, DockerError, Runner, argv, run_ok};
 use crate::snapshot::{ContainerSnapshot, parse_inspect};
+use crate::spec::normal_image_ref;
 
 /// Everything the planner needs to know about the engine's side.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -47,7 +48,9 @@ pub fn observe(runner: &dyn Runner, project: &str, desired: &[Desired]) -> Resul
     })?;
     let ids: Vec<&str> = rows
         .iter()
-        .filter(|r| r.project == project || r.names.iter().any(|n| wanted.contains(n.as_str())))
+        .filter(|r| {
+            r.labels.maybe_project(project) || r.names.iter().any(|n| wanted.contains(n.as_str()))
+        })
         .map(|r| r.id.as_str())
         .collect();
     let mut containers = inspect_containers(runner, &ids)?;
@@ -88,8 +91,35 @@ struct Listed {
     id: String,
     /// docker prints several names, comma-separated, for a linked container.
     names: Vec<String>,
-    /// The `fleet.project` label, "" when absent.
-    project: String,
+    labels: ListedLabels,
+}
+
+/// `{{json .Labels}}` as each engine prints it.
+#[derive(serde::Deserialize)]
+#[serde(untagged)]
+enum ListedLabels {
+    /// podman: an object.
+    Map(BTreeMap<String, String>),
+    /// docker: one `k=v,k=v` string (a value may hold a comma, so this
+    /// only says "maybe ours"; the inspect's labels decide).
+    Joined(String),
+    /// podman, for no labels.
+    None(()),
+}
+
+impl ListedLabels {
+    /// Whether the container may carry `fleet.project=<project>`. Never
+    /// false for one that does; the inspect that follows is the truth.
+    fn maybe_project(&self, project: &str) -> bool {
+        match self {
+            ListedLabels::Map(m) => m.get(argv::LABEL_PROJECT).is_some_and(|p| p == project),
+            ListedLabels::Joined(s) => {
+                let mine = format!("{}={project}", argv::LABEL_PROJECT);
+                s.split(',').any(|kv| kv == mine)
+            }
+            ListedLabels::None(()) => false,
+        }
+    }
 }
 
 /// The listing, line by line: `<64 hex ID>\t<names>\t<JSON string>`.
@@ -118,12 +148,12 @@ fn parse_listing(stdout: &str) -> std::result::Result<Vec<Listed>, String> {
         if names.iter().any(|n| !is_container_name(n)) {
             return Err(bad("not a container name"));
         }
-        let project: String =
-            serde_json::from_str(label).map_err(|_| bad("the label is not a JSON string"))?;
+        let labels: ListedLabels = serde_json::from_str(label)
+            .map_err(|_| bad("the labels are not a JSON object, string or null"))?;
         rows.push(Listed {
             id: id.to_string(),
             names,
-            project,
+            labels,
         });
     }
     Ok(rows)
@@ -208,14 +238,15 @@ fn resolve_images(runner: &dyn Runner, refs: &[String]) -> Result<BTreeMap<Strin
     let cmd = argv::image_inspect(refs);
     let out = runner.run(&cmd).map_err(read_error)?;
     let lines: Vec<&str> = out.stdout.lines().filter(|l| !l.is_empty()).collect();
+    let named: Vec<String> = out
+        .stderr
+        .lines()
+        .filter_map(missing_image_named)
+        .map(|n| normal_image_ref(&n))
+        .collect();
     let missing: BTreeSet<&str> = refs
         .iter()
-        .filter(|r| {
-            out.stderr.lines().any(|l| {
-                l.to_ascii_lowercase().contains("no such image")
-                    && l.trim_end().ends_with(&format!(": {r}"))
-            })
-        })
+        .filter(|r| named.contains(&normal_image_ref(r)))
         .map(String::as_str)
         .collect();
     if !out.success() && missing.is_empty() {
@@ -250,6 +281,23 @@ fn resolve_images(runner: &dyn Runner, refs: &[String]) -> Result<BTreeMap<Strin
         images.insert(r.clone(), image_line(&cmd, line)?);
     }
     Ok(images)
+}
+
+/// The image a "missing image" stderr line names, in each engine's words:
+/// docker's `Error: No such image: <ref>` (the daemon's words and the CLI's,
+/// once or twice on a line; the CLI may print the ref with
+/// `:latest` added, or without `docker.io/library/`: compare normalised),
+/// podman's `Error: inspecting object: <ref>: image not known`.
+fn missing_image_named(line: &str) -> Option<String> {
+    let lower = line.to_ascii_lowercase();
+    // The last mention: docker 28 says it twice (`…: no such image: x: No
+    // such image: x`).
+    if let Some(i) = lower.rfind("no such image:") {
+        return Some(line[i + "no such image:".len()..].trim().to_string());
+    }
+    let end = lower.find(": image not known")?;
+    let start = line[..end].rfind(": ").map_or(0, |i| i + 2);
+    Some(line[start..end].trim().to_string())
 }
 
 /// One line of `docker image inspect`: `<ID>\t<JSON array of its env>`.

@@ -4,7 +4,6 @@
 //! desired, actual and plan into rows. Only containers carrying this
 //! project's label are ever touched.
 
-use std::collections::BTreeMap;
 use std::sync::atomic::AtomicBool;
 
 use serde::Serialize;
@@ -39,47 +38,54 @@ pub struct Named {
     pub reason: String,
 }
 
-/// One line of `docker ps --format '{{.ID}}\t{{.Names}}\t{{.State}}'`.
+/// A container of the project as `up` and `down` see it.
 struct Listed {
     id: String,
     name: String,
     state: ContainerState,
+    exec_sessions: usize,
 }
 
-/// The project's containers, strictly read: a line of another shape stops
-/// the command before anything changes.
+/// The project's containers: the label-filtered listing (strictly read: a
+/// line of another shape stops the command before anything changes), then
+/// one batched inspect for their states and exec sessions.
 fn list(runner: &dyn Runner, project: &str) -> Result<Vec<Listed>> {
     let cmd = argv::list_project(project);
     let out = read_stdout(runner, &cmd)?;
-    let mut rows = Vec::new();
+    let mut ids = Vec::new();
     for (n, l) in out
         .lines()
         .enumerate()
         .filter(|(_, l)| !l.trim().is_empty())
     {
-        let f: Vec<&str> = l.split('\t').collect();
-        match f.as_slice() {
-            [id, name, state]
+        match l.split('\t').collect::<Vec<_>>().as_slice() {
+            [id, name]
                 if !id.is_empty()
                     && id.bytes().all(|b| b.is_ascii_alphanumeric())
-                    && !name.is_empty()
-                    && !state.is_empty() =>
+                    && !name.is_empty() =>
             {
-                rows.push(Listed {
-                    id: id.to_string(),
-                    name: name.to_string(),
-                    state: ContainerState::from_docker(state),
-                });
+                ids.push(id.to_string());
             }
             _ => {
                 return Err(Error::docker(format!(
-                    "could not read the containers: line {} of `docker ps` output is not `<ID>\t<name>\t<state>`: `{}`; nothing was changed",
+                    "could not read the containers: line {} of `docker ps` output is not `<ID>\t<name>`: `{}`; nothing was changed",
                     n + 1,
                     l.chars().take(80).collect::<String>()
                 )));
             }
         }
     }
+    let ids: Vec<&str> = ids.iter().map(String::as_str).collect();
+    let mut rows: Vec<Listed> = inspect_containers(runner, &ids)?
+        .into_iter()
+        .filter(|c| c.project() == Some(project))
+        .map(|c| Listed {
+            state: c.effective_state(),
+            exec_sessions: c.exec_ids.len(),
+            id: c.id,
+            name: c.name,
+        })
+        .collect();
     rows.sort_by(|a, b| name_order(&a.name).cmp(&name_order(&b.name)));
     Ok(rows)
 }
@@ -189,24 +195,17 @@ pub fn down(runner: &dyn Runner, project: &str, opts: DownOptions) -> Result<Ops
         .into_iter()
         .partition(|c| c.state.is_active());
     r.already = stopped.into_iter().map(|c| c.name).collect();
-    let ids: Vec<&str> = running.iter().map(|c| c.id.as_str()).collect();
-    let snaps = inspect_containers(runner, &ids)?;
-    let sessions: BTreeMap<&str, usize> = snaps
-        .iter()
-        .map(|s| (s.id.as_str(), s.exec_ids.len()))
-        .collect();
     let mut to_stop = Vec::new();
     for c in &running {
-        match sessions.get(c.id.as_str()) {
-            None => {} // gone since the listing
-            Some(&n) if n > 0 && !force => r.skipped.push(Named {
+        match c.exec_sessions {
+            n if n > 0 && !force => r.skipped.push(Named {
                 name: c.name.clone(),
                 reason: format!(
                     "{n} live exec session{}, left running; --force stops it anyway",
                     if n == 1 { "" } else { "s" }
                 ),
             }),
-            Some(_) => to_stop.push(c),
+            _ => to_stop.push(c),
         }
     }
     if !to_stop.is_empty() {

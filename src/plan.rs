@@ -11,7 +11,7 @@ use crate::config::{Desired, Spec, name_order};
 use crate::docker::argv::{TEMP_SUFFIX, temp_name};
 use crate::observe::Actual;
 use crate::snapshot::{ContainerSnapshot, env_digest};
-use crate::spec::{self, ContainerState};
+use crate::spec::{self, ContainerState, ENGINE_ENV, normal_bind, normal_image_ref};
 
 /// Where an action lands in the output.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
@@ -613,7 +613,7 @@ pub fn drift_reasons(d: &Desired, c: &ContainerSnapshot, actual: &Actual) -> Vec
         None => why.push("no fleet.config-hash label".to_string()),
         Some(h) if h != d.hash => {
             let s = &d.spec;
-            if c.image_ref != s.image {
+            if normal_image_ref(&c.image_ref) != normal_image_ref(&s.image) {
                 why.push(format!("image {} → {}", c.image_ref, s.image));
             }
             why.extend(field_changes(s, c));
@@ -628,7 +628,8 @@ pub fn drift_reasons(d: &Desired, c: &ContainerSnapshot, actual: &Actual) -> Vec
             }
             for k in c.env_digests.keys() {
                 let from_image = image_env.is_some_and(|keys| keys.contains(k));
-                if !s.env.contains_key(k) && !from_image && image_env.is_some() {
+                let engine = ENGINE_ENV.contains(&k.as_str());
+                if !s.env.contains_key(k) && !from_image && !engine && image_env.is_some() {
                     env.push(format!("env {k} removed"));
                 }
             }
@@ -732,8 +733,8 @@ fn launch_changes(s: &Spec, c: &ContainerSnapshot) -> Vec<String> {
 
 /// The mounts added and removed, in one phrase, if any.
 fn mount_changes(want: &[String], have: &[String]) -> Option<String> {
-    let mut want: Vec<&String> = want.iter().collect();
-    let mut have: Vec<&String> = have.iter().collect();
+    let mut want: Vec<String> = want.iter().map(|b| normal_bind(b)).collect();
+    let mut have: Vec<String> = have.iter().map(|b| normal_bind(b)).collect();
     want.sort();
     have.sort();
     if want == have {

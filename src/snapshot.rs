@@ -92,6 +92,24 @@ impl ContainerSnapshot {
     pub fn is_up(&self) -> bool {
         self.state.running && !self.state.paused
     }
+    /// The state from the booleans first (podman reports a paused
+    /// container as `Running: false, Paused: true`, docker as both true),
+    /// then `State.Status`.
+    pub fn effective_state(&self) -> ContainerState {
+        let s = &self.state;
+        if s.dead {
+            ContainerState::Dead
+        } else if s.paused {
+            ContainerState::Paused
+        } else if s.restarting {
+            ContainerState::Restarting
+        } else if s.running {
+            ContainerState::Running
+        } else {
+            s.status.clone()
+        }
+    }
+
     /// A short human word for the state: `running`, `exited 137`, `paused`…
     pub fn state_word(&self) -> String {
         let s = &self.state;
@@ -180,7 +198,7 @@ struct InspectConfig {
     labels: Field<Labels>,
     env: Field<EnvDigests>,
     cmd: Field<Strings>,
-    entrypoint: Field<Strings>,
+    entrypoint: Field<Entrypoint>,
     working_dir: Field<String>,
     user: Field<String>,
 }
@@ -387,6 +405,19 @@ impl<T: DeserializeOwned> Shape for Object<T> {
 
 /// An array of strings; `None` inside when any element is not a string.
 struct Strings(Option<Vec<String>>);
+
+/// `Config.Entrypoint`: an array of strings, or a lone string, which is
+/// how podman before 5 prints it (fleet only ever sets one program).
+struct Entrypoint(Option<Vec<String>>);
+
+impl Shape for Entrypoint {
+    fn from_str(s: &str) -> Option<Self> {
+        Some(Entrypoint(Some(vec![s.to_string()])))
+    }
+    fn from_seq<'de, A: SeqAccess<'de>>(seq: A) -> std::result::Result<Option<Self>, A::Error> {
+        Ok(Strings::from_seq(seq)?.map(|s| Entrypoint(s.0)))
+    }
+}
 
 impl Shape for Strings {
     fn from_seq<'de, A: SeqAccess<'de>>(mut seq: A) -> std::result::Result<Option<Self>, A::Error> {

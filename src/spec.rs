@@ -193,17 +193,19 @@ impl Default for ContainerState {
 }
 
 impl ContainerState {
-    /// The state docker names `word`.
+    /// The state an engine names `word` in `State.Status`: docker's words,
+    /// and podman's (`configured` and `initialized` for a container never
+    /// started, `stopped` for one that has run and stopped), in any case.
     pub fn from_docker(word: &str) -> ContainerState {
-        match word {
-            "created" => ContainerState::Created,
+        match word.to_ascii_lowercase().as_str() {
+            "created" | "configured" | "initialized" => ContainerState::Created,
             "running" => ContainerState::Running,
             "paused" => ContainerState::Paused,
             "restarting" => ContainerState::Restarting,
             "removing" => ContainerState::Removing,
-            "exited" => ContainerState::Exited,
+            "exited" | "stopped" => ContainerState::Exited,
             "dead" => ContainerState::Dead,
-            other => ContainerState::Other(other.to_string()),
+            _ => ContainerState::Other(word.to_string()),
         }
     }
 
@@ -234,5 +236,56 @@ impl ContainerState {
 impl fmt::Display for ContainerState {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.as_str())
+    }
+}
+
+/// Env keys an engine adds to every container on its own (podman:
+/// `container`, `HOSTNAME`, `TERM`, `HOME`; docker: `HOSTNAME` with `-h`,
+/// `HOME` with `--user`): their presence says nothing about the config.
+pub const ENGINE_ENV: [&str; 4] = ["HOSTNAME", "HOME", "TERM", "container"];
+
+/// An image reference as engines store it, for comparing: docker keeps it
+/// as written, podman fully qualified (`localhost/x:y`,
+/// `docker.io/library/x:y`); an untagged one means `:latest`.
+pub fn normal_image_ref(r: &str) -> String {
+    let mut s = r;
+    for prefix in [
+        "docker.io/library/",
+        "index.docker.io/library/",
+        "docker.io/",
+        "localhost/",
+    ] {
+        if let Some(rest) = s.strip_prefix(prefix) {
+            s = rest;
+            break;
+        }
+    }
+    let last = s.rsplit('/').next().unwrap_or(s);
+    if last.contains(':') || s.contains('@') {
+        s.to_string()
+    } else {
+        format!("{s}:latest")
+    }
+}
+
+/// A bind (`src:dst[:opts]`) with only the options the config can set
+/// (`ro`, `z`, `Z`), in order: podman appends `rprivate,rbind` and the like
+/// to what it was given, and `rw` is the default either way.
+pub fn normal_bind(b: &str) -> String {
+    let mut parts = b.splitn(3, ':');
+    let (src, dst, opts) = (parts.next(), parts.next(), parts.next());
+    let (Some(src), Some(dst)) = (src, dst) else {
+        return b.to_string();
+    };
+    let mut kept: Vec<&str> = opts
+        .unwrap_or("")
+        .split(',')
+        .filter(|o| matches!(*o, "ro" | "z" | "Z"))
+        .collect();
+    kept.sort_unstable();
+    if kept.is_empty() {
+        format!("{src}:{dst}")
+    } else {
+        format!("{src}:{dst}:{}", kept.join(","))
     }
 }

@@ -15,31 +15,34 @@ pub const LABEL_HASH: &str = "fleet.config-hash";
 pub const TEMP_SUFFIX: &str = ".fleet-next";
 
 /// The one listing: every container (running or not) with its full ID, name
-/// and project label as a JSON string (a label value may hold a tab or a
-/// line break; quoted, it cannot forge a line), tab-separated. Foreign
-/// containers are listed too so a desired name held by one is seen as a
-/// conflict.
+/// and labels as JSON (a label value may hold a tab or a line break; quoted,
+/// it cannot forge a line), tab-separated. Foreign containers are listed
+/// too so a desired name held by one is seen as a conflict. `.Labels`, not
+/// `.Label "…"`: podman before 5 has no `.Label`; docker prints the labels
+/// as one `k=v,k=v` string, podman as an object.
 pub fn list_all() -> Cmd {
     Cmd::new([
         "ps",
         "-a",
         "--no-trunc",
         "--format",
-        &format!("{{{{.ID}}}}\t{{{{.Names}}}}\t{{{{json (.Label \"{LABEL_PROJECT}\")}}}}"),
+        "{{.ID}}\t{{.Names}}\t{{json .Labels}}",
     ])
 }
 
-/// The project's containers only, with their state: for `up` and `down`.
+/// The project's containers only, for `up` and `down`, which then inspect
+/// them: `{{.State}}` is the human status on podman before 4.6
+/// (`Exited (137) 1 second ago`), so states come from the inspect.
 pub fn list_project(project: &str) -> Cmd {
-    let mut args = vec!["ps".to_string(), "-a".into()];
-    args.extend([
+    Cmd::new([
+        "ps".to_string(),
+        "-a".into(),
         "--no-trunc".into(),
         "--filter".into(),
         format!("label={LABEL_PROJECT}={project}"),
         "--format".into(),
-        "{{.ID}}\t{{.Names}}\t{{.State}}".into(),
-    ]);
-    Cmd::new(args)
+        "{{.ID}}\t{{.Names}}".into(),
+    ])
 }
 
 /// One batched `docker inspect` of many containers.

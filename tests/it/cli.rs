@@ -194,13 +194,7 @@ fn json_documents_of_plan_status_up_and_down() {
     insta::assert_snapshot!("status_text", check(&["status"], world()).stdout);
 
     let up = World::new(FLEET)
-        .expect_cmd(
-            argv::list_project("p"),
-            Ok(Output::ok(format!(
-                "{}\tcoder-2\texited\n{}\tcoder-default\trunning\n",
-                e[1].id, e[0].id
-            ))),
-        )
+        .project_listing(&[e[1].clone().exited(137), e[0].clone()])
         .expect(
             &format!("start {}", e[1].id),
             Output::ok(format!("{}\n", e[1].id)),
@@ -209,14 +203,11 @@ fn json_documents_of_plan_status_up_and_down() {
     insta::assert_snapshot!("up_json", check(&["up", "--json"], up).stdout);
 
     let down = World::new(FLEET)
-        .expect_cmd(
-            argv::list_project("p"),
-            Ok(Output::ok(format!(
-                "{}\tcoder-default\trunning\n{}\tcoder-2\texited\n{}\tcoder-3\trunning\n",
-                e[0].id, e[1].id, e[2].id
-            ))),
-        )
-        .inspect(&[e[0].clone(), e[2].clone().execs(2)])
+        .project_listing(&[
+            e[0].clone(),
+            e[1].clone().exited(137),
+            e[2].clone().execs(2),
+        ])
         .expect(
             &format!("stop -t 10 {}", e[0].id),
             Output::ok(format!("{}\n", e[0].id)),

@@ -132,14 +132,16 @@ fn a_label_cannot_forge_a_listing_line() {
 
 #[test]
 fn up_never_starts_a_leftover_replacement() {
-    let l = format!(
-        "{}\tcoder-default\texited\n{}\tcoder-default.fleet-next\tcreated\n",
-        "1".repeat(64),
-        "2".repeat(64)
-    );
     let d = desired(TWO).remove(0);
+    let seen = [
+        Existing::matching(&d).id(&"1".repeat(64)).exited(137),
+        Existing::matching(&d)
+            .id(&"2".repeat(64))
+            .named("coder-default.fleet-next")
+            .created(),
+    ];
     let world = World::new(TWO)
-        .expect_cmd(argv::list_project("p"), Ok(Output::ok(l)))
+        .project_listing(&seen)
         .expect(
             &format!("start {}", "1".repeat(64)),
             Output::ok(format!("{}\n", "1".repeat(64))),
@@ -182,4 +184,59 @@ fn plan_and_status_show_a_leftover_replacement() {
         "{}",
         r.stdout
     );
+}
+
+#[test]
+fn a_missing_image_is_recognised_in_each_engines_words() {
+    // Two types; `gone`'s image is not on the host. Whatever words the
+    // engine uses, discovery goes on (the image is then not compared) and
+    // only that type is affected.
+    for (image, stderr) in [
+        ("gone:v1", "Error: No such image: gone:v1"),
+        // docker 28: the daemon's words and the CLI's on one line.
+        (
+            "gone:v1",
+            "Error response from daemon: no such image: gone:v1: No such image: gone:v1",
+        ),
+        // An untagged reference comes back with `:latest`.
+        ("gone", "Error: No such image: gone:latest"),
+        // A fully qualified one comes back short.
+        ("docker.io/library/gone:v1", "Error: No such image: gone:v1"),
+        // podman.
+        (
+            "gone:v1",
+            "Error: inspecting object: gone:v1: image not known",
+        ),
+        (
+            "gone",
+            "error inspecting object: docker.io/library/gone:latest: image not known",
+        ),
+    ] {
+        let config = format!(
+            r#"{{"project":"p","types":{{"coder":{{"image":"agent:latest","command":["sleep","infinity"]}},"gone":{{"image":"{image}","command":["sleep","infinity"]}}}}}}"#
+        );
+        let d = desired(&config);
+        let e: Vec<Existing> = d.iter().map(Existing::matching).collect();
+        let world = World::new(&config)
+            .expect_cmd(
+                argv::list_all(),
+                Ok(Output::ok(crate::harness::listing(&e))),
+            )
+            .inspect(&e)
+            .expect_cmd(
+                argv::image_inspect(&["agent:latest", image]),
+                Ok(Output {
+                    code: Some(1),
+                    stdout: format!("{IMG}\t[\"PATH=/bin\"]\n"),
+                    stderr: format!("{stderr}\n"),
+                }),
+            );
+        let r = check(&["plan"], world);
+        assert_eq!(r.code, 0, "{image} / {stderr}: {r:?}");
+        assert_eq!(
+            r.stdout.lines().last(),
+            Some("[agents-plan] unchanged: coder-default, gone-default"),
+            "{stderr}"
+        );
+    }
 }

@@ -179,6 +179,17 @@ impl World {
         self.expect_cmd(argv::inspect(&ids), Ok(Output::ok(doc)))
     }
 
+    /// `up` / `down`'s reading of project `p`: the label-filtered listing
+    /// of these containers, then one inspect of them (their states).
+    pub fn project_listing(self, seen: &[Existing]) -> World {
+        let lines: String = seen
+            .iter()
+            .map(|e| format!("{}\t{}\n", e.id, e.name))
+            .collect();
+        let w = self.expect_cmd(argv::list_project("p"), Ok(Output::ok(lines)));
+        if seen.is_empty() { w } else { w.inspect(seen) }
+    }
+
     /// The re-reading of the engine after a failed action (the listing, and
     /// the inspect of project `p`'s containers), answering with `after`.
     pub fn reobserve(self, after: &[Existing]) -> World {
@@ -192,11 +203,24 @@ impl World {
     }
 }
 
-/// `docker ps`'s lines for these containers, as fleet asks for them.
-fn listing(existing: &[Existing]) -> String {
+/// `docker ps`'s lines for these containers, as fleet asks for them
+/// (`{{json .Labels}}` as docker prints it: one `k=v,k=v` string).
+pub fn listing(existing: &[Existing]) -> String {
     existing
         .iter()
-        .map(|e| format!("{}\t{}\t{}\n", e.id, e.name, serde_json::json!(e.project())))
+        .map(|e| {
+            let labels: Vec<String> = e
+                .labels
+                .iter()
+                .map(|(k, v)| format!("{k}={}", v.as_str().unwrap_or_default()))
+                .collect();
+            format!(
+                "{}\t{}\t{}\n",
+                e.id,
+                e.name,
+                serde_json::json!(labels.join(","))
+            )
+        })
         .collect()
 }
 

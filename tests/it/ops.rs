@@ -3,7 +3,6 @@
 //! the config), batch their docker calls, and never name another container.
 
 use fleet::docker::Output;
-use fleet::docker::argv;
 
 use crate::harness::*;
 use crate::support::*;
@@ -22,13 +21,24 @@ fn running(rows: &[(u8, &str)]) -> Vec<Existing> {
 }
 
 /// A world whose `docker ps` of project `p` lists these (ID digit, name,
-/// state).
+/// state), and whose inspect of them shows that state.
 fn listing(rows: &[(u8, &str, &str)]) -> World {
-    let lines: String = rows
+    let seen: Vec<Existing> = rows
         .iter()
-        .map(|(n, name, state)| format!("{}\t{name}\t{state}\n", id(*n)))
+        .map(|(n, name, state)| in_state(one().id(&id(*n)).named(name), state))
         .collect();
-    World::new(ONE).expect_cmd(argv::list_project("p"), Ok(Output::ok(lines)))
+    World::new(ONE).project_listing(&seen)
+}
+
+/// `e` in the state docker names `state`.
+fn in_state(e: Existing, state: &str) -> Existing {
+    match state {
+        "exited" => e.exited(0),
+        "created" => e.created(),
+        "paused" => e.paused(),
+        "running" => e,
+        other => panic!("no such state in these tests: {other}"),
+    }
 }
 
 #[test]
@@ -63,8 +73,8 @@ fn up_starts_what_the_listing_shows_in_one_batched_call() {
     );
     assert_eq!(
         r.calls.len(),
-        4,
-        "listing, one start, one unpause, one confirming inspect"
+        5,
+        "listing, its inspect (states come from it), one start, one unpause, one confirming inspect"
     );
     assert!(
         r.calls[0]
@@ -115,13 +125,7 @@ fn up_splits_the_batch_across_jobs_and_reports_partial_failures() {
 fn down_stops_running_containers_in_one_call_and_spares_busy_ones() {
     let seen = running(&[(1, "coder-default"), (2, "coder-2"), (3, "coder-9")]);
     let seen = [seen[0].clone(), seen[1].clone().execs(3), seen[2].clone()];
-    let world = listing(&[
-        (1, "coder-default", "running"),
-        (2, "coder-2", "running"),
-        (3, "coder-9", "running"),
-    ])
-    .inspect(&seen)
-    .expect(
+    let world = World::new(ONE).project_listing(&seen).expect(
         &format!("stop -t 0 {} {}", id(1), id(3)),
         Output::ok(format!("{}\n{}\n", id(1), id(3))),
     );

@@ -150,7 +150,11 @@ fn a_field_of_another_type_counts_as_missing_and_running_only_as_true() {
     assert_eq!(s.project(), Some("p"));
     assert_eq!(s.labels.len(), 1, "{:?}", s.labels);
     assert!(s.env_digests.is_empty());
-    assert_eq!((s.command, s.entrypoint), (None, None));
+    // A lone string entrypoint is podman 4's way of printing one program.
+    assert_eq!(
+        (s.command, s.entrypoint),
+        (None, Some(vec!["sh".to_string()]))
+    );
     assert!(s.exec_ids.is_empty() && s.binds.is_empty());
     assert_eq!((s.workdir.as_str(), s.user.as_str()), ("", ""));
     assert_eq!((s.restart.as_str(), s.network.as_str()), ("", ""));
