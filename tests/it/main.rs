@@ -10,6 +10,7 @@ mod cli;
 mod config;
 mod discovery;
 mod engine;
+mod engines;
 mod fake;
 mod fuzz;
 mod harness;
