@@ -46,7 +46,10 @@ pub struct Engine {
 
 /// Where the engine tests' child processes go, and the environment they get.
 struct Target {
-    docker_host: String,
+    /// The CLI: `docker`, or the tests' podman wrapper (scripts/test-podman.sh).
+    cli: String,
+    /// The test engine's `DOCKER_HOST` (docker only).
+    docker_host: Option<String>,
     path: OsString,
 }
 
@@ -60,9 +63,14 @@ impl Target {
         c.env_clear()
             .env("PATH", &self.path)
             .env("HOME", home)
-            .env("DOCKER_CONFIG", home.join(".docker"))
-            .env("DOCKER_HOST", &self.docker_host)
+            .env("FLEET_DOCKER", &self.cli)
             .env("NO_COLOR", "1");
+        // docker only: podman reads DOCKER_CONFIG for registry auth and
+        // refuses a file that does not exist.
+        if let Some(h) = &self.docker_host {
+            c.env("DOCKER_HOST", h)
+                .env("DOCKER_CONFIG", home.join(".docker"));
+        }
         c
     }
 }
@@ -78,9 +86,9 @@ fn target() -> &'static Result<Option<Target>, String> {
             return Ok(None);
         };
         let t = Target {
-            docker_host,
-            path: std::env::var_os("PATH")
-                .unwrap_or_else(|| "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin".into()),
+            cli: "docker".into(),
+            docker_host: Some(docker_host),
+            path: path(),
         };
         let home = tempfile::tempdir().map_err(|e| e.to_string())?;
         let run = |args: &[&str]| {
@@ -93,7 +101,7 @@ fn target() -> &'static Result<Option<Target>, String> {
         if !info.status.success() {
             return Err(format!(
                 "{TEST_DOCKER_HOST}={} does not answer: {}",
-                t.docker_host,
+                t.docker_host.as_deref().unwrap_or_default(),
                 String::from_utf8_lossy(&info.stderr).trim()
             ));
         }
@@ -101,17 +109,73 @@ fn target() -> &'static Result<Option<Target>, String> {
             return Err(format!(
                 "{TEST_DOCKER_HOST}={} is not a test engine (no `{TEST_ENGINE_LABEL}…` label); \
                  the engine tests only run on one that scripts/test-engine.sh started",
-                t.docker_host
+                t.docker_host.as_deref().unwrap_or_default()
             ));
         }
         if !run(&["image", "inspect", IMAGE])?.status.success() {
             return Err(format!(
                 "the test engine {} lacks the image {IMAGE} (scripts/test-engine.sh start builds it)",
-                t.docker_host
+                t.docker_host.as_deref().unwrap_or_default()
             ));
         }
         Ok(Some(t))
     })
+}
+
+fn path() -> OsString {
+    std::env::var_os("PATH")
+        .unwrap_or_else(|| "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin".into())
+}
+
+/// Names the tests' podman: the wrapper scripts/test-podman.sh writes.
+pub const TEST_PODMAN: &str = "FLEET_TEST_PODMAN";
+
+/// The tests' podman named by `FLEET_TEST_PODMAN`, checked once.
+fn podman_target() -> &'static Result<Option<Target>, String> {
+    static TARGET: OnceLock<Result<Option<Target>, String>> = OnceLock::new();
+    TARGET.get_or_init(|| {
+        let Some(cli) = std::env::var(TEST_PODMAN).ok().filter(|v| !v.is_empty()) else {
+            return Ok(None);
+        };
+        let t = Target {
+            cli,
+            docker_host: None,
+            path: path(),
+        };
+        let home = tempfile::tempdir().map_err(|e| e.to_string())?;
+        let ok = |args: &[&str]| {
+            t.command(&t.cli, home.path())
+                .args(args)
+                .output()
+                .is_ok_and(|o| o.status.success())
+        };
+        if !ok(&["image", "exists", IMAGE]) {
+            return Err(format!(
+                "{TEST_PODMAN}={} does not answer or lacks {IMAGE} (scripts/test-podman.sh start makes both)",
+                t.cli
+            ));
+        }
+        Ok(Some(t))
+    })
+}
+
+/// The test's podman, or `None` to skip (only when `FLEET_TEST_PODMAN` is
+/// unset and the engine tests are not required).
+pub fn podman(test: &str) -> Option<Engine> {
+    let target = match podman_target() {
+        Ok(Some(t)) => t,
+        Ok(None) => {
+            let required = std::env::var("FLEET_ENGINE_TESTS").is_ok_and(|v| v == "require");
+            assert!(
+                !required,
+                "FLEET_ENGINE_TESTS=require but {TEST_PODMAN} is not set; run bash scripts/test.sh"
+            );
+            eprintln!("skipping {test}: {TEST_PODMAN} is not set (bash scripts/test.sh sets it)");
+            return None;
+        }
+        Err(e) => panic!("{e}"),
+    };
+    Some(Engine::on(target, &format!("pm{test}")))
 }
 
 /// The test's engine, or `None` to skip (only when `FLEET_TEST_DOCKER_HOST`
@@ -133,16 +197,22 @@ pub fn engine(test: &str) -> Option<Engine> {
         }
         Err(e) => panic!("{e}"),
     };
-    let prefix = format!("it{}{}", std::process::id(), test);
-    let e = Engine {
-        project: format!("{prefix}-project"),
-        prefix,
-        dir: tempfile::tempdir().unwrap(),
-        extra: Default::default(),
-        target,
-    };
-    e.cleanup();
-    Some(e)
+    Some(Engine::on(target, test))
+}
+
+impl Engine {
+    fn on(target: &'static Target, test: &str) -> Engine {
+        let prefix = format!("it{}{}", std::process::id(), test);
+        let e = Engine {
+            project: format!("{prefix}-project"),
+            prefix,
+            dir: tempfile::tempdir().unwrap(),
+            extra: Default::default(),
+            target,
+        };
+        e.cleanup();
+        e
+    }
 }
 
 impl Drop for Engine {
@@ -200,7 +270,7 @@ impl Engine {
 
     /// `docker ARGS` on the test engine, in the harness's environment.
     pub fn docker_cmd(&self, args: &[&str]) -> Command {
-        let mut c = self.target.command("docker", self.dir.path());
+        let mut c = self.target.command(&self.target.cli, self.dir.path());
         c.args(args);
         c
     }
@@ -216,23 +286,35 @@ impl Engine {
         String::from_utf8_lossy(&o.stdout).into_owned()
     }
 
-    /// name → (id, state) for every container of the project.
+    /// name → (id, state) for every container of the project (states from
+    /// an inspect: podman's `{{.State}}` in `ps` is the human status).
     pub fn containers(&self) -> BTreeMap<String, (String, String)> {
-        self.docker(&[
+        let ids = self.docker(&[
             "ps",
             "-a",
+            "-q",
             "--no-trunc",
             "--filter",
             &format!("label=fleet.project={}", self.project),
+        ]);
+        let ids: Vec<&str> = ids.split_whitespace().collect();
+        if ids.is_empty() {
+            return BTreeMap::new();
+        }
+        let mut args = vec![
+            "inspect",
             "--format",
-            "{{.Names}}\t{{.ID}}\t{{.State}}",
-        ])
-        .lines()
-        .map(|l| {
-            let f: Vec<&str> = l.split('\t').collect();
-            (f[0].to_string(), (f[1].to_string(), f[2].to_string()))
-        })
-        .collect()
+            "{{.Name}}\t{{.Id}}\t{{.State.Status}}",
+        ];
+        args.extend(ids);
+        self.docker(&args)
+            .lines()
+            .map(|l| {
+                let f: Vec<&str> = l.split('\t').collect();
+                let name = f[0].trim_start_matches('/').to_string();
+                (name, (f[1].to_string(), f[2].to_string()))
+            })
+            .collect()
     }
 
     pub fn id(&self, name: &str) -> String {
@@ -278,6 +360,11 @@ impl Engine {
         all.extend(self.extra.borrow().iter().cloned());
         if !all.is_empty() {
             let mut args = vec!["rm", "-f"];
+            // podman's `rm -f` gives SIGTERM 10 s first (busybox's sleep
+            // ignores it); docker's kills at once and has no `-t`.
+            if self.target.docker_host.is_none() {
+                args.extend(["-t", "0"]);
+            }
             args.extend(all.iter().map(String::as_str));
             let _ = self.docker_cmd(&args).output();
         }

@@ -16,6 +16,7 @@ mod fuzz;
 mod harness;
 mod ops;
 mod plan;
+mod podman;
 mod snapshot;
 mod spec;
 mod support;
