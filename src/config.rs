@@ -26,7 +26,7 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
-pub use crate::spec::{Memory, Restart};
+pub use crate::spec::{Duration, Healthcheck, Memory, Restart};
 
 use crate::error::{Error, Result};
 use snippet::Seg;
@@ -93,6 +93,10 @@ pub struct Spec {
     pub cpus: Option<f64>,
     pub init: bool,
     pub run_args: Vec<String>,
+    /// Last and skipped when unset, so the hash of a spec without one is
+    /// what it was before healthchecks existed.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub healthcheck: Option<Healthcheck>,
 }
 
 impl fmt::Debug for Spec {
@@ -113,6 +117,7 @@ impl fmt::Debug for Spec {
             .field("cpus", &self.cpus)
             .field("init", &self.init)
             .field("run_args", &self.run_args)
+            .field("healthcheck", &self.healthcheck)
             .finish()
     }
 }
@@ -519,6 +524,53 @@ struct RawFields {
     init: Option<bool>,
     /// Extra `docker create` options (an escape hatch), e.g. ["--gpus", "all"]. Refused: options docker create does not know, --name, --rm, -d, --detach-keys, --sig-proxy, -a, --cidfile, --help, -e/--env/--env-file (use env), --label-file and fleet.* labels (use labels), and anything docker would take as the image.
     run_args: Option<RunArgs>,
+    /// docker's healthcheck (`--health-*`), e.g. {"test": ["CMD", "pg_isready"], "interval": "5s"}; the whole object of a type replaces the defaults'. Without one, the image's own HEALTHCHECK applies.
+    healthcheck: Option<RawHealthcheck>,
+}
+
+/// `healthcheck`: docker's `--health-*` options.
+#[derive(Deserialize, Clone, JsonSchema)]
+#[serde(deny_unknown_fields, try_from = "HealthFields")]
+#[schemars(with = "HealthFields")]
+struct RawHealthcheck(Healthcheck);
+
+/// The fields of `healthcheck` as written.
+#[derive(Deserialize, Clone, JsonSchema)]
+#[serde(deny_unknown_fields)]
+struct HealthFields {
+    /// docker's form: ["CMD", "prog", "arg"…], ["CMD-SHELL", "shell command"] or ["NONE"] (no healthcheck, not even the image's). The image needs /bin/sh: docker's CLI passes a health command as a shell string.
+    test: HealthTest,
+    /// Time between probes (Go duration: 5s, 1m30s, 500ms; at least 1ms).
+    interval: Option<Duration>,
+    /// How long one probe may take.
+    timeout: Option<Duration>,
+    /// Failures in a row that make the container unhealthy (1..=1000).
+    retries: Option<Retries>,
+    /// Time after the start during which failures do not count.
+    start_period: Option<Duration>,
+}
+
+impl TryFrom<HealthFields> for RawHealthcheck {
+    type Error = String;
+    fn try_from(h: HealthFields) -> std::result::Result<Self, String> {
+        let check = Healthcheck {
+            test: h.test.0,
+            interval: h.interval,
+            timeout: h.timeout,
+            retries: h.retries.map(|r| r.0 as u32),
+            start_period: h.start_period,
+        };
+        let tuned = check.interval.is_some()
+            || check.timeout.is_some()
+            || check.retries.is_some()
+            || check.start_period.is_some();
+        if check.disabled() && tuned {
+            return Err(
+                "`test: [\"NONE\"]` disables the healthcheck; it takes no interval, timeout, retries or start_period (docker refuses --no-healthcheck with --health-* options)".to_string(),
+            );
+        }
+        Ok(RawHealthcheck(check))
+    }
 }
 
 impl RawConfig {
@@ -595,6 +647,7 @@ impl RawFields {
                 .or_else(|| d.run_args.clone())
                 .map(|a| a.0)
                 .unwrap_or_default(),
+            healthcheck: t.healthcheck.or_else(|| d.healthcheck.clone()).map(|h| h.0),
         }
     }
 }
@@ -895,6 +948,59 @@ impl TryFrom<String> for Memory {
                 "invalid memory `{s}`: expected a number with an optional unit b, k, m or g (e.g. `4g`)"
             )
         })
+    }
+}
+
+impl TryFrom<String> for Duration {
+    type Error = String;
+    fn try_from(s: String) -> std::result::Result<Self, String> {
+        Duration::parse(&s).ok_or_else(|| {
+            format!(
+                "invalid duration `{s}`: expected a Go duration of at least 1ms, a number and a unit ns, us, ms, s, m or h (e.g. `5s`, `1m30s`, `500ms`)"
+            )
+        })
+    }
+}
+
+/// The same rule as `Duration::parse`, as far as a pattern can say it.
+impl JsonSchema for Duration {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "Duration".into()
+    }
+    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        schemars::json_schema!({ "type": "string", "pattern": "^([0-9]+(\\.[0-9]*)?(ns|us|µs|ms|s|m|h))+$" })
+    }
+}
+
+validated!(Retries, i64, "i64", { "type": "integer", "minimum": 1, "maximum": 1000 }, |n| if (1..=1000).contains(n) {
+        Ok(())
+    } else {
+        Err(format!("expected 1..=1000, got {n}"))
+    }
+);
+
+validated!(HealthTest, Vec<String>, "Vec<String>", {
+    "type": "array",
+    "items": { "type": "string", "pattern": "^[^\\u0000]*$" },
+    "anyOf": [
+        { "prefixItems": [{ "const": "NONE" }], "minItems": 1, "maxItems": 1 },
+        { "prefixItems": [{ "const": "CMD" }, { "minLength": 1 }], "minItems": 2 },
+        { "prefixItems": [{ "const": "CMD-SHELL" }, { "minLength": 1 }], "minItems": 2, "maxItems": 2 }
+    ]
+}, |t| check_health_test(t));
+
+/// docker's forms of a health test.
+fn check_health_test(t: &[String]) -> std::result::Result<(), String> {
+    if t.iter().any(|a| a.contains('\0')) {
+        return Err(NUL.to_string());
+    }
+    let forms =
+        "expected [\"CMD\", \"prog\", \"arg\"…], [\"CMD-SHELL\", \"shell command\"] or [\"NONE\"]";
+    match t {
+        [k] if k == "NONE" => Ok(()),
+        [k, prog, ..] if k == "CMD" && !prog.is_empty() => Ok(()),
+        [k, cmd] if k == "CMD-SHELL" && !cmd.trim().is_empty() => Ok(()),
+        _ => Err(format!("invalid healthcheck test {t:?}: {forms}")),
     }
 }
 

@@ -139,6 +139,7 @@ pub fn up(runner: &dyn Runner, project: &str, jobs: usize, stop: &AtomicBool) ->
                 rename: None,
                 op,
                 matches: None,
+                unready: None,
             }),
             Wake::Already => r.already.push(c.name),
             Wake::Skip(reason) => r.skipped.push(Named {
@@ -233,6 +234,10 @@ pub struct StatusRow {
     pub type_name: Option<String>,
     /// `running`, `exited 137`, `paused`, `absent`, `foreign`, …
     pub state: String,
+    /// Whether it can take work: `healthy`, `unhealthy: …`, `starting`,
+    /// `crash-looping (N restarts, last exit X)`, `running` (no
+    /// healthcheck), `down`; `-` without a container of ours.
+    pub ready: String,
     /// Short image ID of the container, if it exists.
     pub image: Option<String>,
     /// Whether it matches its desired spec (`None`: absent, foreign or not desired).
@@ -264,6 +269,10 @@ pub fn status_rows(actual: &Actual, plan: &Plan) -> Vec<StatusRow> {
                         Some(r) => format!("{} (as `{}`)", c.state_word(), r.from),
                         None => c.state_word(),
                     },
+                },
+                ready: match c {
+                    Some(c) if !foreign => c.readiness().word(),
+                    _ => "-".into(),
                 },
                 image: c.map(|c| short_id(&c.image_id).to_string()),
                 matches: a.matches,

@@ -10,7 +10,7 @@ use serde::Serialize;
 use crate::config::{Desired, Spec, name_order};
 use crate::docker::argv::{TEMP_SUFFIX, temp_name};
 use crate::observe::Actual;
-use crate::snapshot::{ContainerSnapshot, env_digest};
+use crate::snapshot::{ContainerSnapshot, Readiness, env_digest};
 use crate::spec::{self, ContainerState, ENGINE_ENV, normal_bind, normal_image_ref};
 
 /// Where an action lands in the output.
@@ -115,6 +115,9 @@ pub struct Action {
     /// Whether the container matches its desired spec: `None` when there is
     /// no container of ours or no desired spec to compare.
     pub matches: Option<bool>,
+    /// A container left as it is that is not ready to take work
+    /// (crash-looping, unhealthy): its readiness word.
+    pub unready: Option<String>,
 }
 
 impl Action {
@@ -382,6 +385,7 @@ fn desired_action(d: &Desired, bucket: Bucket, op: Op, reason: String) -> Action
         op,
         reason,
         matches: None,
+        unready: None,
     }
 }
 
@@ -424,6 +428,7 @@ fn removal(c: &ContainerSnapshot, reason: String) -> Action {
             op: Op::Nothing,
             reason: "being removed by the engine; left alone".into(),
             matches: None,
+            unready: None,
         };
     }
     Action {
@@ -434,6 +439,7 @@ fn removal(c: &ContainerSnapshot, reason: String) -> Action {
         op: Op::Remove { id: c.id.clone() },
         reason,
         matches: None,
+        unready: None,
     }
 }
 
@@ -516,11 +522,16 @@ fn matching(d: &Desired, c: &ContainerSnapshot) -> Action {
         Some(r) => format!("found as `{}`, renamed back; {why}", r.from),
         None => why,
     };
+    let readiness = c.readiness();
+    let unready = matches!(
+        readiness,
+        Readiness::CrashLooping { .. } | Readiness::Unhealthy(_)
+    )
+    .then(|| readiness.word());
     let (bucket, op, why) = if c.state.running && !c.state.paused {
-        let why = if c.state.restarting {
-            format!("matches, {}", c.state_word())
-        } else {
-            "running, matches".to_string()
+        let why = match &unready {
+            Some(word) => format!("matches, but {word}"),
+            None => "running, matches".to_string(),
         };
         let bucket = match rename {
             Some(_) => Bucket::Renamed,
@@ -542,6 +553,7 @@ fn matching(d: &Desired, c: &ContainerSnapshot) -> Action {
         reason: was(why),
         rename,
         matches: Some(true),
+        unready,
         ..desired_action(d, bucket, op, String::new())
     }
 }
@@ -699,6 +711,9 @@ fn field_changes(s: &Spec, c: &ContainerSnapshot) -> Vec<String> {
     }
     if s.init != c.init {
         differs("init", &c.init.to_string(), &s.init.to_string());
+    }
+    if let Some(h) = &s.healthcheck {
+        why.extend(h.changes(c.healthcheck.as_ref()));
     }
     why
 }

@@ -327,6 +327,16 @@ fn notes(outcome: &Outcome, color: bool, r: &mut Rendered) {
             );
         }
     }
+    for d in &outcome.done {
+        if let Some(word) = &d.action.unready {
+            r.notes += &format!(
+                "{}: `{}` matches its config but is {word}: it is left as it is; see `docker logs {}`\n",
+                label("warning", Bucket::Deferred),
+                d.action.name,
+                d.action.name
+            );
+        }
+    }
     if deferred {
         r.notes += "help: deferred containers are left as they are until their exec sessions end; rerun later, or with --force to cut the sessions off\n";
     }
@@ -564,6 +574,7 @@ fn status_text(rows: &[StatusRow], color: bool) -> String {
         "NAME",
         "TYPE",
         "STATE",
+        "READY",
         "IMAGE",
         "MATCHES",
         "EXECS",
@@ -571,7 +582,7 @@ fn status_text(rows: &[StatusRow], color: bool) -> String {
         "REASON",
     ]
     .map(str::to_string);
-    let cells: Vec<[String; 8]> = rows.iter().map(status_cells).collect();
+    let cells: Vec<[String; 9]> = rows.iter().map(status_cells).collect();
     let mut w = header.clone().map(|h| h.len());
     for row in &cells {
         for (i, c) in row.iter().enumerate() {
@@ -602,11 +613,12 @@ fn status_text(rows: &[StatusRow], color: bool) -> String {
 }
 
 /// The cells of one status row.
-fn status_cells(r: &StatusRow) -> [String; 8] {
+fn status_cells(r: &StatusRow) -> [String; 9] {
     [
         r.name.clone(),
         r.type_name.clone().unwrap_or_else(|| "-".into()),
         r.state.clone(),
+        r.ready.clone(),
         r.image.clone().unwrap_or_else(|| "-".into()),
         match r.matches {
             Some(true) => "yes".into(),

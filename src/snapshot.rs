@@ -21,7 +21,7 @@ use sha2::{Digest, Sha256};
 use crate::config::hex;
 use crate::docker::argv::{LABEL_HASH, LABEL_INSTANCE, LABEL_PROJECT, LABEL_TYPE};
 use crate::error::{Error, Result};
-use crate::spec::ContainerState;
+use crate::spec::{ContainerState, DockerHealthcheck, HealthStatus};
 
 /// What fleet knows of one existing container.
 #[derive(Debug, Clone, PartialEq)]
@@ -57,6 +57,8 @@ pub struct ContainerSnapshot {
     /// `Config.Env` as key → sha256 of the value: enough to tell which keys
     /// changed, with no value held or ever printed.
     pub env_digests: BTreeMap<String, String>,
+    /// `Config.Healthcheck`: the container's own or its image's.
+    pub healthcheck: Option<DockerHealthcheck>,
 }
 
 /// `State` of `docker inspect`.
@@ -73,6 +75,19 @@ pub struct State {
     pub started_at: String,
     /// `RestartCount` (top level of the document).
     pub restart_count: i64,
+    /// `State.Health`: present when the container has a healthcheck.
+    pub health: Option<Health>,
+}
+
+/// `State.Health` of `docker inspect`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Health {
+    pub status: HealthStatus,
+    pub failing_streak: i64,
+    /// The output of the last probe (`Log[-1].Output`), trimmed, and its
+    /// exit code.
+    pub last_output: String,
+    pub last_exit: i64,
 }
 
 impl ContainerSnapshot {
@@ -128,6 +143,78 @@ impl ContainerSnapshot {
                 ContainerState::Other(w) if w.is_empty() => format!("exited {}", s.exit_code),
                 other => format!("{other} (exit {})", s.exit_code),
             }
+        }
+    }
+}
+
+/// Whether a container can take work, as `status` and `--wait` see it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Readiness {
+    /// Its healthcheck passes.
+    Healthy,
+    /// Its healthcheck fails: the last probe's output.
+    Unhealthy(String),
+    /// Its healthcheck has not passed yet.
+    Starting,
+    /// docker is restarting it after an exit (`restart` policy).
+    CrashLooping { restarts: i64, last_exit: i64 },
+    /// Running, no healthcheck.
+    Running,
+    /// Not running (exited, created, paused, dead).
+    Down,
+}
+
+impl Readiness {
+    /// Ready to take work: healthy, or running without a healthcheck.
+    pub fn is_ready(&self) -> bool {
+        matches!(self, Readiness::Healthy | Readiness::Running)
+    }
+
+    /// A short word for `status` and messages.
+    pub fn word(&self) -> String {
+        match self {
+            Readiness::Healthy => "healthy".into(),
+            Readiness::Unhealthy(out) if out.is_empty() => "unhealthy".into(),
+            Readiness::Unhealthy(out) => format!("unhealthy: {}", first_line(out, 60)),
+            Readiness::Starting => "starting".into(),
+            Readiness::CrashLooping {
+                restarts,
+                last_exit,
+            } => format!("crash-looping ({restarts} restarts, last exit {last_exit})"),
+            Readiness::Running => "running".into(),
+            Readiness::Down => "down".into(),
+        }
+    }
+}
+
+/// The first line of `s`, at most `max` characters.
+fn first_line(s: &str, max: usize) -> String {
+    let line = s.lines().next().unwrap_or("");
+    match line.char_indices().nth(max) {
+        Some((i, _)) => format!("{}…", &line[..i]),
+        None => line.to_string(),
+    }
+}
+
+impl ContainerSnapshot {
+    /// Readiness from the state and `State.Health` (the container's own
+    /// healthcheck or its image's).
+    pub fn readiness(&self) -> Readiness {
+        let s = &self.state;
+        if s.restarting {
+            return Readiness::CrashLooping {
+                restarts: s.restart_count,
+                last_exit: s.exit_code,
+            };
+        }
+        if !self.is_up() || s.dead {
+            return Readiness::Down;
+        }
+        match s.health.as_ref().map(|h| (&h.status, h)) {
+            Some((HealthStatus::Healthy, _)) => Readiness::Healthy,
+            Some((HealthStatus::Unhealthy, h)) => Readiness::Unhealthy(h.last_output.clone()),
+            Some((HealthStatus::Starting, _)) => Readiness::Starting,
+            _ => Readiness::Running,
         }
     }
 }
@@ -188,6 +275,64 @@ struct InspectState {
     dead: Field<bool>,
     exit_code: Field<i64>,
     started_at: Field<String>,
+    health: Field<Object<InspectHealth>>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(rename_all = "PascalCase", default)]
+struct InspectHealth {
+    status: Field<String>,
+    failing_streak: Field<i64>,
+    log: Field<Vec<Object<ProbeLog>>>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(rename_all = "PascalCase", default)]
+struct ProbeLog {
+    exit_code: Field<i64>,
+    output: Field<String>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(rename_all = "PascalCase", default)]
+struct InspectHealthcheck {
+    test: Field<Strings>,
+    interval: Field<i64>,
+    timeout: Field<i64>,
+    retries: Field<i64>,
+    start_period: Field<i64>,
+}
+
+impl InspectHealth {
+    fn read(self) -> Option<Health> {
+        let status = self.status.got()?;
+        let last = self.log.got().and_then(|l| l.into_iter().last());
+        let (last_output, last_exit) = match last {
+            Some(Object(p)) => (
+                p.output.got().unwrap_or_default().trim().to_string(),
+                p.exit_code.got().unwrap_or(0),
+            ),
+            None => (String::new(), 0),
+        };
+        Some(Health {
+            status: HealthStatus::from_docker(&status),
+            failing_streak: self.failing_streak.got().unwrap_or(0),
+            last_output,
+            last_exit,
+        })
+    }
+}
+
+impl InspectHealthcheck {
+    fn read(self) -> DockerHealthcheck {
+        DockerHealthcheck {
+            test: self.test.got().and_then(|s| s.0).unwrap_or_default(),
+            interval: self.interval.got().unwrap_or(0),
+            timeout: self.timeout.got().unwrap_or(0),
+            retries: self.retries.got().unwrap_or(0),
+            start_period: self.start_period.got().unwrap_or(0),
+        }
+    }
 }
 
 #[derive(Deserialize, Default)]
@@ -201,6 +346,7 @@ struct InspectConfig {
     entrypoint: Field<Entrypoint>,
     working_dir: Field<String>,
     user: Field<String>,
+    healthcheck: Field<Object<InspectHealthcheck>>,
 }
 
 #[derive(Deserialize, Default)]
@@ -247,6 +393,7 @@ impl Inspected {
                 exit_code: state.exit_code.got().unwrap_or(0),
                 started_at: state.started_at.got().unwrap_or_default(),
                 restart_count: self.restart_count.got().unwrap_or(0),
+                health: state.health.got().and_then(|h| h.0.read()),
             },
             exec_ids: self.exec_ids.got().and_then(|s| s.0).unwrap_or_default(),
             command: config.cmd.got().and_then(|s| s.0),
@@ -262,6 +409,7 @@ impl Inspected {
             nano_cpus: host.nano_cpus.got().unwrap_or(0),
             init: host.init.is_true(),
             env_digests: config.env.got().and_then(|e| e.0).unwrap_or_default(),
+            healthcheck: config.healthcheck.got().map(|h| h.0.read()),
         })
     }
 }
@@ -391,6 +539,20 @@ impl Shape for bool {
 impl Shape for i64 {
     fn from_i64(v: i64) -> Option<Self> {
         Some(v)
+    }
+}
+
+/// An array whose elements are each read as `T`; `None` when any is not.
+impl<T: Shape> Shape for Vec<T> {
+    fn from_seq<'de, A: SeqAccess<'de>>(mut seq: A) -> std::result::Result<Option<Self>, A::Error> {
+        let mut out = Some(Vec::new());
+        while let Some(e) = seq.next_element::<Field<T>>()? {
+            match (e, &mut out) {
+                (Field::Got(e), Some(v)) => v.push(e),
+                _ => out = None,
+            }
+        }
+        Ok(out)
     }
 }
 

@@ -289,3 +289,226 @@ pub fn normal_bind(b: &str) -> String {
         format!("{src}:{dst}:{}", kept.join(","))
     }
 }
+
+/// A duration as docker's `--health-*` options take it (Go's
+/// `time.ParseDuration`: `5s`, `1m30s`, `500ms`): the config's spelling,
+/// kept for the hash, and nanoseconds, what `Config.Healthcheck` holds.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(try_from = "String")]
+pub struct Duration {
+    text: String,
+    nanos: i64,
+}
+
+impl Duration {
+    /// One or more `<number><unit>` (units `ns`, `us`, `ms`, `s`, `m`,
+    /// `h`; the number may have a fraction), at least 1 ms, as docker
+    /// requires of every health duration. `None` for anything else.
+    pub fn parse(text: &str) -> Option<Duration> {
+        let mut rest = text;
+        let mut nanos: f64 = 0.0;
+        while !rest.is_empty() {
+            let digits = rest
+                .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+                .unwrap_or(rest.len());
+            let number: f64 = rest[..digits].parse().ok()?;
+            rest = &rest[digits..];
+            let unit_len = rest
+                .find(|c: char| c.is_ascii_digit() || c == '.')
+                .unwrap_or(rest.len());
+            let scale = match &rest[..unit_len] {
+                "ns" => 1.0,
+                "us" | "µs" => 1e3,
+                "ms" => 1e6,
+                "s" => 1e9,
+                "m" => 60e9,
+                "h" => 3600e9,
+                _ => return None,
+            };
+            rest = &rest[unit_len..];
+            nanos += number * scale;
+        }
+        let nanos = nanos.round();
+        (1e6..1e18).contains(&nanos).then(|| Duration {
+            text: text.to_string(),
+            nanos: nanos as i64,
+        })
+    }
+
+    /// As the config spells it.
+    pub fn as_str(&self) -> &str {
+        &self.text
+    }
+
+    /// What docker keeps (`Config.Healthcheck.Interval` and the like).
+    pub fn nanos(&self) -> i64 {
+        self.nanos
+    }
+}
+
+impl Serialize for Duration {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&self.text)
+    }
+}
+
+/// Nanoseconds as the shortest exact Go duration (`5s`, `1500ms`), for
+/// docker's `--health-*` options and for messages.
+pub fn duration_text(nanos: i64) -> String {
+    match nanos {
+        n if n % 1_000_000_000 == 0 => format!("{}s", n / 1_000_000_000),
+        n if n % 1_000_000 == 0 => format!("{}ms", n / 1_000_000),
+        n if n % 1_000 == 0 => format!("{}us", n / 1_000),
+        n => format!("{n}ns"),
+    }
+}
+
+/// A type's `healthcheck`: docker's `--health-*` options. Fields the
+/// config leaves unset are the image's (docker fills them in), and are
+/// neither hashed nor compared.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Healthcheck {
+    /// docker's form: `["CMD", prog, args…]`, `["CMD-SHELL", "cmd"]` or
+    /// `["NONE"]` (validated by the config).
+    pub test: Vec<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub interval: Option<Duration>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub timeout: Option<Duration>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub retries: Option<u32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub start_period: Option<Duration>,
+}
+
+impl Healthcheck {
+    /// `["NONE"]`: no healthcheck, not even the image's.
+    pub fn disabled(&self) -> bool {
+        self.test.first().is_some_and(|t| t == "NONE")
+    }
+
+    /// The `--health-cmd` value: docker's CLI takes a shell string only
+    /// (and stores it as `CMD-SHELL`), so a `CMD` array is quoted for
+    /// `/bin/sh`, which runs it as the same argv. `None` for `NONE`.
+    pub fn shell_command(&self) -> Option<String> {
+        match self.test.split_first() {
+            Some((kind, rest)) if kind == "CMD-SHELL" => Some(rest.join(" ")),
+            Some((kind, rest)) if kind == "CMD" => Some(
+                rest.iter()
+                    .map(|a| shell_quote(a))
+                    .collect::<Vec<_>>()
+                    .join(" "),
+            ),
+            _ => None,
+        }
+    }
+
+    /// `Config.Healthcheck.Test` as docker stores what fleet passes.
+    pub fn docker_test(&self) -> Vec<String> {
+        match self.shell_command() {
+            Some(cmd) => vec!["CMD-SHELL".to_string(), cmd],
+            None => vec!["NONE".to_string()],
+        }
+    }
+
+    /// The `docker create` options.
+    pub fn args(&self) -> Vec<String> {
+        let Some(cmd) = self.shell_command() else {
+            return vec!["--no-healthcheck".to_string()];
+        };
+        let mut out = vec!["--health-cmd".to_string(), cmd];
+        let mut dur = |flag: &str, d: &Option<Duration>| {
+            if let Some(d) = d {
+                out.push(flag.to_string());
+                out.push(duration_text(d.nanos()));
+            }
+        };
+        dur("--health-interval", &self.interval);
+        dur("--health-timeout", &self.timeout);
+        dur("--health-start-period", &self.start_period);
+        if let Some(r) = self.retries {
+            out.push("--health-retries".to_string());
+            out.push(r.to_string());
+        }
+        out
+    }
+
+    /// What differs between this and the healthcheck docker holds, as
+    /// short phrases; fields the config leaves unset are not compared.
+    pub fn changes(&self, have: Option<&DockerHealthcheck>) -> Vec<String> {
+        let empty = DockerHealthcheck::default();
+        let have = have.unwrap_or(&empty);
+        let mut why = Vec::new();
+        if self.docker_test() != have.test {
+            why.push("healthcheck test changed".to_string());
+        }
+        let mut dur = |what: &str, want: &Option<Duration>, have: i64| {
+            if let Some(w) = want
+                && w.nanos() != have
+            {
+                why.push(format!("healthcheck {what} changed"));
+            }
+        };
+        dur("interval", &self.interval, have.interval);
+        dur("timeout", &self.timeout, have.timeout);
+        dur("start_period", &self.start_period, have.start_period);
+        if let Some(r) = self.retries
+            && i64::from(r) != have.retries
+        {
+            why.push("healthcheck retries changed".to_string());
+        }
+        why
+    }
+}
+
+/// `Config.Healthcheck` as docker stores it: durations in nanoseconds, 0
+/// (or absent) when unset.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct DockerHealthcheck {
+    pub test: Vec<String>,
+    pub interval: i64,
+    pub timeout: i64,
+    pub retries: i64,
+    pub start_period: i64,
+}
+
+/// `a` as one word for `/bin/sh`: as it is when it holds only characters
+/// the shell leaves alone, else in single quotes.
+pub fn shell_quote(a: &str) -> String {
+    let plain = |c: char| c.is_ascii_alphanumeric() || "_./:=,@%+-".contains(c);
+    if !a.is_empty() && a.chars().all(plain) {
+        a.to_string()
+    } else {
+        format!("'{}'", a.replace('\'', r"'\''"))
+    }
+}
+
+/// `State.Health.Status`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum HealthStatus {
+    Starting,
+    Healthy,
+    Unhealthy,
+    /// A word fleet does not know, or `none`.
+    Other(String),
+}
+
+impl HealthStatus {
+    pub fn from_docker(word: &str) -> HealthStatus {
+        match word {
+            "starting" => HealthStatus::Starting,
+            "healthy" => HealthStatus::Healthy,
+            "unhealthy" => HealthStatus::Unhealthy,
+            w => HealthStatus::Other(w.to_string()),
+        }
+    }
+
+    pub fn as_str(&self) -> &str {
+        match self {
+            HealthStatus::Starting => "starting",
+            HealthStatus::Healthy => "healthy",
+            HealthStatus::Unhealthy => "unhealthy",
+            HealthStatus::Other(w) => w,
+        }
+    }
+}

@@ -139,6 +139,9 @@ fn container_args(d: &Desired, args: &mut Vec<String>) -> Vec<(String, String)> 
     if s.init {
         args.push("--init".into());
     }
+    if let Some(h) = &s.healthcheck {
+        args.extend(h.args());
+    }
     let launch = s.launch();
     if let Some(program) = launch.program {
         args.push("--entrypoint".into());

@@ -69,6 +69,27 @@ fn hash_is_stable_and_changes_with_the_spec() {
     insta::assert_snapshot!(a.types[0].hash, @"sha256:413951c4d8bd970bab768fcb83ed95527c4c48e01f9fd96f7a9e0b068d80978c");
 }
 
+/// A healthcheck is part of the hash; a spec without one hashes as it did
+/// before healthchecks existed (the pin above), so adding the feature
+/// recreates nothing.
+#[test]
+fn a_healthcheck_changes_the_hash_and_its_absence_does_not() {
+    let hash = |extra: &str| {
+        let text = format!(r#"{{"types":{{"x":{{"image":"a:1"{extra}}}}}}}"#);
+        Config::parse(std::path::Path::new("agents.json"), &text)
+            .unwrap()
+            .types[0]
+            .hash
+            .clone()
+    };
+    let none = hash("");
+    insta::assert_snapshot!(none, @"sha256:9e3d04ec7e8cc136112066bde27fac051bcedf9b42ada00a181cf6922a89e664");
+    let one = hash(r#","healthcheck":{"test":["CMD","true"]}"#);
+    let other = hash(r#","healthcheck":{"test":["CMD","true"],"interval":"2s"}"#);
+    assert_ne!(none, one);
+    assert_ne!(one, other);
+}
+
 #[test]
 fn debug_output_never_shows_env_values() {
     let c = load("fixtures/configs/good/full.json").unwrap();

@@ -130,7 +130,39 @@ fn restarting_is_left_to_the_restart_policy() {
         ONE,
         vec![one().restarting()],
         NONE,
-        &[("coder-default", Bucket::Unchanged, "none", "restarting")],
+        &[("coder-default", Bucket::Unchanged, "none", "crash-looping")],
+    );
+}
+
+/// A crash loop or a failing healthcheck is left alone (recreating the
+/// same spec would not help) but named, never "running, matches".
+#[test]
+fn crash_loops_and_unhealthy_containers_are_named() {
+    let mut looping = one().restarting().restarts(7);
+    looping.exit_code = 1;
+    let world = actual(&[looping], IMAGES);
+    let p = plan("p", &desired(ONE), &world, Options::default()).unwrap();
+    let a = &p.actions[0];
+    assert_eq!(a.bucket, Bucket::Unchanged);
+    assert_eq!(
+        a.unready.as_deref(),
+        Some("crash-looping (7 restarts, last exit 1)")
+    );
+    assert_eq!(
+        a.reason,
+        "matches, but crash-looping (7 restarts, last exit 1)"
+    );
+    let world = actual(&[one().health("unhealthy", "no db\n")], IMAGES);
+    let p = plan("p", &desired(ONE), &world, Options::default()).unwrap();
+    assert_eq!(p.actions[0].reason, "matches, but unhealthy: no db");
+    let world = actual(&[one().health("healthy", "")], IMAGES);
+    let p = plan("p", &desired(ONE), &world, Options::default()).unwrap();
+    assert_eq!(
+        (
+            p.actions[0].reason.as_str(),
+            p.actions[0].unready.as_deref()
+        ),
+        ("running, matches", None)
     );
 }
 

@@ -191,3 +191,24 @@ fn a_syntax_error_after_a_bad_element_is_still_a_syntax_error() {
     );
     assert!(err.contains("trailing characters"), "{err}");
 }
+
+/// A container with a 1 s healthcheck and a `docker exec` session,
+/// captured by hand on the tests' engine (docker 20.10.24): the
+/// healthcheck as docker stores it (`CMD-SHELL`, nanoseconds) and the
+/// health it reports.
+#[test]
+fn healthy() {
+    let s = one("healthy.json");
+    let h = s.healthcheck.clone().unwrap();
+    assert_eq!(h.test, ["CMD-SHELL", "cat /etc/hostname"]);
+    assert_eq!(
+        (h.interval, h.timeout, h.retries),
+        (1_000_000_000, 2_000_000_000, 3)
+    );
+    let health = s.state.health.clone().unwrap();
+    assert_eq!(health.status, fleet::spec::HealthStatus::Healthy);
+    assert_eq!(health.last_exit, 0);
+    assert_eq!(health.last_output, s.id[..12]);
+    // Without a healthcheck there is no health.
+    assert_eq!(one("running.json").state.health, None);
+}

@@ -151,3 +151,73 @@ fn states_and_restart_policies_round_trip_docker_words() {
     }
     assert_eq!(Restart::from_name("on-failure:5"), None);
 }
+
+/// A healthcheck reaches docker as `--health-*` options (a `CMD` array
+/// quoted for the shell, since the CLI takes a shell string only), docker
+/// stores it as `CMD-SHELL` with nanoseconds, and the drift comparison
+/// reads that back as no change.
+#[test]
+fn a_healthcheck_maps_to_health_options_and_reads_back_as_no_drift() {
+    let cases = [
+        (
+            r#"{"test":["CMD","pg_isready","-h","a b"],"interval":"1m30s","timeout":"500ms","retries":3,"start_period":"10s"}"#,
+            vec![
+                "--health-cmd",
+                "pg_isready -h 'a b'",
+                "--health-interval",
+                "90s",
+                "--health-timeout",
+                "500ms",
+                "--health-start-period",
+                "10s",
+                "--health-retries",
+                "3",
+            ],
+        ),
+        (
+            r#"{"test":["CMD-SHELL","cat /tmp/ready || exit 1"]}"#,
+            vec!["--health-cmd", "cat /tmp/ready || exit 1"],
+        ),
+        (r#"{"test":["NONE"]}"#, vec!["--no-healthcheck"]),
+    ];
+    for (h, want) in cases {
+        let text = format!(
+            r#"{{"project":"p","types":{{"x":{{"image":"agent:latest","healthcheck":{h}}}}}}}"#
+        );
+        let d = &desired(&text)[0];
+        let run = argv::run_cmd(d).args;
+        let at = run.iter().position(|a| a == want[0]).unwrap();
+        assert_eq!(&run[at..at + want.len()], want.as_slice(), "{h}");
+        let mut e = Existing::matching(d);
+        e.labels
+            .insert("fleet.config-hash".into(), "sha256:other".into());
+        let world = actual(std::slice::from_ref(&e), IMAGES);
+        let why = fleet::plan::drift_reasons(d, &world.containers[0], &world);
+        assert_eq!(why, ["config changed (fleet.config-hash differs)"], "{h}");
+        // Without the healthcheck docker held, the change is named.
+        e.healthcheck = serde_json::json!({ "Test": ["CMD-SHELL", "other"], "Interval": 1 });
+        let world = actual(std::slice::from_ref(&e), IMAGES);
+        let why = fleet::plan::drift_reasons(d, &world.containers[0], &world);
+        assert!(
+            why[0].starts_with("healthcheck test changed"),
+            "{h}: {why:?}"
+        );
+    }
+}
+
+#[test]
+fn durations_are_go_durations_in_nanoseconds() {
+    let ns = |s: &str| spec::Duration::parse(s).map(|d| d.nanos());
+    assert_eq!(ns("5s"), Some(5_000_000_000));
+    assert_eq!(ns("1m30s"), Some(90_000_000_000));
+    assert_eq!(ns("1.5s"), Some(1_500_000_000));
+    assert_eq!(ns("250ms"), Some(250_000_000));
+    assert_eq!(ns("1h"), Some(3_600_000_000_000));
+    for bad in ["", "5", "s", "5 s", "-5s", "5sec", "500us", "1ns"] {
+        assert_eq!(ns(bad), None, "{bad:?}");
+    }
+    assert_eq!(spec::duration_text(90_000_000_000), "90s");
+    assert_eq!(spec::duration_text(1_500_000_000), "1500ms");
+    assert_eq!(spec::shell_quote("it's"), r"'it'\''s'");
+    assert_eq!(spec::shell_quote(""), "''");
+}

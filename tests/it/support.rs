@@ -74,6 +74,11 @@ pub struct Existing {
     pub workdir: String,
     pub user: String,
     pub entrypoint: Option<Vec<String>>,
+    /// `Config.Healthcheck` as docker stores it, and `State.Health`.
+    pub healthcheck: serde_json::Value,
+    pub health: serde_json::Value,
+    pub restart_count: i64,
+    pub started_at: String,
 }
 
 impl Existing {
@@ -121,7 +126,26 @@ impl Existing {
             workdir: s.workdir.clone().unwrap_or_default(),
             user: s.user.clone().unwrap_or_default(),
             entrypoint,
+            healthcheck: stored_healthcheck(s),
+            health: json!(null),
+            restart_count: 0,
+            started_at: "2026-01-01T00:00:00Z".into(),
         }
+    }
+
+    /// `State.Health` with this status and a last probe's output.
+    pub fn health(mut self, status: &str, output: &str) -> Self {
+        self.health = json!({
+            "Status": status,
+            "FailingStreak": if status == "unhealthy" { 3 } else { 0 },
+            "Log": [{ "ExitCode": if status == "healthy" { 0 } else { 1 }, "Output": output }]
+        });
+        self
+    }
+
+    pub fn restarts(mut self, n: i64) -> Self {
+        self.restart_count = n;
+        self
     }
 
     /// A container of another project or none, named `name`.
@@ -199,12 +223,15 @@ impl Existing {
             "State": {
                 "Status": self.status, "Running": self.running, "Paused": self.paused,
                 "Restarting": self.restarting, "OOMKilled": false, "Dead": self.dead,
-                "Pid": 0, "ExitCode": self.exit_code
+                "Pid": 0, "ExitCode": self.exit_code, "StartedAt": self.started_at,
+                "Health": self.health
             },
+            "RestartCount": self.restart_count,
             "ExecIDs": if self.exec_ids.is_empty() { json!(null) } else { json!(self.exec_ids) },
             "Config": {
                 "Image": self.image_ref, "Labels": self.labels, "Env": self.env, "Cmd": self.cmd,
-                "Entrypoint": self.entrypoint, "WorkingDir": self.workdir, "User": self.user
+                "Entrypoint": self.entrypoint, "WorkingDir": self.workdir, "User": self.user,
+                "Healthcheck": self.healthcheck
             },
             "HostConfig": self.host
         })
@@ -244,4 +271,19 @@ pub fn engine_down() -> fleet::docker::Output {
         1,
         "Cannot connect to the Docker daemon at unix:///var/run/docker.sock. Is the docker daemon running?",
     )
+}
+
+/// `Config.Healthcheck` as docker stores what fleet passes for `s`.
+pub fn stored_healthcheck(s: &fleet::config::Spec) -> serde_json::Value {
+    let Some(h) = &s.healthcheck else {
+        return json!(null);
+    };
+    let ns = |d: &Option<fleet::config::Duration>| d.as_ref().map_or(0, |d| d.nanos());
+    json!({
+        "Test": h.docker_test(),
+        "Interval": ns(&h.interval),
+        "Timeout": ns(&h.timeout),
+        "StartPeriod": ns(&h.start_period),
+        "Retries": h.retries.unwrap_or(0),
+    })
 }
