@@ -54,6 +54,7 @@ pub fn observe(runner: &dyn Runner, project: &str, desired: &[Desired]) -> Resul
         .map(|r| r.id.as_str())
         .collect();
     let mut containers = inspect_containers(runner, &ids)?;
+    set_aside_probes(runner, &mut containers);
     containers.sort_by(|a, b| name_order(&a.name).cmp(&name_order(&b.name)));
 
     // Only images of desired containers that exist as ours need resolving:
@@ -73,6 +74,59 @@ pub fn observe(runner: &dyn Runner, project: &str, desired: &[Desired]) -> Resul
         .collect();
     let images = resolve_images(runner, &refs)?;
     Ok(Actual { containers, images })
+}
+
+/// Tells docker's health probes from work among the containers' exec
+/// sessions: docker runs each probe as an exec session, listed in
+/// `ExecIDs` like a dispatcher's, and the CLI cannot inspect an exec ID;
+/// its `exec_create` event names the command, and a probe's is the
+/// healthcheck's. One `docker events` call, only when a container with a
+/// healthcheck has sessions; when it fails, every session counts as work.
+pub fn set_aside_probes(runner: &dyn Runner, containers: &mut [ContainerSnapshot]) {
+    let mut with_probes = containers
+        .iter()
+        .filter(|c| !c.exec_ids.is_empty() && c.probe_command().is_some())
+        .peekable();
+    if with_probes.peek().is_none() {
+        return;
+    }
+    // A probe lives at most its timeout (docker's default 30 s).
+    let longest = with_probes
+        .filter_map(|c| c.healthcheck.as_ref())
+        .map(|h| {
+            if h.timeout > 0 {
+                h.timeout
+            } else {
+                30_000_000_000
+            }
+        })
+        .max()
+        .unwrap_or(0);
+    let since = u64::try_from(longest / 1_000_000_000).unwrap_or(0) + 10;
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap_or_default();
+    let until = format!("{}.{:09}", now.as_secs(), now.subsec_nanos());
+    let Ok(out) = runner.run(&argv::exec_events(since, &until)) else {
+        return;
+    };
+    if !out.success() {
+        return;
+    }
+    let mut commands = BTreeMap::new();
+    for line in out.stdout.lines() {
+        let mut f = line.splitn(3, '\t');
+        let (Some(_), Some(exec), Some(action)) = (f.next(), f.next(), f.next()) else {
+            continue;
+        };
+        let action: String = serde_json::from_str(action).unwrap_or_default();
+        if let Some(cmd) = action.strip_prefix("exec_create: ") {
+            commands.insert(exec.to_string(), cmd.to_string());
+        }
+    }
+    for c in containers.iter_mut() {
+        c.set_aside_probes(&commands);
+    }
 }
 
 /// Every container of `project`, read again (after a failed mutation, to

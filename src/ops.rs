@@ -12,7 +12,7 @@ use crate::apply;
 use crate::config::name_order;
 use crate::docker::{Runner, argv};
 use crate::error::{Error, Result};
-use crate::observe::{Actual, inspect_containers, read_stdout};
+use crate::observe::{Actual, inspect_containers, read_stdout, set_aside_probes};
 use crate::plan::{Action, Bucket, Op, Plan, short_id};
 use crate::spec::ContainerState;
 
@@ -76,7 +76,9 @@ fn list(runner: &dyn Runner, project: &str) -> Result<Vec<Listed>> {
         }
     }
     let ids: Vec<&str> = ids.iter().map(String::as_str).collect();
-    let mut rows: Vec<Listed> = inspect_containers(runner, &ids)?
+    let mut snaps = inspect_containers(runner, &ids)?;
+    set_aside_probes(runner, &mut snaps);
+    let mut rows: Vec<Listed> = snaps
         .into_iter()
         .filter(|c| c.project() == Some(project))
         .map(|c| Listed {

@@ -36,8 +36,11 @@ pub struct ContainerSnapshot {
     pub image_ref: String,
     pub labels: BTreeMap<String, String>,
     pub state: State,
-    /// Live `docker exec` sessions.
+    /// Live `docker exec` sessions: work, once `observe` has set the
+    /// health probes aside.
     pub exec_ids: Vec<String>,
+    /// Exec sessions that are docker's own health probes (`observe`).
+    pub probe_ids: Vec<String>,
     /// `Config.Cmd`.
     pub command: Option<Vec<String>>,
     /// `Config.Entrypoint`.
@@ -197,6 +200,33 @@ fn first_line(s: &str, max: usize) -> String {
 }
 
 impl ContainerSnapshot {
+    /// The command docker runs for each health probe, as its
+    /// `exec_create` event names it: `/bin/sh -c <cmd>` for `CMD-SHELL`
+    /// (docker's default shell), the argv joined for `CMD`.
+    pub fn probe_command(&self) -> Option<String> {
+        let test = &self.healthcheck.as_ref()?.test;
+        match test.split_first() {
+            Some((k, rest)) if k == "CMD-SHELL" => Some(format!("/bin/sh -c {}", rest.join(" "))),
+            Some((k, rest)) if k == "CMD" && !rest.is_empty() => Some(rest.join(" ")),
+            _ => None,
+        }
+    }
+
+    /// Moves the exec sessions that `probes` (exec ID → command, from the
+    /// engine's `exec_create` events) shows to be this container's health
+    /// probes from `exec_ids` to `probe_ids`. A session the events do not
+    /// name stays work: unknown is busy.
+    pub fn set_aside_probes(&mut self, probes: &BTreeMap<String, String>) {
+        let Some(probe) = self.probe_command() else {
+            return;
+        };
+        let (p, work): (Vec<String>, Vec<String>) = std::mem::take(&mut self.exec_ids)
+            .into_iter()
+            .partition(|id| probes.get(id) == Some(&probe));
+        self.exec_ids = work;
+        self.probe_ids = p;
+    }
+
     /// Readiness from the state and `State.Health` (the container's own
     /// healthcheck or its image's).
     pub fn readiness(&self) -> Readiness {
@@ -396,6 +426,7 @@ impl Inspected {
                 health: state.health.got().and_then(|h| h.0.read()),
             },
             exec_ids: self.exec_ids.got().and_then(|s| s.0).unwrap_or_default(),
+            probe_ids: Vec::new(),
             command: config.cmd.got().and_then(|s| s.0),
             entrypoint: config.entrypoint.got().and_then(|s| s.0),
             workdir: config.working_dir.got().unwrap_or_default(),

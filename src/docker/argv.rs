@@ -65,6 +65,28 @@ pub fn image_inspect<S: AsRef<str>>(refs: &[S]) -> Cmd {
     Cmd::new(args)
 }
 
+/// The `exec_create` events of the last `since_secs` seconds, up to now,
+/// one `<container ID>\t<exec ID>\t<action as JSON>` line each: how a
+/// health probe's exec session is told from a dispatcher's (the CLI
+/// cannot inspect an exec ID). The engine keeps its last 256 events.
+/// `until` is a Unix time with nanoseconds: the CLI cuts a relative one
+/// (`0s`) to the second, which leaves out the events of this second.
+pub fn exec_events(since_secs: u64, until: &str) -> Cmd {
+    Cmd::new([
+        "events".to_string(),
+        "--since".into(),
+        format!("{since_secs}s"),
+        "--until".into(),
+        until.to_string(),
+        "--filter".into(),
+        "type=container".into(),
+        "--filter".into(),
+        "event=exec_create".into(),
+        "--format".into(),
+        "{{.Actor.ID}}\t{{.Actor.Attributes.execID}}\t{{json .Action}}".into(),
+    ])
+}
+
 /// `docker run -d` for a container that does not exist yet.
 pub fn run_cmd(d: &Desired) -> Cmd {
     let mut args = vec![

@@ -477,3 +477,71 @@ fn a_never_run_container_whose_start_fails_is_recreated_but_an_exited_one_is_not
         r.stderr
     );
 }
+
+/// The `exec_create` events the engine shows: exec0 is a health probe of
+/// `cat /tmp/ready`, exec1 a dispatcher's session.
+fn probe_events(id: &str) -> Output {
+    Output::ok(format!(
+        "{id}\texec0\t\"exec_create: /bin/sh -c cat /tmp/ready\"\n{id}\texec1\t\"exec_create: sh -c work\"\n"
+    ))
+}
+
+/// A container with a healthcheck whose only exec session is a health
+/// probe is not busy: it is recreated, after one `docker events` call
+/// that tells the probe from work. A dispatcher's session still defers.
+#[test]
+fn a_health_probe_is_not_work_but_a_dispatchers_session_is() {
+    let hc = ONE.replace(
+        r#""command""#,
+        r#""healthcheck":{"test":["CMD-SHELL","cat /tmp/ready"],"interval":"1s"},"command""#,
+    );
+    let d = desired(&hc).remove(0);
+    let mut old = Existing::matching(&d).image_id(IMG2).execs(1);
+    let world = World::new(&hc)
+        .discovery(std::slice::from_ref(&old), IMAGES)
+        .expect_cmd(
+            argv::exec_events(40, crate::fake::ANY),
+            Ok(probe_events(&old.id)),
+        )
+        .expect_cmd(argv::create_cmd(&d), Ok(Output::ok("newid\n")))
+        .expect(&format!("stop -t 0 {}", old.id), Output::ok(""))
+        .expect("start newid", Output::ok(""))
+        .inspect(&[Existing::matching(&d).id("newid")])
+        .inspect(&[Existing::matching(&d).id("newid")])
+        .expect(&format!("rm -f {}", old.id), Output::ok(""))
+        .expect("rename newid coder-default", Output::ok(""));
+    let r = check(&["sync"], world);
+    assert_eq!(
+        r.stdout, "[agents-sync] recreated: coder-default\n",
+        "{r:?}"
+    );
+
+    old.exec_ids = vec!["exec0".into(), "exec1".into()];
+    let world = World::new(&hc)
+        .discovery(std::slice::from_ref(&old), IMAGES)
+        .expect_cmd(
+            argv::exec_events(40, crate::fake::ANY),
+            Ok(probe_events(&old.id)),
+        );
+    let r = check(&["plan"], world);
+    assert!(
+        r.stdout.contains("1 live exec session; would recreate"),
+        "{}",
+        r.stdout
+    );
+
+    // When the events cannot be read, every session is work.
+    old.exec_ids = vec!["exec0".into()];
+    let world = World::new(&hc)
+        .discovery(std::slice::from_ref(&old), IMAGES)
+        .expect_cmd(
+            argv::exec_events(40, crate::fake::ANY),
+            Ok(Output::fail(1, "boom")),
+        );
+    let r = check(&["plan"], world);
+    assert!(
+        r.stdout.contains("1 live exec session; would recreate"),
+        "{}",
+        r.stdout
+    );
+}

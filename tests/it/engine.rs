@@ -883,3 +883,51 @@ fn an_empty_config_does_not_wipe_the_fleet() {
     assert_eq!(s.code, 0, "{s:?}");
     assert_eq!(e.containers().len(), 0);
 }
+
+/// docker runs each health probe as an exec session, listed in `ExecIDs`
+/// like a dispatcher's. A probe that takes 1 s every 1 s is live about
+/// half the time: plan never defers for it and down stops the container,
+/// while a dispatcher's session still defers.
+#[test]
+fn health_probes_are_not_work() {
+    let Some(e) = engine("probe") else { return };
+    let a = format!("{}-default", e.t("a"));
+    let hc = json!({ "test": ["CMD", "sleep", "1"], "interval": "1s", "timeout": "5s" });
+    e.config(json!({ "a": { "env": { "V": "1" }, "healthcheck": hc } }));
+    assert_eq!(e.sync().code, 0);
+    e.config(json!({ "a": { "env": { "V": "2" }, "healthcheck": hc } }));
+    let mut seen_probe = 0;
+    for _ in 0..12 {
+        let execs = e.docker(&["inspect", "-f", "{{len .ExecIDs}}", &a]);
+        seen_probe += usize::from(execs.trim() != "0");
+        let p = e.fleet(&["plan"]);
+        assert!(
+            !p.stdout.contains("defer"),
+            "a probe counted as work: {p:?}"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(150));
+    }
+    assert!(
+        seen_probe > 0,
+        "no probe was ever live: the test proves nothing"
+    );
+    e.docker(&["exec", "-d", &a, "sleep", "120"]);
+    let p = e.fleet(&["plan"]);
+    assert!(p.stdout.contains("1 live exec session"), "{p:?}");
+    let d = e.fleet(&["down", "-t", "0", "--force"]);
+    assert_eq!(d.code, 0, "{d:?}");
+    e.config(json!({ "a": { "healthcheck": hc } }));
+    assert_eq!(e.sync().code, 0);
+    for _ in 0..20 {
+        if e.docker(&["inspect", "-f", "{{len .ExecIDs}}", &a]).trim() != "0" {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    let d = e.fleet(&["down", "-t", "0"]);
+    assert_eq!(
+        d.stdout,
+        format!("[containers-down] stopped: {a}\n"),
+        "{d:?}"
+    );
+}
