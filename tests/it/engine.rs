@@ -931,3 +931,47 @@ fn health_probes_are_not_work() {
         "{d:?}"
     );
 }
+
+/// `status` shows readiness on a real engine: a passing healthcheck is
+/// healthy, a failing one unhealthy with its output, a `restart: always`
+/// container whose command exits is crash-looping, and plan names it.
+#[test]
+fn status_shows_readiness() {
+    let Some(e) = engine("ready") else { return };
+    let hc = |test: Value| json!({ "test": test, "interval": "1s", "retries": 1 });
+    e.config(json!({
+        "ok": { "healthcheck": hc(json!(["CMD", "true"])) },
+        "sick": { "healthcheck": hc(json!(["CMD-SHELL", "echo no db; false"])) },
+        "loop": { "command": ["false"], "restart": "always" },
+    }));
+    e.sync();
+    let want = [
+        ("ok", "healthy"),
+        ("sick", "unhealthy: no db"),
+        ("loop", "crash-looping"),
+    ];
+    let mut rows = Value::Null;
+    for _ in 0..50 {
+        let s = e.fleet(&["--json", "status"]);
+        rows = serde_json::from_str(&s.stdout).unwrap();
+        let ready = |t: &str| {
+            let name = format!("{}-default", e.t(t));
+            rows.as_array()
+                .unwrap()
+                .iter()
+                .find(|r| r["name"] == name.as_str())
+                .map(|r| r["ready"].as_str().unwrap_or("").to_string())
+        };
+        if want
+            .iter()
+            .all(|(t, w)| ready(t).is_some_and(|r| r.starts_with(w)))
+        {
+            let p = e.fleet(&["plan"]);
+            assert!(p.stdout.contains("matches, but crash-looping ("), "{p:?}");
+            assert!(p.stderr.contains("warning:"), "{p:?}");
+            return;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(200));
+    }
+    panic!("readiness never showed as expected: {rows:#}");
+}
