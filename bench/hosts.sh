@@ -308,7 +308,7 @@ for sc in local ssh1 ssh3; do
   hsk[$sc]=""
   [ "$sc" = local ] || for k in "${H[@]}"; do
     [ "$sc" = ssh3 ] || [ "$k" = 1 ] || continue
-    hsk[$sc]+="h$k=$(handshakes "$k" "$mark") "
+    hsk[$sc]+="${hsk[$sc]:+ }h$k=$(handshakes "$k" "$mark")"
   done
 done
 med() { printf '%s\n' ${t[$1]} | median; }
