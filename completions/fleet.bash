@@ -613,12 +613,16 @@ _fleet() {
             return 0
             ;;
         fleet__subcmd__sync)
-            opts="-c -v -q -h --force --allow-empty --config --docker --json --color --jobs --timeout --lock-wait --lock-dir --verbose --quiet --help"
+            opts="-c -v -q -h --force --allow-empty --wait --wait-timeout --config --docker --json --color --jobs --timeout --lock-wait --lock-dir --verbose --quiet --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
+                --wait-timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --config)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -659,12 +663,16 @@ _fleet() {
             return 0
             ;;
         fleet__subcmd__up)
-            opts="-c -v -q -h --config --docker --json --color --jobs --timeout --lock-wait --lock-dir --verbose --quiet --help"
+            opts="-c -v -q -h --wait --wait-timeout --config --docker --json --color --jobs --timeout --lock-wait --lock-dir --verbose --quiet --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
+                --wait-timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --config)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0

@@ -48,6 +48,7 @@ complete -c fleet -n "__fish_fleet_needs_command" -f -a "schema" -d 'Print the J
 complete -c fleet -n "__fish_fleet_needs_command" -f -a "completions" -d 'Print a shell completion script'
 complete -c fleet -n "__fish_fleet_needs_command" -f -a "man" -d 'Print the man page (roff)'
 complete -c fleet -n "__fish_fleet_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c fleet -n "__fish_fleet_using_subcommand sync" -l wait-timeout -d 'Seconds --wait may take, 0 to 86400' -r
 complete -c fleet -n "__fish_fleet_using_subcommand sync" -s c -l config -d 'The config file [env: FLEET_CONFIG]' -r -F
 complete -c fleet -n "__fish_fleet_using_subcommand sync" -l docker -d 'The docker CLI to run [env: FLEET_DOCKER]' -r
 complete -c fleet -n "__fish_fleet_using_subcommand sync" -l color -d 'When to colour the text output (auto: never with NO_COLOR set)' -r -f -a "auto\t''
@@ -59,6 +60,7 @@ complete -c fleet -n "__fish_fleet_using_subcommand sync" -l lock-wait -d 'Secon
 complete -c fleet -n "__fish_fleet_using_subcommand sync" -l lock-dir -d 'Where the per-project lock file lives [env: FLEET_LOCK_DIR]' -r -F
 complete -c fleet -n "__fish_fleet_using_subcommand sync" -l force -d 'Recreate or remove containers even while they have live `docker exec` sessions'
 complete -c fleet -n "__fish_fleet_using_subcommand sync" -l allow-empty -d 'Accept a config that declares no container (removes the whole fleet)'
+complete -c fleet -n "__fish_fleet_using_subcommand sync" -l wait -d 'End only once every container the run started is ready (healthy, or up 1s without restarting); exit 1 when one fails or time runs out'
 complete -c fleet -n "__fish_fleet_using_subcommand sync" -l json -d 'Print one JSON document instead of text (errors too)'
 complete -c fleet -n "__fish_fleet_using_subcommand sync" -s v -l verbose -d 'Print every docker command as it runs (env values are never shown)'
 complete -c fleet -n "__fish_fleet_using_subcommand sync" -s q -l quiet -d 'Print only errors (a requested --json document is still printed)'
@@ -79,6 +81,7 @@ complete -c fleet -n "__fish_fleet_using_subcommand plan" -l json -d 'Print one 
 complete -c fleet -n "__fish_fleet_using_subcommand plan" -s v -l verbose -d 'Print every docker command as it runs (env values are never shown)'
 complete -c fleet -n "__fish_fleet_using_subcommand plan" -s q -l quiet -d 'Print only errors (a requested --json document is still printed)'
 complete -c fleet -n "__fish_fleet_using_subcommand plan" -s h -l help -d 'Print help'
+complete -c fleet -n "__fish_fleet_using_subcommand up" -l wait-timeout -d 'Seconds --wait may take, 0 to 86400' -r
 complete -c fleet -n "__fish_fleet_using_subcommand up" -s c -l config -d 'The config file [env: FLEET_CONFIG]' -r -F
 complete -c fleet -n "__fish_fleet_using_subcommand up" -l docker -d 'The docker CLI to run [env: FLEET_DOCKER]' -r
 complete -c fleet -n "__fish_fleet_using_subcommand up" -l color -d 'When to colour the text output (auto: never with NO_COLOR set)' -r -f -a "auto\t''
@@ -88,6 +91,7 @@ complete -c fleet -n "__fish_fleet_using_subcommand up" -l jobs -d 'How many doc
 complete -c fleet -n "__fish_fleet_using_subcommand up" -l timeout -d 'Seconds one docker call may take before it is killed, 0.001 to 86400 [env: FLEET_TIMEOUT]' -r
 complete -c fleet -n "__fish_fleet_using_subcommand up" -l lock-wait -d 'Seconds to wait for another fleet run on the same project to finish, 0 to 86400 [env: FLEET_LOCK_WAIT]' -r
 complete -c fleet -n "__fish_fleet_using_subcommand up" -l lock-dir -d 'Where the per-project lock file lives [env: FLEET_LOCK_DIR]' -r -F
+complete -c fleet -n "__fish_fleet_using_subcommand up" -l wait -d 'End only once every container the run started is ready (healthy, or up 1s without restarting); exit 1 when one fails or time runs out'
 complete -c fleet -n "__fish_fleet_using_subcommand up" -l json -d 'Print one JSON document instead of text (errors too)'
 complete -c fleet -n "__fish_fleet_using_subcommand up" -s v -l verbose -d 'Print every docker command as it runs (env values are never shown)'
 complete -c fleet -n "__fish_fleet_using_subcommand up" -s q -l quiet -d 'Print only errors (a requested --json document is still printed)'

@@ -43,6 +43,7 @@ _fleet() {
         case $line[1] in
             (sync)
 _arguments "${_arguments_options[@]}" : \
+'--wait-timeout=[Seconds --wait may take, 0 to 86400]:SECS:_default' \
 '-c+[The config file \[env\: FLEET_CONFIG\]]:CONFIG:_files' \
 '--config=[The config file \[env\: FLEET_CONFIG\]]:CONFIG:_files' \
 '--docker=[The docker CLI to run \[env\: FLEET_DOCKER\]]:DOCKER:_default' \
@@ -53,6 +54,7 @@ _arguments "${_arguments_options[@]}" : \
 '--lock-dir=[Where the per-project lock file lives \[env\: FLEET_LOCK_DIR\]]:LOCK_DIR:_files' \
 '--force[Recreate or remove containers even while they have live \`docker exec\` sessions]' \
 '--allow-empty[Accept a config that declares no container (removes the whole fleet)]' \
+'--wait[End only once every container the run started is ready (healthy, or up 1s without restarting); exit 1 when one fails or time runs out]' \
 '--json[Print one JSON document instead of text (errors too)]' \
 '(-q --quiet)-v[Print every docker command as it runs (env values are never shown)]' \
 '(-q --quiet)--verbose[Print every docker command as it runs (env values are never shown)]' \
@@ -86,6 +88,7 @@ _arguments "${_arguments_options[@]}" : \
 ;;
 (up)
 _arguments "${_arguments_options[@]}" : \
+'--wait-timeout=[Seconds --wait may take, 0 to 86400]:SECS:_default' \
 '-c+[The config file \[env\: FLEET_CONFIG\]]:CONFIG:_files' \
 '--config=[The config file \[env\: FLEET_CONFIG\]]:CONFIG:_files' \
 '--docker=[The docker CLI to run \[env\: FLEET_DOCKER\]]:DOCKER:_default' \
@@ -94,6 +97,7 @@ _arguments "${_arguments_options[@]}" : \
 '--timeout=[Seconds one docker call may take before it is killed, 0.001 to 86400 \[env\: FLEET_TIMEOUT\]]:SECS:_default' \
 '--lock-wait=[Seconds to wait for another fleet run on the same project to finish, 0 to 86400 \[env\: FLEET_LOCK_WAIT\]]:SECS:_default' \
 '--lock-dir=[Where the per-project lock file lives \[env\: FLEET_LOCK_DIR\]]:LOCK_DIR:_files' \
+'--wait[End only once every container the run started is ready (healthy, or up 1s without restarting); exit 1 when one fails or time runs out]' \
 '--json[Print one JSON document instead of text (errors too)]' \
 '(-q --quiet)-v[Print every docker command as it runs (env values are never shown)]' \
 '(-q --quiet)--verbose[Print every docker command as it runs (env values are never shown)]' \

@@ -13,6 +13,7 @@ use crate::docker::argv::{self, temp_name};
 use crate::docker::{Cmd, DockerError, Patient, Runner, run_ok};
 use crate::observe::inspect_containers;
 use crate::plan::{Action, Bucket, Op, Plan, Rename, short_id};
+use crate::ready::{Fault, Verdict, Watch, last_lines};
 
 /// What happened to one action.
 #[derive(Debug, Clone, PartialEq)]
@@ -570,50 +571,49 @@ fn recreate(d: &Desired, old_id: &str, old_dead: bool, name: &str, runner: &dyn 
     Ok(None)
 }
 
-/// How long a replacement must stay up, with the same start time and
-/// restart count, before the old container is removed: a process that
-/// exits at once under a restart policy looks "running" between restarts,
-/// and one look cannot tell.
-pub const SETTLE: Duration = Duration::from_secs(1);
+pub use crate::ready::SETTLE;
 
 /// Why the replacement `id` cannot be trusted yet, if it cannot: it is not
-/// up now, or not still up [`SETTLE`] later, or it restarted in between.
+/// up now, or not still up [`SETTLE`] later, or it restarted in between
+/// (judged by [`Watch`], as `--wait` judges). A healthcheck still starting
+/// is no reason: `--wait` waits for it.
 fn unsettled(runner: &dyn Runner, id: &str) -> Option<String> {
-    let look = || match inspect_containers(runner, &[id]) {
-        Err(e) => Err(format!("could not confirm the replacement runs: {e:#}")),
-        Ok(snaps) => match snaps.into_iter().next() {
-            None => Err("the replacement vanished right after it was started".to_string()),
-            Some(s) if s.is_up() && !s.state.restarting => Ok(s),
-            Some(s) => Err(format!(
-                "the replacement exited at once with code {} ({}){}",
-                s.state.exit_code,
-                s.state_word(),
-                last_lines(runner, id)
-            )),
-        },
-    };
-    let first = match look() {
-        Ok(s) => s,
-        Err(trouble) => return Some(trouble),
-    };
-    std::thread::sleep(SETTLE);
-    match look() {
-        Err(trouble) => Some(trouble),
-        Ok(s)
-            if s.state.restart_count != first.state.restart_count
-                || s.state.started_at != first.state.started_at =>
-        {
-            Some(format!(
-                "the replacement did not stay up: it restarted within {}s (restart count {} → {}, last exit {}){}",
-                SETTLE.as_secs(),
-                first.state.restart_count,
-                s.state.restart_count,
-                s.state.exit_code,
-                last_lines(runner, id)
-            ))
+    let mut watch = Watch::default();
+    for round in 0..2 {
+        if round > 0 {
+            std::thread::sleep(SETTLE);
         }
-        Ok(_) => None,
+        let seen = match inspect_containers(runner, &[id]) {
+            Err(e) => return Some(format!("could not confirm the replacement runs: {e:#}")),
+            Ok(snaps) => snaps.into_iter().next(),
+        };
+        let Some(s) = seen else {
+            return Some("the replacement vanished right after it was started".to_string());
+        };
+        let fault = match watch.look(&s, Instant::now()) {
+            Verdict::Failed(f) => f,
+            _ => continue,
+        };
+        let logs = last_lines(runner, id);
+        return Some(match fault {
+            Fault::Down { code, word } => {
+                format!("the replacement exited at once with code {code} ({word}){logs}")
+            }
+            Fault::Restarting { last_exit, .. } => format!(
+                "the replacement exited at once with code {last_exit} (restarting (last exit {last_exit})){logs}"
+            ),
+            Fault::Restarted {
+                from,
+                to,
+                last_exit,
+            } => format!(
+                "the replacement did not stay up: it restarted within {}s (restart count {from} → {to}, last exit {last_exit}){logs}",
+                SETTLE.as_secs()
+            ),
+            f => format!("{}{logs}", f.clause("the replacement")),
+        });
     }
+    None
 }
 
 /// Undoes a swap that failed before the replacement was confirmed: removes
@@ -647,27 +647,6 @@ fn roll_back(
             short_id(old_id),
             why.of(&e)
         ),
-    }
-}
-
-/// `; its last output: …` from a container's logs, or "" when there is none.
-fn last_lines(runner: &dyn Runner, id: &str) -> String {
-    match run_ok(runner, &argv::logs_tail(id, 5)) {
-        Ok(out) => {
-            let text: Vec<&str> = out
-                .stdout
-                .lines()
-                .chain(out.stderr.lines())
-                .map(str::trim)
-                .filter(|l| !l.is_empty())
-                .collect();
-            if text.is_empty() {
-                String::new()
-            } else {
-                format!("; its last output: {}", text.join(" / "))
-            }
-        }
-        Err(_) => String::new(),
     }
 }
 

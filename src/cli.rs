@@ -183,7 +183,7 @@ pub enum Color {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Converge: create, start, recreate and remove containers to match the config.
-    #[command(after_help = "Example:\n  fleet -c config/agents.json sync")]
+    #[command(after_help = "Example:\n  fleet -c config/agents.json sync --wait")]
     Sync(SyncArgs),
     /// Show what sync would do, changing nothing.
     #[command(
@@ -191,8 +191,8 @@ pub enum Command {
     )]
     Plan(PlanArgs),
     /// Start every stopped container of the project (as `docker ps -a` shows them).
-    #[command(after_help = "Example:\n  fleet up")]
-    Up,
+    #[command(after_help = "Example:\n  fleet up --wait")]
+    Up(UpArgs),
     /// Stop every running container of the project, in parallel.
     #[command(after_help = "Example:\n  fleet down -t 5")]
     Down(DownArgs),
@@ -225,6 +225,33 @@ pub struct SyncArgs {
     /// Accept a config that declares no container (removes the whole fleet).
     #[arg(long)]
     pub allow_empty: bool,
+    #[command(flatten)]
+    pub wait: WaitArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct UpArgs {
+    #[command(flatten)]
+    pub wait: WaitArgs,
+}
+
+/// `--wait` and `--wait-timeout`, for `sync` and `up`.
+#[derive(Debug, Args)]
+pub struct WaitArgs {
+    /// End only once every container the run started is ready (healthy, or
+    /// up 1s without restarting); exit 1 when one fails or time runs out
+    #[arg(long)]
+    pub wait: bool,
+    /// Seconds --wait may take, 0 to 86400
+    #[arg(long, value_name = "SECS", default_value = "120", value_parser = lock_wait_secs, requires = "wait")]
+    pub wait_timeout: Duration,
+}
+
+impl WaitArgs {
+    /// How long to wait for readiness, when `--wait` asks.
+    pub fn timeout(&self) -> Option<Duration> {
+        self.wait.then_some(self.wait_timeout)
+    }
 }
 
 #[derive(Debug, Args)]

@@ -5,7 +5,7 @@
 //! events and errors into text, JSON and an exit code.
 
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::Duration;
 
 use crate::apply::{self, Done, Outcome};
@@ -16,7 +16,8 @@ use crate::error::Result;
 use crate::lock::{self, ProjectLock};
 use crate::observe::{self, Actual};
 use crate::ops::{self, OpsResult, StatusRow};
-use crate::plan::{self, Plan};
+use crate::plan::{self, Bucket, Plan};
+use crate::ready;
 
 /// What every command may need besides the config and its options.
 pub struct Context<'a> {
@@ -47,6 +48,9 @@ pub enum Event<'a> {
     },
     /// `program` is about to run `cmd` (shown with `-v`).
     Docker { program: &'a str, cmd: &'a Cmd },
+    /// `--wait`: how many of the containers waited for are ready so far
+    /// (sent when the count changes).
+    Ready { ready: usize, total: usize },
 }
 
 /// What a command came to.
@@ -96,9 +100,9 @@ pub fn run(command: &Command, ctx: &Context) -> Result<Report> {
             plan: plan(ctx, &config()?, a.options())?,
             detailed_exitcode: a.detailed_exitcode,
         },
-        Command::Sync(a) => Report::Sync(sync(ctx, &config()?, a.options())?),
-        Command::Up => Report::Up {
-            ops: up(ctx, &config()?)?,
+        Command::Sync(a) => Report::Sync(sync(ctx, &config()?, a.options(), a.wait.timeout())?),
+        Command::Up(a) => Report::Up {
+            ops: up(ctx, &config()?, a.wait.timeout())?,
             interrupted: interrupted(),
         },
         Command::Down(a) => Report::Down {
@@ -124,20 +128,86 @@ pub fn plan(ctx: &Context, config: &Config, opts: plan::Options) -> Result<Plan>
     Ok(observe_and_plan(config, ctx.runner, opts)?.0)
 }
 
-/// `fleet sync`: load → observe → plan → apply, under the project's lock.
-pub fn sync(ctx: &Context, config: &Config, opts: plan::Options) -> Result<Outcome> {
+/// `fleet sync`: load → observe → plan → apply, under the project's lock;
+/// with `wait`, then waits for readiness ([`wait_for`]).
+pub fn sync(
+    ctx: &Context,
+    config: &Config,
+    opts: plan::Options,
+    wait: Option<Duration>,
+) -> Result<Outcome> {
     let _lock = take_lock(ctx, &config.project)?;
     let (plan, _) = observe_and_plan(config, ctx.runner, opts)?;
     let progress = |d: &Done| (ctx.events)(Event::Done(d));
-    Ok(apply::apply(
-        &plan, ctx.runner, ctx.jobs, &progress, ctx.stop,
-    ))
+    let mut outcome = apply::apply(&plan, ctx.runner, ctx.jobs, &progress, ctx.stop);
+    if let Some(timeout) = wait
+        && !outcome.interrupted
+    {
+        // What the run created, started, unpaused or recreated, and what it
+        // left alone although it is crash-looping or unhealthy.
+        let waited: Vec<usize> = (0..outcome.done.len())
+            .filter(|&i| {
+                let d = &outcome.done[i];
+                d.error.is_none()
+                    && match d.action.bucket {
+                        Bucket::Created | Bucket::Started | Bucket::Recreated => true,
+                        Bucket::Unchanged | Bucket::Renamed => d.action.unready.is_some(),
+                        _ => false,
+                    }
+            })
+            .collect();
+        let names: Vec<String> = waited
+            .iter()
+            .map(|&i| outcome.done[i].action.name.clone())
+            .collect();
+        for (i, e) in waited.into_iter().zip(wait_for(ctx, &names, timeout)) {
+            outcome.done[i].error = e;
+        }
+        outcome.interrupted = ctx.stop.load(Ordering::Relaxed);
+    }
+    Ok(outcome)
 }
 
-/// `fleet up`, under the project's lock.
-pub fn up(ctx: &Context, config: &Config) -> Result<OpsResult> {
+/// `fleet up`, under the project's lock; with `wait`, then waits for what
+/// it started to be ready.
+pub fn up(ctx: &Context, config: &Config, wait: Option<Duration>) -> Result<OpsResult> {
     let _lock = take_lock(ctx, &config.project)?;
-    ops::up(ctx.runner, &config.project, ctx.jobs, ctx.stop)
+    let mut r = ops::up(ctx.runner, &config.project, ctx.jobs, ctx.stop)?;
+    if let Some(timeout) = wait
+        && !ctx.stop.load(Ordering::Relaxed)
+    {
+        let names = std::mem::take(&mut r.done);
+        for (name, e) in names.iter().zip(wait_for(ctx, &names, timeout)) {
+            match e {
+                None => r.done.push(name.clone()),
+                Some(reason) => r.failed.push(ops::Named {
+                    name: name.clone(),
+                    reason,
+                }),
+            }
+        }
+    }
+    Ok(r)
+}
+
+/// Waits for `names` to be ready ([`ready::wait`]), sending the count of
+/// ready ones as it changes. Per name: `None` when ready, else why not.
+fn wait_for(ctx: &Context, names: &[String], timeout: Duration) -> Vec<Option<String>> {
+    if names.is_empty() {
+        return Vec::new();
+    }
+    let last = AtomicUsize::new(usize::MAX);
+    let count = |ready: usize, total: usize| {
+        if last.swap(ready, Ordering::Relaxed) != ready {
+            (ctx.events)(Event::Ready { ready, total });
+        }
+    };
+    let w = ready::Waiting {
+        timeout,
+        stop: ctx.stop,
+        count: &count,
+    };
+    ready::wait(ctx.runner, names, &w)
 }
 
 /// `fleet down`, under the project's lock.

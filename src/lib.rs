@@ -18,6 +18,7 @@ pub mod lock;
 pub mod observe;
 pub mod ops;
 pub mod plan;
+pub mod ready;
 pub mod report;
 pub mod snapshot;
 pub mod spec;

@@ -163,6 +163,9 @@ pub fn event(event: &Event, style: &Style) -> Option<String> {
         )),
         // Only the argv: env values travel on stdin.
         Event::Docker { program, cmd } => Some(format!("+ {program} {}\n", cmd.line())),
+        Event::Ready { ready, total } => style
+            .progress
+            .then(|| format!("waiting: {ready}/{total} ready\n")),
     }
 }
 

@@ -22,3 +22,4 @@ mod spec;
 mod support;
 mod swap;
 mod trust;
+mod wait;

@@ -1,0 +1,247 @@
+//! Readiness over time: whether a container that was just started can be
+//! trusted to take work. [`Watch`] judges one container look by look (the
+//! swap's settle check and `--wait` both use it, so they cannot disagree);
+//! [`wait`] polls many with one batched `docker inspect` a round until each
+//! is ready, has failed, or the time is up.
+//!
+//! Ready: healthy when the container has a healthcheck (`State.Health`);
+//! otherwise running for [`SETTLE`] with the same `StartedAt` and
+//! `RestartCount`. Exited, restarting, restarted or unhealthy fails at once.
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
+
+use crate::docker::{Runner, argv, run_ok};
+use crate::snapshot::{ContainerSnapshot, parse_inspect};
+use crate::spec::HealthStatus;
+
+/// How long a container without a healthcheck must stay up, with the same
+/// start time and restart count, to count as ready: a process that exits
+/// at once under a restart policy looks "running" between restarts, and
+/// one look cannot tell.
+pub const SETTLE: Duration = Duration::from_secs(1);
+
+/// How long [`wait`] sleeps between two batched inspects.
+pub const POLL: Duration = Duration::from_millis(500);
+
+/// Why a container cannot be trusted.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Fault {
+    /// Not running: exited, created, paused or dead (its state word).
+    Down { code: i64, word: String },
+    /// docker is restarting it after an exit.
+    Restarting { restarts: i64, last_exit: i64 },
+    /// It restarted between two looks.
+    Restarted { from: i64, to: i64, last_exit: i64 },
+    /// Its healthcheck fails: the last probe's output.
+    Unhealthy(String),
+    /// The inspect no longer lists it.
+    Vanished,
+}
+
+impl Fault {
+    /// The fault as a clause about `it` (`the replacement`, `` `coder-2` ``).
+    pub fn clause(&self, it: &str) -> String {
+        match self {
+            Fault::Down { code, word } => format!("{it} exited with code {code} ({word})"),
+            Fault::Restarting {
+                restarts,
+                last_exit,
+            } => format!(
+                "{it} is crash-looping: docker is restarting it ({restarts} restarts, last exit {last_exit})"
+            ),
+            Fault::Restarted {
+                from,
+                to,
+                last_exit,
+            } => format!(
+                "{it} did not stay up: it restarted (restart count {from} → {to}, last exit {last_exit})"
+            ),
+            Fault::Unhealthy(out) if out.is_empty() => format!("{it} is unhealthy"),
+            Fault::Unhealthy(out) => format!("{it} is unhealthy: its healthcheck said `{out}`"),
+            Fault::Vanished => format!("{it} vanished"),
+        }
+    }
+}
+
+/// What one look at a container says.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Verdict {
+    Ready,
+    /// Not yet: its healthcheck has not passed, or it has not been up for
+    /// [`SETTLE`].
+    Pending,
+    Failed(Fault),
+}
+
+/// One container watched over several looks: its first start time and
+/// restart count, and since when it has been seen up.
+#[derive(Debug, Default, Clone)]
+pub struct Watch {
+    first: Option<(String, i64)>,
+    up_since: Option<Instant>,
+}
+
+impl Watch {
+    /// Judges `s`, seen at `now`.
+    pub fn look(&mut self, s: &ContainerSnapshot, now: Instant) -> Verdict {
+        let st = &s.state;
+        if st.restarting {
+            return Verdict::Failed(Fault::Restarting {
+                restarts: st.restart_count,
+                last_exit: st.exit_code,
+            });
+        }
+        if !s.is_up() || st.dead {
+            return Verdict::Failed(Fault::Down {
+                code: st.exit_code,
+                word: s.state_word(),
+            });
+        }
+        match &self.first {
+            Some((started, count)) if *started != st.started_at || *count != st.restart_count => {
+                return Verdict::Failed(Fault::Restarted {
+                    from: *count,
+                    to: st.restart_count,
+                    last_exit: st.exit_code,
+                });
+            }
+            Some(_) => {}
+            None => self.first = Some((st.started_at.clone(), st.restart_count)),
+        }
+        let since = *self.up_since.get_or_insert(now);
+        match st.health.as_ref().map(|h| (&h.status, h)) {
+            Some((HealthStatus::Healthy, _)) => Verdict::Ready,
+            Some((HealthStatus::Unhealthy, h)) => {
+                Verdict::Failed(Fault::Unhealthy(h.last_output.clone()))
+            }
+            Some(_) => Verdict::Pending,
+            None if now.duration_since(since) >= SETTLE => Verdict::Ready,
+            None => Verdict::Pending,
+        }
+    }
+}
+
+/// What [`wait`] is asked, besides the containers.
+pub struct Waiting<'a> {
+    pub timeout: Duration,
+    /// Set on SIGINT or SIGTERM: the wait ends at the next round.
+    pub stop: &'a AtomicBool,
+    /// Called after each round with (ready, total), for a live count.
+    pub count: &'a (dyn Fn(usize, usize) + Sync),
+}
+
+/// Waits until every container in `names` is ready, has failed, or
+/// `timeout` has passed, with one batched `docker inspect` of those still
+/// pending a round, [`POLL`] apart. Returns, per name, `None` when it is
+/// ready or the error sentence (with its last log lines) when it is not.
+pub fn wait(runner: &dyn Runner, names: &[String], w: &Waiting) -> Vec<Option<String>> {
+    let t0 = Instant::now();
+    let mut watches = vec![Watch::default(); names.len()];
+    let mut result: Vec<Option<Option<String>>> = vec![None; names.len()];
+    loop {
+        let pending: Vec<usize> = (0..names.len()).filter(|&i| result[i].is_none()).collect();
+        if pending.is_empty() {
+            break;
+        }
+        let now = Instant::now();
+        let looked = look_all(runner, names, &pending);
+        for (&i, seen) in pending.iter().zip(looked) {
+            let verdict = match seen {
+                Ok(Some(s)) => watches[i].look(&s, now),
+                Ok(None) => Verdict::Failed(Fault::Vanished),
+                Err(e) => {
+                    result[i] = Some(Some(format!(
+                        "could not tell whether `{}` is ready: {e}",
+                        names[i]
+                    )));
+                    continue;
+                }
+            };
+            result[i] = match verdict {
+                Verdict::Ready => Some(None),
+                Verdict::Pending => None,
+                Verdict::Failed(f) => Some(Some(failure(runner, &names[i], &f))),
+            };
+        }
+        (w.count)(
+            result.iter().filter(|r| matches!(r, Some(None))).count(),
+            names.len(),
+        );
+        let left = result.iter().any(Option::is_none);
+        if left && (t0.elapsed() >= w.timeout || w.stop.load(Ordering::Relaxed)) {
+            let why = if w.stop.load(Ordering::Relaxed) {
+                "fleet was asked to stop (SIGINT or SIGTERM) first".to_string()
+            } else {
+                format!("the wait timed out after {}s", w.timeout.as_secs_f64())
+            };
+            for (i, r) in result.iter_mut().enumerate().filter(|(_, r)| r.is_none()) {
+                *r = Some(Some(format!("`{}` was not ready: {why}", names[i])));
+            }
+        } else if left {
+            std::thread::sleep(POLL.min(w.timeout.saturating_sub(t0.elapsed())));
+        }
+    }
+    result.into_iter().map(Option::flatten).collect()
+}
+
+/// One batched inspect of `names[pending]`: each one's snapshot, `None`
+/// when docker no longer knows it, or the error that kept docker from
+/// answering at all.
+fn look_all(
+    runner: &dyn Runner,
+    names: &[String],
+    pending: &[usize],
+) -> Vec<Result<Option<ContainerSnapshot>, String>> {
+    let asked: Vec<&str> = pending.iter().map(|&i| names[i].as_str()).collect();
+    let snaps = match runner.run(&argv::inspect(&asked)) {
+        // docker prints the ones it knows and exits 1 for the others.
+        Ok(out) if out.success() || !out.stdout.trim().is_empty() => {
+            parse_inspect(&out.stdout).map_err(|e| format!("{e:#}"))
+        }
+        Ok(out) if out.stderr.to_ascii_lowercase().contains("no such") => Ok(Vec::new()),
+        Ok(out) => Err(format!("docker inspect failed: {}", out.stderr.trim())),
+        Err(e) => Err(e.message()),
+    };
+    asked
+        .iter()
+        .map(|n| match &snaps {
+            Ok(snaps) => Ok(snaps.iter().find(|s| s.name == *n || s.id == *n).cloned()),
+            Err(e) => Err(e.clone()),
+        })
+        .collect()
+}
+
+/// The error sentence for `name`, with its last log lines.
+fn failure(runner: &dyn Runner, name: &str, f: &Fault) -> String {
+    let it = format!("`{name}`");
+    let logs = match f {
+        Fault::Vanished => String::new(),
+        _ => last_lines(runner, name),
+    };
+    format!(
+        "{} while fleet waited for it to be ready{logs}",
+        f.clause(&it)
+    )
+}
+
+/// `; its last output: …` from a container's logs, or "" when there is none.
+pub fn last_lines(runner: &dyn Runner, id: &str) -> String {
+    match run_ok(runner, &argv::logs_tail(id, 5)) {
+        Ok(out) => {
+            let text: Vec<&str> = out
+                .stdout
+                .lines()
+                .chain(out.stderr.lines())
+                .map(str::trim)
+                .filter(|l| !l.is_empty())
+                .collect();
+            if text.is_empty() {
+                String::new()
+            } else {
+                format!("; its last output: {}", text.join(" / "))
+            }
+        }
+        Err(_) => String::new(),
+    }
+}

@@ -1,0 +1,209 @@
+//! `--wait` against the fake runner: one batched inspect of the containers
+//! still pending a round, ready when healthy (or up and stable), failing at
+//! once on an exit, an unhealthy verdict or a restart, and at the timeout.
+
+use fleet::docker::{Output, argv};
+
+use crate::harness::*;
+use crate::support::*;
+
+/// Two members of `coder`, both stopped, so sync starts them.
+const TWO: &str = r#"{"project":"p","types":{"coder":{"image":"agent:latest","command":["sleep","infinity"],"instances":2}}}"#;
+
+fn members() -> Vec<Existing> {
+    desired(TWO).iter().map(Existing::matching).collect()
+}
+
+/// Sync of [`TWO`] with both members stopped: discovery, a `docker start`
+/// each (batched into up to `--jobs` calls), the confirming inspect seeing
+/// them running.
+fn two_stopped() -> World {
+    let running = members();
+    let stopped: Vec<Existing> = running.iter().map(|e| e.clone().exited(137)).collect();
+    let w = World::new(TWO).discovery(&stopped, IMAGES);
+    stopped
+        .iter()
+        .fold(w, |w, e| {
+            w.expect_cmd(argv::start(&[&e.id]), Ok(Output::ok(format!("{}\n", e.id))))
+        })
+        .inspect(&running)
+}
+
+/// One round of the wait: a `docker inspect` of these containers by name.
+fn poll(w: World, seen: &[Existing]) -> World {
+    let names: Vec<&str> = seen.iter().map(|e| e.name.as_str()).collect();
+    let doc: Vec<serde_json::Value> = seen.iter().map(Existing::to_json).collect();
+    let doc = serde_json::to_string(&doc).unwrap();
+    w.expect_cmd(argv::inspect(&names), Ok(Output::ok(doc)))
+}
+
+/// The container's last lines, asked for when it failed.
+fn logs(w: World, name: &str, text: &str) -> World {
+    w.expect_cmd(argv::logs_tail(name, 5), Ok(Output::ok(text)))
+}
+
+/// How many rounds of the wait ran (inspects by name).
+fn rounds(r: &Ran) -> usize {
+    r.calls
+        .iter()
+        .filter(|c| c.verb() == "inspect" && c.args.last().is_some_and(|a| a.starts_with("coder")))
+        .count()
+}
+
+#[test]
+fn one_batched_inspect_a_round_of_only_the_pending_until_healthy() {
+    let m = members();
+    let w = poll(
+        two_stopped(),
+        &[
+            m[0].clone().health("healthy", ""),
+            m[1].clone().health("starting", ""),
+        ],
+    );
+    let w = poll(w, &[m[1].clone().health("healthy", "")]);
+    let r = check(&["sync", "--wait"], w);
+    assert_eq!(r.code, 0, "{r:?}");
+    assert_eq!(rounds(&r), 2, "{r:?}");
+}
+
+#[test]
+fn without_a_healthcheck_ready_means_up_and_unchanged_for_the_settle_time() {
+    let m = members();
+    // Rounds half a second apart: the third is a full second after the first.
+    let w = (0..3).fold(two_stopped(), |w, _| poll(w, &m));
+    let r = check(&["sync", "--wait"], w);
+    assert_eq!(r.code, 0, "{r:?}");
+    assert_eq!(rounds(&r), 3, "{r:?}");
+}
+
+#[test]
+fn an_exit_fails_at_once_with_its_code_and_last_lines() {
+    let m = members();
+    let w = poll(
+        two_stopped(),
+        &[m[0].clone().exited(3), m[1].clone().health("healthy", "")],
+    );
+    let w = logs(w, "coder-default", "config missing\n");
+    let r = check(&["sync", "--wait", "--wait-timeout", "600"], w);
+    assert_eq!(r.code, 1, "{r:?}");
+    assert!(
+        r.stderr.contains("`coder-default` exited with code 3 (exited 3) while fleet waited for it to be ready; its last output: config missing"),
+        "{r:?}"
+    );
+    assert_eq!(rounds(&r), 1, "{r:?}");
+}
+
+#[test]
+fn unhealthy_fails_at_once_with_the_probe_output() {
+    let m = members();
+    let w = poll(
+        two_stopped(),
+        &[
+            m[0].clone().health("unhealthy", "db down"),
+            m[1].clone().health("healthy", ""),
+        ],
+    );
+    let w = logs(w, "coder-default", "");
+    let r = check(&["sync", "--wait"], w);
+    assert_eq!(r.code, 1, "{r:?}");
+    assert!(
+        r.stderr
+            .contains("`coder-default` is unhealthy: its healthcheck said `db down`"),
+        "{r:?}"
+    );
+}
+
+#[test]
+fn a_restart_between_two_rounds_fails_at_once() {
+    let m = members();
+    let up = |e: &Existing| e.clone().health("starting", "");
+    let w = poll(
+        two_stopped(),
+        &[up(&m[0]), m[1].clone().health("healthy", "")],
+    );
+    let mut again = up(&m[0]).restarts(1);
+    again.started_at = "2026-01-01T00:00:05Z".into();
+    let w = logs(poll(w, &[again]), "coder-default", "panic\n");
+    let r = check(&["sync", "--wait"], w);
+    assert_eq!(r.code, 1, "{r:?}");
+    assert!(
+        r.stderr
+            .contains("did not stay up: it restarted (restart count 0 → 1, last exit 0)"),
+        "{r:?}"
+    );
+}
+
+#[test]
+fn a_container_still_starting_at_the_timeout_fails_naming_the_timeout() {
+    let m = members();
+    let w = poll(
+        two_stopped(),
+        &[
+            m[0].clone().health("starting", ""),
+            m[1].clone().health("healthy", ""),
+        ],
+    );
+    let r = check(&["sync", "--wait", "--wait-timeout", "0"], w);
+    assert_eq!(r.code, 1, "{r:?}");
+    assert!(
+        r.stderr
+            .contains("`coder-default` was not ready: the wait timed out after 0s"),
+        "{r:?}"
+    );
+    assert!(!r.stderr.contains("coder-2`"), "{r:?}");
+}
+
+#[test]
+fn a_crash_looping_container_left_unchanged_fails_the_wait_but_not_a_plain_sync() {
+    let looping = one().restarting().restarts(7).exited(1);
+    let mut looping = looping;
+    looping.running = serde_json::json!(true);
+    looping.status = "restarting";
+    let plain = check(
+        &["sync"],
+        World::new(ONE).discovery(std::slice::from_ref(&looping), IMAGES),
+    );
+    assert_eq!(plain.code, 0, "{plain:?}");
+    let w = World::new(ONE).discovery(std::slice::from_ref(&looping), IMAGES);
+    let w = logs(poll(w, std::slice::from_ref(&looping)), "coder-default", "");
+    let r = check(&["sync", "--wait"], w);
+    assert_eq!(r.code, 1, "{r:?}");
+    assert!(
+        r.stderr.contains("`coder-default` is crash-looping"),
+        "{r:?}"
+    );
+}
+
+#[test]
+fn a_terminal_sees_a_live_count_of_ready_containers() {
+    let m = members();
+    let w = poll(
+        two_stopped(),
+        &[
+            m[0].clone().health("healthy", ""),
+            m[1].clone().health("starting", ""),
+        ],
+    );
+    let w = poll(w, &[m[1].clone().health("healthy", "")]);
+    let w = w.terminals(Terminals {
+        out: false,
+        err: true,
+    });
+    let r = check(&["sync", "--wait"], w);
+    assert_eq!(r.code, 0, "{r:?}");
+    assert!(
+        r.stderr
+            .contains("waiting: 1/2 ready\nwaiting: 2/2 ready\n"),
+        "{r:?}"
+    );
+}
+
+#[test]
+fn nothing_started_means_nothing_to_wait_for() {
+    let r = check(
+        &["sync", "--wait"],
+        World::new(ONE).discovery(&[one()], IMAGES),
+    );
+    assert_eq!(r.code, 0, "{r:?}");
+    assert_eq!(rounds(&r), 0, "{r:?}");
+}
