@@ -144,16 +144,20 @@ pub fn sync(
         && !outcome.interrupted
     {
         // What the run created, started, unpaused or recreated, and what it
-        // left alone although it is crash-looping or unhealthy.
+        // left running as it was: a crash loop can look "running" between
+        // two restarts, and only a second look tells.
         let waited: Vec<usize> = (0..outcome.done.len())
             .filter(|&i| {
                 let d = &outcome.done[i];
                 d.error.is_none()
-                    && match d.action.bucket {
-                        Bucket::Created | Bucket::Started | Bucket::Recreated => true,
-                        Bucket::Unchanged | Bucket::Renamed => d.action.unready.is_some(),
-                        _ => false,
-                    }
+                    && matches!(
+                        d.action.bucket,
+                        Bucket::Created
+                            | Bucket::Started
+                            | Bucket::Recreated
+                            | Bucket::Unchanged
+                            | Bucket::Renamed
+                    )
             })
             .collect();
         let names: Vec<String> = waited

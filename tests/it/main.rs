@@ -17,6 +17,7 @@ mod harness;
 mod ops;
 mod plan;
 mod podman;
+mod ready;
 mod snapshot;
 mod spec;
 mod support;
