@@ -100,6 +100,11 @@ enum Unit<'a> {
     One(usize, Single<'a>),
     Rename(usize, &'a Rename),
     Batch(BatchVerb, Vec<Wake<'a>>),
+    /// The recreates of one type's members, at most `limit` down at once.
+    Roll {
+        limit: usize,
+        members: Vec<(usize, Single<'a>)>,
+    },
 }
 
 /// The operations that are never batched.
@@ -134,6 +139,7 @@ impl Unit<'_> {
         match self {
             Unit::One(i, _) | Unit::Rename(i, _) => vec![*i],
             Unit::Batch(_, wakes) => wakes.iter().map(|w| w.i).collect(),
+            Unit::Roll { members, .. } => members.iter().map(|(i, _)| *i).collect(),
         }
     }
 }
@@ -148,6 +154,8 @@ impl Unit<'_> {
 fn phases<'a>(plan: &'a Plan, jobs: usize, skip: &[bool]) -> [Vec<Unit<'a>>; 3] {
     let (mut removals, mut starts, mut unpauses, mut singles) =
         (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    // Recreates by type, in plan order: a type with several is rolled.
+    let mut rolls: Vec<(&str, Vec<(usize, Single)>)> = Vec::new();
     for (i, a) in plan.actions.iter().enumerate().filter(|(i, _)| !skip[*i]) {
         match &a.op {
             Op::Nothing => {}
@@ -167,14 +175,31 @@ fn phases<'a>(plan: &'a Plan, jobs: usize, skip: &[bool]) -> [Vec<Unit<'a>>; 3] 
                 desired,
                 old_id,
                 old_dead,
-            } => singles.push(Unit::One(
-                i,
-                Single::Recreate {
+            } => {
+                let r = Single::Recreate {
                     desired,
                     old_id,
                     old_dead: *old_dead,
-                },
-            )),
+                };
+                match rolls.iter_mut().find(|(t, _)| *t == desired.type_name) {
+                    Some((_, members)) => members.push((i, r)),
+                    None => rolls.push((&desired.type_name, vec![(i, r)])),
+                }
+            }
+        }
+    }
+    for (_, mut members) in rolls {
+        let limit = match &members[0].1 {
+            Single::Recreate { desired, .. } => desired.max_unavailable,
+            _ => 1,
+        };
+        match members.pop() {
+            Some(only) if members.is_empty() => singles.push(Unit::One(only.0, only.1)),
+            Some(last) => {
+                members.push(last);
+                singles.push(Unit::Roll { limit, members });
+            }
+            None => {}
         }
     }
     let renames = (plan.actions.iter().enumerate())
@@ -223,11 +248,33 @@ pub fn apply(
     progress: Progress,
     stop: &AtomicBool,
 ) -> Outcome {
+    apply_rolling(
+        plan,
+        runner,
+        jobs,
+        progress,
+        stop,
+        crate::ready::DEFAULT_WAIT,
+    )
+}
+
+/// [`apply`], a rolling recreate waiting up to `roll_wait` for each
+/// replacement to be ready before the next member goes down.
+pub fn apply_rolling(
+    plan: &Plan,
+    runner: &dyn Runner,
+    jobs: usize,
+    progress: Progress,
+    stop: &AtomicBool,
+    roll_wait: Duration,
+) -> Outcome {
     let run = Applying {
         plan,
         runner,
         progress,
         stop,
+        jobs,
+        roll_wait,
         results: Mutex::new(vec![None; plan.actions.len()]),
     };
     let mut skip = vec![false; plan.actions.len()];
@@ -271,6 +318,9 @@ struct Applying<'a> {
     runner: &'a dyn Runner,
     progress: Progress<'a>,
     stop: &'a AtomicBool,
+    jobs: usize,
+    /// How long a rolled replacement may take to be ready.
+    roll_wait: Duration,
     results: Mutex<Vec<Option<Res>>>,
 }
 
@@ -330,8 +380,85 @@ impl Applying<'_> {
                     self.report(i, step, took, rebuilt);
                 }
             }
+            Unit::Roll { limit, members } => self.roll(*limit, members),
         }
     }
+
+    /// Recreates one type's members with at most `limit` (and `jobs`) of
+    /// them down at once: a member goes down only when a slot is free, and
+    /// a slot is freed when its replacement is ready. The first
+    /// replacement that fails stops the roll: the members not yet taken
+    /// keep their old containers and are reported failed, saying why.
+    fn roll(&self, limit: usize, members: &[(usize, Single)]) {
+        let next = AtomicUsize::new(0);
+        let broken: Mutex<Option<String>> = Mutex::new(None);
+        let take = || {
+            let b = broken.lock().unwrap_or_else(PoisonError::into_inner);
+            if b.is_some() || self.stop.load(Ordering::Relaxed) {
+                return None;
+            }
+            members.get(next.fetch_add(1, Ordering::Relaxed))
+        };
+        std::thread::scope(|sc| {
+            for _ in 0..limit.min(self.jobs).clamp(1, members.len()) {
+                sc.spawn(|| {
+                    while let Some((i, single)) = take() {
+                        let t = Instant::now();
+                        let name = &self.plan.actions[*i].name;
+                        let step = self.replace_ready(single, name);
+                        if let Err(e) = &step {
+                            let mut b = broken.lock().unwrap_or_else(PoisonError::into_inner);
+                            b.get_or_insert_with(|| {
+                                format!("`{name}` failed: {}", first_clause(e))
+                            });
+                        }
+                        self.report(*i, step, t.elapsed(), None);
+                    }
+                });
+            }
+        });
+        let why = broken.into_inner().unwrap_or_else(PoisonError::into_inner);
+        for (i, _) in members {
+            if self.results()[*i].is_some() {
+                continue;
+            }
+            let name = &self.plan.actions[*i].name;
+            let e = match &why {
+                Some(why) => format!(
+                    "`{name}` was not recreated: the rolling recreate of its type stopped ({why}); it keeps running its old spec"
+                ),
+                None => format!("`{name}` {NOT_STARTED}"),
+            };
+            self.report(*i, Err(e), Duration::ZERO, None);
+        }
+    }
+
+    /// One member of a roll: the swap, then, when its healthcheck had not
+    /// passed yet, the wait until it does (its slot stays taken till then).
+    fn replace_ready(&self, single: &Single, name: &str) -> Step {
+        if execute(single, name, self.runner)?.is_none() {
+            return Ok(None);
+        }
+        let w = crate::ready::Waiting {
+            timeout: self.roll_wait,
+            stop: self.stop,
+            count: &|_, _| {},
+        };
+        match crate::ready::wait(self.runner, &[name.to_string()], &w)
+            .pop()
+            .flatten()
+        {
+            None => Ok(None),
+            Some(e) => Err(format!(
+                "failed to recreate `{name}`: the replacement took its place but is not ready: {e}"
+            )),
+        }
+    }
+}
+
+/// The first clause of an error sentence, for a short reason elsewhere.
+fn first_clause(e: &str) -> &str {
+    e.split(['\n', ';']).next().unwrap_or(e)
 }
 
 /// Every action's [`Done`], in plan order, and the containers that should
@@ -547,8 +674,12 @@ fn recreate(d: &Desired, old_id: &str, old_dead: bool, name: &str, runner: &dyn 
     {
         trouble = Some(format!("the replacement did not start: {}", why.of(&e)));
     }
+    let mut ready = true;
     if trouble.is_none() {
-        trouble = unsettled(runner, &new_id);
+        match unsettled(runner, &new_id) {
+            Ok(r) => ready = r,
+            Err(t) => trouble = Some(t),
+        }
     }
     if let Some(t) = trouble {
         let back = roll_back(&Patient(runner), &new_id, &temp, old_id, old_dead, &mut why);
@@ -568,7 +699,9 @@ fn recreate(d: &Desired, old_id: &str, old_dead: bool, name: &str, runner: &dyn 
         );
         return Err(why.finish(text));
     }
-    Ok(None)
+    // A healthcheck that has not passed yet: it should run, and a roll
+    // waits for it to be ready.
+    Ok((!ready).then_some(new_id))
 }
 
 pub use crate::ready::SETTLE;
@@ -576,26 +709,29 @@ pub use crate::ready::SETTLE;
 /// Why the replacement `id` cannot be trusted yet, if it cannot: it is not
 /// up now, or not still up [`SETTLE`] later, or it restarted in between
 /// (judged by [`Watch`], as `--wait` judges). A healthcheck still starting
-/// is no reason: `--wait` waits for it.
-fn unsettled(runner: &dyn Runner, id: &str) -> Option<String> {
+/// is no reason: `Ok(false)` says it is not ready yet (`Ok(true)`: ready),
+/// and a roll or `--wait` waits for it.
+fn unsettled(runner: &dyn Runner, id: &str) -> Result<bool, String> {
     let mut watch = Watch::default();
     for round in 0..2 {
         if round > 0 {
             std::thread::sleep(SETTLE);
         }
         let seen = match inspect_containers(runner, &[id]) {
-            Err(e) => return Some(format!("could not confirm the replacement runs: {e:#}")),
+            Err(e) => return Err(format!("could not confirm the replacement runs: {e:#}")),
             Ok(snaps) => snaps.into_iter().next(),
         };
         let Some(s) = seen else {
-            return Some("the replacement vanished right after it was started".to_string());
+            return Err("the replacement vanished right after it was started".to_string());
         };
         let fault = match watch.look(&s, Instant::now()) {
             Verdict::Failed(f) => f,
+            Verdict::Ready if round > 0 => return Ok(true),
+            Verdict::Pending if round > 0 => return Ok(false),
             _ => continue,
         };
         let logs = last_lines(runner, id);
-        return Some(match fault {
+        return Err(match fault {
             Fault::Down { code, word } => {
                 format!("the replacement exited at once with code {code} ({word}){logs}")
             }
@@ -613,7 +749,7 @@ fn unsettled(runner: &dyn Runner, id: &str) -> Option<String> {
             f => format!("{}{logs}", f.clause("the replacement")),
         });
     }
-    None
+    Ok(true)
 }
 
 /// Undoes a swap that failed before the replacement was confirmed: removes

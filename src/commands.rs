@@ -139,7 +139,9 @@ pub fn sync(
     let _lock = take_lock(ctx, &config.project)?;
     let (plan, _) = observe_and_plan(config, ctx.runner, opts)?;
     let progress = |d: &Done| (ctx.events)(Event::Done(d));
-    let mut outcome = apply::apply(&plan, ctx.runner, ctx.jobs, &progress, ctx.stop);
+    let roll_wait = wait.unwrap_or(ready::DEFAULT_WAIT);
+    let mut outcome =
+        apply::apply_rolling(&plan, ctx.runner, ctx.jobs, &progress, ctx.stop, roll_wait);
     if let Some(timeout) = wait
         && !outcome.interrupted
     {

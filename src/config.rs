@@ -55,6 +55,10 @@ pub struct Config {
 pub struct AgentType {
     pub name: String,
     pub instances: u32,
+    /// How many members may be down at once while they are recreated
+    /// (`max_unavailable` resolved against `instances`). Not in the hash:
+    /// it changes no container.
+    pub max_unavailable: usize,
     pub spec: Spec,
     /// `sha256:<hex>` of the canonical JSON of `spec`.
     pub hash: String,
@@ -71,6 +75,8 @@ pub struct Desired {
     pub instance: u32,
     pub spec: Spec,
     pub hash: String,
+    /// Its type's [`AgentType::max_unavailable`].
+    pub max_unavailable: usize,
 }
 
 /// The resolved spec of one container: everything that reaches `docker run`.
@@ -206,6 +212,7 @@ impl Config {
                     instance: i,
                     spec: t.spec.clone(),
                     hash: t.hash.clone(),
+                    max_unavailable: t.max_unavailable,
                 });
             }
         }
@@ -524,6 +531,8 @@ struct RawFields {
     init: Option<bool>,
     /// Extra `docker create` options (an escape hatch), e.g. ["--gpus", "all"]. Refused: options docker create does not know, --name, --rm, -d, --detach-keys, --sig-proxy, -a, --cidfile, --help, -e/--env/--env-file (use env), --label-file and fleet.* labels (use labels), and anything docker would take as the image.
     run_args: Option<RunArgs>,
+    /// How many members of the type may be down at once while they are recreated: an integer >= 1 or a percentage of `instances` such as "25%" (rounded down, at least 1). Default 1. Not part of the config hash.
+    max_unavailable: Option<MaxUnavailable>,
     /// docker's healthcheck (`--health-*`), e.g. {"test": ["CMD", "pg_isready"], "interval": "5s"}; the whole object of a type replaces the defaults'. Without one, the image's own HEALTHCHECK applies.
     healthcheck: Option<RawHealthcheck>,
 }
@@ -595,10 +604,15 @@ impl RawConfig {
                     .with_help(format!("set `types.{name}.image` or `defaults.image`")));
             };
             let instances = t.instances.as_ref().map_or(1, |i| i.0 as u32);
+            let max_unavailable = t
+                .max_unavailable
+                .or(d.max_unavailable)
+                .map_or(1, |m| m.of(instances));
             let spec = t.merged(&d, image);
             let hash = spec_hash(&spec);
             types.push(AgentType {
                 instances,
+                max_unavailable,
                 name,
                 spec,
                 hash,
@@ -1082,6 +1096,62 @@ impl JsonSchema for RunArgs {
             "type": "array",
             "items": { "type": "string", "not": { "pattern": run_args::SCHEMA_NOT_PATTERN } },
         })
+    }
+}
+
+/// `max_unavailable`: a count of at least 1, or a percentage of the
+/// type's instances (`"25%"`, 1 to 100).
+#[derive(Debug, Clone, Copy, Deserialize)]
+#[serde(try_from = "serde_json::Value")]
+enum MaxUnavailable {
+    Count(u32),
+    Percent(u32),
+}
+impl MaxUnavailable {
+    /// How many of `instances` members: a percentage rounds down, and at
+    /// least one is always allowed, or the roll could never start.
+    fn of(self, instances: u32) -> usize {
+        let n = match self {
+            MaxUnavailable::Count(n) => n,
+            MaxUnavailable::Percent(p) => instances * p / 100,
+        };
+        n.max(1) as usize
+    }
+}
+impl JsonSchema for MaxUnavailable {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "MaxUnavailable".into()
+    }
+    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        schemars::json_schema!({ "oneOf": [
+            { "type": "integer", "minimum": 1, "maximum": 100 },
+            { "type": "string", "pattern": "^(100|[1-9][0-9]?)%$" }
+        ] })
+    }
+}
+impl TryFrom<serde_json::Value> for MaxUnavailable {
+    type Error = String;
+    fn try_from(v: serde_json::Value) -> std::result::Result<Self, String> {
+        let bad = || {
+            format!(
+                "invalid max_unavailable {v}: expected an integer from 1 to 100 or a percentage from \"1%\" to \"100%\""
+            )
+        };
+        if let Some(n) = v.as_u64() {
+            return match u32::try_from(n) {
+                Ok(n) if (1..=MAX_INSTANCES).contains(&n) => Ok(MaxUnavailable::Count(n)),
+                _ => Err(bad()),
+            };
+        }
+        let pct = v.as_str().and_then(|s| s.strip_suffix('%'));
+        match pct.and_then(|p| p.parse::<u32>().ok()) {
+            Some(p)
+                if (1..=100).contains(&p) && pct.is_some_and(|s| !s.starts_with(['0', '+'])) =>
+            {
+                Ok(MaxUnavailable::Percent(p))
+            }
+            _ => Err(bad()),
+        }
     }
 }
 

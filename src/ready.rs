@@ -21,6 +21,10 @@ use crate::spec::HealthStatus;
 /// one look cannot tell.
 pub const SETTLE: Duration = Duration::from_secs(1);
 
+/// `--wait-timeout`'s default (README, "Readiness"), also how long a
+/// rolling recreate waits for each replacement without `--wait`.
+pub const DEFAULT_WAIT: Duration = Duration::from_secs(120);
+
 /// How long [`wait`] sleeps between two batched inspects.
 pub const POLL: Duration = Duration::from_millis(500);
 

@@ -18,6 +18,7 @@ mod ops;
 mod plan;
 mod podman;
 mod ready;
+mod roll;
 mod snapshot;
 mod spec;
 mod support;
