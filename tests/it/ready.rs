@@ -65,3 +65,46 @@ fn a_crash_loop_fails_the_wait_when_started_and_when_left_unchanged() {
         "{again:?}"
     );
 }
+
+/// A pool of 4 whose spec changes, `max_unavailable: 1`: `docker ps`,
+/// polled from the test while the sync runs, never shows more than one
+/// member without a running container (under its name or its
+/// replacement's).
+#[test]
+fn a_rolling_recreate_keeps_all_but_one_member_up() {
+    let Some(e) = engine("roll") else { return };
+    let pool =
+        |v: &str| json!({ "w": { "instances": 4, "max_unavailable": 1, "env": { "V": v } } });
+    e.config(pool("1"));
+    assert_eq!(e.sync().code, 0);
+    e.config(pool("2"));
+    let mut child = e.fleet_cmd(&["sync", "--wait"]).spawn().unwrap();
+    let names: Vec<String> = (1..=4)
+        .map(|i| match i {
+            1 => format!("{}-default", e.t("w")),
+            i => format!("{}-{i}", e.t("w")),
+        })
+        .collect();
+    let filter = format!("label=fleet.project={}", e.project);
+    let (mut most, mut samples) = (0, 0);
+    while child.try_wait().unwrap().is_none() {
+        let o = e
+            .docker_cmd(&["ps", "--filter", &filter, "--format", "{{.Names}}"])
+            .output()
+            .unwrap();
+        let running = String::from_utf8_lossy(&o.stdout).into_owned();
+        let up = |n: &str| {
+            running
+                .lines()
+                .any(|l| l == n || l == format!("{n}.fleet-next"))
+        };
+        let down = names.iter().filter(|n| !up(n)).count();
+        most = most.max(down);
+        samples += 1;
+    }
+    assert!(child.wait().unwrap().success());
+    assert!(samples > 3, "too few samples to tell: {samples}");
+    assert!(most <= 1, "{most} members were down at once");
+    let p = e.fleet(&["plan"]);
+    assert!(!p.stdout.contains("recreate"), "{p:?}");
+}
