@@ -188,20 +188,7 @@ fn phases<'a>(plan: &'a Plan, jobs: usize, skip: &[bool]) -> [Vec<Unit<'a>>; 3] 
             }
         }
     }
-    for (_, mut members) in rolls {
-        let limit = match &members[0].1 {
-            Single::Recreate { desired, .. } => desired.max_unavailable,
-            _ => 1,
-        };
-        match members.pop() {
-            Some(only) if members.is_empty() => singles.push(Unit::One(only.0, only.1)),
-            Some(last) => {
-                members.push(last);
-                singles.push(Unit::Roll { limit, members });
-            }
-            None => {}
-        }
-    }
+    singles.extend(rolls.into_iter().filter_map(|(_, m)| roll_unit(m)));
     let renames = (plan.actions.iter().enumerate())
         .filter_map(|(i, a)| Some(Unit::Rename(i, a.rename.as_ref()?)))
         .collect();
@@ -219,6 +206,20 @@ fn phases<'a>(plan: &'a Plan, jobs: usize, skip: &[bool]) -> [Vec<Unit<'a>>; 3] 
     }
     rest.extend(singles);
     [removals, renames, rest]
+}
+
+/// One type's recreates as a unit: a single one is an ordinary swap,
+/// several are rolled at most its type's `max_unavailable` at a time.
+fn roll_unit(mut members: Vec<(usize, Single)>) -> Option<Unit> {
+    let limit = match &members.first()?.1 {
+        Single::Recreate { desired, .. } => desired.max_unavailable,
+        _ => 1,
+    };
+    if members.len() == 1 {
+        let (i, only) = members.pop()?;
+        return Some(Unit::One(i, only));
+    }
+    Some(Unit::Roll { limit, members })
 }
 
 /// Runs `units` on at most `jobs` threads; `work` reports its own results.
