@@ -12,8 +12,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use crate::docker::{Runner, argv, run_ok};
-use crate::snapshot::{ContainerSnapshot, parse_inspect};
-use crate::spec::HealthStatus;
+use crate::snapshot::{ContainerSnapshot, Readiness, parse_inspect};
 
 /// How long a container without a healthcheck must stay up, with the same
 /// start time and restart count, to count as ready: a process that exits
@@ -114,14 +113,13 @@ impl Watch {
             None => self.first = Some((st.started_at.clone(), st.restart_count)),
         }
         let since = *self.up_since.get_or_insert(now);
-        match st.health.as_ref().map(|h| (&h.status, h)) {
-            Some((HealthStatus::Healthy, _)) => Verdict::Ready,
-            Some((HealthStatus::Unhealthy, h)) => {
-                Verdict::Failed(Fault::Unhealthy(h.last_output.clone()))
-            }
-            Some(_) => Verdict::Pending,
-            None if now.duration_since(since) >= SETTLE => Verdict::Ready,
-            None => Verdict::Pending,
+        // The same reading of health as `status` ([`ContainerSnapshot::readiness`]).
+        match s.readiness() {
+            Readiness::Healthy => Verdict::Ready,
+            Readiness::Unhealthy(out) => Verdict::Failed(Fault::Unhealthy(out)),
+            Readiness::Starting => Verdict::Pending,
+            _ if now.duration_since(since) >= SETTLE => Verdict::Ready,
+            _ => Verdict::Pending,
         }
     }
 }

@@ -334,8 +334,10 @@ struct InspectHealthcheck {
 }
 
 impl InspectHealth {
+    /// podman prints `State.Health` with an empty `Status` for a container
+    /// without a healthcheck: no healthcheck, not a health of its own.
     fn read(self) -> Option<Health> {
-        let status = self.status.got()?;
+        let status = self.status.got().filter(|s| !s.is_empty())?;
         let last = self.log.got().and_then(|l| l.into_iter().last());
         let (last_output, last_exit) = match last {
             Some(Object(p)) => (
@@ -613,15 +615,8 @@ impl Shape for Entrypoint {
 }
 
 impl Shape for Strings {
-    fn from_seq<'de, A: SeqAccess<'de>>(mut seq: A) -> std::result::Result<Option<Self>, A::Error> {
-        let mut out = Some(Vec::new());
-        while let Some(s) = seq.next_element::<Field<String>>()? {
-            match (s, &mut out) {
-                (Field::Got(s), Some(v)) => v.push(s),
-                _ => out = None,
-            }
-        }
-        Ok(Some(Strings(out)))
+    fn from_seq<'de, A: SeqAccess<'de>>(seq: A) -> std::result::Result<Option<Self>, A::Error> {
+        Ok(Some(Strings(Vec::<String>::from_seq(seq)?)))
     }
 }
 

@@ -90,6 +90,23 @@ fn every_document_is_classified_right() {
         if row.get("expect") == "paused" {
             assert!(!s.is_up(), "{file}: paused is not up");
         }
+        // `--wait`'s judgement: a running container without a healthcheck
+        // is ready once up for the settle time (podman prints an empty
+        // State.Health for it, which must not read as "starting").
+        if row.get("expect") == "running"
+            && row.get("doc") == "full"
+            && !text.contains("\"Healthcheck\": {")
+            && s.state.restart_count == 0
+        {
+            let mut w = fleet::ready::Watch::default();
+            let t0 = std::time::Instant::now();
+            assert_eq!(w.look(s, t0), fleet::ready::Verdict::Pending, "{file}");
+            assert_eq!(
+                w.look(s, t0 + fleet::ready::SETTLE),
+                fleet::ready::Verdict::Ready,
+                "{file}"
+            );
+        }
     }
 }
 
@@ -126,14 +143,24 @@ fn every_full_document_replayed_as_an_agent_gets_the_right_decision() {
                 d.hash
             ))
         );
-        let world = World::new(ONE)
-            .expect_cmd(argv::list_all(), Ok(Output::ok(listing)))
-            .expect_cmd(
-                argv::inspect(&[id.as_str()]),
-                Ok(Output::ok(doc.to_string())),
-            )
-            .images(&[("agent:latest", image.as_str())]);
-        let r = check(&["plan", "--json"], world);
+        let world = || {
+            World::new(ONE)
+                .expect_cmd(argv::list_all(), Ok(Output::ok(listing.clone())))
+                .expect_cmd(
+                    argv::inspect(&[id.as_str()]),
+                    Ok(Output::ok(doc.to_string())),
+                )
+                .images(&[("agent:latest", image.as_str())])
+        };
+        // Readiness: a running container without a healthcheck of its own
+        // or its image's is "running" (podman prints an empty State.Health
+        // for it, which is no healthcheck).
+        if row.get("expect") == "running" && doc[0]["Config"]["Healthcheck"].is_null() {
+            let st = check(&["status", "--json"], world());
+            let rows: Value = serde_json::from_str(&st.stdout).unwrap();
+            assert_eq!(rows[0]["ready"], "running", "{file}: {}", rows[0]);
+        }
+        let r = check(&["plan", "--json"], world());
         assert_eq!(r.code, 0, "{file}: {r:?}");
         let plan: Value = serde_json::from_str(&r.stdout).unwrap();
         assert_eq!(
