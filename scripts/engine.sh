@@ -43,10 +43,5 @@ log "engine $(docker version --format '{{.Server.Version}}') answers"
 
 if ! docker image inspect "$IMAGE" >/dev/null 2>&1; then
   log "building $IMAGE from /bin/busybox (no registry needed)"
-  root=$(mktemp -d)
-  mkdir -p "$root/bin"
-  cp /bin/busybox "$root/bin/busybox"
-  for applet in sh sleep true false cat echo env; do ln -s busybox "$root/bin/$applet"; done
-  tar -C "$root" -c . | docker import --change 'ENV PATH=/bin' - "$IMAGE" >/dev/null
-  rm -rf "$root"
+  bash "$(dirname "$0")/busybox-image.sh" docker "$IMAGE"
 fi

@@ -244,13 +244,7 @@ JSON
 ensure_image() {
   docker image inspect "$IMAGE" >/dev/null 2>&1 && return 0
   log "building $IMAGE on the test engine from /bin/busybox"
-  local root
-  root=$(mktemp -d)
-  mkdir -p "$root/bin"
-  cp /bin/busybox "$root/bin/busybox"
-  for applet in sh sleep true false cat echo env; do ln -s busybox "$root/bin/$applet"; done
-  tar -C "$root" -c . | docker import --change 'ENV PATH=/bin' - "$IMAGE" >/dev/null
-  rm -rf "$root"
+  bash "$(dirname "${BASH_SOURCE[0]}")/busybox-image.sh" docker "$IMAGE"
 }
 
 stop() {

@@ -56,13 +56,7 @@ SH
 ensure_image() {
   if ! "$WRAPPER" image exists "$IMAGE"; then
     log "building $IMAGE for the tests' podman from /bin/busybox"
-    local root
-    root=$(mktemp -d)
-    mkdir -p "$root/bin"
-    cp /bin/busybox "$root/bin/busybox"
-    for applet in sh sleep true false cat echo env; do ln -s busybox "$root/bin/$applet"; done
-    tar -C "$root" -c . | "$WRAPPER" import --change 'ENV PATH=/bin' - "$IMAGE" >/dev/null
-    rm -rf "$root"
+    bash scripts/busybox-image.sh "$WRAPPER" "$IMAGE"
   fi
 }
 
