@@ -733,12 +733,15 @@ fn down_then_up_over_a_pool() {
     );
 }
 
-#[test]
-fn down_leaves_busy_containers_running_unless_forced() {
-    let Some(e) = engine("downbusy") else { return };
+/// Two agents of type `a`, `a-2` busy with a `docker exec`: `down` stops
+/// `a-default` and leaves `a-2` running. Shared by the docker and podman
+/// tests; returns the containers as they were before `down`.
+pub fn down_spares_a_busy_agent(e: &Engine) -> BTreeMap<String, (String, String)> {
     let a = e.t("a");
     e.config(json!({ "a": { "instances": 2 } }));
-    assert_eq!(e.sync().code, 0);
+    let s = e.sync();
+    assert_eq!(s.code, 0, "{s:?}");
+    let before = e.containers();
     e.docker(&["exec", "-d", &format!("{a}-2"), "sleep", "120"]);
     let d = e.fleet(&["down", "-t", "0"]);
     assert_eq!(d.code, 0, "{d:?}");
@@ -748,6 +751,15 @@ fn down_leaves_busy_containers_running_unless_forced() {
             "[containers-down] stopped: {a}-default\n[containers-down] skipped: {a}-2 (1 live exec session, left running; --force stops it anyway)\n"
         )
     );
+    assert_eq!(e.containers()[&format!("{a}-2")].1, "running");
+    before
+}
+
+#[test]
+fn down_leaves_busy_containers_running_unless_forced() {
+    let Some(e) = engine("downbusy") else { return };
+    let a = e.t("a");
+    down_spares_a_busy_agent(&e);
     assert_eq!(e.state(&format!("{a}-2")), "running 0");
     let d = e.fleet(&["down", "-t", "0", "--force"]);
     assert_eq!(

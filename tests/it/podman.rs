@@ -6,7 +6,7 @@
 
 use serde_json::json;
 
-use crate::engine::{bucket, podman};
+use crate::engine::{bucket, down_spares_a_busy_agent, podman};
 
 #[test]
 fn podman_lifecycle_create_recover_unpause_drift() {
@@ -84,19 +84,7 @@ fn podman_a_replacement_that_cannot_start_keeps_the_agent() {
 fn podman_down_spares_busy_and_up_starts_all() {
     let Some(e) = podman("updown") else { return };
     let a = e.t("a");
-    e.config(json!({ "a": { "instances": 2 } }));
-    let s = e.sync();
-    assert_eq!(s.code, 0, "{s:?}");
-    let before = e.containers();
-    e.docker(&["exec", "-d", &format!("{a}-2"), "sleep", "120"]);
-    let d = e.fleet(&["down", "-t", "0"]);
-    assert_eq!(d.code, 0, "{d:?}");
-    assert_eq!(
-        d.stdout,
-        format!(
-            "[containers-down] stopped: {a}-default\n[containers-down] skipped: {a}-2 (1 live exec session, left running; --force stops it anyway)\n"
-        )
-    );
+    let before = down_spares_a_busy_agent(&e);
     let st = e.fleet(&["status", "--json"]);
     let rows: serde_json::Value = serde_json::from_str(&st.stdout).unwrap();
     assert_eq!(rows[0]["state"], "exited 137", "{rows}");
