@@ -13,6 +13,7 @@ pub mod cli;
 pub mod commands;
 pub mod config;
 pub mod docker;
+pub mod engine_lock;
 pub mod error;
 pub mod lock;
 pub mod observe;

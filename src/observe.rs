@@ -342,7 +342,7 @@ fn resolve_images(runner: &dyn Runner, refs: &[String]) -> Result<BTreeMap<Strin
 /// once or twice on a line; the CLI may print the ref with
 /// `:latest` added, or without `docker.io/library/`: compare normalised),
 /// podman's `Error: inspecting object: <ref>: image not known`.
-fn missing_image_named(line: &str) -> Option<String> {
+pub(crate) fn missing_image_named(line: &str) -> Option<String> {
     let lower = line.to_ascii_lowercase();
     // The last mention: docker 28 says it twice (`…: no such image: x: No
     // such image: x`).

@@ -207,3 +207,55 @@ fn verb_many<S: AsRef<str>>(verb: &str, flags: &[&str], ids: &[S]) -> Cmd {
     args.extend(ids.iter().map(|s| s.as_ref().to_string()));
     Cmd::new(args)
 }
+
+/// The image of the engine lock's container (`engine_lock`): an empty one,
+/// made on the engine by [`lock_image_import`] when it is missing.
+pub const LOCK_IMAGE: &str = "fleet-lock:1";
+
+/// `docker create` of the engine lock: never started, no network, never
+/// pulled (`--pull never`: without it, docker 20.10 asks the registry for
+/// a missing `fleet-lock:1`, and would run whatever a registry serves
+/// under that name). `labels` in order.
+pub fn lock_create(name: &str, labels: &[(&str, String)]) -> Cmd {
+    let mut args = vec![
+        "create".to_string(),
+        "--pull".into(),
+        "never".into(),
+        "--name".into(),
+        name.to_string(),
+        "--network".into(),
+        "none".into(),
+    ];
+    for (k, v) in labels {
+        args.push("--label".into());
+        args.push(format!("{k}={v}"));
+    }
+    args.push(LOCK_IMAGE.into());
+    args.push("fleet-lock".into());
+    Cmd::new(args)
+}
+
+/// Makes [`LOCK_IMAGE`] from nothing: an empty layer (the CLI reads
+/// `/dev/null` on this machine and sends it, so it works on a remote
+/// engine too), 0 bytes on the engine.
+pub fn lock_image_import() -> Cmd {
+    Cmd::new([
+        "import",
+        "--change",
+        "LABEL fleet.lock=1",
+        "/dev/null",
+        LOCK_IMAGE,
+    ])
+}
+
+/// `docker rm` of one container by its ID, without `-f`: the lock's
+/// container never runs, so a running container under an ID is never ours.
+pub fn remove_one(id: &str) -> Cmd {
+    Cmd::new(["rm", id])
+}
+
+/// The engine's clock, as a JSON string (docker; podman's `info` has no
+/// `SystemTime` and fails).
+pub fn engine_time() -> Cmd {
+    Cmd::new(["info", "--format", "{{json .SystemTime}}"])
+}

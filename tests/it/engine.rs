@@ -286,6 +286,43 @@ impl Engine {
         String::from_utf8_lossy(&o.stdout).into_owned()
     }
 
+    /// The real runner (`DuctRunner`) on the test engine, for tests that
+    /// drive the library in-process: its program is a wrapper in the
+    /// test's dir that runs the CLI in the harness's environment (nothing
+    /// of this process's but `PATH`).
+    pub fn runner(&self) -> fleet::docker::real::DuctRunner {
+        let quote =
+            |s: &std::ffi::OsStr| format!("'{}'", s.to_string_lossy().replace('\'', "'\\''"));
+        let home = self.dir.path();
+        let mut vars = vec![
+            format!("PATH={}", quote(&self.target.path)),
+            format!("HOME={}", quote(home.as_os_str())),
+        ];
+        if let Some(h) = &self.target.docker_host {
+            vars.push(format!("DOCKER_HOST={}", quote(h.as_ref())));
+            vars.push(format!(
+                "DOCKER_CONFIG={}",
+                quote(home.join(".docker").as_os_str())
+            ));
+        }
+        let wrapper = home.join("docker-wrapper");
+        let script = format!(
+            "#!/bin/sh\nexec env -i {} {} \"$@\"\n",
+            vars.join(" "),
+            quote(self.target.cli.as_ref())
+        );
+        std::fs::write(&wrapper, script).unwrap();
+        std::fs::set_permissions(
+            &wrapper,
+            std::os::unix::fs::PermissionsExt::from_mode(0o755),
+        )
+        .unwrap();
+        fleet::docker::real::DuctRunner {
+            program: wrapper.to_string_lossy().into_owned(),
+            timeout: std::time::Duration::from_secs(60),
+        }
+    }
+
     /// name → (id, state) for every container of the project (states from
     /// an inspect: podman's `{{.State}}` in `ps` is the human status).
     pub fn containers(&self) -> BTreeMap<String, (String, String)> {

@@ -10,6 +10,8 @@ mod cli;
 mod config;
 mod discovery;
 mod engine;
+mod engine_lock;
+mod engine_lock_real;
 mod engines;
 mod fake;
 mod fuzz;
