@@ -23,6 +23,7 @@ pub mod ready;
 pub mod report;
 pub mod snapshot;
 pub mod spec;
+pub mod ssh;
 
 use std::collections::BTreeMap;
 use std::ffi::{OsStr, OsString};

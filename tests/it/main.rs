@@ -23,6 +23,7 @@ mod ready;
 mod roll;
 mod snapshot;
 mod spec;
+mod ssh;
 mod support;
 mod swap;
 mod trust;
