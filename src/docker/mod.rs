@@ -2,7 +2,8 @@
 //! types, the argv builders ([`argv`]) and the real runner on duct ([`real`]).
 //! (The tests' scripted fake runner lives in the test crate: tests/it/fake.rs.)
 //!
-//! Nothing outside this module spawns a process. A [`Cmd`] carries the argv
+//! Nothing outside this module spawns docker (`crate::ssh` spawns only
+//! ssh, for its shared connections). A [`Cmd`] carries the argv
 //! and, separately, the agent env values a `run`/`create` needs: they reach
 //! docker as an env file on its stdin (`--env-file /dev/stdin`), never on a
 //! command line and never in the environment of the docker process, where an
