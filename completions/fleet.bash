@@ -28,6 +28,9 @@ _fleet() {
             fleet,help)
                 cmd="fleet__subcmd__help"
                 ;;
+            fleet,hosts)
+                cmd="fleet__subcmd__hosts"
+                ;;
             fleet,man)
                 cmd="fleet__subcmd__man"
                 ;;
@@ -42,6 +45,9 @@ _fleet() {
                 ;;
             fleet,sync)
                 cmd="fleet__subcmd__sync"
+                ;;
+            fleet,unlock)
+                cmd="fleet__subcmd__unlock"
                 ;;
             fleet,up)
                 cmd="fleet__subcmd__up"
@@ -58,6 +64,9 @@ _fleet() {
             fleet__subcmd__help,help)
                 cmd="fleet__subcmd__help__subcmd__help"
                 ;;
+            fleet__subcmd__help,hosts)
+                cmd="fleet__subcmd__help__subcmd__hosts"
+                ;;
             fleet__subcmd__help,man)
                 cmd="fleet__subcmd__help__subcmd__man"
                 ;;
@@ -73,6 +82,9 @@ _fleet() {
             fleet__subcmd__help,sync)
                 cmd="fleet__subcmd__help__subcmd__sync"
                 ;;
+            fleet__subcmd__help,unlock)
+                cmd="fleet__subcmd__help__subcmd__unlock"
+                ;;
             fleet__subcmd__help,up)
                 cmd="fleet__subcmd__help__subcmd__up"
                 ;;
@@ -83,7 +95,7 @@ _fleet() {
 
     case "${cmd}" in
         fleet)
-            opts="-c -v -q -h -V --config --docker --json --color --jobs --timeout --lock-wait --lock-dir --verbose --quiet --help --version sync plan up down status check schema completions man help"
+            opts="-c -v -q -h -V --config --docker --json --color --jobs --timeout --lock-wait --lock-lease --host --lock-dir --verbose --quiet --help --version sync plan up down status hosts unlock check schema completions man help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -117,6 +129,14 @@ _fleet() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --lock-lease)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --host)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --lock-dir)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -129,7 +149,7 @@ _fleet() {
             return 0
             ;;
         fleet__subcmd__check)
-            opts="-c -v -q -h --config --docker --json --color --jobs --timeout --lock-wait --lock-dir --verbose --quiet --help"
+            opts="-c -v -q -h --config --docker --json --color --jobs --timeout --lock-wait --lock-lease --host --lock-dir --verbose --quiet --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -160,6 +180,14 @@ _fleet() {
                     return 0
                     ;;
                 --lock-wait)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --lock-lease)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --host)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -175,7 +203,7 @@ _fleet() {
             return 0
             ;;
         fleet__subcmd__completions)
-            opts="-c -v -q -h --config --docker --json --color --jobs --timeout --lock-wait --lock-dir --verbose --quiet --help bash elvish fish powershell zsh"
+            opts="-c -v -q -h --config --docker --json --color --jobs --timeout --lock-wait --lock-lease --host --lock-dir --verbose --quiet --help bash elvish fish powershell zsh"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -209,6 +237,14 @@ _fleet() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --lock-lease)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --host)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --lock-dir)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -221,7 +257,7 @@ _fleet() {
             return 0
             ;;
         fleet__subcmd__down)
-            opts="-t -c -v -q -h --time --force --config --docker --json --color --jobs --timeout --lock-wait --lock-dir --verbose --quiet --help"
+            opts="-t -c -v -q -h --time --force --config --docker --json --color --jobs --timeout --lock-wait --lock-lease --host --lock-dir --verbose --quiet --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -263,6 +299,14 @@ _fleet() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --lock-lease)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --host)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --lock-dir)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -275,7 +319,7 @@ _fleet() {
             return 0
             ;;
         fleet__subcmd__help)
-            opts="sync plan up down status check schema completions man help"
+            opts="sync plan up down status hosts unlock check schema completions man help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -331,6 +375,20 @@ _fleet() {
             return 0
             ;;
         fleet__subcmd__help__subcmd__help)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        fleet__subcmd__help__subcmd__hosts)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -414,6 +472,20 @@ _fleet() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        fleet__subcmd__help__subcmd__unlock)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         fleet__subcmd__help__subcmd__up)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
@@ -428,8 +500,8 @@ _fleet() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
-        fleet__subcmd__man)
-            opts="-c -v -q -h --config --docker --json --color --jobs --timeout --lock-wait --lock-dir --verbose --quiet --help"
+        fleet__subcmd__hosts)
+            opts="-c -v -q -h --config --docker --json --color --jobs --timeout --lock-wait --lock-lease --host --lock-dir --verbose --quiet --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -460,6 +532,68 @@ _fleet() {
                     return 0
                     ;;
                 --lock-wait)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --lock-lease)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --host)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --lock-dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        fleet__subcmd__man)
+            opts="-c -v -q -h --config --docker --json --color --jobs --timeout --lock-wait --lock-lease --host --lock-dir --verbose --quiet --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -c)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --docker)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
+                --jobs)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --lock-wait)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --lock-lease)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --host)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -475,7 +609,7 @@ _fleet() {
             return 0
             ;;
         fleet__subcmd__plan)
-            opts="-c -v -q -h --detailed-exitcode --force --allow-empty --config --docker --json --color --jobs --timeout --lock-wait --lock-dir --verbose --quiet --help"
+            opts="-c -v -q -h --detailed-exitcode --force --allow-empty --config --docker --json --color --jobs --timeout --lock-wait --lock-lease --host --lock-dir --verbose --quiet --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -506,6 +640,14 @@ _fleet() {
                     return 0
                     ;;
                 --lock-wait)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --lock-lease)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --host)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -521,7 +663,7 @@ _fleet() {
             return 0
             ;;
         fleet__subcmd__schema)
-            opts="-c -v -q -h --config --docker --json --color --jobs --timeout --lock-wait --lock-dir --verbose --quiet --help"
+            opts="-c -v -q -h --config --docker --json --color --jobs --timeout --lock-wait --lock-lease --host --lock-dir --verbose --quiet --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -552,6 +694,14 @@ _fleet() {
                     return 0
                     ;;
                 --lock-wait)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --lock-lease)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --host)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -567,7 +717,7 @@ _fleet() {
             return 0
             ;;
         fleet__subcmd__status)
-            opts="-c -v -q -h --config --docker --json --color --jobs --timeout --lock-wait --lock-dir --verbose --quiet --help"
+            opts="-c -v -q -h --config --docker --json --color --jobs --timeout --lock-wait --lock-lease --host --lock-dir --verbose --quiet --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -598,6 +748,14 @@ _fleet() {
                     return 0
                     ;;
                 --lock-wait)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --lock-lease)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --host)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -613,7 +771,7 @@ _fleet() {
             return 0
             ;;
         fleet__subcmd__sync)
-            opts="-c -v -q -h --force --allow-empty --wait --wait-timeout --config --docker --json --color --jobs --timeout --lock-wait --lock-dir --verbose --quiet --help"
+            opts="-c -v -q -h --force --allow-empty --wait --wait-timeout --config --docker --json --color --jobs --timeout --lock-wait --lock-lease --host --lock-dir --verbose --quiet --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -648,6 +806,68 @@ _fleet() {
                     return 0
                     ;;
                 --lock-wait)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --lock-lease)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --host)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --lock-dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        fleet__subcmd__unlock)
+            opts="-c -v -q -h --config --docker --json --color --jobs --timeout --lock-wait --lock-lease --host --lock-dir --verbose --quiet --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -c)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --docker)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
+                --jobs)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --lock-wait)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --lock-lease)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --host)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -663,7 +883,7 @@ _fleet() {
             return 0
             ;;
         fleet__subcmd__up)
-            opts="-c -v -q -h --wait --wait-timeout --config --docker --json --color --jobs --timeout --lock-wait --lock-dir --verbose --quiet --help"
+            opts="-c -v -q -h --wait --wait-timeout --config --docker --json --color --jobs --timeout --lock-wait --lock-lease --host --lock-dir --verbose --quiet --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -698,6 +918,14 @@ _fleet() {
                     return 0
                     ;;
                 --lock-wait)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --lock-lease)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --host)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

@@ -22,6 +22,8 @@ _fleet() {
 '--jobs=[How many docker operations may run at once]:JOBS:_default' \
 '--timeout=[Seconds one docker call may take before it is killed, 0.001 to 86400 \[env\: FLEET_TIMEOUT\]]:SECS:_default' \
 '--lock-wait=[Seconds to wait for another fleet run on the same project to finish, 0 to 86400 \[env\: FLEET_LOCK_WAIT\]]:SECS:_default' \
+'--lock-lease=[Seconds a host'\''s lock taken by this run counts as held\: past it, another run may take the lock over (configs with \`hosts\`), 1 to 86400 \[env\: FLEET_LOCK_LEASE\]]:SECS:_default' \
+'*--host=[Only this host of the config'\''s \`hosts\` (repeatable; default\: all)]:NAME:_default' \
 '--lock-dir=[Where the per-project lock file lives \[env\: FLEET_LOCK_DIR\]]:LOCK_DIR:_files' \
 '--json[Print one JSON document instead of text (errors too)]' \
 '(-q --quiet)-v[Print every docker command as it runs (env values are never shown)]' \
@@ -51,6 +53,8 @@ _arguments "${_arguments_options[@]}" : \
 '--jobs=[How many docker operations may run at once]:JOBS:_default' \
 '--timeout=[Seconds one docker call may take before it is killed, 0.001 to 86400 \[env\: FLEET_TIMEOUT\]]:SECS:_default' \
 '--lock-wait=[Seconds to wait for another fleet run on the same project to finish, 0 to 86400 \[env\: FLEET_LOCK_WAIT\]]:SECS:_default' \
+'--lock-lease=[Seconds a host'\''s lock taken by this run counts as held\: past it, another run may take the lock over (configs with \`hosts\`), 1 to 86400 \[env\: FLEET_LOCK_LEASE\]]:SECS:_default' \
+'*--host=[Only this host of the config'\''s \`hosts\` (repeatable; default\: all)]:NAME:_default' \
 '--lock-dir=[Where the per-project lock file lives \[env\: FLEET_LOCK_DIR\]]:LOCK_DIR:_files' \
 '--force[Recreate or remove containers even while they have live \`docker exec\` sessions]' \
 '--allow-empty[Accept a config that declares no container (removes the whole fleet)]' \
@@ -73,6 +77,8 @@ _arguments "${_arguments_options[@]}" : \
 '--jobs=[How many docker operations may run at once]:JOBS:_default' \
 '--timeout=[Seconds one docker call may take before it is killed, 0.001 to 86400 \[env\: FLEET_TIMEOUT\]]:SECS:_default' \
 '--lock-wait=[Seconds to wait for another fleet run on the same project to finish, 0 to 86400 \[env\: FLEET_LOCK_WAIT\]]:SECS:_default' \
+'--lock-lease=[Seconds a host'\''s lock taken by this run counts as held\: past it, another run may take the lock over (configs with \`hosts\`), 1 to 86400 \[env\: FLEET_LOCK_LEASE\]]:SECS:_default' \
+'*--host=[Only this host of the config'\''s \`hosts\` (repeatable; default\: all)]:NAME:_default' \
 '--lock-dir=[Where the per-project lock file lives \[env\: FLEET_LOCK_DIR\]]:LOCK_DIR:_files' \
 '--detailed-exitcode[Exit 0 when nothing is pending, 2 when changes are pending, 1 on error]' \
 '--force[Plan as sync --force would]' \
@@ -96,6 +102,8 @@ _arguments "${_arguments_options[@]}" : \
 '--jobs=[How many docker operations may run at once]:JOBS:_default' \
 '--timeout=[Seconds one docker call may take before it is killed, 0.001 to 86400 \[env\: FLEET_TIMEOUT\]]:SECS:_default' \
 '--lock-wait=[Seconds to wait for another fleet run on the same project to finish, 0 to 86400 \[env\: FLEET_LOCK_WAIT\]]:SECS:_default' \
+'--lock-lease=[Seconds a host'\''s lock taken by this run counts as held\: past it, another run may take the lock over (configs with \`hosts\`), 1 to 86400 \[env\: FLEET_LOCK_LEASE\]]:SECS:_default' \
+'*--host=[Only this host of the config'\''s \`hosts\` (repeatable; default\: all)]:NAME:_default' \
 '--lock-dir=[Where the per-project lock file lives \[env\: FLEET_LOCK_DIR\]]:LOCK_DIR:_files' \
 '--wait[End only once every container the run started is ready (healthy, or up 1s without restarting); exit 1 when one fails or time runs out]' \
 '--json[Print one JSON document instead of text (errors too)]' \
@@ -118,6 +126,8 @@ _arguments "${_arguments_options[@]}" : \
 '--jobs=[How many docker operations may run at once]:JOBS:_default' \
 '--timeout=[Seconds one docker call may take before it is killed, 0.001 to 86400 \[env\: FLEET_TIMEOUT\]]:SECS:_default' \
 '--lock-wait=[Seconds to wait for another fleet run on the same project to finish, 0 to 86400 \[env\: FLEET_LOCK_WAIT\]]:SECS:_default' \
+'--lock-lease=[Seconds a host'\''s lock taken by this run counts as held\: past it, another run may take the lock over (configs with \`hosts\`), 1 to 86400 \[env\: FLEET_LOCK_LEASE\]]:SECS:_default' \
+'*--host=[Only this host of the config'\''s \`hosts\` (repeatable; default\: all)]:NAME:_default' \
 '--lock-dir=[Where the per-project lock file lives \[env\: FLEET_LOCK_DIR\]]:LOCK_DIR:_files' \
 '--force[Stop containers even while they have live \`docker exec\` sessions]' \
 '--json[Print one JSON document instead of text (errors too)]' \
@@ -138,6 +148,50 @@ _arguments "${_arguments_options[@]}" : \
 '--jobs=[How many docker operations may run at once]:JOBS:_default' \
 '--timeout=[Seconds one docker call may take before it is killed, 0.001 to 86400 \[env\: FLEET_TIMEOUT\]]:SECS:_default' \
 '--lock-wait=[Seconds to wait for another fleet run on the same project to finish, 0 to 86400 \[env\: FLEET_LOCK_WAIT\]]:SECS:_default' \
+'--lock-lease=[Seconds a host'\''s lock taken by this run counts as held\: past it, another run may take the lock over (configs with \`hosts\`), 1 to 86400 \[env\: FLEET_LOCK_LEASE\]]:SECS:_default' \
+'*--host=[Only this host of the config'\''s \`hosts\` (repeatable; default\: all)]:NAME:_default' \
+'--lock-dir=[Where the per-project lock file lives \[env\: FLEET_LOCK_DIR\]]:LOCK_DIR:_files' \
+'--json[Print one JSON document instead of text (errors too)]' \
+'(-q --quiet)-v[Print every docker command as it runs (env values are never shown)]' \
+'(-q --quiet)--verbose[Print every docker command as it runs (env values are never shown)]' \
+'-q[Print only errors (a requested --json document is still printed)]' \
+'--quiet[Print only errors (a requested --json document is still printed)]' \
+'-h[Print help]' \
+'--help[Print help]' \
+&& ret=0
+;;
+(hosts)
+_arguments "${_arguments_options[@]}" : \
+'-c+[The config file \[env\: FLEET_CONFIG\]]:CONFIG:_files' \
+'--config=[The config file \[env\: FLEET_CONFIG\]]:CONFIG:_files' \
+'--docker=[The docker CLI to run \[env\: FLEET_DOCKER\]]:DOCKER:_default' \
+'--color=[When to colour the text output (auto\: never with NO_COLOR set)]:COLOR:(auto always never)' \
+'--jobs=[How many docker operations may run at once]:JOBS:_default' \
+'--timeout=[Seconds one docker call may take before it is killed, 0.001 to 86400 \[env\: FLEET_TIMEOUT\]]:SECS:_default' \
+'--lock-wait=[Seconds to wait for another fleet run on the same project to finish, 0 to 86400 \[env\: FLEET_LOCK_WAIT\]]:SECS:_default' \
+'--lock-lease=[Seconds a host'\''s lock taken by this run counts as held\: past it, another run may take the lock over (configs with \`hosts\`), 1 to 86400 \[env\: FLEET_LOCK_LEASE\]]:SECS:_default' \
+'*--host=[Only this host of the config'\''s \`hosts\` (repeatable; default\: all)]:NAME:_default' \
+'--lock-dir=[Where the per-project lock file lives \[env\: FLEET_LOCK_DIR\]]:LOCK_DIR:_files' \
+'--json[Print one JSON document instead of text (errors too)]' \
+'(-q --quiet)-v[Print every docker command as it runs (env values are never shown)]' \
+'(-q --quiet)--verbose[Print every docker command as it runs (env values are never shown)]' \
+'-q[Print only errors (a requested --json document is still printed)]' \
+'--quiet[Print only errors (a requested --json document is still printed)]' \
+'-h[Print help]' \
+'--help[Print help]' \
+&& ret=0
+;;
+(unlock)
+_arguments "${_arguments_options[@]}" : \
+'-c+[The config file \[env\: FLEET_CONFIG\]]:CONFIG:_files' \
+'--config=[The config file \[env\: FLEET_CONFIG\]]:CONFIG:_files' \
+'--docker=[The docker CLI to run \[env\: FLEET_DOCKER\]]:DOCKER:_default' \
+'--color=[When to colour the text output (auto\: never with NO_COLOR set)]:COLOR:(auto always never)' \
+'--jobs=[How many docker operations may run at once]:JOBS:_default' \
+'--timeout=[Seconds one docker call may take before it is killed, 0.001 to 86400 \[env\: FLEET_TIMEOUT\]]:SECS:_default' \
+'--lock-wait=[Seconds to wait for another fleet run on the same project to finish, 0 to 86400 \[env\: FLEET_LOCK_WAIT\]]:SECS:_default' \
+'--lock-lease=[Seconds a host'\''s lock taken by this run counts as held\: past it, another run may take the lock over (configs with \`hosts\`), 1 to 86400 \[env\: FLEET_LOCK_LEASE\]]:SECS:_default' \
+'*--host=[Only this host of the config'\''s \`hosts\` (repeatable; default\: all)]:NAME:_default' \
 '--lock-dir=[Where the per-project lock file lives \[env\: FLEET_LOCK_DIR\]]:LOCK_DIR:_files' \
 '--json[Print one JSON document instead of text (errors too)]' \
 '(-q --quiet)-v[Print every docker command as it runs (env values are never shown)]' \
@@ -157,6 +211,8 @@ _arguments "${_arguments_options[@]}" : \
 '--jobs=[How many docker operations may run at once]:JOBS:_default' \
 '--timeout=[Seconds one docker call may take before it is killed, 0.001 to 86400 \[env\: FLEET_TIMEOUT\]]:SECS:_default' \
 '--lock-wait=[Seconds to wait for another fleet run on the same project to finish, 0 to 86400 \[env\: FLEET_LOCK_WAIT\]]:SECS:_default' \
+'--lock-lease=[Seconds a host'\''s lock taken by this run counts as held\: past it, another run may take the lock over (configs with \`hosts\`), 1 to 86400 \[env\: FLEET_LOCK_LEASE\]]:SECS:_default' \
+'*--host=[Only this host of the config'\''s \`hosts\` (repeatable; default\: all)]:NAME:_default' \
 '--lock-dir=[Where the per-project lock file lives \[env\: FLEET_LOCK_DIR\]]:LOCK_DIR:_files' \
 '--json[Print one JSON document instead of text (errors too)]' \
 '(-q --quiet)-v[Print every docker command as it runs (env values are never shown)]' \
@@ -176,6 +232,8 @@ _arguments "${_arguments_options[@]}" : \
 '--jobs=[How many docker operations may run at once]:JOBS:_default' \
 '--timeout=[Seconds one docker call may take before it is killed, 0.001 to 86400 \[env\: FLEET_TIMEOUT\]]:SECS:_default' \
 '--lock-wait=[Seconds to wait for another fleet run on the same project to finish, 0 to 86400 \[env\: FLEET_LOCK_WAIT\]]:SECS:_default' \
+'--lock-lease=[Seconds a host'\''s lock taken by this run counts as held\: past it, another run may take the lock over (configs with \`hosts\`), 1 to 86400 \[env\: FLEET_LOCK_LEASE\]]:SECS:_default' \
+'*--host=[Only this host of the config'\''s \`hosts\` (repeatable; default\: all)]:NAME:_default' \
 '--lock-dir=[Where the per-project lock file lives \[env\: FLEET_LOCK_DIR\]]:LOCK_DIR:_files' \
 '--json[Print one JSON document instead of text (errors too)]' \
 '(-q --quiet)-v[Print every docker command as it runs (env values are never shown)]' \
@@ -195,6 +253,8 @@ _arguments "${_arguments_options[@]}" : \
 '--jobs=[How many docker operations may run at once]:JOBS:_default' \
 '--timeout=[Seconds one docker call may take before it is killed, 0.001 to 86400 \[env\: FLEET_TIMEOUT\]]:SECS:_default' \
 '--lock-wait=[Seconds to wait for another fleet run on the same project to finish, 0 to 86400 \[env\: FLEET_LOCK_WAIT\]]:SECS:_default' \
+'--lock-lease=[Seconds a host'\''s lock taken by this run counts as held\: past it, another run may take the lock over (configs with \`hosts\`), 1 to 86400 \[env\: FLEET_LOCK_LEASE\]]:SECS:_default' \
+'*--host=[Only this host of the config'\''s \`hosts\` (repeatable; default\: all)]:NAME:_default' \
 '--lock-dir=[Where the per-project lock file lives \[env\: FLEET_LOCK_DIR\]]:LOCK_DIR:_files' \
 '--json[Print one JSON document instead of text (errors too)]' \
 '(-q --quiet)-v[Print every docker command as it runs (env values are never shown)]' \
@@ -215,6 +275,8 @@ _arguments "${_arguments_options[@]}" : \
 '--jobs=[How many docker operations may run at once]:JOBS:_default' \
 '--timeout=[Seconds one docker call may take before it is killed, 0.001 to 86400 \[env\: FLEET_TIMEOUT\]]:SECS:_default' \
 '--lock-wait=[Seconds to wait for another fleet run on the same project to finish, 0 to 86400 \[env\: FLEET_LOCK_WAIT\]]:SECS:_default' \
+'--lock-lease=[Seconds a host'\''s lock taken by this run counts as held\: past it, another run may take the lock over (configs with \`hosts\`), 1 to 86400 \[env\: FLEET_LOCK_LEASE\]]:SECS:_default' \
+'*--host=[Only this host of the config'\''s \`hosts\` (repeatable; default\: all)]:NAME:_default' \
 '--lock-dir=[Where the per-project lock file lives \[env\: FLEET_LOCK_DIR\]]:LOCK_DIR:_files' \
 '--json[Print one JSON document instead of text (errors too)]' \
 '(-q --quiet)-v[Print every docker command as it runs (env values are never shown)]' \
@@ -257,6 +319,14 @@ _arguments "${_arguments_options[@]}" : \
 _arguments "${_arguments_options[@]}" : \
 && ret=0
 ;;
+(hosts)
+_arguments "${_arguments_options[@]}" : \
+&& ret=0
+;;
+(unlock)
+_arguments "${_arguments_options[@]}" : \
+&& ret=0
+;;
 (check)
 _arguments "${_arguments_options[@]}" : \
 && ret=0
@@ -294,6 +364,8 @@ _fleet_commands() {
 'up:Start every stopped container of the project (as \`docker ps -a\` shows them)' \
 'down:Stop every running container of the project, in parallel' \
 'status:Desired against actual, one row a container' \
+'hosts:Each host\: how it is reached, its engine'\''s version, who holds its lock' \
+'unlock:Release the lock a fleet run left on a host'\''s engine (after a crash)' \
 'check:Validate the config; runs no docker command' \
 'schema:Print the JSON Schema of agents.json (for editors and validators)' \
 'completions:Print a shell completion script' \
@@ -325,6 +397,8 @@ _fleet__subcmd__help_commands() {
 'up:Start every stopped container of the project (as \`docker ps -a\` shows them)' \
 'down:Stop every running container of the project, in parallel' \
 'status:Desired against actual, one row a container' \
+'hosts:Each host\: how it is reached, its engine'\''s version, who holds its lock' \
+'unlock:Release the lock a fleet run left on a host'\''s engine (after a crash)' \
 'check:Validate the config; runs no docker command' \
 'schema:Print the JSON Schema of agents.json (for editors and validators)' \
 'completions:Print a shell completion script' \
@@ -353,6 +427,11 @@ _fleet__subcmd__help__subcmd__help_commands() {
     local commands; commands=()
     _describe -t commands 'fleet help help commands' commands "$@"
 }
+(( $+functions[_fleet__subcmd__help__subcmd__hosts_commands] )) ||
+_fleet__subcmd__help__subcmd__hosts_commands() {
+    local commands; commands=()
+    _describe -t commands 'fleet help hosts commands' commands "$@"
+}
 (( $+functions[_fleet__subcmd__help__subcmd__man_commands] )) ||
 _fleet__subcmd__help__subcmd__man_commands() {
     local commands; commands=()
@@ -378,10 +457,20 @@ _fleet__subcmd__help__subcmd__sync_commands() {
     local commands; commands=()
     _describe -t commands 'fleet help sync commands' commands "$@"
 }
+(( $+functions[_fleet__subcmd__help__subcmd__unlock_commands] )) ||
+_fleet__subcmd__help__subcmd__unlock_commands() {
+    local commands; commands=()
+    _describe -t commands 'fleet help unlock commands' commands "$@"
+}
 (( $+functions[_fleet__subcmd__help__subcmd__up_commands] )) ||
 _fleet__subcmd__help__subcmd__up_commands() {
     local commands; commands=()
     _describe -t commands 'fleet help up commands' commands "$@"
+}
+(( $+functions[_fleet__subcmd__hosts_commands] )) ||
+_fleet__subcmd__hosts_commands() {
+    local commands; commands=()
+    _describe -t commands 'fleet hosts commands' commands "$@"
 }
 (( $+functions[_fleet__subcmd__man_commands] )) ||
 _fleet__subcmd__man_commands() {
@@ -407,6 +496,11 @@ _fleet__subcmd__status_commands() {
 _fleet__subcmd__sync_commands() {
     local commands; commands=()
     _describe -t commands 'fleet sync commands' commands "$@"
+}
+(( $+functions[_fleet__subcmd__unlock_commands] )) ||
+_fleet__subcmd__unlock_commands() {
+    local commands; commands=()
+    _describe -t commands 'fleet unlock commands' commands "$@"
 }
 (( $+functions[_fleet__subcmd__up_commands] )) ||
 _fleet__subcmd__up_commands() {

@@ -51,6 +51,14 @@ pub struct Global {
     /// 0 to 86400 [env: FLEET_LOCK_WAIT]
     #[arg(long, global = true, value_name = "SECS", default_value = "300", value_parser = lock_wait_secs)]
     pub lock_wait: Duration,
+    /// Seconds a host's lock taken by this run counts as held: past it,
+    /// another run may take the lock over (configs with `hosts`), 1 to 86400
+    /// [env: FLEET_LOCK_LEASE]
+    #[arg(long, global = true, value_name = "SECS", default_value = "3600", value_parser = lease_secs)]
+    pub lock_lease: Duration,
+    /// Only this host of the config's `hosts` (repeatable; default: all)
+    #[arg(long = "host", global = true, value_name = "NAME")]
+    pub hosts: Vec<String>,
     /// Where the per-project lock file lives [env: FLEET_LOCK_DIR]
     // `None` only before `parse`, which resolves the default.
     #[arg(long, global = true, hide = true)]
@@ -76,6 +84,11 @@ pub fn timeout_secs(s: &str) -> Result<Duration, String> {
 /// `--lock-wait`: 0 (do not wait) to [`MAX_SECS`].
 pub fn lock_wait_secs(s: &str) -> Result<Duration, String> {
     seconds(s, 0.0)
+}
+
+/// `--lock-lease`: a second to [`MAX_SECS`].
+pub fn lease_secs(s: &str) -> Result<Duration, String> {
+    seconds(s, 1.0)
 }
 
 fn seconds(s: &str, min: f64) -> Result<Duration, String> {
@@ -126,6 +139,9 @@ pub fn parse(
     }
     if let Some(v) = var("lock_wait", "FLEET_LOCK_WAIT") {
         g.lock_wait = lock_wait_secs(v.text(&cmd)?).map_err(|why| v.invalid(&cmd, &why))?;
+    }
+    if let Some(v) = var("lock_lease", "FLEET_LOCK_LEASE") {
+        g.lock_lease = lease_secs(v.text(&cmd)?).map_err(|why| v.invalid(&cmd, &why))?;
     }
     if let Some(v) = var("lock_dir", "FLEET_LOCK_DIR") {
         g.lock_dir = Some(v.path(&cmd, "expected a directory")?);
@@ -199,6 +215,12 @@ pub enum Command {
     /// Desired against actual, one row a container.
     #[command(after_help = "Example:\n  fleet status --json")]
     Status,
+    /// Each host: how it is reached, its engine's version, who holds its lock.
+    #[command(after_help = "Example:\n  fleet hosts --json")]
+    Hosts,
+    /// Release the lock a fleet run left on a host's engine (after a crash).
+    #[command(after_help = "Example:\n  fleet unlock --host gpu-1")]
+    Unlock,
     /// Validate the config; runs no docker command.
     #[command(after_help = "Example:\n  fleet check -c config/agents.json")]
     Check,

@@ -5,19 +5,21 @@
 //! events and errors into text, JSON and an exit code.
 
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
-use crate::apply::{self, Done, Outcome};
+use crate::apply::{Done, Outcome};
 use crate::cli::{Cli, Command};
 use crate::config::{self, Config};
+use crate::converge;
 use crate::docker::{Cmd, Runner};
-use crate::error::Result;
+use crate::engine_lock::{self, LockEvent};
+use crate::error::{Error, Result};
+use crate::hosts::{self, Connect};
 use crate::lock::{self, ProjectLock};
-use crate::observe::{self, Actual};
+
 use crate::ops::{self, OpsResult, StatusRow};
-use crate::plan::{self, Bucket, Plan};
-use crate::ready;
+use crate::plan::{self, Plan};
 
 /// What every command may need besides the config and its options.
 pub struct Context<'a> {
@@ -28,7 +30,15 @@ pub struct Context<'a> {
     pub jobs: usize,
     /// Where the per-project lock lives, and how long to wait for it.
     pub lock_dir: &'a Path,
+    /// How long to wait for a lock (the machine's, then each host's).
     pub lock_wait: Duration,
+    /// How long a host's lock taken by this run counts as held before
+    /// another run may take it over ([`crate::engine_lock`]).
+    pub lock_lease: Duration,
+    /// `--host`: only these declared hosts (all when empty).
+    pub only_hosts: &'a [String],
+    /// Opens the way to each declared host (an SSH connection for the run).
+    pub connect: &'a dyn Connect,
     /// Set on SIGINT or SIGTERM (see [`crate::Io::stop`]).
     pub stop: &'a AtomicBool,
     /// Where what happens during a run goes (progress, a busy lock; the
@@ -51,6 +61,13 @@ pub enum Event<'a> {
     /// `--wait`: how many of the containers waited for are ready so far
     /// (sent when the count changes).
     Ready { ready: usize, total: usize },
+    /// A host's lock is held by another run, or was taken over.
+    HostLock {
+        host: &'a str,
+        event: &'a LockEvent<'a>,
+    },
+    /// A host's lock could not be released at the end of the run.
+    LockNotReleased { host: &'a str, error: &'a Error },
 }
 
 /// What a command came to.
@@ -75,7 +92,37 @@ pub enum Report {
         ops: OpsResult,
         interrupted: bool,
     },
-    Status(Vec<StatusRow>),
+    /// The rows, and each host lock held by a run (host, who and since).
+    Status {
+        rows: Vec<StatusRow>,
+        locks: Vec<(String, String)>,
+    },
+    Hosts(Vec<HostRow>),
+    Unlock(Vec<Unlocked>),
+}
+
+/// One host as `fleet hosts` shows it.
+#[derive(Debug, serde::Serialize)]
+pub struct HostRow {
+    /// Its name in `hosts` (`None`: the implicit host of a config without).
+    pub host: Option<String>,
+    /// How the docker CLI reaches it.
+    pub reach: String,
+    /// The engine's version, when it answered.
+    pub version: Option<String>,
+    /// Why it could not be reached or read.
+    pub error: Option<String>,
+    /// Who holds its lock and since when, if a run does.
+    pub lock: Option<String>,
+}
+
+/// What `fleet unlock` did on one host.
+#[derive(Debug, serde::Serialize)]
+pub struct Unlocked {
+    pub host: String,
+    /// The lock it removed (who held it, since when), if there was one.
+    pub released: Option<String>,
+    pub error: Option<String>,
 }
 
 /// What `check` found in a valid config.
@@ -85,6 +132,8 @@ pub struct Checked {
     pub project: String,
     pub types: Vec<String>,
     pub containers: usize,
+    /// The declared hosts (empty without `hosts`).
+    pub hosts: Vec<String>,
 }
 
 /// Runs `command`: the one place a command is picked.
@@ -109,7 +158,12 @@ pub fn run(command: &Command, ctx: &Context) -> Result<Report> {
             ops: down(ctx, &config()?, a.options())?,
             interrupted: interrupted(),
         },
-        Command::Status => Report::Status(status(ctx, &config()?)?),
+        Command::Status => {
+            let (rows, locks) = status(ctx, &config()?)?;
+            Report::Status { rows, locks }
+        }
+        Command::Hosts => Report::Hosts(hosts(ctx, &config()?)?),
+        Command::Unlock => Report::Unlock(unlock(ctx, &config()?)?),
     })
 }
 
@@ -120,12 +174,13 @@ pub fn check(ctx: &Context, config: &Config) -> Checked {
         project: config.project.clone(),
         types: config.types.iter().map(|t| t.name.clone()).collect(),
         containers: config.desired().len(),
+        hosts: config.hosts.iter().map(|h| h.name.clone()).collect(),
     }
 }
 
 /// `fleet plan`: what sync would do; changes nothing.
 pub fn plan(ctx: &Context, config: &Config, opts: plan::Options) -> Result<Plan> {
-    Ok(observe_and_plan(config, ctx.runner, opts)?.0)
+    converge::plan(ctx, config, opts)
 }
 
 /// `fleet sync`: load → observe → plan → apply, under the project's lock;
@@ -137,112 +192,146 @@ pub fn sync(
     wait: Option<Duration>,
 ) -> Result<Outcome> {
     let _lock = take_lock(ctx, &config.project)?;
-    let (plan, _) = observe_and_plan(config, ctx.runner, opts)?;
-    let progress = |d: &Done| (ctx.events)(Event::Done(d));
-    let roll_wait = wait.unwrap_or(ready::DEFAULT_WAIT);
-    let mut outcome =
-        apply::apply_rolling(&plan, ctx.runner, ctx.jobs, &progress, ctx.stop, roll_wait);
-    if let Some(timeout) = wait
-        && !outcome.interrupted
-    {
-        // What the run created, started, unpaused or recreated, and what it
-        // left running as it was: a crash loop can look "running" between
-        // two restarts, and only a second look tells.
-        let waited: Vec<usize> = (0..outcome.done.len())
-            .filter(|&i| {
-                let d = &outcome.done[i];
-                d.error.is_none()
-                    && matches!(
-                        d.action.bucket,
-                        Bucket::Created
-                            | Bucket::Started
-                            | Bucket::Recreated
-                            | Bucket::Unchanged
-                            | Bucket::Renamed
-                    )
-            })
-            .collect();
-        let names: Vec<String> = waited
-            .iter()
-            .map(|&i| outcome.done[i].action.name.clone())
-            .collect();
-        for (i, e) in waited.into_iter().zip(wait_for(ctx, &names, timeout)) {
-            outcome.done[i].error = e;
-        }
-        outcome.interrupted = ctx.stop.load(Ordering::Relaxed);
-    }
-    Ok(outcome)
+    converge::sync(ctx, config, opts, wait)
 }
 
-/// `fleet up`, under the project's lock; with `wait`, then waits for what
-/// it started to be ready.
+/// `fleet up`, under the project's lock (and each host's); with `wait`,
+/// then waits for what it started to be ready.
 pub fn up(ctx: &Context, config: &Config, wait: Option<Duration>) -> Result<OpsResult> {
     let _lock = take_lock(ctx, &config.project)?;
-    let mut r = ops::up(ctx.runner, &config.project, ctx.jobs, ctx.stop)?;
-    if let Some(timeout) = wait
-        && !ctx.stop.load(Ordering::Relaxed)
-    {
-        let names = std::mem::take(&mut r.done);
-        for (name, e) in names.iter().zip(wait_for(ctx, &names, timeout)) {
-            match e {
-                None => r.done.push(name.clone()),
-                Some(reason) => r.failed.push(ops::Named {
-                    name: name.clone(),
-                    reason,
-                }),
+    let act = |runner: &dyn Runner| -> Result<OpsResult> {
+        let mut r = ops::up(runner, &config.project, ctx.jobs, ctx.stop)?;
+        if let Some(timeout) = wait
+            && !ctx.stop.load(Ordering::Relaxed)
+        {
+            let names = std::mem::take(&mut r.done);
+            let verdicts = converge::wait_for(ctx, runner, &names, timeout);
+            for (name, e) in names.iter().zip(verdicts) {
+                match e {
+                    None => r.done.push(name.clone()),
+                    Some(reason) => r.failed.push(ops::Named {
+                        name: name.clone(),
+                        reason,
+                    }),
+                }
             }
         }
-    }
-    Ok(r)
+        Ok(r)
+    };
+    converge::ops(ctx, config, "started", &act)
 }
 
-/// Waits for `names` to be ready ([`ready::wait`]), sending the count of
-/// ready ones as it changes. Per name: `None` when ready, else why not.
-fn wait_for(ctx: &Context, names: &[String], timeout: Duration) -> Vec<Option<String>> {
-    if names.is_empty() {
-        return Vec::new();
-    }
-    let last = AtomicUsize::new(usize::MAX);
-    let count = |ready: usize, total: usize| {
-        if last.swap(ready, Ordering::Relaxed) != ready {
-            (ctx.events)(Event::Ready { ready, total });
-        }
-    };
-    let w = ready::Waiting {
-        timeout,
-        stop: ctx.stop,
-        count: &count,
-    };
-    ready::wait(ctx.runner, names, &w)
-}
-
-/// `fleet down`, under the project's lock.
+/// `fleet down`, under the project's lock (and each host's).
 pub fn down(ctx: &Context, config: &Config, opts: ops::DownOptions) -> Result<OpsResult> {
     let _lock = take_lock(ctx, &config.project)?;
-    ops::down(ctx.runner, &config.project, opts)
+    let act = |runner: &dyn Runner| ops::down(runner, &config.project, opts);
+    converge::ops(ctx, config, "stopped", &act)
 }
 
-/// `fleet status`: desired against actual, one row a container. It
-/// describes even an empty config (it changes nothing).
-pub fn status(ctx: &Context, config: &Config) -> Result<Vec<StatusRow>> {
-    let opts = plan::Options {
-        force: false,
-        allow_empty: true,
+/// `fleet status`: desired against actual, one row a container, and the
+/// host locks held by a run (host, who and since). It describes even an
+/// empty config (it changes nothing).
+pub fn status(ctx: &Context, config: &Config) -> Result<(Vec<StatusRow>, converge::Locks)> {
+    converge::status(ctx, config)
+}
+
+/// `fleet hosts`: each host side by side: its engine's version and its
+/// lock.
+pub fn hosts(ctx: &Context, config: &Config) -> Result<Vec<HostRow>> {
+    let sites = hosts::sites(config, ctx.only_hosts, ctx.runner, ctx.connect)?;
+    Ok(std::thread::scope(|s| {
+        let rows: Vec<_> = sites
+            .iter()
+            .map(|site| s.spawn(|| host_row(site, &config.project)))
+            .collect();
+        rows.into_iter()
+            .zip(&sites)
+            .map(|(t, site)| {
+                t.join().unwrap_or_else(|_| HostRow {
+                    host: site.name().map(str::to_string),
+                    reach: String::new(),
+                    version: None,
+                    error: Some("fleet's thread for this host panicked".into()),
+                    lock: None,
+                })
+            })
+            .collect()
+    }))
+}
+
+fn host_row(site: &hosts::Site, project: &str) -> HostRow {
+    let mut row = HostRow {
+        host: site.name().map(str::to_string),
+        reach: site.host.map_or_else(
+            || crate::config::Reach::Default.to_string(),
+            |h| h.reach.to_string(),
+        ),
+        version: None,
+        error: None,
+        lock: None,
     };
-    let (plan, actual) = observe_and_plan(config, ctx.runner, opts)?;
-    Ok(ops::status_rows(&actual, &plan))
+    let runner = match &site.runner {
+        Ok(r) => r.as_ref(),
+        Err(e) => {
+            row.error = Some(e.to_string());
+            return row;
+        }
+    };
+    let cmd = Cmd::new(["version", "--format", "{{.Server.Version}}"]);
+    match crate::docker::run_ok(runner, &cmd) {
+        Ok(v) => row.version = Some(v.stdout.trim().to_string()),
+        Err(e) => {
+            row.error = Some(Error::from(e).to_string());
+            return row;
+        }
+    }
+    if site.host.is_some() {
+        match engine_lock::read(runner, project) {
+            Ok(lock) => row.lock = lock.map(|l| l.describe()),
+            Err(e) => row.error = Some(e.to_string()),
+        }
+    }
+    row
 }
 
-/// load → observe → plan: the read-only half every command shares.
-fn observe_and_plan(
-    config: &Config,
-    runner: &dyn Runner,
-    opts: plan::Options,
-) -> Result<(Plan, Actual)> {
-    let desired = config.desired();
-    let actual = observe::observe(runner, &config.project, &desired)?;
-    let plan = plan::plan(&config.project, &desired, &actual, opts)?;
-    Ok((plan, actual))
+/// `fleet unlock --host NAME…`: removes the lock a run left on each named
+/// host's engine (only a fleet lock of this project).
+pub fn unlock(ctx: &Context, config: &Config) -> Result<Vec<Unlocked>> {
+    if ctx.only_hosts.is_empty() || config.hosts.is_empty() {
+        let why = if config.hosts.is_empty() {
+            "the config declares no hosts: fleet keeps no lock on the engine (the machine's lock file is released when its run ends)"
+        } else {
+            "name the host whose lock to release: fleet unlock --host NAME"
+        };
+        return Err(Error::new(crate::error::Kind::Usage, why)
+            .with_help("`fleet status` and `fleet hosts` show who holds each host's lock"));
+    }
+    let sites = hosts::sites(config, ctx.only_hosts, ctx.runner, ctx.connect)?;
+    Ok(sites
+        .iter()
+        .map(|site| {
+            let host = site.name().unwrap_or_default().to_string();
+            match &site.runner {
+                Err(e) => Unlocked {
+                    host,
+                    released: None,
+                    error: Some(e.to_string()),
+                },
+                Ok(r) => match engine_lock::release_any(r.as_ref(), &config.project) {
+                    Ok(l) => Unlocked {
+                        host,
+                        released: l.map(|l| l.describe()),
+                        error: None,
+                    },
+                    Err(e) => Unlocked {
+                        host,
+                        released: None,
+                        error: Some(e.to_string()),
+                    },
+                },
+            }
+        })
+        .collect())
 }
 
 /// The project's lock, held until the returned value drops; an event

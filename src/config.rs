@@ -46,8 +46,53 @@ pub const MAX_CONFIG_BYTES: usize = 4 << 20;
 #[derive(Debug, Clone)]
 pub struct Config {
     pub project: String,
+    /// The declared hosts, in name order; empty when the config declares
+    /// none (one implicit host: the docker CLI's default engine, and every
+    /// output as on one host).
+    pub hosts: Vec<Host>,
     /// Types in name order.
     pub types: Vec<AgentType>,
+}
+
+/// A declared host: a name and how the docker CLI reaches its engine.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Host {
+    pub name: String,
+    pub reach: Reach,
+}
+
+/// How the docker CLI reaches a host's engine.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Reach {
+    /// `{}`: the CLI's own default (what `docker ps` reaches for the
+    /// operator running fleet).
+    Default,
+    /// `{"docker_host": URL}`: `docker --host URL`.
+    DockerHost(String),
+    /// `{"context": NAME}`: `docker --context NAME`.
+    Context(String),
+}
+
+impl Reach {
+    /// The docker CLI's global options that select this engine, placed
+    /// before the subcommand.
+    pub fn global_args(&self) -> Vec<String> {
+        match self {
+            Reach::Default => Vec::new(),
+            Reach::DockerHost(url) => vec!["--host".into(), url.clone()],
+            Reach::Context(name) => vec!["--context".into(), name.clone()],
+        }
+    }
+}
+
+impl fmt::Display for Reach {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Reach::Default => write!(f, "the docker CLI's default engine"),
+            Reach::DockerHost(url) => write!(f, "{url}"),
+            Reach::Context(name) => write!(f, "context {name}"),
+        }
+    }
 }
 
 /// One agent type after merging `defaults`.
@@ -59,6 +104,10 @@ pub struct AgentType {
     /// (`max_unavailable` resolved against `instances`). Not in the hash:
     /// it changes no container.
     pub max_unavailable: usize,
+    /// The hosts its instances run on, in order: instance i on
+    /// `hosts[(i-1) mod len]`. Empty when the config declares no hosts.
+    /// Not in the hash: where a container runs is not what it is.
+    pub hosts: Vec<String>,
     pub spec: Spec,
     /// `sha256:<hex>` of the canonical JSON of `spec`.
     pub hash: String,
@@ -77,6 +126,9 @@ pub struct Desired {
     pub hash: String,
     /// Its type's [`AgentType::max_unavailable`].
     pub max_unavailable: usize,
+    /// The host it runs on (label `fleet.host`); `None` when the config
+    /// declares no hosts.
+    pub host: Option<String>,
 }
 
 /// The resolved spec of one container: everything that reaches `docker run`.
@@ -213,11 +265,21 @@ impl Config {
                     spec: t.spec.clone(),
                     hash: t.hash.clone(),
                     max_unavailable: t.max_unavailable,
+                    host: placement(&t.hosts, i),
                 });
             }
         }
         out
     }
+}
+
+/// The host of instance `i` (1-based) of a type placed on `hosts`:
+/// `hosts[(i-1) mod len]`; `None` without hosts.
+pub fn placement(hosts: &[String], i: u32) -> Option<String> {
+    let n = u32::try_from(hosts.len()).ok().filter(|&n| n > 0)?;
+    usize::try_from((i.max(1) - 1) % n)
+        .ok()
+        .map(|k| hosts[k].clone())
 }
 
 /// `<type>-default` for instance 1, `<type>-N` after.
@@ -493,8 +555,20 @@ struct RawConfig {
     /// Any type field but `instances`; a type's own value wins; `env` and `labels` merge key by key.
     #[serde(default)]
     defaults: RawFields,
+    /// The Docker engines the fleet runs on, by name (several hosts). Without it, one host: the docker CLI's default engine.
+    hosts: Option<UniqueMap<Name, RawHost>>,
     /// Agent types by name; containers are `<type>-default`, `<type>-2` … `<type>-N`.
     types: UniqueMap<Name, RawFields>,
+}
+
+/// How the docker CLI reaches one host: `{}` (its default engine), `{"docker_host": URL}` or `{"context": NAME}`.
+#[derive(Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+struct RawHost {
+    /// A DOCKER_HOST URL: unix:///path, tcp://host:port or ssh://[user@]host[:port].
+    docker_host: Option<DockerHost>,
+    /// A docker context name (`docker context ls`).
+    context: Option<ContextName>,
 }
 
 /// The fields of a type; `defaults` uses the same shape minus `instances`.
@@ -505,6 +579,8 @@ struct RawFields {
     image: Option<Image>,
     /// How many containers of this type (0..=100, default 1). Not allowed in defaults.
     instances: Option<Instances>,
+    /// The hosts (names from the top-level `hosts`) its instances run on: instance i on hosts[(i-1) mod len]. Not part of the config hash.
+    hosts: Option<Vec<Name>>,
     /// The command (argv array).
     command: Option<Vec<Arg>>,
     /// The entrypoint (argv array).
@@ -596,8 +672,10 @@ impl RawConfig {
                     .with_help("move it to each entry of `types`"),
             );
         }
+        let hosts = resolve_hosts(path, text, self.hosts)?;
         let mut types = Vec::new();
-        for (Name(name), t) in self.types.0 {
+        for (Name(name), mut t) in self.types.0 {
+            let placed = type_hosts(path, text, &name, t.hosts.take(), &d, &hosts)?;
             let Some(Image(image)) = t.image.clone().or_else(|| d.image.clone()) else {
                 let message = format!("types.{name}.image: missing; every type needs an image");
                 return Err(at_key(path, text, &["types", &name], message)
@@ -613,12 +691,17 @@ impl RawConfig {
             types.push(AgentType {
                 instances,
                 max_unavailable,
+                hosts: placed,
                 name,
                 spec,
                 hash,
             });
         }
-        let config = Config { project, types };
+        let config = Config {
+            project,
+            hosts,
+            types,
+        };
         // Names cannot clash: the part after the last `-` is `default` or a
         // number, neither of which contains `-`, so the split is unique.
         Ok(config)
@@ -664,6 +747,167 @@ impl RawFields {
             healthcheck: t.healthcheck.or_else(|| d.healthcheck.clone()).map(|h| h.0),
         }
     }
+}
+
+/// The top-level `hosts`, in name order; empty when absent.
+fn resolve_hosts(
+    path: &Path,
+    text: &str,
+    raw: Option<UniqueMap<Name, RawHost>>,
+) -> Result<Vec<Host>> {
+    let Some(raw) = raw else {
+        return Ok(Vec::new());
+    };
+    if raw.0.is_empty() {
+        return Err(
+            at_key(path, text, &["hosts"], "hosts: declares no host".into()).with_help(
+                "declare at least one host, e.g. \"hosts\": {\"local\": {}}, or remove `hosts`",
+            ),
+        );
+    }
+    let mut out = Vec::new();
+    for (Name(name), h) in raw.0 {
+        let reach = match (h.docker_host, h.context) {
+            (None, None) => Reach::Default,
+            (Some(DockerHost(url)), None) => Reach::DockerHost(url),
+            (None, Some(ContextName(c))) => Reach::Context(c),
+            (Some(_), Some(_)) => {
+                let message = format!(
+                    "hosts.{name}: sets both `docker_host` and `context`; a host is reached one way"
+                );
+                return Err(
+                    at_key(path, text, &["hosts", &name], message).with_help("keep one of them")
+                );
+            }
+        };
+        out.push(Host { name, reach });
+    }
+    Ok(out)
+}
+
+/// The hosts a type's instances run on: its own `hosts`, else the
+/// defaults', else the only declared host. Every name must be declared.
+fn type_hosts(
+    path: &Path,
+    text: &str,
+    type_name: &str,
+    own: Option<Vec<Name>>,
+    d: &RawFields,
+    declared: &[Host],
+) -> Result<Vec<String>> {
+    let (list, steps): (Option<Vec<Name>>, Vec<&str>) = match own {
+        Some(l) => (Some(l), vec!["types", type_name, "hosts"]),
+        None => (d.hosts.clone(), vec!["defaults", "hosts"]),
+    };
+    let at = |message: String| at_key(path, text, &steps, message);
+    let Some(list) = list else {
+        return match declared {
+            [] => Ok(Vec::new()),
+            [only] => Ok(vec![only.name.clone()]),
+            _ => Err(at_key(
+                path,
+                text,
+                &["types", type_name],
+                format!("types.{type_name}: no `hosts`, and the config declares several"),
+            )
+            .with_help(format!(
+                "set `types.{type_name}.hosts` (or `defaults.hosts`) to some of: {}",
+                host_names(declared)
+            ))),
+        };
+    };
+    let key = steps.join(".");
+    if declared.is_empty() {
+        return Err(at(format!("{key}: no host is declared")).with_help(
+            "declare the hosts in the top-level `hosts` map, e.g. \"hosts\": {\"local\": {}}",
+        ));
+    }
+    if list.is_empty() {
+        return Err(at(format!(
+            "{key}: the list is empty; a type runs on at least one host"
+        ))
+        .with_help(format!("name some of: {}", host_names(declared))));
+    }
+    let mut out: Vec<String> = Vec::new();
+    for Name(h) in list {
+        if !declared.iter().any(|d| d.name == h) {
+            return Err(at(format!("{key}: host `{h}` is not declared in `hosts`"))
+                .with_help(format!("the declared hosts are: {}", host_names(declared))));
+        }
+        if out.contains(&h) {
+            return Err(at(format!("{key}: host `{h}` is named twice"))
+                .with_help("name each host once; instances go round the list in order"));
+        }
+        out.push(h);
+    }
+    Ok(out)
+}
+
+/// `a`, `b`, … for messages.
+fn host_names(hosts: &[Host]) -> String {
+    let names: Vec<String> = hosts.iter().map(|h| format!("`{}`", h.name)).collect();
+    names.join(", ")
+}
+
+/// A `docker_host` URL the docker CLI can use: `unix://` with an absolute
+/// path, `tcp://host:port`, `ssh://[user@]host[:port][/path]`.
+fn check_docker_host(s: &str) -> std::result::Result<(), String> {
+    if snippet::url_password(s) {
+        // Never shown: it holds a secret.
+        return Err(
+            "invalid docker_host: a password in the URL is refused (and never shown); use an SSH key (ssh-agent or ~/.ssh/config) or TLS certificates".to_string(),
+        );
+    }
+    if s.chars().any(|c| c.is_whitespace() || c == '\0') {
+        return Err(format!("invalid docker_host {s:?}: no whitespace or NUL"));
+    }
+    let Some((scheme, rest)) = s.split_once("://") else {
+        return Err(format!(
+            "invalid docker_host `{s}`: expected a URL such as unix:///var/run/docker.sock, tcp://host:2376 or ssh://user@host"
+        ));
+    };
+    match scheme {
+        "unix" if rest.starts_with('/') => Ok(()),
+        "unix" => Err(format!(
+            "invalid docker_host `{s}`: a unix:// URL takes an absolute socket path (unix:///path)"
+        )),
+        "tcp" if !rest.is_empty() && !rest.starts_with('/') => Ok(()),
+        "tcp" => Err(format!(
+            "invalid docker_host `{s}`: expected tcp://host:port"
+        )),
+        "ssh" => check_ssh_url(s, rest),
+        _ => Err(format!(
+            "invalid docker_host `{s}`: the scheme `{scheme}` is not one fleet drives (unix, tcp, ssh)"
+        )),
+    }
+}
+
+/// `ssh://[user@]host[:port][/path]` as the docker CLI reads it: no
+/// password, a numeric port, no query or fragment.
+fn check_ssh_url(s: &str, rest: &str) -> std::result::Result<(), String> {
+    let bad = |why: &str| Err(format!("invalid docker_host `{s}`: {why}"));
+    if rest.contains('?') || rest.contains('#') {
+        return bad("an ssh:// URL takes no query or fragment");
+    }
+    let authority = rest.split('/').next().unwrap_or("");
+    let host_port = match authority.rsplit_once('@') {
+        Some(("", _)) => return bad("the user before `@` is empty"),
+        Some((_, hp)) => hp,
+        None => authority,
+    };
+    let host = match host_port.rsplit_once(':') {
+        Some((h, port)) if !h.ends_with(']') || port.is_empty() => {
+            if port.parse::<u16>().map_or(true, |p| p == 0) {
+                return bad("the port must be a number 1..=65535");
+            }
+            h
+        }
+        _ => host_port,
+    };
+    if host.is_empty() {
+        return bad("no host name");
+    }
+    Ok(())
 }
 
 /// A config error about the key at `steps` (which serde read, so it is in
@@ -713,6 +957,7 @@ trait EntryCheck<V> {
 }
 
 impl EntryCheck<RawFields> for Name {}
+impl EntryCheck<RawHost> for Name {}
 impl EntryCheck<Arg> for LabelKey {}
 
 /// docker's env-file reader, which carries env values to `docker run`:
@@ -898,6 +1143,21 @@ validated!(Name, String, { "type": "string", "pattern": "^[a-z0-9][a-z0-9_.-]*$"
     Err(format!(
         "invalid name `{s}`: names match [a-z0-9][a-z0-9_.-]* (lowercase letters, digits, `_`, `.`, `-`; starting with a letter or digit)"
     ))
+});
+
+validated!(DockerHost, String, { "type": "string", "pattern": "^(unix|tcp|ssh)://[^\\s]+$" }, |s| check_docker_host(s));
+
+validated!(ContextName, String, { "type": "string", "pattern": "^[a-zA-Z0-9][a-zA-Z0-9_.+-]*$" }, |s| {
+    let mut c = s.chars();
+    if matches!(c.next(), Some(f) if f.is_ascii_alphanumeric())
+        && c.all(|x| x.is_ascii_alphanumeric() || "_.+-".contains(x))
+    {
+        Ok(())
+    } else {
+        Err(format!(
+            "invalid context name `{s}`: docker context names match [a-zA-Z0-9][a-zA-Z0-9_.+-]*"
+        ))
+    }
 });
 
 validated!(Image, String, { "type": "string", "pattern": image_ref::SCHEMA_PATTERN }, |s| image_ref::check(s));

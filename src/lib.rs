@@ -12,9 +12,11 @@ pub mod apply;
 pub mod cli;
 pub mod commands;
 pub mod config;
+pub mod converge;
 pub mod docker;
 pub mod engine_lock;
 pub mod error;
+pub mod hosts;
 pub mod lock;
 pub mod observe;
 pub mod ops;
@@ -110,7 +112,8 @@ pub fn main_with(args: Vec<OsString>, env: &Env, io: &mut Io) -> i32 {
         program: cli.global.docker.clone(),
         timeout: cli.global.timeout,
     };
-    run(&cli, &runner, io)
+    let connect = hosts::Ssh::new(env.get("PATH").map(OsStr::to_os_string), cli.global.timeout);
+    run_with(&cli, &runner, &connect, io)
 }
 
 /// Parses `args` against `env` ([`cli::parse`]). On a usage error, or
@@ -140,6 +143,12 @@ pub fn parse(args: Vec<OsString>, env: &Env, io: &mut Io) -> Result<Cli, i32> {
 /// from apply's workers too) goes to `io.err` through one lock, as it
 /// comes. Returns the exit code.
 pub fn run(cli: &Cli, runner: &dyn Runner, io: &mut Io) -> i32 {
+    run_with(cli, runner, &hosts::Direct, io)
+}
+
+/// [`run`], each declared host opened through `connect` (the real program
+/// keeps one SSH connection per `ssh://` host for the run).
+pub fn run_with(cli: &Cli, runner: &dyn Runner, connect: &dyn hosts::Connect, io: &mut Io) -> i32 {
     let g = &cli.global;
     let style = style(g, io);
     let lock_dir = g
@@ -170,6 +179,9 @@ pub fn run(cli: &Cli, runner: &dyn Runner, io: &mut Io) -> i32 {
             jobs: usize::from(g.jobs),
             lock_dir: &lock_dir,
             lock_wait: g.lock_wait,
+            lock_lease: g.lock_lease,
+            only_hosts: &g.hosts,
+            connect,
             stop: io.stop,
             events: &events,
         };

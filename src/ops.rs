@@ -32,6 +32,21 @@ pub struct OpsResult {
     pub failed: Vec<Named>,
 }
 
+impl OpsResult {
+    /// Adds what host `host` did, its names shown as `name@host`.
+    pub fn absorb(&mut self, other: OpsResult, host: &str) {
+        let at = |n: String| format!("{n}@{host}");
+        self.done.extend(other.done.into_iter().map(at));
+        self.already.extend(other.already.into_iter().map(at));
+        let named = |n: Named| Named {
+            name: at(n.name),
+            reason: n.reason,
+        };
+        self.skipped.extend(other.skipped.into_iter().map(named));
+        self.failed.extend(other.failed.into_iter().map(named));
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Named {
     pub name: String,
@@ -142,6 +157,8 @@ pub fn up(runner: &dyn Runner, project: &str, jobs: usize, stop: &AtomicBool) ->
                 op,
                 matches: None,
                 unready: None,
+                host: None,
+                moved_to: None,
             }),
             Wake::Already => r.already.push(c.name),
             Wake::Skip(reason) => r.skipped.push(Named {
@@ -232,6 +249,9 @@ pub fn down(runner: &dyn Runner, project: &str, opts: DownOptions) -> Result<Ops
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct StatusRow {
     pub name: String,
+    /// The host it is on, when the config declares hosts.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub host: Option<String>,
     #[serde(rename = "type")]
     pub type_name: Option<String>,
     /// `running`, `exited 137`, `paused`, `absent`, `foreign`, …
@@ -263,6 +283,7 @@ pub fn status_rows(actual: &Actual, plan: &Plan) -> Vec<StatusRow> {
             let foreign = c.is_some_and(|c| c.project() != Some(plan.project.as_str()));
             StatusRow {
                 name: a.name.clone(),
+                host: a.host.clone(),
                 type_name: a.type_name.clone(),
                 state: match c {
                     None => "absent".into(),
@@ -284,4 +305,21 @@ pub fn status_rows(actual: &Actual, plan: &Plan) -> Vec<StatusRow> {
             }
         })
         .collect()
+}
+
+/// The row of a container on a host that could not be read: its state is
+/// `unknown`, the reason the host's failure.
+pub fn unknown_row(a: &Action) -> StatusRow {
+    StatusRow {
+        name: a.name.clone(),
+        host: a.host.clone(),
+        type_name: a.type_name.clone(),
+        state: "unknown".into(),
+        ready: "-".into(),
+        image: None,
+        matches: None,
+        exec_sessions: 0,
+        action: a.bucket,
+        reason: a.reason.clone(),
+    }
 }

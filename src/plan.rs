@@ -118,6 +118,12 @@ pub struct Action {
     /// A container left as it is that is not ready to take work
     /// (crash-looping, unhealthy): its readiness word.
     pub unready: Option<String>,
+    /// The host it is on or goes to, when the config declares hosts.
+    pub host: Option<String>,
+    /// A removal of a container whose instance the config places on
+    /// another host now: that host. It runs only once the instance runs
+    /// there (create, confirm, then remove).
+    pub moved_to: Option<String>,
 }
 
 impl Action {
@@ -169,6 +175,21 @@ pub struct Options {
 /// container of the slot (a leftover replacement, a duplicate) is removed
 /// with a reason that says so.
 pub fn plan(project: &str, desired: &[Desired], actual: &Actual, opts: Options) -> Result<Plan> {
+    plan_on(project, None, desired, actual, opts)
+}
+
+/// [`plan`] for one host of several: `desired` is the whole fleet, `actual`
+/// what this host's engine holds. The containers placed on `host` are
+/// decided as on one host; a container found here whose instance the
+/// config places on another host is removed (`moved_to` set: apply removes
+/// it only once the instance runs there). Every action carries `host`.
+pub fn plan_on(
+    project: &str,
+    host: Option<&str>,
+    desired: &[Desired],
+    actual: &Actual,
+    opts: Options,
+) -> Result<Plan> {
     let ours = |c: &ContainerSnapshot| c.project() == Some(project);
     let managed = actual.containers.iter().filter(|c| ours(c)).count();
     if desired.is_empty() && managed > 0 && !opts.allow_empty {
@@ -177,7 +198,11 @@ pub fn plan(project: &str, desired: &[Desired], actual: &Actual, opts: Options) 
         ))
         .with_help("if the fleet really should be empty, rerun with --allow-empty"));
     }
-    let slots = Slots::of(project, desired, actual);
+    let here: Vec<Desired> = (desired.iter())
+        .filter(|d| d.host.as_deref() == host)
+        .cloned()
+        .collect();
+    let slots = Slots::of(project, &here, actual);
     let mut world = World {
         project,
         actual,
@@ -191,10 +216,13 @@ pub fn plan(project: &str, desired: &[Desired], actual: &Actual, opts: Options) 
     };
     // Removals first: the names they free are free for the rest.
     let mut removals = world.removals(&slots, desired);
-    let mut actions: Vec<Action> = desired.iter().map(|d| world.decide_slot(d)).collect();
+    let mut actions: Vec<Action> = here.iter().map(|d| world.decide_slot(d)).collect();
     // Desired containers first (config order), then removals (name order).
     removals.sort_by(|a, b| name_order(&a.name).cmp(&name_order(&b.name)));
     actions.extend(removals);
+    for a in &mut actions {
+        a.host = host.map(str::to_string);
+    }
     Ok(Plan {
         project: project.to_string(),
         actions,
@@ -278,7 +306,17 @@ impl<'a> World<'a> {
     fn removals(&mut self, slots: &Slots<'a>, desired: &[Desired]) -> Vec<Action> {
         let mut actions = Vec::new();
         for &c in &slots.strays {
-            let a = guard_busy(removal(c, removal_reason(c, desired)), c, self.opts);
+            let elsewhere = placed_elsewhere(c, desired);
+            let reason = match (&elsewhere, c.type_name(), c.instance()) {
+                (Some(h), Some(t), Some(i)) => format!(
+                    "instance {i} of type `{t}` is placed on host `{h}` now; removed here once it runs there"
+                ),
+                _ => removal_reason(c, desired),
+            };
+            let mut a = guard_busy(removal(c, reason), c, self.opts);
+            if a.bucket == Bucket::Removed {
+                a.moved_to = elsewhere;
+            }
             if a.bucket == Bucket::Removed {
                 self.removed.insert(&c.name);
             }
@@ -386,6 +424,8 @@ fn desired_action(d: &Desired, bucket: Bucket, op: Op, reason: String) -> Action
         reason,
         matches: None,
         unready: None,
+        host: None,
+        moved_to: None,
     }
 }
 
@@ -429,6 +469,8 @@ fn removal(c: &ContainerSnapshot, reason: String) -> Action {
             reason: "being removed by the engine; left alone".into(),
             matches: None,
             unready: None,
+            host: None,
+            moved_to: None,
         };
     }
     Action {
@@ -440,6 +482,8 @@ fn removal(c: &ContainerSnapshot, reason: String) -> Action {
         reason,
         matches: None,
         unready: None,
+        host: None,
+        moved_to: None,
     }
 }
 
@@ -766,6 +810,20 @@ fn mount_changes(want: &[String], have: &[String]) -> Option<String> {
         (true, false) => format!("mounts removed: {}", gone.join(" ")),
         _ => format!("mounts {} → {}", gone.join(" "), added.join(" ")),
     })
+}
+
+/// The host the config places `c`'s instance on, when that instance is
+/// desired (on another host than the one `c` was found on: the caller
+/// only asks about containers no slot of this host keeps).
+fn placed_elsewhere(c: &ContainerSnapshot, desired: &[Desired]) -> Option<String> {
+    if c.name.ends_with(TEMP_SUFFIX) {
+        return None;
+    }
+    let (t, i) = (c.type_name()?, c.instance()?);
+    let d = desired
+        .iter()
+        .find(|d| d.type_name == t && d.instance == i)?;
+    d.host.clone()
 }
 
 /// Why a container of the project that no desired slot keeps is removed.

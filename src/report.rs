@@ -14,7 +14,8 @@ use owo_colors::OwoColorize;
 use serde::Serialize;
 
 use crate::apply::{Done, Outcome};
-use crate::commands::{Checked, Event, Report};
+use crate::commands::{Checked, Event, HostRow, Report, Unlocked};
+use crate::engine_lock::LockEvent;
 use crate::error::{Error, Kind};
 use crate::ops::{OpsResult, StatusRow};
 use crate::plan::{Bucket, Op, Plan};
@@ -99,15 +100,26 @@ pub fn render(report: &Report, style: &Style) -> Output {
         Report::Up { ops, interrupted } => ops_output(ops, Verb::Start, *interrupted, style),
         Report::Down { ops, interrupted } => ops_output(ops, Verb::Stop, *interrupted, style),
         // The table even with `--quiet`: it is what was asked for.
-        Report::Status(rows) => Output {
+        Report::Status { rows, locks } => Output {
             stdout: if style.json {
                 json_document(rows)
             } else {
-                status_text(rows, style.color)
+                let mut text = status_text(rows, style.color);
+                for (host, who) in locks {
+                    text += &format!("lock on host `{host}`: {who}\n");
+                }
+                text
             },
-            code: EXIT_OK,
+            // A host that could not be read leaves its rows unknown.
+            code: if rows.iter().any(|r| r.state == "unknown") {
+                EXIT_ERROR
+            } else {
+                EXIT_OK
+            },
             ..Output::default()
         },
+        Report::Hosts(rows) => hosts_output(rows, style),
+        Report::Unlock(rows) => unlock_output(rows, style),
     }
 }
 
@@ -162,11 +174,129 @@ pub fn event(event: &Event, style: &Style) -> Option<String> {
             wait.as_secs_f64()
         )),
         // Only the argv: env values travel on stdin.
-        Event::Docker { program, cmd } => Some(format!("+ {program} {}\n", cmd.line())),
+        Event::Docker { program, cmd } => Some(format!("+ {program} {}\n", cmd.full_line())),
         Event::Ready { ready, total } => style
             .progress
             .then(|| format!("waiting: {ready}/{total} ready\n")),
+        Event::HostLock { host, event } => Some(match event {
+            LockEvent::Busy(info) => format!(
+                "note: host `{host}` is locked by another fleet run ({}); waiting up to --lock-wait\n",
+                info.describe()
+            ),
+            LockEvent::TakenOver { from, why } => format!(
+                "warning: host `{host}`: took over a stale lock ({}): {why}\n",
+                from.describe()
+            ),
+        }),
+        Event::LockNotReleased { host, error } => Some(format!(
+            "warning: host `{host}`: could not release this run's lock: {}\nhelp: release it with `fleet unlock --host {host}`\n",
+            error.message()
+        )),
     }
+}
+
+/// `fleet hosts`: a table (HOST, REACHED VIA, ENGINE, LOCK) or a JSON
+/// array; exit 1 when a host could not be reached.
+fn hosts_output(rows: &[HostRow], style: &Style) -> Output {
+    let code = if rows.iter().any(|r| r.error.is_some()) {
+        EXIT_ERROR
+    } else {
+        EXIT_OK
+    };
+    if style.json {
+        return Output {
+            stdout: json_document(&rows),
+            code,
+            ..Output::default()
+        };
+    }
+    let table: Vec<[String; 4]> = rows
+        .iter()
+        .map(|r| {
+            [
+                r.host.clone().unwrap_or_else(|| "(default)".into()),
+                r.reach.clone(),
+                match (&r.version, &r.error) {
+                    (_, Some(_)) => "unreachable (below)".into(),
+                    (Some(v), None) => v.clone(),
+                    (None, None) => "-".into(),
+                },
+                r.lock.clone().unwrap_or_else(|| "-".into()),
+            ]
+        })
+        .collect();
+    let mut stdout = columns(&["HOST", "REACHED VIA", "ENGINE", "LOCK"], &table);
+    let mut stderr = String::new();
+    for r in rows {
+        if let Some(e) = &r.error {
+            let host = r.host.as_deref().unwrap_or("(default)");
+            stderr += &error_line(&format!("host `{host}`: {e}"), style.err_color);
+        }
+    }
+    if rows.is_empty() {
+        stdout.clear();
+    }
+    Output {
+        stdout,
+        stderr,
+        code,
+    }
+}
+
+/// `fleet unlock`: a line a host, or a JSON array; exit 1 on an error.
+fn unlock_output(rows: &[Unlocked], style: &Style) -> Output {
+    let code = if rows.iter().any(|r| r.error.is_some()) {
+        EXIT_ERROR
+    } else {
+        EXIT_OK
+    };
+    let mut out = Output {
+        code,
+        ..Output::default()
+    };
+    if style.json {
+        out.stdout = json_document(&rows);
+    }
+    for r in rows {
+        let line = match (&r.released, &r.error) {
+            (_, Some(e)) => {
+                out.stderr += &error_line(&format!("host `{}`: {e}", r.host), style.err_color);
+                continue;
+            }
+            (Some(who), None) => format!("host `{}`: released the lock ({who})\n", r.host),
+            (None, None) => format!("host `{}`: no lock was held\n", r.host),
+        };
+        if !style.json && !style.quiet {
+            out.stdout += &line;
+        }
+    }
+    out
+}
+
+/// Left-aligned columns, two spaces apart.
+fn columns<const N: usize>(head: &[&str; N], rows: &[[String; N]]) -> String {
+    let mut width = head.map(str::len);
+    for r in rows {
+        for (w, c) in width.iter_mut().zip(r) {
+            *w = (*w).max(c.chars().count());
+        }
+    }
+    let line = |cells: Vec<&str>| {
+        let mut l = String::new();
+        for (i, c) in cells.iter().enumerate() {
+            if i + 1 == N {
+                l += c;
+            } else {
+                l += &format!("{c:<w$}  ", w = width[i]);
+            }
+        }
+        l.trim_end().to_string() + "\n"
+    };
+    let mut out = line(head.to_vec());
+    for r in rows {
+        out += &line(r.iter().map(String::as_str).collect());
+    }
+    out
 }
 
 /// A run that failed before it had a result: `error: …` on stderr (see
@@ -218,12 +348,19 @@ pub fn clap(e: clap::Error, json: bool, color: bool) -> Output {
 /// `fleet check`: one line, or one compact JSON document.
 fn check(c: &Checked, style: &Style) -> Rendered {
     let stdout = if style.json {
-        let doc = serde_json::json!({"ok": true, "config": c.path, "project": c.project,
+        let mut doc = serde_json::json!({"ok": true, "config": c.path, "project": c.project,
             "types": c.types, "containers": c.containers});
+        if !c.hosts.is_empty() {
+            doc["hosts"] = serde_json::json!(c.hosts);
+        }
         format!("{doc}\n")
     } else {
+        let on = match c.hosts.len() {
+            0 => String::new(),
+            n => format!(" on {n} hosts ({})", c.hosts.join(", ")),
+        };
         format!(
-            "{}: ok: project `{}`, {} types, {} containers\n",
+            "{}: ok: project `{}`, {} types, {} containers{on}\n",
             c.path.display(),
             c.project,
             c.types.len(),
@@ -272,11 +409,11 @@ fn paint(word: &str, bucket: Bucket, color: bool) -> String {
 fn outcome_text(tag: &str, outcome: &Outcome, color: bool) -> Rendered {
     let mut r = Rendered::default();
     for b in TEXT_ORDER {
-        let names: Vec<&str> = outcome
+        let names: Vec<String> = outcome
             .done
             .iter()
             .filter(|d| d.bucket() == b)
-            .map(|d| d.action.name.as_str())
+            .map(|d| shown(&d.action))
             .collect();
         if !names.is_empty() {
             r.stdout += &format!(
@@ -299,12 +436,24 @@ fn outcome_text(tag: &str, outcome: &Outcome, color: bool) -> Rendered {
 fn notes(outcome: &Outcome, color: bool, r: &mut Rendered) {
     let label = |word: &str, b: Bucket| paint(word, b, color);
     let mut deferred = false;
+    // A host's failure is told once; its other containers point to it.
+    let mut told: Vec<&str> = Vec::new();
     for d in &outcome.done {
         if let Some(e) = &d.error {
-            let msg = if matches!(d.action.op, Op::Nothing) {
-                format!("`{}`: {e}", d.action.name)
-            } else {
-                e.clone()
+            if let (Op::Nothing, Some(h)) = (&d.action.op, &d.action.host)
+                && e.starts_with(&format!("host `{h}`: "))
+            {
+                if told.contains(&e.as_str()) {
+                    let line = format!("`{}`: host `{h}` failed (see above)", shown(&d.action));
+                    r.errors += &error_line(&line, color);
+                    continue;
+                }
+                told.push(e);
+            }
+            let msg = match (&d.action.op, &d.action.host) {
+                (Op::Nothing, _) => format!("`{}`: {e}", shown(&d.action)),
+                (_, Some(h)) => format!("host `{h}`: {e}"),
+                (_, None) => e.clone(),
             };
             // What is true now goes right under the error, help last. An
             // action's error is still apply's one sentence, its help after
@@ -321,11 +470,11 @@ fn notes(outcome: &Outcome, color: bool, r: &mut Rendered) {
                 r.errors += &format!("help: {help}\n");
             }
         } else if d.action.bucket == Bucket::Deferred {
-            deferred = true;
+            deferred |= d.action.reason.contains("exec session");
             r.notes += &format!(
                 "{}: `{}`: {}\n",
                 label("note", Bucket::Deferred),
-                d.action.name,
+                shown(&d.action),
                 d.action.reason
             );
         }
@@ -335,13 +484,25 @@ fn notes(outcome: &Outcome, color: bool, r: &mut Rendered) {
             r.notes += &format!(
                 "{}: `{}` matches its config but is {word}: it is left as it is; see `docker logs {}`\n",
                 label("warning", Bucket::Deferred),
-                d.action.name,
-                d.action.name
+                shown(&d.action),
+                match &d.action.host {
+                    Some(h) => format!("docker --host/--context of `{h}` logs {}", d.action.name),
+                    None => d.action.name.clone(),
+                }
             );
         }
     }
     if deferred {
         r.notes += "help: deferred containers are left as they are until their exec sessions end; rerun later, or with --force to cut the sessions off\n";
+    }
+}
+
+/// How an action's container is named in text: `name`, or `name@host`
+/// when the config declares hosts (a move shows one name on two hosts).
+fn shown(a: &crate::plan::Action) -> String {
+    match &a.host {
+        Some(h) => format!("{}@{h}", a.name),
+        None => a.name.clone(),
     }
 }
 
@@ -352,7 +513,7 @@ fn progress_line(d: &Done, color: bool) -> String {
     let word = paint(&format!("{:<9}", b.as_str()), b, color);
     format!(
         "  {word}  {}  {:.1}s\n",
-        d.action.name,
+        shown(&d.action),
         d.took.as_secs_f64()
     )
 }
@@ -363,7 +524,7 @@ fn plan_text(outcome: &Outcome, color: bool) -> Rendered {
     let width = outcome
         .done
         .iter()
-        .map(|d| d.action.name.len())
+        .map(|d| shown(&d.action).len())
         .max()
         .unwrap_or(0);
     let mut r = Rendered::default();
@@ -377,7 +538,7 @@ fn plan_text(outcome: &Outcome, color: bool) -> Rendered {
             (_, op) => op.verb(),
         };
         let word = paint(&format!("{verb:<9}"), a.bucket, color);
-        r.stdout += &format!("  {word}  {:<width$}  {}\n", a.name, a.reason);
+        r.stdout += &format!("  {word}  {:<width$}  {}\n", shown(a), a.reason);
     }
     let summary = outcome_text(PLAN, outcome, color);
     r.stdout += &summary.stdout;
@@ -388,6 +549,8 @@ fn plan_text(outcome: &Outcome, color: bool) -> Rendered {
 #[derive(Serialize)]
 struct Failed<'a> {
     name: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    host: Option<&'a str>,
     action: &'a str,
     error: &'a str,
     /// What the engine showed when read again after the failure.
@@ -398,6 +561,8 @@ struct Failed<'a> {
 #[derive(Serialize)]
 struct ActionJson<'a> {
     name: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    host: Option<&'a str>,
     #[serde(rename = "type")]
     type_name: Option<&'a str>,
     action: Bucket,
@@ -435,6 +600,7 @@ fn outcome_json(outcome: &Outcome) -> String {
         .filter_map(|d: &Done| {
             Some(Failed {
                 name: &d.action.name,
+                host: d.action.host.as_deref(),
                 action: match d.action.op {
                     Op::Nothing => "conflict",
                     ref op => op.verb(),
@@ -449,6 +615,7 @@ fn outcome_json(outcome: &Outcome) -> String {
         .iter()
         .map(|d| ActionJson {
             name: &d.action.name,
+            host: d.action.host.as_deref(),
             type_name: d.action.type_name.as_deref(),
             action: d.bucket(),
             reason: &d.action.reason,
@@ -618,7 +785,10 @@ fn status_text(rows: &[StatusRow], color: bool) -> String {
 /// The cells of one status row.
 fn status_cells(r: &StatusRow) -> [String; 9] {
     [
-        r.name.clone(),
+        match &r.host {
+            Some(h) => format!("{}@{h}", r.name),
+            None => r.name.clone(),
+        },
         r.type_name.clone().unwrap_or_else(|| "-".into()),
         r.state.clone(),
         r.ready.clone(),

@@ -209,14 +209,30 @@ impl Token {
 /// Strings a snippet never shows: every value under an `env` map
 /// (`defaults.env…`, `types.<name>.env…`), and every run_args element with
 /// a `=`, which may be an env value (`-e KEY=value`, `--env=KEY=value`)
-/// that the run_args check refuses without quoting it.
+/// that the run_args check refuses without quoting it; and a host's
+/// `docker_host` with a password in it (`ssh://user:pass@host`).
 fn secret(p: &[Seg], word: &str) -> bool {
+    if let [Seg::Key(h), _, Seg::Key(f)] = p
+        && h == "hosts"
+        && f == "docker_host"
+    {
+        return url_password(word);
+    }
     let field = match p {
         [Seg::Key(d), Seg::Key(f), ..] if d == "defaults" => f,
         [Seg::Key(t), _, Seg::Key(f), ..] if t == "types" => f,
         _ => return false,
     };
     field == "env" || field == "run_args" && word.contains('=')
+}
+
+/// Whether a URL (possibly quoted) holds a password: `scheme://user:…@`.
+pub fn url_password(url: &str) -> bool {
+    let rest = url.split_once("://").map_or(url, |(_, r)| r);
+    let authority = rest.split('/').next().unwrap_or("");
+    authority
+        .rsplit_once('@')
+        .is_some_and(|(user, _)| user.contains(':'))
 }
 
 /// One open object or array.

@@ -9,6 +9,9 @@ pub const LABEL_PROJECT: &str = "fleet.project";
 pub const LABEL_TYPE: &str = "fleet.type";
 pub const LABEL_INSTANCE: &str = "fleet.instance";
 pub const LABEL_HASH: &str = "fleet.config-hash";
+/// The host a container was placed on, when the config declares hosts.
+/// Informational: a container belongs to the engine it is found on.
+pub const LABEL_HOST: &str = "fleet.host";
 
 /// Suffix of the name a replacement is created under during a recreate.
 /// Desired names end in `-default` or `-<number>`, so they never end in this.
@@ -99,7 +102,7 @@ pub fn run_cmd(d: &Desired) -> Cmd {
     Cmd {
         args,
         env_file,
-        min_timeout: None,
+        ..Cmd::new(Vec::<String>::new())
     }
 }
 
@@ -110,7 +113,7 @@ pub fn create_cmd(d: &Desired) -> Cmd {
     Cmd {
         args,
         env_file,
-        min_timeout: None,
+        ..Cmd::new(Vec::<String>::new())
     }
 }
 
@@ -133,6 +136,9 @@ fn container_args(d: &Desired, args: &mut Vec<String>) -> Vec<(String, String)> 
     push("--label", format!("{LABEL_TYPE}={}", d.type_name));
     push("--label", format!("{LABEL_INSTANCE}={}", d.instance));
     push("--label", format!("{LABEL_HASH}={}", d.hash));
+    if let Some(h) = &d.host {
+        push("--label", format!("{LABEL_HOST}={h}"));
+    }
     for (k, v) in &s.labels {
         push("--label", format!("{k}={v}"));
     }

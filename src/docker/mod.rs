@@ -26,6 +26,13 @@ pub struct Cmd {
     /// swap or read the engine again after a failure: a `--timeout` short
     /// enough to cut off the mutation must not also cut off its repair.
     pub min_timeout: Option<std::time::Duration>,
+    /// The docker CLI's global options that pick the engine (`--host URL`,
+    /// `--context NAME`), placed before `args`; empty for the CLI's default.
+    pub global: Vec<String>,
+    /// The `PATH` of the docker process, when fleet sets it: an SSH
+    /// wrapper's directory first (see [`crate::ssh`]). Fleet's own value,
+    /// never the agents'.
+    pub path: Option<std::ffi::OsString>,
 }
 
 impl Cmd {
@@ -38,7 +45,16 @@ impl Cmd {
             args: args.into_iter().map(Into::into).collect(),
             env_file: Vec::new(),
             min_timeout: None,
+            global: Vec::new(),
+            path: None,
         }
+    }
+
+    /// Every argument the program gets: `global`, then `args`.
+    pub fn argv(&self) -> Vec<String> {
+        let mut v = self.global.clone();
+        v.extend(self.args.iter().cloned());
+        v
     }
 
     /// The stdin of the child: the env file, or nothing. Fails for a value
@@ -61,10 +77,15 @@ impl Cmd {
         Ok(Some(text.into_bytes()))
     }
 
-    /// The argv as one line, for messages and transcripts. Safe to print:
-    /// env values are never in `args`.
+    /// The argv as one line (without the global options), for messages
+    /// and transcripts. Safe to print: env values are never in `args`.
     pub fn line(&self) -> String {
         self.args.join(" ")
+    }
+
+    /// The whole command line, global options included (what `-v` shows).
+    pub fn full_line(&self) -> String {
+        self.argv().join(" ")
     }
 
     /// The docker subcommand, for messages (`start`, `run`, …).
@@ -297,6 +318,12 @@ pub trait Runner: Sync {
     /// Runs one command to completion (or timeout). A non-zero exit is an
     /// `Ok(Output)`; see [`run_ok`] to treat it as an error.
     fn run(&self, cmd: &Cmd) -> Result<Output, DockerError>;
+}
+
+impl<R: Runner + ?Sized> Runner for &R {
+    fn run(&self, cmd: &Cmd) -> Result<Output, DockerError> {
+        (**self).run(cmd)
+    }
 }
 
 /// Runs `cmd` and turns a non-zero exit into [`DockerError::Failed`].

@@ -28,7 +28,7 @@ impl Runner for DuctRunner {
             cmd: cmd.line(),
             error,
         })?;
-        let mut expr = duct::cmd(&self.program, &cmd.args)
+        let mut expr = duct::cmd(&self.program, cmd.argv())
             .stdout_capture()
             .stderr_capture()
             .unchecked()
@@ -36,6 +36,9 @@ impl Runner for DuctRunner {
                 c.process_group(0);
                 Ok(())
             });
+        if let Some(path) = &cmd.path {
+            expr = expr.env("PATH", path);
+        }
         expr = match stdin {
             Some(bytes) => expr.stdin_bytes(bytes),
             None => expr.stdin_null(),

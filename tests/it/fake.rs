@@ -18,6 +18,9 @@ type Expected = (Vec<String>, Result<Output, DockerError>);
 #[derive(Default)]
 pub struct FakeRunner {
     expected: Mutex<Vec<Expected>>,
+    /// Replies to an argv any number of times (zero included), after the
+    /// expected ones: for polls whose count depends on time.
+    standing: Mutex<Vec<(Vec<String>, Output)>>,
     calls: Mutex<Vec<Cmd>>,
     unexpected: Mutex<Vec<String>>,
 }
@@ -30,6 +33,12 @@ impl FakeRunner {
     /// Expects an exact argv once, answering `reply` (which may be an error).
     pub fn expect(&self, argv: Vec<String>, reply: Result<Output, DockerError>) {
         self.expected.lock().unwrap().push((argv, reply));
+    }
+
+    /// Answers an exact argv with `reply` as often as it comes (never
+    /// included), once no expected call matches it.
+    pub fn allow(&self, argv: Vec<String>, reply: Output) {
+        self.standing.lock().unwrap().push((argv, reply));
     }
 
     /// Every call so far, in the order they arrived.
@@ -66,14 +75,22 @@ impl Runner for FakeRunner {
         let mut expected = self.expected.lock().unwrap();
         match expected
             .iter()
-            .position(|(argv, _)| same_argv(argv, &cmd.args))
+            .position(|(argv, _)| same_argv(argv, &cmd.argv()))
         {
             Some(i) => expected.remove(i).1,
+            None if let Some((_, reply)) = (self.standing.lock().unwrap().iter())
+                .find(|(argv, _)| same_argv(argv, &cmd.argv())) =>
+            {
+                Ok(reply.clone())
+            }
             None => {
-                self.unexpected.lock().unwrap().push(cmd.line());
+                self.unexpected.lock().unwrap().push(cmd.full_line());
                 Ok(Output::fail(
                     99,
-                    format!("fake runner: unexpected command `docker {}`", cmd.line()),
+                    format!(
+                        "fake runner: unexpected command `docker {}`",
+                        cmd.full_line()
+                    ),
                 ))
             }
         }

@@ -41,7 +41,7 @@ impl Ran {
     pub fn transcript(&self) -> String {
         self.calls
             .iter()
-            .map(|c| format!("docker {}\n", c.line()))
+            .map(|c| format!("docker {}\n", c.full_line()))
             .collect()
     }
 
@@ -141,7 +141,14 @@ impl World {
 
     /// Expects `cmd`'s argv once, answering `reply` (which may be an error).
     pub fn expect_cmd(self, cmd: Cmd, reply: Result<Output, DockerError>) -> World {
-        self.docker.expect(cmd.args, reply);
+        self.docker.expect(cmd.argv(), reply);
+        self
+    }
+
+    /// Answers `cmd` with `reply` as often as it comes, never included
+    /// (polls whose count depends on time).
+    pub fn allow_cmd(self, cmd: Cmd, reply: Output) -> World {
+        self.docker.allow(cmd.argv(), reply);
         self
     }
 

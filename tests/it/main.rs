@@ -17,6 +17,7 @@ mod fake;
 mod fuzz;
 mod harness;
 mod ops;
+mod placement;
 mod plan;
 mod podman;
 mod ready;

@@ -1,0 +1,334 @@
+//! Several engines ("Hosts" in DESIGN.md): one config, each host's engine
+//! reached through the docker CLI's own transports (`--host URL`,
+//! `--context NAME`), observed, planned and converged by a thread of its
+//! own, side by side. A host that cannot be reached, or whose engine fails
+//! part-way, fails alone: its containers are reported failed, naming the
+//! host, and nothing is planned on its behalf.
+//!
+//! Without a top-level `hosts` the config has one implicit host (the
+//! docker CLI's default engine, through the runner fleet was given as it
+//! is): every command then runs as it always did, output included.
+//!
+//! A run that mutates a declared host holds that host's lock on its engine
+//! ([`crate::engine_lock`]); locks are taken one after the other in host
+//! name order, so two runs wanting the same hosts cannot deadlock.
+
+use std::ffi::OsString;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Condvar, Mutex, PoisonError};
+
+use crate::config::{Config, Desired, Host, Reach};
+use crate::docker::{Cmd, DockerError, Output, Runner};
+use crate::error::{Error, Kind, Result};
+
+/// How a run reaches one host's engine: the docker CLI's global options
+/// for it, and what a transport of its own needs (an SSH connection kept
+/// for the run).
+pub struct Link {
+    /// `--host URL` or `--context NAME` (empty: the CLI's default).
+    pub global: Vec<String>,
+    /// The docker CLI's `PATH`, when fleet sets it (its SSH wrapper first).
+    pub path: Option<OsString>,
+    /// At most this many docker calls in flight on the host (SSH hosts:
+    /// sshd's `MaxSessions` per connection).
+    pub max_in_flight: Option<usize>,
+    /// The engine is reached over SSH: docker's words for a failed SSH
+    /// connection are replaced by what happened.
+    pub ssh: bool,
+    /// Whatever keeps the transport open (an SSH master); dropped, it
+    /// closes.
+    pub keep: Option<Box<dyn Send + Sync>>,
+}
+
+impl Link {
+    /// The host's global options and nothing else.
+    pub fn direct(host: &Host) -> Link {
+        Link {
+            global: host.reach.global_args(),
+            path: None,
+            max_in_flight: None,
+            ssh: false,
+            keep: None,
+        }
+    }
+}
+
+/// Opens the way to a host's engine, once per host per run.
+pub trait Connect: Sync {
+    /// The [`Link`] to `host`; `base` runs any docker command it needs
+    /// (reading a context's endpoint). An error makes the host fail alone.
+    fn open(&self, host: &Host, base: &dyn Runner) -> Result<Link>;
+}
+
+/// Reaches each host with its global options only: no SSH connection of
+/// fleet's own (the docker CLI then makes one per call).
+pub struct Direct;
+
+impl Connect for Direct {
+    fn open(&self, host: &Host, _: &dyn Runner) -> Result<Link> {
+        Ok(Link::direct(host))
+    }
+}
+
+/// The real program's way to its hosts: a host whose engine is behind
+/// `ssh://` (its `docker_host`, or the endpoint of its context) gets one
+/// SSH connection for the run ([`crate::ssh`]), every docker call through
+/// it, at most [`crate::ssh::MAX_SESSIONS`] at once; other hosts get their
+/// global options only.
+pub struct Ssh {
+    /// The `PATH` fleet was started with (where `ssh` is found).
+    pub path: Option<OsString>,
+    /// How long the SSH handshake may take (`--timeout`).
+    pub timeout: std::time::Duration,
+    shared: std::sync::OnceLock<std::result::Result<crate::ssh::Shared, String>>,
+}
+
+impl Ssh {
+    pub fn new(path: Option<OsString>, timeout: std::time::Duration) -> Ssh {
+        Ssh {
+            path,
+            timeout,
+            shared: std::sync::OnceLock::new(),
+        }
+    }
+
+    /// The run's private SSH directory, made on first use.
+    fn shared(&self) -> Result<&crate::ssh::Shared> {
+        self.shared
+            .get_or_init(|| crate::ssh::Shared::new(self.path.as_deref()))
+            .as_ref()
+            .map_err(|e| Error::docker(format!("could not prepare fleet's SSH connections: {e}")))
+    }
+}
+
+impl Connect for Ssh {
+    fn open(&self, host: &Host, base: &dyn Runner) -> Result<Link> {
+        let url = match &host.reach {
+            Reach::Default => return Ok(Link::direct(host)),
+            Reach::DockerHost(url) => url.clone(),
+            Reach::Context(name) => context_endpoint(base, name)?,
+        };
+        if !crate::ssh::is_ssh(&url) {
+            return Ok(Link::direct(host));
+        }
+        let target = crate::ssh::parse_url(&url).map_err(Error::docker)?;
+        let shared = self.shared()?;
+        let master = shared.connect(&target, self.timeout).map_err(|f| {
+            let e = Error::docker(format!(
+                "could not connect over SSH ({target}): {}",
+                f.reason()
+            ));
+            match f.help() {
+                Some(h) => e.with_help(h),
+                None => e,
+            }
+        })?;
+        Ok(Link {
+            global: host.reach.global_args(),
+            path: Some(shared.child_path()),
+            max_in_flight: Some(crate::ssh::MAX_SESSIONS),
+            ssh: true,
+            keep: Some(Box::new(master)),
+        })
+    }
+}
+
+/// Where docker context `name` points (`ssh://…`, `unix://…`, …): one
+/// local `docker context inspect`.
+fn context_endpoint(base: &dyn Runner, name: &str) -> Result<String> {
+    let cmd = Cmd::new([
+        "context",
+        "inspect",
+        "--format",
+        "{{.Endpoints.docker.Host}}",
+        name,
+    ]);
+    let out = crate::docker::run_ok(base, &cmd)
+        .map_err(|e| Error::from(e).context(format!("could not read docker context `{name}`")))?;
+    Ok(out.stdout.trim().to_string())
+}
+
+/// At most `max` holders at once.
+struct Gate {
+    max: usize,
+    busy: Mutex<usize>,
+    freed: Condvar,
+}
+
+impl Gate {
+    fn enter(&self) -> Pass<'_> {
+        let mut busy = self.busy.lock().unwrap_or_else(PoisonError::into_inner);
+        while *busy >= self.max {
+            busy = self
+                .freed
+                .wait(busy)
+                .unwrap_or_else(PoisonError::into_inner);
+        }
+        *busy += 1;
+        Pass(self)
+    }
+}
+
+/// A place in a [`Gate`], given back on drop.
+struct Pass<'a>(&'a Gate);
+
+impl Drop for Pass<'_> {
+    fn drop(&mut self) {
+        let mut busy = (self.0.busy.lock()).unwrap_or_else(PoisonError::into_inner);
+        *busy -= 1;
+        self.0.freed.notify_one();
+    }
+}
+
+/// The runner of one declared host: every command gets the host's global
+/// options (and `PATH`), at most [`Link::max_in_flight`] run at once.
+pub struct OnHost<'a> {
+    inner: &'a dyn Runner,
+    link: Link,
+    gate: Option<Gate>,
+}
+
+impl<'a> OnHost<'a> {
+    pub fn new(inner: &'a dyn Runner, link: Link) -> OnHost<'a> {
+        let gate = link.max_in_flight.map(|max| Gate {
+            max: max.max(1),
+            busy: Mutex::new(0),
+            freed: Condvar::new(),
+        });
+        OnHost { inner, link, gate }
+    }
+}
+
+impl Runner for OnHost<'_> {
+    fn run(&self, cmd: &Cmd) -> std::result::Result<Output, DockerError> {
+        let _pass = self.gate.as_ref().map(Gate::enter);
+        let mut c = cmd.clone();
+        c.global = self.link.global.clone();
+        c.path = self.link.path.clone();
+        let mut out = self.inner.run(&c)?;
+        if self.link.ssh
+            && !out.success()
+            && let Some(what) = crate::ssh::explain_docker_stderr(&out.stderr)
+        {
+            out.stderr = what;
+        }
+        Ok(out)
+    }
+}
+
+/// The runner of one host of a run.
+pub type HostRunner<'a> = Box<dyn Runner + Send + 'a>;
+
+/// One host of a run and the runner that reaches it, or why it cannot be
+/// reached.
+pub struct Site<'a> {
+    /// `None`: the implicit host of a config without `hosts`.
+    pub host: Option<&'a Host>,
+    pub runner: Result<HostRunner<'a>>,
+}
+
+impl Site<'_> {
+    /// The host's name (`None` for the implicit host).
+    pub fn name(&self) -> Option<&str> {
+        self.host.map(|h| h.name.as_str())
+    }
+}
+
+/// The hosts a run works on: every declared host, or those `only` names
+/// (`--host`), each opened through `connect` (side by side: an SSH
+/// handshake each); the implicit host when the config declares none.
+pub fn sites<'a>(
+    config: &'a Config,
+    only: &[String],
+    base: &'a dyn Runner,
+    connect: &'a dyn Connect,
+) -> Result<Vec<Site<'a>>> {
+    let chosen = choose(config, only)?;
+    if config.hosts.is_empty() {
+        return Ok(vec![Site {
+            host: None,
+            runner: Ok(Box::new(base)),
+        }]);
+    }
+    Ok(std::thread::scope(|s| {
+        let opening: Vec<_> = chosen
+            .iter()
+            .map(|&h| {
+                s.spawn(move || {
+                    connect
+                        .open(h, base)
+                        .map(|link| Box::new(OnHost::new(base, link)) as HostRunner<'a>)
+                })
+            })
+            .collect();
+        chosen
+            .iter()
+            .zip(opening)
+            .map(|(&h, t)| Site {
+                host: Some(h),
+                runner: t.join().unwrap_or_else(|_| {
+                    Err(Error::docker(format!(
+                        "opening the connection to host `{}` panicked",
+                        h.name
+                    )))
+                }),
+            })
+            .collect()
+    }))
+}
+
+/// The declared hosts named by `only` (all when empty), in name order.
+fn choose<'a>(config: &'a Config, only: &[String]) -> Result<Vec<&'a Host>> {
+    if only.is_empty() {
+        return Ok(config.hosts.iter().collect());
+    }
+    if config.hosts.is_empty() {
+        return Err(Error::new(
+            Kind::Usage,
+            "--host: the config declares no hosts (it has one engine, the docker CLI's default)",
+        )
+        .with_help("remove --host, or declare `hosts` in the config"));
+    }
+    for name in only {
+        if !config.hosts.iter().any(|h| &h.name == name) {
+            let names: Vec<&str> = config.hosts.iter().map(|h| h.name.as_str()).collect();
+            return Err(Error::new(
+                Kind::Usage,
+                format!("--host {name}: the config declares no host `{name}`"),
+            )
+            .with_help(format!("the declared hosts are: {}", names.join(", "))));
+        }
+    }
+    Ok(config
+        .hosts
+        .iter()
+        .filter(|h| only.contains(&h.name))
+        .collect())
+}
+
+/// The desired containers placed on `host` (all of them for the implicit
+/// host).
+pub fn placed_on<'d>(desired: &'d [Desired], host: Option<&str>) -> Vec<&'d Desired> {
+    desired
+        .iter()
+        .filter(|d| host.is_none() || d.host.as_deref() == host)
+        .collect()
+}
+
+/// The sentence a host's failure is reported with, on each of its
+/// containers: `host `h`: <what went wrong>`, the help on a line of its
+/// own.
+pub fn failure_text(host: &str, e: &Error) -> String {
+    let message = e.message();
+    let mut text = format!("host `{host}`: {message}");
+    for h in e.help() {
+        text.push_str("\nhelp: ");
+        text.push_str(h);
+    }
+    text
+}
+
+/// Is the run being stopped (SIGINT, SIGTERM)?
+pub fn stopping(stop: &AtomicBool) -> bool {
+    stop.load(Ordering::Relaxed)
+}
