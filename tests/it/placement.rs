@@ -555,3 +555,81 @@ fn a_move_whose_new_container_fails_keeps_the_old_one() {
         "{r:?}"
     );
 }
+
+// ---- hosts and unlock ----------------------------------------------------------
+
+/// A lock of project `p` held by `admin@build-9 pid 777`, as inspect shows it.
+fn held_lock() -> Output {
+    Output::ok(
+        serde_json::json!([{
+            "Id": crate::support::hex_id("lock"),
+            "Created": "2026-11-29T07:24:36.123456789Z",
+            "Name": "/p.fleet-lock",
+            "Config": { "Image": "fleet-lock:1", "Labels": {
+                "fleet.lock": "p",
+                "fleet.lock.holder": "admin@build-9 pid 777",
+                "fleet.lock.machine": "m-9",
+                "fleet.lock.pid-ns": "boot-9/pid:[1]",
+                "fleet.lock.pid": "777",
+                "fleet.lock.pid-start": "5",
+                "fleet.lock.lease": "3600",
+                "fleet.lock.host": "h2",
+            }},
+        }])
+        .to_string(),
+    )
+}
+
+#[test]
+fn hosts_shows_each_engine_its_version_and_its_lock() {
+    let version = Cmd::new(["version", "--format", "{{.Server.Version}}"]);
+    let w = World::new(TWO)
+        .expect_cmd(at(H1, version.clone()), Ok(Output::ok("20.10.24\n")))
+        .expect_cmd(at(H2, version.clone()), Ok(Output::ok("28.2.2\n")));
+    let w = no_lock(w, H1).expect_cmd(at(H2, argv::inspect(&["p.fleet-lock"])), Ok(held_lock()));
+    let r = check(&["hosts"], w);
+    assert_eq!(r.code, 0, "{r:?}");
+    insta::assert_snapshot!(r.stdout, @r"
+    HOST  REACHED VIA          ENGINE    LOCK
+    h1    unix:///run/h1.sock  20.10.24  -
+    h2    unix:///run/h2.sock  28.2.2    held by admin@build-9 pid 777 since 2026-11-29T07:24:36Z
+    ");
+    let w = World::new(TWO)
+        .expect_cmd(at(H1, version.clone()), Ok(Output::ok("20.10.24\n")))
+        .expect_cmd(at(H2, version), Ok(engine_down()));
+    let w = no_lock(w, H1);
+    let r = check(&["hosts", "--json"], w);
+    assert_eq!(r.code, 1, "{r:?}");
+    let doc: serde_json::Value = serde_json::from_str(&r.stdout).unwrap();
+    assert_eq!(doc[0]["version"], "20.10.24");
+    assert_eq!(doc[1]["version"], serde_json::Value::Null);
+    assert!(
+        doc[1]["error"]
+            .as_str()
+            .unwrap()
+            .contains("Cannot connect to the Docker daemon"),
+        "{r:?}"
+    );
+}
+
+#[test]
+fn unlock_releases_the_named_hosts_lock_by_its_id_and_nothing_else() {
+    let w = World::new(TWO)
+        .expect_cmd(at(H2, argv::inspect(&["p.fleet-lock"])), Ok(held_lock()))
+        .expect_cmd(
+            at(H2, Cmd::new(["rm", &crate::support::hex_id("lock")])),
+            Ok(Output::ok("")),
+        );
+    let r = check(&["unlock", "--host", "h2"], w);
+    assert_eq!(r.code, 0, "{r:?}");
+    assert_eq!(
+        r.stdout,
+        "host `h2`: released the lock (held by admin@build-9 pid 777 since 2026-11-29T07:24:36Z)\n"
+    );
+    // Without --host: which lock would be a guess.
+    let r = check(&["unlock"], World::new(TWO));
+    assert_eq!(r.code, 2, "{r:?}");
+    assert!(r.stderr.contains("fleet unlock --host NAME"), "{r:?}");
+    let r = check(&["unlock", "--host", "h1"], World::new(crate::support::ONE));
+    assert_eq!(r.code, 2, "{r:?}");
+}
