@@ -183,8 +183,9 @@ pub fn plan(ctx: &Context, config: &Config, opts: plan::Options) -> Result<Plan>
     converge::plan(ctx, config, opts)
 }
 
-/// `fleet sync`: load → observe → plan → apply, under the project's lock;
-/// with `wait`, then waits for readiness ([`wait_for`]).
+/// `fleet sync`: under the machine's lock, every host observed, planned,
+/// locked and converged ([`converge::sync`]); with `wait`, then waits for
+/// readiness.
 pub fn sync(
     ctx: &Context,
     config: &Config,

@@ -381,17 +381,18 @@ fn converge_host<'a>(
     let (first, _) = seen?;
     let lock = lock?;
     let plan = match &lock {
-        Some(_) => observe_and_plan(site, runner, &config.project, desired, opts),
-        None => Ok((first, Actual::default())),
-    };
-    let plan = match plan {
-        Ok((p, _)) => p,
-        Err(e) => {
-            if let Some(l) = lock {
-                let _ = l.release(runner);
+        None => first,
+        // Under the lock, the host is read again: another run may have
+        // changed it since the first look.
+        Some(_) => match observe_and_plan(site, runner, &config.project, desired, opts) {
+            Ok((p, _)) => p,
+            Err(e) => {
+                if let Some(l) = lock {
+                    let _ = l.release(runner);
+                }
+                return Err(e);
             }
-            return Err(e);
-        }
+        },
     };
     let here = placed_on(desired, site.name()).len();
     let (moving, now): (Vec<Action>, Vec<Action>) =

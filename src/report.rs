@@ -440,15 +440,9 @@ fn notes(outcome: &Outcome, color: bool, r: &mut Rendered) {
     let mut told: Vec<&str> = Vec::new();
     for d in &outcome.done {
         if let Some(e) = &d.error {
-            if let (Op::Nothing, Some(h)) = (&d.action.op, &d.action.host)
-                && e.starts_with(&format!("host `{h}`: "))
-            {
-                if told.contains(&e.as_str()) {
-                    let line = format!("`{}`: host `{h}` failed (see above)", shown(&d.action));
-                    r.errors += &error_line(&line, color);
-                    continue;
-                }
-                told.push(e);
+            if let Some(line) = told_before(d, e, &mut told) {
+                r.errors += &error_line(&line, color);
+                continue;
             }
             let msg = match (&d.action.op, &d.action.host) {
                 (Op::Nothing, _) => format!("`{}`: {e}", shown(&d.action)),
@@ -495,6 +489,24 @@ fn notes(outcome: &Outcome, color: bool, r: &mut Rendered) {
     if deferred {
         r.notes += "help: deferred containers are left as they are until their exec sessions end; rerun later, or with --force to cut the sessions off\n";
     }
+}
+
+/// For the failure of a whole host (`host `h`: …`) already told for
+/// another of its containers: the short line pointing to it. Records the
+/// failure the first time.
+fn told_before<'a>(d: &Done, e: &'a str, told: &mut Vec<&'a str>) -> Option<String> {
+    let h = d.action.host.as_deref()?;
+    if !matches!(d.action.op, Op::Nothing) || !e.starts_with(&format!("host `{h}`: ")) {
+        return None;
+    }
+    if told.contains(&e) {
+        return Some(format!(
+            "`{}`: host `{h}` failed (see above)",
+            shown(&d.action)
+        ));
+    }
+    told.push(e);
+    None
 }
 
 /// How an action's container is named in text: `name`, or `name@host`
