@@ -16,6 +16,7 @@ mod engines;
 mod fake;
 mod fuzz;
 mod harness;
+mod hosts;
 mod ops;
 mod placement;
 mod plan;
