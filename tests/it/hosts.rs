@@ -405,7 +405,11 @@ impl Hosts {
                 let c = Container {
                     id: f[1].to_string(),
                     state: f[2].to_string(),
-                    host_label: f.get(3).unwrap_or(&"").to_string(),
+                    host_label: f
+                        .get(3)
+                        .filter(|l| **l != "<no value>")
+                        .unwrap_or(&"")
+                        .to_string(),
                 };
                 (f[0].trim_start_matches('/').to_string(), c)
             })
