@@ -1196,7 +1196,10 @@ mod engine3 {
             json!({ "h1": h.host(1, Via::Context), "h2": h.host(3, Via::Ssh) }),
             json!({ "a": { "instances": n, "hosts": ["h1", "h2"] } }),
         );
-        let s = kill_engine3_when_it_gets_work(&h, spawn(h.fleet_cmd(&["--json", "sync"])));
+        // Two docker calls at a time per host: h2's 8 take several rounds,
+        // so the kill lands with most of them still to do.
+        let run = spawn(h.fleet_cmd(&["--json", "--jobs", "2", "sync"]));
+        let s = kill_engine3_when_it_gets_work(&h, run);
         let doc: Value = serde_json::from_str(&s.stdout).unwrap_or(Value::Null);
         assert_eq!(s.code, 1, "{s:?}");
 
