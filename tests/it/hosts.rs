@@ -566,16 +566,26 @@ impl Hosts {
     }
 }
 
-/// Waits up to `secs` for `ready`, polling; panics with `what` after.
-pub fn wait_for(what: &str, secs: u64, mut ready: impl FnMut() -> bool) {
+/// Waits up to `secs` for `ready` (polling), which says what it sees while
+/// not ready; panics with `what` and the last of that after.
+pub fn wait_for(what: &str, secs: u64, mut ready: impl FnMut() -> Result<(), String>) {
     let end = Instant::now() + Duration::from_secs(secs);
-    while !ready() {
+    loop {
+        let seen = match ready() {
+            Ok(()) => return,
+            Err(seen) => seen,
+        };
         assert!(
             Instant::now() < end,
-            "gave up after {secs}s waiting for {what}"
+            "gave up after {secs}s waiting for {what}; last seen: {seen}"
         );
         std::thread::sleep(Duration::from_millis(20));
     }
+}
+
+/// `Ok` when `ok`, else what was seen.
+pub fn seen(ok: bool, what: impl FnOnce() -> String) -> Result<(), String> {
+    if ok { Ok(()) } else { Err(what()) }
 }
 
 /// A spawned `fleet` run: stdout and stderr piped.
@@ -697,7 +707,10 @@ impl Events {
         h.docker(self.k, &["rm", &marker]);
         let ended = |e: &Event| e.name == marker && e.action == "destroy";
         wait_for("the events stream to pass the marker", 30, || {
-            read_events(&self.out).iter().any(ended)
+            let events = read_events(&self.out);
+            seen(events.iter().any(ended), || {
+                format!("{} events", events.len())
+            })
         });
         let _ = self.child.kill();
         let _ = self.child.wait();
@@ -773,9 +786,10 @@ fn cold_create_across_two_hosts_labels_each_with_its_host() {
     );
     let on1 = h.containers(1);
     let on2 = h.containers(2);
+    // In name order: `-3` sorts before `-default`.
     assert_eq!(
         on1.keys().collect::<Vec<_>>(),
-        [&a1, &a3],
+        [&a3, &a1],
         "engine 1: {on1:?}"
     );
     assert_eq!(
@@ -1164,8 +1178,15 @@ impl Hosts {
     /// Starts `fleet sync --wait` (whose agents are never ready), SIGKILLs
     /// it once its containers run and it holds the lock on engine 1;
     /// returns its pid and what it had said.
+    /// The project's containers are removed first, so the run creates
+    /// them (a recreate would roll, waiting on each replacement in turn).
     fn sigkill_while_waiting(&self) -> (u32, Ran) {
         let before: Vec<String> = self.containers(1).into_values().map(|c| c.id).collect();
+        if !before.is_empty() {
+            let mut rm = vec!["rm", "-f"];
+            rm.extend(before.iter().map(String::as_str));
+            self.docker(1, &rm);
+        }
         let mut c = spawn(self.fleet_cmd(&["sync", "--wait", "--wait-timeout", "600"]));
         let pid = c.id();
         wait_for("the waiting run's new containers and its lock", 60, || {
@@ -1174,7 +1195,10 @@ impl Hosts {
             }
             let cs = self.containers(1);
             let new = |x: &Container| x.state == "running 0" && !before.contains(&x.id);
-            self.locked(1) && cs.len() == 2 && cs.values().all(new)
+            let locked = self.locked(1);
+            seen(locked && cs.len() == 2 && cs.values().all(new), || {
+                format!("locked {locked}, {cs:?}")
+            })
         });
         c.kill().unwrap();
         (pid, finish(c))
@@ -1260,7 +1284,7 @@ mod engine3 {
                 let r = finish(run.take().unwrap());
                 panic!("the sync ended before engine 3 could be killed (raise n): {r:?}");
             }
-            !h.containers(3).is_empty()
+            seen(!h.containers(3).is_empty(), String::new)
         });
         h.kill_engine(3);
         finish(run.unwrap())
