@@ -3,10 +3,9 @@
 # (scripts/test-hosts.sh: three test engines, an sshd on 127.0.0.1 with one
 # port per engine, sshd's default MaxStartups 10:30:100 / MaxSessions 10).
 #
-# STATUS: section 4 (fleet itself) needs fleet with `hosts` support
-# (DESIGN.md "Hosts"), which does not exist yet: until then it prints
-# "skipped" and says why. Sections 1-3 run today with plain docker; they
-# are the floors the fleet figures will be judged against.
+# Sections 1-3 run plain docker: the floors section 4 (fleet itself, with
+# `hosts` in agents.json) is judged against. A fleet without `hosts`
+# support makes section 4 print "skipped" and say why.
 #
 #   1. one `docker ps` (median of REPS): local socket; over ssh with a new
 #      connection per call; over a shared connection (ControlMaster, warm);
@@ -22,12 +21,13 @@
 #      and N spread over 3 hosts (the hosts in parallel), locally, over ssh
 #      with new connections, over ssh with one shared connection per host
 #      opened inside the measurement (= one handshake per host), and warm.
-#   4. fleet (future): `fleet sync` no-op of N agents (a) locally, no
+#   4. fleet: `fleet sync` no-op of N agents (a) locally, no
 #      `hosts` (as today), DOCKER_HOST = engine 1's socket, (b) one host
 #      over ssh, (c) spread over 3 hosts over ssh (`hosts` in agents.json,
 #      type field `hosts`), PATH = the rig's plain ssh wrapper (connection
 #      sharing is fleet's job); median of REPS_FLEET, docker processes of a
-#      no-op (`fleet -v`) and SSH handshakes per host (sshd's log), and the
+#      no-op (`fleet -v`), ssh processes it started (the rig's ssh wrapper
+#      log) and SSH handshakes per host (sshd's log), and the
 #      targets: ssh 1 host <= local no-op + one handshake + the local no-op's
 #      docker calls at the shared-connection cost, i.e.
 #        T_local + t_handshake + procs_local * (t_shared - t_local_call);
@@ -253,15 +253,17 @@ if [ -z "${FLEET:-}" ]; then
 fi
 export FLEET_LOCK_DIR="$work/locks"
 mkdir -p "$FLEET_LOCK_DIR"
-type_json() { # hosts-list-json or empty
-  printf '"b": { "image": "%s", "command": ["sleep", "infinity"], "instances": %s, "restart": "no"%s }' \
-    "$IMAGE" "$N" "${1:+, \"hosts\": $1}"
+# One type per scenario, named after it: the three share engine 1, where a
+# container name is one project's only.
+type_json() { # type-name [hosts-list-json]
+  printf '"%s": { "image": "%s", "command": ["sleep", "infinity"], "instances": %s, "restart": "no"%s }' \
+    "$1" "$IMAGE" "$N" "${2:+, \"hosts\": $2}"
 }
-printf '{ "project": "bench-hosts-local", "types": { %s } }\n' "$(type_json)" > "$work/local.json"
+printf '{ "project": "bench-hosts-local", "types": { %s } }\n' "$(type_json local)" > "$work/local.json"
 printf '{ "project": "bench-hosts-ssh1", "hosts": { "h1": { "docker_host": "%s" } }, "types": { %s } }\n' \
-  "$(sshurl 1)" "$(type_json '["h1"]')" > "$work/ssh1.json"
+  "$(sshurl 1)" "$(type_json ssh1 '["h1"]')" > "$work/ssh1.json"
 printf '{ "project": "bench-hosts-ssh3", "hosts": { "h1": { "docker_host": "%s" }, "h2": { "docker_host": "%s" }, "h3": { "docker_host": "%s" } }, "types": { %s } }\n' \
-  "$(sshurl 1)" "$(sshurl 2)" "$(sshurl 3)" "$(type_json '["h1", "h2", "h3"]')" > "$work/ssh3.json"
+  "$(sshurl 1)" "$(sshurl 2)" "$(sshurl 3)" "$(type_json ssh3 '["h1", "h2", "h3"]')" > "$work/ssh3.json"
 # fleet runs with the rig's plain ssh wrapper first on PATH: sharing a
 # connection per host is fleet's own job.
 fleet_run() { # scenario fleet-args…
