@@ -1044,15 +1044,30 @@ fn an_ssh_failure_is_reported_as_one_naming_the_host() {
             ("far", "failed"),
             "{why}: {doc:#}"
         );
-        let failed = doc["failed"].to_string();
-        for text in [&failed, &s.stderr] {
-            assert!(text.contains("far"), "{why}: the host is named: {text}");
-            assert!(
-                text.to_lowercase().contains("ssh"),
-                "{why}: says SSH: {text}"
-            );
-        }
+        assert_failed_name_host(&doc, "far", "SSH");
+        assert!(
+            s.stderr.contains("host `far`") && s.stderr.contains("SSH"),
+            "{why}: {s:?}"
+        );
         assert_eq!(h.containers(1)[&a1].state, "running 0", "{why}");
+    }
+}
+
+/// Every `failed[]` entry is on `host` and its error names it (`` host
+/// `NAME` ``) and says `what`.
+fn assert_failed_name_host(doc: &Value, host: &str, what: &str) {
+    let failed = doc["failed"]
+        .as_array()
+        .unwrap_or_else(|| panic!("{doc:#}"));
+    assert!(!failed.is_empty(), "{doc:#}");
+    for f in failed {
+        let error = f["error"].as_str().unwrap_or("");
+        assert_eq!(f["host"], json!(host), "{doc:#}");
+        assert!(
+            error.contains(&format!("host `{host}`")),
+            "the host named: {f:#}"
+        );
+        assert!(error.contains(what), "{what} in: {f:#}");
     }
 }
 
@@ -1270,11 +1285,8 @@ mod engine3 {
         let failed: Vec<&Act> = acts.iter().filter(|x| x.action == "failed").collect();
         assert!(!failed.is_empty(), "{doc:#}");
         assert!(failed.iter().all(|x| x.host == "h2"), "{doc:#}");
-        assert!(
-            doc["failed"].to_string().contains("h2"),
-            "the host named: {doc:#}"
-        );
-        assert!(s.stderr.contains("h2"), "{s:?}");
+        assert_failed_name_host(&doc, "h2", "");
+        assert!(s.stderr.contains("host `h2`"), "{s:?}");
 
         // Back up: the next sync converges, nothing lost, nothing twice.
         h.start_engine(3);
@@ -1283,11 +1295,7 @@ mod engine3 {
         assert_eq!(h.containers(1), on1, "h1 untouched");
         let want: Vec<String> = (2..=n).step_by(2).map(|i| format!("{a}-{i}")).collect();
         let on3 = h.containers(3);
-        assert_eq!(
-            on3.keys().cloned().collect::<Vec<_>>().len(),
-            want.len(),
-            "{on3:?} {doc:#}"
-        );
+        assert_eq!(on3.len(), want.len(), "{on3:?} {doc:#}");
         for name in &want {
             let c = on3
                 .get(name)
