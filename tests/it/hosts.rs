@@ -1044,30 +1044,35 @@ fn an_ssh_failure_is_reported_as_one_naming_the_host() {
             ("far", "failed"),
             "{why}: {doc:#}"
         );
-        assert_failed_name_host(&doc, "far", "SSH");
-        assert!(
-            s.stderr.contains("host `far`") && s.stderr.contains("SSH"),
-            "{why}: {s:?}"
-        );
+        assert_failed_name_host(&s, &doc, "far", "SSH");
         assert_eq!(h.containers(1)[&a1].state, "running 0", "{why}");
     }
 }
 
-/// Every `failed[]` entry is on `host` and its error names it (`` host
-/// `NAME` ``) and says `what`.
-fn assert_failed_name_host(doc: &Value, host: &str, what: &str) {
+/// Every `failed[]` entry is on `host`, its error says `what`, and stderr
+/// names the host with it: an `error:` line with `` host `NAME` `` or
+/// `name@NAME`.
+fn assert_failed_name_host(r: &Ran, doc: &Value, host: &str, what: &str) {
     let failed = doc["failed"]
         .as_array()
         .unwrap_or_else(|| panic!("{doc:#}"));
     assert!(!failed.is_empty(), "{doc:#}");
     for f in failed {
-        let error = f["error"].as_str().unwrap_or("");
-        assert_eq!(f["host"], json!(host), "{doc:#}");
-        assert!(
-            error.contains(&format!("host `{host}`")),
-            "the host named: {f:#}"
+        let (name, error) = (
+            f["name"].as_str().unwrap_or(""),
+            f["error"].as_str().unwrap_or(""),
         );
+        assert_eq!(f["host"], json!(host), "{doc:#}");
         assert!(error.contains(what), "{what} in: {f:#}");
+        let named = |l: &&str| {
+            l.starts_with("error: ")
+                && l.contains(name)
+                && (l.contains(&format!("host `{host}`")) || l.contains(&format!("{name}@{host}")))
+        };
+        assert!(
+            r.stderr.lines().any(|l| named(&l)),
+            "{name}'s error names {host}: {r:?}"
+        );
     }
 }
 
@@ -1285,8 +1290,7 @@ mod engine3 {
         let failed: Vec<&Act> = acts.iter().filter(|x| x.action == "failed").collect();
         assert!(!failed.is_empty(), "{doc:#}");
         assert!(failed.iter().all(|x| x.host == "h2"), "{doc:#}");
-        assert_failed_name_host(&doc, "h2", "");
-        assert!(s.stderr.contains("host `h2`"), "{s:?}");
+        assert_failed_name_host(&s, &doc, "h2", "");
 
         // Back up: the next sync converges, nothing lost, nothing twice.
         h.start_engine(3);
