@@ -613,9 +613,17 @@ fn outcome_json(outcome: &Outcome) -> String {
             Some(Failed {
                 name: &d.action.name,
                 host: d.action.host.as_deref(),
-                action: match d.action.op {
-                    Op::Nothing => "conflict",
-                    ref op => op.verb(),
+                action: match (&d.action.op, &d.action.host) {
+                    // The host could not be reached or read.
+                    (Op::Nothing, Some(h))
+                        if d.error
+                            .as_deref()
+                            .is_some_and(|e| e.starts_with(&format!("host `{h}`: "))) =>
+                    {
+                        "host"
+                    }
+                    (Op::Nothing, _) => "conflict",
+                    (op, _) => op.verb(),
                 },
                 error: d.error.as_deref()?,
                 now: d.now.as_deref(),

@@ -40,11 +40,13 @@ use std::time::{Duration, Instant};
 pub use failure::{FailureKind, SshFailure, explain_docker_stderr};
 pub use url::{Target, is_ssh, parse_url};
 
-/// At most this many docker calls in flight per ssh host. sshd's default
-/// `MaxSessions` is 10 sessions per connection; a session past it is refused
-/// and that ssh falls back to a handshake of its own (which then counts
-/// against `MaxStartups`). 8 leaves room for an operator's own session over
-/// a shared connection.
+/// At most this many SSH sessions in flight per ssh host (fleet's
+/// `hosts::OnHost` counts them: a `docker run -d` opens two, every other
+/// call fleet makes one; a multi-container `stop` goes one container a
+/// call). sshd's default `MaxSessions` is 10 sessions per connection; a
+/// session past it is refused and that ssh falls back to a handshake of its
+/// own (which then counts against `MaxStartups`). 8 leaves room for an
+/// operator's own session over a shared connection.
 pub const MAX_SESSIONS: usize = 8;
 
 /// How long a master outlives its last session when nobody closes it

@@ -168,6 +168,7 @@ fn a_host_that_cannot_be_read_fails_alone() {
     assert_eq!(names, ["coder-2", "reviewer-default"]);
     for f in failed {
         assert_eq!(f["host"], "h2");
+        assert_eq!(f["action"], "host");
         let e = f["error"].as_str().unwrap();
         assert!(e.starts_with("host `h2`: "), "{e}");
         assert!(e.contains("Cannot connect to the Docker daemon"), "{e}");
@@ -632,4 +633,92 @@ fn unlock_releases_the_named_hosts_lock_by_its_id_and_nothing_else() {
     assert!(r.stderr.contains("fleet unlock --host NAME"), "{r:?}");
     let r = check(&["unlock", "--host", "h1"], World::new(crate::support::ONE));
     assert_eq!(r.code, 2, "{r:?}");
+}
+
+// ---- SSH hosts: sessions --------------------------------------------------------
+
+/// A runner that counts how many calls are in flight at once, weighting
+/// `run` as the two SSH sessions it opens.
+#[derive(Default)]
+struct Sessions {
+    now: std::sync::Mutex<usize>,
+    most: std::sync::Mutex<usize>,
+    calls: std::sync::Mutex<Vec<String>>,
+}
+
+impl fleet::docker::Runner for Sessions {
+    fn run(&self, cmd: &Cmd) -> Result<Output, fleet::docker::DockerError> {
+        let w = if cmd.verb() == "run" { 2 } else { 1 };
+        {
+            let mut now = self.now.lock().unwrap();
+            *now += w;
+            let mut most = self.most.lock().unwrap();
+            *most = (*most).max(*now);
+        }
+        self.calls.lock().unwrap().push(cmd.full_line());
+        std::thread::sleep(std::time::Duration::from_millis(20));
+        *self.now.lock().unwrap() -= w;
+        Ok(Output::ok(format!("{}\n", cmd.args.last().unwrap())))
+    }
+}
+
+fn gated(inner: &Sessions, max: usize) -> fleet::hosts::OnHost<'_> {
+    let mut link = fleet::hosts::Link::direct(&config(TWO).hosts[1]);
+    link.max_in_flight = Some(max);
+    link.ssh = true;
+    fleet::hosts::OnHost::new(inner, link)
+}
+
+#[test]
+fn an_ssh_host_never_has_more_sessions_in_flight_than_its_gate() {
+    use fleet::docker::Runner;
+    let inner = Sessions::default();
+    let host = gated(&inner, 4);
+    let d = desired(TWO);
+    std::thread::scope(|s| {
+        for i in 0..12 {
+            let (host, d) = (&host, &d);
+            s.spawn(move || {
+                let cmd = if i % 2 == 0 {
+                    argv::run_cmd(&d[0])
+                } else {
+                    argv::start(&[format!("id{i}")])
+                };
+                host.run(&cmd).unwrap();
+            });
+        }
+    });
+    let most = *inner.most.lock().unwrap();
+    assert!((2..=4).contains(&most), "{most} sessions at once");
+    assert!(
+        inner
+            .calls
+            .lock()
+            .unwrap()
+            .iter()
+            .all(|c| c.starts_with("--host unix:///run/h2.sock ")),
+        "every call names the host"
+    );
+}
+
+#[test]
+fn a_stop_of_many_goes_one_container_a_call_on_an_ssh_host_and_reads_as_one() {
+    use fleet::docker::Runner;
+    let inner = Sessions::default();
+    let host = gated(&inner, 2);
+    let ids: Vec<String> = (1..=5).map(|i| format!("id{i}")).collect();
+    let out = host.run(&argv::stop(7, &ids)).unwrap();
+    assert!(out.success());
+    let mut calls = inner.calls.lock().unwrap().clone();
+    calls.sort();
+    let want: Vec<String> = ids
+        .iter()
+        .map(|id| format!("--host unix:///run/h2.sock stop -t 7 {id}"))
+        .collect();
+    assert_eq!(calls, want);
+    assert_eq!(
+        out.stdout, "id1\nid2\nid3\nid4\nid5\n",
+        "in the call's order"
+    );
+    assert!(*inner.most.lock().unwrap() <= 2);
 }
