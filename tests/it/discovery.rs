@@ -240,3 +240,60 @@ fn a_missing_image_is_recognised_in_each_engines_words() {
         );
     }
 }
+
+#[test]
+fn images_the_listing_did_not_foresee_are_resolved_after_the_inspect() {
+    // The listing's labels show the project but no type (podman can print
+    // labels the CLI's way too); the inspect names the type: its image is
+    // resolved then, and the container is judged as usual.
+    let e = Existing::matching(&desired(TWO)[0]);
+    let line = format!("{}\tcoder-default\t\"fleet.project=p\"\n", e.id);
+    let w = listing(line)
+        .inspect(std::slice::from_ref(&e))
+        .images(IMAGES)
+        .expect_cmd(argv::run_cmd(&desired(TWO)[1]), Ok(Output::ok("n2\n")))
+        .inspect(&[Existing::matching(&desired(TWO)[1]).id("n2")]);
+    let r = check(&["sync"], w);
+    assert_eq!(r.code, 0, "{r:?}");
+    assert_eq!(r.verbs(), ["ps", "inspect", "image", "run", "inspect"]);
+    assert!(r.stdout.contains("unchanged: coder-default"), "{r:?}");
+}
+
+#[test]
+fn an_early_image_inspect_that_fails_is_asked_again_and_its_error_is_the_runs() {
+    let e = Existing::matching(&desired(TWO)[0]);
+    let both = [e.clone(), Existing::matching(&desired(TWO)[1])];
+    // The first answer is garbage, the second fine: the run goes on.
+    let w = World::new(TWO)
+        .expect_cmd(
+            argv::list_all(),
+            Ok(Output::ok(crate::harness::listing(&both))),
+        )
+        .inspect(&both)
+        .expect_cmd(
+            argv::image_inspect(&["agent:latest"]),
+            Ok(Output::fail(1, "Error: something odd")),
+        )
+        .images(IMAGES);
+    let r = check(&["sync"], w);
+    assert_eq!(r.code, 0, "{r:?}");
+    // Both answers garbage: the second is the run's error, nothing changes.
+    let w = World::new(TWO)
+        .expect_cmd(
+            argv::list_all(),
+            Ok(Output::ok(crate::harness::listing(&both))),
+        )
+        .inspect(&both)
+        .expect_cmd(
+            argv::image_inspect(&["agent:latest"]),
+            Ok(Output::fail(1, "Error: something odd")),
+        )
+        .expect_cmd(
+            argv::image_inspect(&["agent:latest"]),
+            Ok(Output::fail(1, "Error: something odd")),
+        );
+    let r = check(&["sync"], w);
+    assert_eq!(r.code, 1, "{r:?}");
+    assert!(r.stderr.contains("something odd"), "{r:?}");
+    assert_eq!(r.verbs(), ["ps", "inspect", "image", "image"]);
+}

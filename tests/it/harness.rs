@@ -46,8 +46,17 @@ impl Ran {
     }
 
     /// The docker subcommands that ran, in order (`ps`, `inspect`, …).
+    /// Discovery's `inspect` and `image inspect` run side by side, so they
+    /// may arrive either way round: right after a `ps` they are listed as
+    /// `inspect`, `image`.
     pub fn verbs(&self) -> Vec<&str> {
-        self.calls.iter().map(Cmd::verb).collect()
+        let mut v: Vec<&str> = self.calls.iter().map(Cmd::verb).collect();
+        for i in 1..v.len().saturating_sub(1) {
+            if v[i - 1] == "ps" && v[i] == "image" && v[i + 1] == "inspect" {
+                v.swap(i, i + 1);
+            }
+        }
+        v
     }
 }
 
