@@ -144,7 +144,12 @@ pub fn run(command: &Command, ctx: &Context) -> Result<Report> {
         Command::Schema => Report::Text(config::schema_json()),
         Command::Completions { shell } => Report::Text(completions(*shell)),
         Command::Man => Report::Text(man()?),
-        Command::Check => Report::Check(check(ctx, &config()?)),
+        Command::Check => {
+            let config = config()?;
+            // `--host` names are checked here too: no docker command runs.
+            hosts::choose(&config, ctx.only_hosts)?;
+            Report::Check(check(ctx, &config))
+        }
         Command::Plan(a) => Report::Plan {
             plan: plan(ctx, &config()?, a.options())?,
             detailed_exitcode: a.detailed_exitcode,
@@ -246,7 +251,7 @@ pub fn hosts(ctx: &Context, config: &Config) -> Result<Vec<HostRow>> {
             .map(|site| s.spawn(|| host_row(site, &config.project)))
             .collect();
         rows.into_iter()
-            .zip(&sites)
+            .zip(sites.iter())
             .map(|(t, site)| {
                 t.join().unwrap_or_else(|_| HostRow {
                     host: site.name().map(str::to_string),

@@ -638,7 +638,7 @@ pub fn ops(
     let desired = config.desired();
     let sites = hosts::sites(config, ctx.only_hosts, ctx.runner, ctx.connect)?;
     let mut locks: Vec<Result<Option<EngineLock>>> = Vec::new();
-    for site in &sites {
+    for site in sites.iter() {
         locks.push(match (site.name(), &site.runner) {
             (Some(h), Ok(r)) => take_engine_lock(ctx, &config.project, h, r.as_ref()).map(Some),
             (_, Err(e)) => Err(e.clone()),

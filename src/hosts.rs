@@ -303,6 +303,30 @@ impl Site<'_> {
     }
 }
 
+/// The hosts of a run, in name order. Dropped, they close their
+/// transports side by side (an SSH master's `ssh -O exit` each).
+pub struct Sites<'a>(Vec<Site<'a>>);
+
+impl<'a> std::ops::Deref for Sites<'a> {
+    type Target = [Site<'a>];
+    fn deref(&self) -> &[Site<'a>] {
+        &self.0
+    }
+}
+
+impl Drop for Sites<'_> {
+    fn drop(&mut self) {
+        if self.0.len() < 2 {
+            return;
+        }
+        std::thread::scope(|s| {
+            for site in self.0.drain(..) {
+                s.spawn(move || drop(site));
+            }
+        });
+    }
+}
+
 /// The hosts a run works on: every declared host, or those `only` names
 /// (`--host`), each opened through `connect` (side by side: an SSH
 /// handshake each); the implicit host when the config declares none.
@@ -311,15 +335,15 @@ pub fn sites<'a>(
     only: &[String],
     base: &'a dyn Runner,
     connect: &'a dyn Connect,
-) -> Result<Vec<Site<'a>>> {
+) -> Result<Sites<'a>> {
     let chosen = choose(config, only)?;
     if config.hosts.is_empty() {
-        return Ok(vec![Site {
+        return Ok(Sites(vec![Site {
             host: None,
             runner: Ok(Box::new(base)),
-        }]);
+        }]));
     }
-    Ok(std::thread::scope(|s| {
+    Ok(Sites(std::thread::scope(|s| {
         let opening: Vec<_> = chosen
             .iter()
             .map(|&h| {
@@ -343,11 +367,12 @@ pub fn sites<'a>(
                 }),
             })
             .collect()
-    }))
+    })))
 }
 
-/// The declared hosts named by `only` (all when empty), in name order.
-fn choose<'a>(config: &'a Config, only: &[String]) -> Result<Vec<&'a Host>> {
+/// The declared hosts named by `only` (all when empty), in name order; a
+/// usage error for a name the config does not declare.
+pub fn choose<'a>(config: &'a Config, only: &[String]) -> Result<Vec<&'a Host>> {
     if only.is_empty() {
         return Ok(config.hosts.iter().collect());
     }

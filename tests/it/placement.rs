@@ -220,6 +220,15 @@ fn host_limits_a_command_to_the_named_hosts() {
     let r = check(&["plan", "--host", "h1"], World::new(crate::support::ONE));
     assert_eq!(r.code, 2, "{r:?}");
     assert!(r.stderr.contains("the config declares no hosts"), "{r:?}");
+    // check runs no docker command, and still checks the names.
+    let r = check(&["check", "--host", "h9"], World::new(TWO));
+    assert_eq!(r.code, 2, "{r:?}");
+    let r = check(&["check", "--host", "h2"], World::new(TWO));
+    assert_eq!(r.code, 0, "{r:?}");
+    assert!(
+        r.stdout.ends_with("4 containers on 2 hosts (h1, h2)\n"),
+        "{r:?}"
+    );
 }
 
 #[test]
