@@ -603,7 +603,9 @@ fn arrived(
             .map(|d| (r, d))
     });
     let Some((run, d)) = there else {
-        return Err(format!("host `{to}` was not reached by this run"));
+        return Err(format!(
+            "host `{to}` is not part of this run (--host) or could not be read"
+        ));
     };
     if let Some(e) = &d.error {
         return Err(format!("`{name}` failed there: {}", first_line(e)));
