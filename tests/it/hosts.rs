@@ -1363,3 +1363,52 @@ mod engine3 {
         assert!(on3.values().all(|c| c.state == "running 0"), "{on3:?}");
     }
 }
+
+#[test]
+fn a_run_starts_nothing_new_on_a_host_past_its_locks_lease() {
+    let Some(h) = rig("lease") else { return };
+    let a = h.t("a");
+    let hosts = json!({ "h1": h.host(1, Via::Socket) });
+    h.config(hosts.clone(), json!({ "a": { "instances": 3 } }));
+    let s = h.fleet(&["sync"]);
+    assert_eq!(s.code, 0, "{s:?}");
+    let before = h.containers(1);
+    // A new command: a rolling recreate, one member at a time, each ready
+    // after a second: a lease of 1.5 s ends (at 90%) after the first.
+    h.config(
+        hosts,
+        json!({ "a": { "instances": 3, "command": ["sleep", "2000000"] } }),
+    );
+    let (s, doc) = h.fleet_json(&["--lock-lease", "1.5", "sync"]);
+    assert_eq!(s.code, 1, "{s:?}");
+    let acts = placed(&doc);
+    let recreated = acts.iter().filter(|(_, _, b)| b == "recreated").count();
+    let failed: Vec<&(String, String, String)> =
+        acts.iter().filter(|(_, _, b)| b == "failed").collect();
+    assert!(recreated >= 1 && !failed.is_empty(), "{doc:#}");
+    for f in doc["failed"].as_array().unwrap() {
+        let e = f["error"].as_str().unwrap();
+        assert!(
+            e.contains(
+                "was not started: this run's lock on host `h1` reached the end of its lease"
+            ),
+            "{e}"
+        );
+    }
+    // What was not started still runs as it was; the lock is released.
+    let after = h.containers(1);
+    for (name, _, _) in failed {
+        assert_eq!(after[name].id, before[name].id, "{name} untouched");
+        assert_eq!(after[name].state, "running 0");
+    }
+    assert!(!h.locked(1), "the lock was released");
+    // The next run finishes the roll.
+    let (s, doc) = h.fleet_json(&["sync"]);
+    assert_eq!(s.code, 0, "{s:?}");
+    assert!(
+        placed(&doc)
+            .iter()
+            .all(|(n, _, b)| n.starts_with(&a) && b != "failed"),
+        "{doc:#}"
+    );
+}

@@ -733,3 +733,39 @@ fn a_stop_of_many_goes_one_container_a_call_on_an_ssh_host_and_reads_as_one() {
     );
     assert!(*inner.most.lock().unwrap() <= 2);
 }
+
+#[test]
+fn a_host_that_answers_garbage_fails_alone_and_nothing_changes_there() {
+    let w = seen_on(
+        World::new(TWO),
+        H1,
+        &[agent("coder-default"), agent("coder-3")],
+    );
+    let w = w.expect_cmd(
+        at(H2, argv::list_all()),
+        Ok(Output::ok("<html>502 Bad Gateway</html>\n")),
+    );
+    let r = check(&["sync"], w);
+    assert_eq!(r.code, 1, "{r:?}");
+    assert!(
+        r.stdout
+            .contains("[agents-sync] unchanged: coder-default@h1, coder-3@h1"),
+        "{r:?}"
+    );
+    assert!(
+        r.stdout
+            .contains("[agents-sync] failed: coder-2@h2, reviewer-default@h2"),
+        "{r:?}"
+    );
+    assert!(
+        r.stderr
+            .contains("host `h2`: could not read the containers")
+            && r.stderr.contains("nothing was changed"),
+        "{r:?}"
+    );
+    let on_h2: Vec<&str> = (r.calls.iter())
+        .filter(|c| c.global[1] == H2)
+        .map(Cmd::verb)
+        .collect();
+    assert_eq!(on_h2, ["ps"], "no lock, no mutation: {r:?}");
+}
