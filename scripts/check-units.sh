@@ -66,7 +66,8 @@ for path in good:
     if errors:
         sys.exit(f"[check-units] {path} does not validate against the schema: {errors[0].message}")
 bad = ["instances-too-many", "restart-bad", "unknown-field-type", "label-reserved", "mount-relative",
-       "name-uppercase", "env-key-bad", "run-args-name", "cpus-zero", "memory-bad", "workdir-relative"]
+       "name-uppercase", "env-key-bad", "run-args-name", "cpus-zero", "memory-bad", "workdir-relative",
+       "hosts-scheme", "hosts-bad-name", "hosts-unknown-field"]
 for name in bad:
     path = f"fixtures/configs/bad/{name}.json"
     if not list(v.iter_errors(json.load(open(path)))):

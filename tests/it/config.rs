@@ -768,3 +768,44 @@ mod no_panics {
         }
     }
 }
+
+#[test]
+fn the_hosts_example_places_each_instance() {
+    let c = load("fixtures/configs/good/hosts.json").unwrap();
+    let names: Vec<&str> = c.hosts.iter().map(|h| h.name.as_str()).collect();
+    assert_eq!(names, ["build", "gpu-1", "gpu-2", "local"]);
+    let placed: Vec<(String, String)> = c
+        .desired()
+        .into_iter()
+        .map(|d| (d.name, d.host.unwrap()))
+        .collect();
+    let p = |n: &str, h: &str| (n.to_string(), h.to_string());
+    assert_eq!(
+        placed,
+        [
+            p("coder-default", "gpu-1"),
+            p("coder-2", "gpu-2"),
+            p("coder-3", "gpu-1"),
+            p("coder-4", "gpu-2"),
+            p("reviewer-default", "local"),
+        ]
+    );
+    // Declaring hosts changes no container's hash.
+    let mut plain: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(format!(
+            "{}/fixtures/configs/good/hosts.json",
+            env!("CARGO_MANIFEST_DIR")
+        ))
+        .unwrap(),
+    )
+    .unwrap();
+    plain.as_object_mut().unwrap().remove("hosts");
+    plain["defaults"].as_object_mut().unwrap().remove("hosts");
+    plain["types"]["coder"]
+        .as_object_mut()
+        .unwrap()
+        .remove("hosts");
+    let plain =
+        fleet::config::Config::parse(std::path::Path::new("x.json"), &plain.to_string()).unwrap();
+    assert_eq!(plain.types[0].hash, c.types[0].hash);
+}
