@@ -273,6 +273,15 @@ impl Config {
     }
 }
 
+/// The desired containers placed on `host` (`None`: the implicit host of
+/// a config without `hosts`, where every container is).
+pub fn placed_on<'d>(desired: &'d [Desired], host: Option<&str>) -> Vec<&'d Desired> {
+    desired
+        .iter()
+        .filter(|d| host.is_none() || d.host.as_deref() == host)
+        .collect()
+}
+
 /// The host of instance `i` (1-based) of a type placed on `hosts`:
 /// `hosts[(i-1) mod len]`; `None` without hosts.
 pub fn placement(hosts: &[String], i: u32) -> Option<String> {

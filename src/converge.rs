@@ -15,11 +15,11 @@ use std::time::{Duration, Instant};
 
 use crate::apply::{self, Done, Outcome};
 use crate::commands::{Context, Event};
-use crate::config::{Config, Desired, name_order};
+use crate::config::{Config, Desired, name_order, placed_on};
 use crate::docker::Runner;
 use crate::engine_lock::{self, EngineLock};
 use crate::error::{Error, Result};
-use crate::hosts::{self, Site, failure_text, placed_on};
+use crate::hosts::{self, Site, failure_text};
 use crate::observe::{self, Actual};
 use crate::ops::{self, OpsResult, StatusRow};
 use crate::plan::{self, Action, Bucket, Op, Plan};

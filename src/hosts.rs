@@ -17,7 +17,7 @@ use std::ffi::OsString;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Condvar, Mutex, PoisonError};
 
-use crate::config::{Config, Desired, Host, Reach};
+use crate::config::{Config, Host, Reach};
 use crate::docker::{Cmd, DockerError, Output, Runner};
 use crate::error::{Error, Kind, Result};
 
@@ -398,15 +398,6 @@ pub fn choose<'a>(config: &'a Config, only: &[String]) -> Result<Vec<&'a Host>> 
         .iter()
         .filter(|h| only.contains(&h.name))
         .collect())
-}
-
-/// The desired containers placed on `host` (all of them for the implicit
-/// host).
-pub fn placed_on<'d>(desired: &'d [Desired], host: Option<&str>) -> Vec<&'d Desired> {
-    desired
-        .iter()
-        .filter(|d| host.is_none() || d.host.as_deref() == host)
-        .collect()
 }
 
 /// The sentence a host's failure is reported with, on each of its

@@ -7,7 +7,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use crate::error::{Error, Result};
 use serde::Serialize;
 
-use crate::config::{Desired, Spec, name_order};
+use crate::config::{Desired, Spec, name_order, placed_on};
 use crate::docker::argv::{TEMP_SUFFIX, temp_name};
 use crate::observe::Actual;
 use crate::snapshot::{ContainerSnapshot, Readiness, env_digest};
@@ -198,10 +198,7 @@ pub fn plan_on(
         ))
         .with_help("if the fleet really should be empty, rerun with --allow-empty"));
     }
-    let here: Vec<Desired> = (desired.iter())
-        .filter(|d| d.host.as_deref() == host)
-        .cloned()
-        .collect();
+    let here: Vec<Desired> = (placed_on(desired, host).into_iter()).cloned().collect();
     let slots = Slots::of(project, &here, actual);
     let mut world = World {
         project,
