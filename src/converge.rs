@@ -17,7 +17,7 @@ use crate::apply::{self, Done, Outcome};
 use crate::commands::{Context, Event};
 use crate::config::{Config, Desired, name_order, placed_on};
 use crate::docker::Runner;
-use crate::engine_lock::{self, EngineLock};
+use crate::engine_lock::{self, EngineLock, LockEvent};
 use crate::error::{Error, Result};
 use crate::hosts::{self, Site, failure_text};
 use crate::observe::{self, Actual};
@@ -273,17 +273,14 @@ pub fn sync(
     let desired = config.desired();
     let sites = hosts::sites(config, ctx.only_hosts, ctx.runner, ctx.connect)?;
     let seen = observe_all(&sites, &config.project, &desired, opts);
-    // Locks, one host after the other in name order (sites are in that
-    // order), only where the plan changes something.
-    let mut locks: Vec<Result<Option<EngineLock>>> = Vec::new();
-    for (site, s) in sites.iter().zip(&seen) {
-        locks.push(match (site.name(), s, &site.runner) {
-            (Some(h), Ok((p, _)), Ok(r)) if mutates(p) => {
-                take_engine_lock(ctx, &config.project, h, r.as_ref()).map(Some)
-            }
-            _ => Ok(None),
-        });
-    }
+    // Only where the plan changes something; a host that could not be
+    // read keeps its error from `seen`.
+    let locks = take_locks(
+        ctx,
+        &config.project,
+        &sites,
+        |i| matches!(&seen[i], Ok((p, _)) if mutates(p)),
+    );
     let runs: Vec<Result<HostRun>> = std::thread::scope(|s| {
         let work: Vec<_> = (sites.iter().zip(seen).zip(locks))
             .map(|((site, seen), lock)| {
@@ -299,14 +296,7 @@ pub fn sync(
     for (site, run) in sites.iter().zip(runs) {
         match (site.name(), run) {
             (_, Ok(mut r)) => {
-                if let (Some(lock), Some(runner)) = (r.lock.take(), r.runner)
-                    && let Err(e) = lock.release(runner)
-                {
-                    (ctx.events)(Event::LockNotReleased {
-                        host: site.name().unwrap_or(""),
-                        error: &e,
-                    });
-                }
+                release(ctx, site, r.lock.take());
                 parts.push((r.done, r.desired));
             }
             (None, Err(e)) => return Err(e),
@@ -342,22 +332,47 @@ fn mutates(plan: &Plan) -> bool {
         .any(|a| a.rename.is_some() || !matches!(a.op, Op::Nothing))
 }
 
-/// The lock on `host`'s engine, waiting as `--lock-wait` says; the waits
-/// and takeovers are told through the events.
-fn take_engine_lock(
+/// The engine locks of the declared sites `wanted` (by index), one host
+/// after the other in name order (sites are in that order), so two runs
+/// wanting the same hosts cannot deadlock; waits and takeovers are told
+/// through the events. A site that cannot be reached gets its error.
+fn take_locks(
     ctx: &Context,
     project: &str,
-    host: &str,
-    runner: &dyn Runner,
-) -> Result<EngineLock> {
+    sites: &[Site],
+    wanted: impl Fn(usize) -> bool,
+) -> Vec<Result<Option<EngineLock>>> {
     let opts = engine_lock::Options {
         lease: ctx.lock_lease,
         wait: ctx.lock_wait,
     };
     let me = engine_lock::Holder::this_process();
-    engine_lock::acquire(runner, project, Some(host), &me, &opts, ctx.stop, &|e| {
-        (ctx.events)(Event::HostLock { host, event: &e })
-    })
+    let mut locks = Vec::new();
+    for (i, site) in sites.iter().enumerate() {
+        locks.push(match (site.name(), &site.runner) {
+            (_, Err(e)) => Err(e.clone()),
+            (Some(host), Ok(r)) if wanted(i) => {
+                let told = |e: LockEvent| (ctx.events)(Event::HostLock { host, event: &e });
+                engine_lock::acquire(r.as_ref(), project, Some(host), &me, &opts, ctx.stop, &told)
+                    .map(Some)
+            }
+            _ => Ok(None),
+        });
+    }
+    locks
+}
+
+/// Releases `site`'s lock, if this run holds one; a release that fails is
+/// told (the lock stays on the engine until taken over or unlocked).
+fn release(ctx: &Context, site: &Site, lock: Option<EngineLock>) {
+    if let (Some(lock), Ok(runner)) = (lock, &site.runner)
+        && let Err(e) = lock.release(runner.as_ref())
+    {
+        (ctx.events)(Event::LockNotReleased {
+            host: site.name().unwrap_or(""),
+            error: &e,
+        });
+    }
 }
 
 /// One host's sync: with its lock, a fresh look (the first was taken
@@ -387,9 +402,7 @@ fn converge_host<'a>(
         Some(_) => match observe_and_plan(site, runner, &config.project, desired, opts) {
             Ok((p, _)) => p,
             Err(e) => {
-                if let Some(l) = lock {
-                    let _ = l.release(runner);
-                }
+                release(ctx, site, lock);
                 return Err(e);
             }
         },
@@ -639,14 +652,7 @@ pub fn ops(
 ) -> Result<OpsResult> {
     let desired = config.desired();
     let sites = hosts::sites(config, ctx.only_hosts, ctx.runner, ctx.connect)?;
-    let mut locks: Vec<Result<Option<EngineLock>>> = Vec::new();
-    for site in sites.iter() {
-        locks.push(match (site.name(), &site.runner) {
-            (Some(h), Ok(r)) => take_engine_lock(ctx, &config.project, h, r.as_ref()).map(Some),
-            (_, Err(e)) => Err(e.clone()),
-            (None, Ok(_)) => Ok(None),
-        });
-    }
+    let locks = take_locks(ctx, &config.project, &sites, |_| true);
     let results: Vec<Result<OpsResult>> = std::thread::scope(|s| {
         let work: Vec<_> = (sites.iter().zip(locks.iter()))
             .map(|(site, lock)| {
@@ -668,9 +674,7 @@ pub fn ops(
         ..OpsResult::default()
     };
     for ((site, lock), result) in sites.iter().zip(locks).zip(results) {
-        if let (Ok(Some(l)), Ok(r)) = (lock, &site.runner) {
-            let _ = l.release(r.as_ref());
-        }
+        release(ctx, site, lock.ok().flatten());
         match (site.name(), result) {
             (None, r) => return r,
             (Some(h), Ok(r)) => all.absorb(r, h),
