@@ -10,6 +10,7 @@
 //! exactly the calls of a single-host fleet, and its errors end the
 //! command as they always did.
 
+use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
@@ -556,39 +557,14 @@ fn finish_moves(ctx: &Context, runs: &mut [Result<HostRun>], wait: Option<Durati
     if moves.is_empty() {
         return;
     }
-    let verdicts: Vec<Result<(), String>> = std::thread::scope(|s| {
-        let checks: Vec<_> = moves
-            .iter()
-            .map(|(_, _, to, name)| {
-                let runs = &*runs;
-                s.spawn(move || arrived(ctx, runs, to, name, timeout))
-            })
-            .collect();
-        checks
-            .into_iter()
-            .map(|t| {
-                t.join()
-                    .unwrap_or_else(|_| Err("the check panicked".into()))
-            })
-            .collect()
-    });
+    let verdicts = ready_there(ctx, runs, &moves, timeout);
+    // The removals that may go, by source host (run index → done indexes).
+    let mut going: BTreeMap<usize, Vec<usize>> = BTreeMap::new();
     for ((h, i, to, _), verdict) in moves.into_iter().zip(verdicts) {
         let Ok(run) = &mut runs[h] else { continue };
-        let Some(runner) = run.runner else { continue };
         let d = &mut run.done[i];
         match verdict {
-            Ok(()) if !hosts::stopping(ctx.stop) => {
-                let p = Plan {
-                    project: String::new(),
-                    actions: vec![d.action.clone()],
-                };
-                let progress = |d: &Done| (ctx.events)(Event::Done(d));
-                let out = apply::apply(&p, runner, 1, &progress, ctx.stop);
-                if let Some(done) = out.done.into_iter().next() {
-                    *d = done;
-                }
-            }
-            Ok(()) => d.error = Some(apply::NOT_STARTED.to_string()),
+            Ok(()) => going.entry(h).or_default().push(i),
             Err(why) => {
                 d.action.bucket = Bucket::Deferred;
                 d.action.op = Op::Nothing;
@@ -598,24 +574,86 @@ fn finish_moves(ctx: &Context, runs: &mut [Result<HostRun>], wait: Option<Durati
             }
         }
     }
+    // One apply of them a host (its --jobs), the hosts side by side.
+    let progress = |d: &Done| (ctx.events)(Event::Done(d));
+    std::thread::scope(|s| {
+        for (h, run) in runs.iter_mut().enumerate() {
+            let (Ok(run), Some(mine)) = (run, going.remove(&h)) else {
+                continue;
+            };
+            let Some(runner) = run.runner else { continue };
+            let progress = &progress;
+            s.spawn(move || {
+                let plan = Plan {
+                    project: String::new(),
+                    actions: mine.iter().map(|&i| run.done[i].action.clone()).collect(),
+                };
+                let out = apply::apply(&plan, runner, ctx.jobs, progress, ctx.stop);
+                for (i, done) in mine.into_iter().zip(out.done) {
+                    run.done[i] = done;
+                }
+            });
+        }
+    });
 }
 
-/// Whether `name` now runs on host `to`: its action there succeeded and
-/// the container passes the readiness check.
-fn arrived(
+/// For each move (host index, done index, destination, name): whether the
+/// instance now runs on its destination ([`landed`], then the readiness
+/// check: one batched wait per destination host, the hosts side by side).
+fn ready_there(
     ctx: &Context,
     runs: &[Result<HostRun>],
-    to: &str,
-    name: &str,
+    moves: &[(usize, usize, String, String)],
     timeout: Duration,
-) -> std::result::Result<(), String> {
-    let there = runs.iter().filter_map(|r| r.as_ref().ok()).find_map(|r| {
-        r.done
-            .iter()
-            .find(|d| d.action.name == name && d.action.host.as_deref() == Some(to))
-            .map(|d| (r, d))
+) -> Vec<std::result::Result<(), String>> {
+    let mut verdicts: Vec<std::result::Result<(), String>> = Vec::new();
+    // Destination run index → (move index, name) to wait for there.
+    let mut waits: BTreeMap<usize, Vec<(usize, String)>> = BTreeMap::new();
+    for (m, (_, _, to, name)) in moves.iter().enumerate() {
+        verdicts.push(landed(runs, to, name).map(|there| {
+            waits.entry(there).or_default().push((m, name.clone()));
+        }));
+    }
+    let waited: Vec<(usize, Option<String>)> = std::thread::scope(|s| {
+        let checks: Vec<_> = (waits.into_iter())
+            .map(|(there, members)| {
+                s.spawn(move || {
+                    let names: Vec<String> = members.iter().map(|(_, n)| n.clone()).collect();
+                    let why = match runs[there].as_ref().ok().and_then(|r| r.runner) {
+                        Some(runner) => wait_for(ctx, runner, &names, timeout),
+                        None => vec![Some("no runner".into()); names.len()],
+                    };
+                    members
+                        .into_iter()
+                        .map(|(m, _)| m)
+                        .zip(why)
+                        .collect::<Vec<_>>()
+                })
+            })
+            .collect();
+        (checks.into_iter())
+            .flat_map(|t| t.join().unwrap_or_default())
+            .collect()
     });
-    let Some((run, d)) = there else {
+    for (m, why) in waited {
+        if let Some(why) = why {
+            verdicts[m] = Err(first_line(&why).to_string());
+        }
+    }
+    verdicts
+}
+
+/// Whether the action for `name` on host `to` succeeded in this run: the
+/// index of that host's run, or why not.
+fn landed(runs: &[Result<HostRun>], to: &str, name: &str) -> std::result::Result<usize, String> {
+    let there = (runs.iter().enumerate())
+        .filter_map(|(i, r)| Some((i, r.as_ref().ok()?)))
+        .find_map(|(i, r)| {
+            (r.done.iter())
+                .find(|d| d.action.name == name && d.action.host.as_deref() == Some(to))
+                .map(|d| (i, d))
+        });
+    let Some((i, d)) = there else {
         return Err(format!(
             "host `{to}` is not part of this run (--host) or could not be read"
         ));
@@ -629,11 +667,7 @@ fn arrived(
     ) {
         return Err(format!("`{name}` is {} there", d.action.bucket.as_str()));
     }
-    let runner = run.runner.ok_or("no runner")?;
-    match wait_for(ctx, runner, &[name.to_string()], timeout).pop() {
-        Some(Some(why)) => Err(first_line(&why).to_string()),
-        _ => Ok(()),
-    }
+    Ok(i)
 }
 
 fn first_line(s: &str) -> &str {
