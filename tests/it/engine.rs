@@ -75,6 +75,21 @@ impl Target {
     }
 }
 
+/// A config's `types` from short names to specs: each name made the
+/// test's own by `name`, each type given the demo image and `sleep
+/// infinity` unless it says.
+pub fn agent_types(types: &Value, name: impl Fn(&str) -> String) -> Value {
+    let mut t = serde_json::Map::new();
+    for (k, v) in types.as_object().unwrap() {
+        let mut v = v.clone();
+        let o = v.as_object_mut().unwrap();
+        o.entry("image").or_insert(json!(IMAGE));
+        o.entry("command").or_insert(json!(["sleep", "infinity"]));
+        t.insert(name(k), v);
+    }
+    Value::Object(t)
+}
+
 /// The test engine named by `FLEET_TEST_DOCKER_HOST`, checked once per test
 /// process: `Ok(None)` when the variable is unset, an error when it names
 /// something that is not a ready test engine.
@@ -229,15 +244,7 @@ impl Engine {
     /// Writes the config: `types` maps short names (prefixed here) to specs;
     /// every type gets the demo image and `sleep infinity` unless it says.
     pub fn config(&self, types: Value) {
-        let mut t = serde_json::Map::new();
-        for (k, v) in types.as_object().unwrap() {
-            let mut v = v.clone();
-            let o = v.as_object_mut().unwrap();
-            o.entry("image").or_insert(json!(IMAGE));
-            o.entry("command").or_insert(json!(["sleep", "infinity"]));
-            t.insert(self.t(k), v);
-        }
-        let doc = json!({ "project": self.project, "types": t });
+        let doc = json!({ "project": self.project, "types": agent_types(&types, |k| self.t(k)) });
         std::fs::write(
             self.dir.path().join("agents.json"),
             serde_json::to_string_pretty(&doc).unwrap(),

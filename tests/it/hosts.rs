@@ -35,7 +35,7 @@ use std::time::{Duration, Instant, SystemTime};
 
 use serde_json::{Value, json};
 
-use crate::engine::IMAGE;
+use crate::engine::{IMAGE, agent_types};
 use crate::harness::Ran;
 
 /// The engines the rig must run: two shared, one for [`engine3`].
@@ -321,14 +321,7 @@ impl Hosts {
     /// `types` with short names (prefixed here), each with the demo image
     /// and `sleep infinity` unless it says.
     pub fn config_file(&self, file: &str, hosts: Value, types: Value) -> PathBuf {
-        let mut t = serde_json::Map::new();
-        for (k, v) in types.as_object().unwrap() {
-            let mut v = v.clone();
-            let o = v.as_object_mut().unwrap();
-            o.entry("image").or_insert(json!(IMAGE));
-            o.entry("command").or_insert(json!(["sleep", "infinity"]));
-            t.insert(self.t(k), v);
-        }
+        let t = agent_types(&types, |k| self.t(k));
         let doc = json!({ "project": self.project, "hosts": hosts, "types": t });
         let path = self.dir.path().join(file);
         std::fs::write(&path, serde_json::to_string_pretty(&doc).unwrap()).unwrap();
