@@ -291,6 +291,15 @@ pub fn placement(hosts: &[String], i: u32) -> Option<String> {
         .map(|k| hosts[k].clone())
 }
 
+/// How a container is named to people when the config declares hosts:
+/// `name@host`; just `name` on the implicit host.
+pub fn name_at(name: &str, host: Option<&str>) -> String {
+    match host {
+        Some(h) => format!("{name}@{h}"),
+        None => name.to_string(),
+    }
+}
+
 /// `<type>-default` for instance 1, `<type>-N` after.
 pub fn container_name(type_name: &str, instance: u32) -> String {
     if instance == 1 {

@@ -715,7 +715,7 @@ pub fn ops(
             (Some(h), Err(e)) => {
                 for a in host_failed(&desired, h, &e) {
                     all.failed.push(ops::Named {
-                        name: format!("{}@{h}", a.name),
+                        name: crate::config::name_at(&a.name, Some(h)),
                         reason: a.reason,
                     });
                 }

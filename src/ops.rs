@@ -35,7 +35,7 @@ pub struct OpsResult {
 impl OpsResult {
     /// Adds what host `host` did, its names shown as `name@host`.
     pub fn absorb(&mut self, other: OpsResult, host: &str) {
-        let at = |n: String| format!("{n}@{host}");
+        let at = |n: String| crate::config::name_at(&n, Some(host));
         self.done.extend(other.done.into_iter().map(at));
         self.already.extend(other.already.into_iter().map(at));
         let named = |n: Named| Named {

@@ -512,10 +512,7 @@ fn told_before<'a>(d: &Done, e: &'a str, told: &mut Vec<&'a str>) -> Option<Stri
 /// How an action's container is named in text: `name`, or `name@host`
 /// when the config declares hosts (a move shows one name on two hosts).
 fn shown(a: &crate::plan::Action) -> String {
-    match &a.host {
-        Some(h) => format!("{}@{h}", a.name),
-        None => a.name.clone(),
-    }
+    crate::config::name_at(&a.name, a.host.as_deref())
 }
 
 /// One progress line as an action finishes (stderr, terminals only):
@@ -805,10 +802,7 @@ fn status_text(rows: &[StatusRow], color: bool) -> String {
 /// The cells of one status row.
 fn status_cells(r: &StatusRow) -> [String; 9] {
     [
-        match &r.host {
-            Some(h) => format!("{}@{h}", r.name),
-            None => r.name.clone(),
-        },
+        crate::config::name_at(&r.name, r.host.as_deref()),
         r.type_name.clone().unwrap_or_else(|| "-".into()),
         r.state.clone(),
         r.ready.clone(),
