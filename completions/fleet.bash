@@ -95,7 +95,7 @@ _fleet() {
 
     case "${cmd}" in
         fleet)
-            opts="-c -v -q -h -V --config --docker --json --color --jobs --timeout --lock-wait --lock-lease --host --lock-dir --verbose --quiet --help --version sync plan up down status hosts unlock check schema completions man help"
+            opts="-c -v -q -h -V --config --docker --json --color --jobs --timeout --lock-wait --lock-lease --connect-timeout --host --lock-dir --verbose --quiet --help --version sync plan up down status hosts unlock check schema completions man help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -133,6 +133,10 @@ _fleet() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --connect-timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --host)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -149,7 +153,7 @@ _fleet() {
             return 0
             ;;
         fleet__subcmd__check)
-            opts="-c -v -q -h --config --docker --json --color --jobs --timeout --lock-wait --lock-lease --host --lock-dir --verbose --quiet --help"
+            opts="-c -v -q -h --config --docker --json --color --jobs --timeout --lock-wait --lock-lease --connect-timeout --host --lock-dir --verbose --quiet --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -184,6 +188,10 @@ _fleet() {
                     return 0
                     ;;
                 --lock-lease)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --connect-timeout)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -203,7 +211,7 @@ _fleet() {
             return 0
             ;;
         fleet__subcmd__completions)
-            opts="-c -v -q -h --config --docker --json --color --jobs --timeout --lock-wait --lock-lease --host --lock-dir --verbose --quiet --help bash elvish fish powershell zsh"
+            opts="-c -v -q -h --config --docker --json --color --jobs --timeout --lock-wait --lock-lease --connect-timeout --host --lock-dir --verbose --quiet --help bash elvish fish powershell zsh"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -241,6 +249,10 @@ _fleet() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --connect-timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --host)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -257,7 +269,7 @@ _fleet() {
             return 0
             ;;
         fleet__subcmd__down)
-            opts="-t -c -v -q -h --time --force --config --docker --json --color --jobs --timeout --lock-wait --lock-lease --host --lock-dir --verbose --quiet --help"
+            opts="-t -c -v -q -h --time --force --config --docker --json --color --jobs --timeout --lock-wait --lock-lease --connect-timeout --host --lock-dir --verbose --quiet --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -300,6 +312,10 @@ _fleet() {
                     return 0
                     ;;
                 --lock-lease)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --connect-timeout)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -501,7 +517,7 @@ _fleet() {
             return 0
             ;;
         fleet__subcmd__hosts)
-            opts="-c -v -q -h --config --docker --json --color --jobs --timeout --lock-wait --lock-lease --host --lock-dir --verbose --quiet --help"
+            opts="-c -v -q -h --config --docker --json --color --jobs --timeout --lock-wait --lock-lease --connect-timeout --host --lock-dir --verbose --quiet --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -536,6 +552,10 @@ _fleet() {
                     return 0
                     ;;
                 --lock-lease)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --connect-timeout)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -555,7 +575,7 @@ _fleet() {
             return 0
             ;;
         fleet__subcmd__man)
-            opts="-c -v -q -h --config --docker --json --color --jobs --timeout --lock-wait --lock-lease --host --lock-dir --verbose --quiet --help"
+            opts="-c -v -q -h --config --docker --json --color --jobs --timeout --lock-wait --lock-lease --connect-timeout --host --lock-dir --verbose --quiet --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -590,6 +610,10 @@ _fleet() {
                     return 0
                     ;;
                 --lock-lease)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --connect-timeout)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -609,7 +633,7 @@ _fleet() {
             return 0
             ;;
         fleet__subcmd__plan)
-            opts="-c -v -q -h --detailed-exitcode --force --allow-empty --config --docker --json --color --jobs --timeout --lock-wait --lock-lease --host --lock-dir --verbose --quiet --help"
+            opts="-c -v -q -h --detailed-exitcode --force --allow-empty --config --docker --json --color --jobs --timeout --lock-wait --lock-lease --connect-timeout --host --lock-dir --verbose --quiet --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -644,6 +668,10 @@ _fleet() {
                     return 0
                     ;;
                 --lock-lease)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --connect-timeout)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -663,7 +691,7 @@ _fleet() {
             return 0
             ;;
         fleet__subcmd__schema)
-            opts="-c -v -q -h --config --docker --json --color --jobs --timeout --lock-wait --lock-lease --host --lock-dir --verbose --quiet --help"
+            opts="-c -v -q -h --config --docker --json --color --jobs --timeout --lock-wait --lock-lease --connect-timeout --host --lock-dir --verbose --quiet --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -698,6 +726,10 @@ _fleet() {
                     return 0
                     ;;
                 --lock-lease)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --connect-timeout)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -717,7 +749,7 @@ _fleet() {
             return 0
             ;;
         fleet__subcmd__status)
-            opts="-c -v -q -h --config --docker --json --color --jobs --timeout --lock-wait --lock-lease --host --lock-dir --verbose --quiet --help"
+            opts="-c -v -q -h --config --docker --json --color --jobs --timeout --lock-wait --lock-lease --connect-timeout --host --lock-dir --verbose --quiet --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -752,6 +784,10 @@ _fleet() {
                     return 0
                     ;;
                 --lock-lease)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --connect-timeout)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -771,7 +807,7 @@ _fleet() {
             return 0
             ;;
         fleet__subcmd__sync)
-            opts="-c -v -q -h --force --allow-empty --wait --wait-timeout --config --docker --json --color --jobs --timeout --lock-wait --lock-lease --host --lock-dir --verbose --quiet --help"
+            opts="-c -v -q -h --force --allow-empty --wait --wait-timeout --config --docker --json --color --jobs --timeout --lock-wait --lock-lease --connect-timeout --host --lock-dir --verbose --quiet --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -810,6 +846,10 @@ _fleet() {
                     return 0
                     ;;
                 --lock-lease)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --connect-timeout)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -829,7 +869,7 @@ _fleet() {
             return 0
             ;;
         fleet__subcmd__unlock)
-            opts="-c -v -q -h --config --docker --json --color --jobs --timeout --lock-wait --lock-lease --host --lock-dir --verbose --quiet --help"
+            opts="-c -v -q -h --force --config --docker --json --color --jobs --timeout --lock-wait --lock-lease --connect-timeout --host --lock-dir --verbose --quiet --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -867,6 +907,10 @@ _fleet() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --connect-timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --host)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -883,7 +927,7 @@ _fleet() {
             return 0
             ;;
         fleet__subcmd__up)
-            opts="-c -v -q -h --wait --wait-timeout --config --docker --json --color --jobs --timeout --lock-wait --lock-lease --host --lock-dir --verbose --quiet --help"
+            opts="-c -v -q -h --wait --wait-timeout --config --docker --json --color --jobs --timeout --lock-wait --lock-lease --connect-timeout --host --lock-dir --verbose --quiet --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -922,6 +966,10 @@ _fleet() {
                     return 0
                     ;;
                 --lock-lease)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --connect-timeout)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

@@ -1,6 +1,6 @@
 # Print an optspec for argparse to handle cmd's options that are independent of any subcommand.
 function __fish_fleet_global_optspecs
-    string join \n c/config= docker= json color= jobs= timeout= lock-wait= lock-lease= host= lock-dir= v/verbose q/quiet h/help V/version
+    string join \n c/config= docker= json color= jobs= timeout= lock-wait= lock-lease= connect-timeout= host= lock-dir= v/verbose q/quiet h/help V/version
 end
 
 function __fish_fleet_needs_command
@@ -33,6 +33,7 @@ complete -c fleet -n "__fish_fleet_needs_command" -l jobs -d 'How many docker op
 complete -c fleet -n "__fish_fleet_needs_command" -l timeout -d 'Seconds one docker call may take before it is killed, 0.001 to 86400 [env: FLEET_TIMEOUT]' -r
 complete -c fleet -n "__fish_fleet_needs_command" -l lock-wait -d 'Seconds to wait for another fleet run on the same project to finish, 0 to 86400 [env: FLEET_LOCK_WAIT]' -r
 complete -c fleet -n "__fish_fleet_needs_command" -l lock-lease -d 'Seconds a host\'s lock taken by this run counts as held: past it, another run may take the lock over (configs with `hosts`), 1 to 86400 [env: FLEET_LOCK_LEASE]' -r
+complete -c fleet -n "__fish_fleet_needs_command" -l connect-timeout -d 'Seconds to open the connection to one host (an SSH handshake): a host that does not answer by then fails alone, 0.001 to 86400 [env: FLEET_CONNECT_TIMEOUT]' -r
 complete -c fleet -n "__fish_fleet_needs_command" -l host -d 'Only this host of the config\'s `hosts` (repeatable; default: all)' -r
 complete -c fleet -n "__fish_fleet_needs_command" -l lock-dir -d 'Where the per-project lock file lives [env: FLEET_LOCK_DIR]' -r -F
 complete -c fleet -n "__fish_fleet_needs_command" -l json -d 'Print one JSON document instead of text (errors too)'
@@ -62,6 +63,7 @@ complete -c fleet -n "__fish_fleet_using_subcommand sync" -l jobs -d 'How many d
 complete -c fleet -n "__fish_fleet_using_subcommand sync" -l timeout -d 'Seconds one docker call may take before it is killed, 0.001 to 86400 [env: FLEET_TIMEOUT]' -r
 complete -c fleet -n "__fish_fleet_using_subcommand sync" -l lock-wait -d 'Seconds to wait for another fleet run on the same project to finish, 0 to 86400 [env: FLEET_LOCK_WAIT]' -r
 complete -c fleet -n "__fish_fleet_using_subcommand sync" -l lock-lease -d 'Seconds a host\'s lock taken by this run counts as held: past it, another run may take the lock over (configs with `hosts`), 1 to 86400 [env: FLEET_LOCK_LEASE]' -r
+complete -c fleet -n "__fish_fleet_using_subcommand sync" -l connect-timeout -d 'Seconds to open the connection to one host (an SSH handshake): a host that does not answer by then fails alone, 0.001 to 86400 [env: FLEET_CONNECT_TIMEOUT]' -r
 complete -c fleet -n "__fish_fleet_using_subcommand sync" -l host -d 'Only this host of the config\'s `hosts` (repeatable; default: all)' -r
 complete -c fleet -n "__fish_fleet_using_subcommand sync" -l lock-dir -d 'Where the per-project lock file lives [env: FLEET_LOCK_DIR]' -r -F
 complete -c fleet -n "__fish_fleet_using_subcommand sync" -l force -d 'Recreate or remove containers even while they have live `docker exec` sessions'
@@ -80,6 +82,7 @@ complete -c fleet -n "__fish_fleet_using_subcommand plan" -l jobs -d 'How many d
 complete -c fleet -n "__fish_fleet_using_subcommand plan" -l timeout -d 'Seconds one docker call may take before it is killed, 0.001 to 86400 [env: FLEET_TIMEOUT]' -r
 complete -c fleet -n "__fish_fleet_using_subcommand plan" -l lock-wait -d 'Seconds to wait for another fleet run on the same project to finish, 0 to 86400 [env: FLEET_LOCK_WAIT]' -r
 complete -c fleet -n "__fish_fleet_using_subcommand plan" -l lock-lease -d 'Seconds a host\'s lock taken by this run counts as held: past it, another run may take the lock over (configs with `hosts`), 1 to 86400 [env: FLEET_LOCK_LEASE]' -r
+complete -c fleet -n "__fish_fleet_using_subcommand plan" -l connect-timeout -d 'Seconds to open the connection to one host (an SSH handshake): a host that does not answer by then fails alone, 0.001 to 86400 [env: FLEET_CONNECT_TIMEOUT]' -r
 complete -c fleet -n "__fish_fleet_using_subcommand plan" -l host -d 'Only this host of the config\'s `hosts` (repeatable; default: all)' -r
 complete -c fleet -n "__fish_fleet_using_subcommand plan" -l lock-dir -d 'Where the per-project lock file lives [env: FLEET_LOCK_DIR]' -r -F
 complete -c fleet -n "__fish_fleet_using_subcommand plan" -l detailed-exitcode -d 'Exit 0 when nothing is pending, 2 when changes are pending, 1 on error'
@@ -99,6 +102,7 @@ complete -c fleet -n "__fish_fleet_using_subcommand up" -l jobs -d 'How many doc
 complete -c fleet -n "__fish_fleet_using_subcommand up" -l timeout -d 'Seconds one docker call may take before it is killed, 0.001 to 86400 [env: FLEET_TIMEOUT]' -r
 complete -c fleet -n "__fish_fleet_using_subcommand up" -l lock-wait -d 'Seconds to wait for another fleet run on the same project to finish, 0 to 86400 [env: FLEET_LOCK_WAIT]' -r
 complete -c fleet -n "__fish_fleet_using_subcommand up" -l lock-lease -d 'Seconds a host\'s lock taken by this run counts as held: past it, another run may take the lock over (configs with `hosts`), 1 to 86400 [env: FLEET_LOCK_LEASE]' -r
+complete -c fleet -n "__fish_fleet_using_subcommand up" -l connect-timeout -d 'Seconds to open the connection to one host (an SSH handshake): a host that does not answer by then fails alone, 0.001 to 86400 [env: FLEET_CONNECT_TIMEOUT]' -r
 complete -c fleet -n "__fish_fleet_using_subcommand up" -l host -d 'Only this host of the config\'s `hosts` (repeatable; default: all)' -r
 complete -c fleet -n "__fish_fleet_using_subcommand up" -l lock-dir -d 'Where the per-project lock file lives [env: FLEET_LOCK_DIR]' -r -F
 complete -c fleet -n "__fish_fleet_using_subcommand up" -l wait -d 'End only once every container the run started is ready (healthy, or up 1s without restarting); exit 1 when one fails or time runs out'
@@ -116,6 +120,7 @@ complete -c fleet -n "__fish_fleet_using_subcommand down" -l jobs -d 'How many d
 complete -c fleet -n "__fish_fleet_using_subcommand down" -l timeout -d 'Seconds one docker call may take before it is killed, 0.001 to 86400 [env: FLEET_TIMEOUT]' -r
 complete -c fleet -n "__fish_fleet_using_subcommand down" -l lock-wait -d 'Seconds to wait for another fleet run on the same project to finish, 0 to 86400 [env: FLEET_LOCK_WAIT]' -r
 complete -c fleet -n "__fish_fleet_using_subcommand down" -l lock-lease -d 'Seconds a host\'s lock taken by this run counts as held: past it, another run may take the lock over (configs with `hosts`), 1 to 86400 [env: FLEET_LOCK_LEASE]' -r
+complete -c fleet -n "__fish_fleet_using_subcommand down" -l connect-timeout -d 'Seconds to open the connection to one host (an SSH handshake): a host that does not answer by then fails alone, 0.001 to 86400 [env: FLEET_CONNECT_TIMEOUT]' -r
 complete -c fleet -n "__fish_fleet_using_subcommand down" -l host -d 'Only this host of the config\'s `hosts` (repeatable; default: all)' -r
 complete -c fleet -n "__fish_fleet_using_subcommand down" -l lock-dir -d 'Where the per-project lock file lives [env: FLEET_LOCK_DIR]' -r -F
 complete -c fleet -n "__fish_fleet_using_subcommand down" -l force -d 'Stop containers even while they have live `docker exec` sessions'
@@ -132,6 +137,7 @@ complete -c fleet -n "__fish_fleet_using_subcommand status" -l jobs -d 'How many
 complete -c fleet -n "__fish_fleet_using_subcommand status" -l timeout -d 'Seconds one docker call may take before it is killed, 0.001 to 86400 [env: FLEET_TIMEOUT]' -r
 complete -c fleet -n "__fish_fleet_using_subcommand status" -l lock-wait -d 'Seconds to wait for another fleet run on the same project to finish, 0 to 86400 [env: FLEET_LOCK_WAIT]' -r
 complete -c fleet -n "__fish_fleet_using_subcommand status" -l lock-lease -d 'Seconds a host\'s lock taken by this run counts as held: past it, another run may take the lock over (configs with `hosts`), 1 to 86400 [env: FLEET_LOCK_LEASE]' -r
+complete -c fleet -n "__fish_fleet_using_subcommand status" -l connect-timeout -d 'Seconds to open the connection to one host (an SSH handshake): a host that does not answer by then fails alone, 0.001 to 86400 [env: FLEET_CONNECT_TIMEOUT]' -r
 complete -c fleet -n "__fish_fleet_using_subcommand status" -l host -d 'Only this host of the config\'s `hosts` (repeatable; default: all)' -r
 complete -c fleet -n "__fish_fleet_using_subcommand status" -l lock-dir -d 'Where the per-project lock file lives [env: FLEET_LOCK_DIR]' -r -F
 complete -c fleet -n "__fish_fleet_using_subcommand status" -l json -d 'Print one JSON document instead of text (errors too)'
@@ -147,6 +153,7 @@ complete -c fleet -n "__fish_fleet_using_subcommand hosts" -l jobs -d 'How many 
 complete -c fleet -n "__fish_fleet_using_subcommand hosts" -l timeout -d 'Seconds one docker call may take before it is killed, 0.001 to 86400 [env: FLEET_TIMEOUT]' -r
 complete -c fleet -n "__fish_fleet_using_subcommand hosts" -l lock-wait -d 'Seconds to wait for another fleet run on the same project to finish, 0 to 86400 [env: FLEET_LOCK_WAIT]' -r
 complete -c fleet -n "__fish_fleet_using_subcommand hosts" -l lock-lease -d 'Seconds a host\'s lock taken by this run counts as held: past it, another run may take the lock over (configs with `hosts`), 1 to 86400 [env: FLEET_LOCK_LEASE]' -r
+complete -c fleet -n "__fish_fleet_using_subcommand hosts" -l connect-timeout -d 'Seconds to open the connection to one host (an SSH handshake): a host that does not answer by then fails alone, 0.001 to 86400 [env: FLEET_CONNECT_TIMEOUT]' -r
 complete -c fleet -n "__fish_fleet_using_subcommand hosts" -l host -d 'Only this host of the config\'s `hosts` (repeatable; default: all)' -r
 complete -c fleet -n "__fish_fleet_using_subcommand hosts" -l lock-dir -d 'Where the per-project lock file lives [env: FLEET_LOCK_DIR]' -r -F
 complete -c fleet -n "__fish_fleet_using_subcommand hosts" -l json -d 'Print one JSON document instead of text (errors too)'
@@ -162,8 +169,10 @@ complete -c fleet -n "__fish_fleet_using_subcommand unlock" -l jobs -d 'How many
 complete -c fleet -n "__fish_fleet_using_subcommand unlock" -l timeout -d 'Seconds one docker call may take before it is killed, 0.001 to 86400 [env: FLEET_TIMEOUT]' -r
 complete -c fleet -n "__fish_fleet_using_subcommand unlock" -l lock-wait -d 'Seconds to wait for another fleet run on the same project to finish, 0 to 86400 [env: FLEET_LOCK_WAIT]' -r
 complete -c fleet -n "__fish_fleet_using_subcommand unlock" -l lock-lease -d 'Seconds a host\'s lock taken by this run counts as held: past it, another run may take the lock over (configs with `hosts`), 1 to 86400 [env: FLEET_LOCK_LEASE]' -r
+complete -c fleet -n "__fish_fleet_using_subcommand unlock" -l connect-timeout -d 'Seconds to open the connection to one host (an SSH handshake): a host that does not answer by then fails alone, 0.001 to 86400 [env: FLEET_CONNECT_TIMEOUT]' -r
 complete -c fleet -n "__fish_fleet_using_subcommand unlock" -l host -d 'Only this host of the config\'s `hosts` (repeatable; default: all)' -r
 complete -c fleet -n "__fish_fleet_using_subcommand unlock" -l lock-dir -d 'Where the per-project lock file lives [env: FLEET_LOCK_DIR]' -r -F
+complete -c fleet -n "__fish_fleet_using_subcommand unlock" -l force -d 'Release the lock even when its holder is a fleet run still running on this machine'
 complete -c fleet -n "__fish_fleet_using_subcommand unlock" -l json -d 'Print one JSON document instead of text (errors too)'
 complete -c fleet -n "__fish_fleet_using_subcommand unlock" -s v -l verbose -d 'Print every docker command as it runs (env values are never shown)'
 complete -c fleet -n "__fish_fleet_using_subcommand unlock" -s q -l quiet -d 'Print only errors (a requested --json document is still printed)'
@@ -177,6 +186,7 @@ complete -c fleet -n "__fish_fleet_using_subcommand check" -l jobs -d 'How many 
 complete -c fleet -n "__fish_fleet_using_subcommand check" -l timeout -d 'Seconds one docker call may take before it is killed, 0.001 to 86400 [env: FLEET_TIMEOUT]' -r
 complete -c fleet -n "__fish_fleet_using_subcommand check" -l lock-wait -d 'Seconds to wait for another fleet run on the same project to finish, 0 to 86400 [env: FLEET_LOCK_WAIT]' -r
 complete -c fleet -n "__fish_fleet_using_subcommand check" -l lock-lease -d 'Seconds a host\'s lock taken by this run counts as held: past it, another run may take the lock over (configs with `hosts`), 1 to 86400 [env: FLEET_LOCK_LEASE]' -r
+complete -c fleet -n "__fish_fleet_using_subcommand check" -l connect-timeout -d 'Seconds to open the connection to one host (an SSH handshake): a host that does not answer by then fails alone, 0.001 to 86400 [env: FLEET_CONNECT_TIMEOUT]' -r
 complete -c fleet -n "__fish_fleet_using_subcommand check" -l host -d 'Only this host of the config\'s `hosts` (repeatable; default: all)' -r
 complete -c fleet -n "__fish_fleet_using_subcommand check" -l lock-dir -d 'Where the per-project lock file lives [env: FLEET_LOCK_DIR]' -r -F
 complete -c fleet -n "__fish_fleet_using_subcommand check" -l json -d 'Print one JSON document instead of text (errors too)'
@@ -192,6 +202,7 @@ complete -c fleet -n "__fish_fleet_using_subcommand schema" -l jobs -d 'How many
 complete -c fleet -n "__fish_fleet_using_subcommand schema" -l timeout -d 'Seconds one docker call may take before it is killed, 0.001 to 86400 [env: FLEET_TIMEOUT]' -r
 complete -c fleet -n "__fish_fleet_using_subcommand schema" -l lock-wait -d 'Seconds to wait for another fleet run on the same project to finish, 0 to 86400 [env: FLEET_LOCK_WAIT]' -r
 complete -c fleet -n "__fish_fleet_using_subcommand schema" -l lock-lease -d 'Seconds a host\'s lock taken by this run counts as held: past it, another run may take the lock over (configs with `hosts`), 1 to 86400 [env: FLEET_LOCK_LEASE]' -r
+complete -c fleet -n "__fish_fleet_using_subcommand schema" -l connect-timeout -d 'Seconds to open the connection to one host (an SSH handshake): a host that does not answer by then fails alone, 0.001 to 86400 [env: FLEET_CONNECT_TIMEOUT]' -r
 complete -c fleet -n "__fish_fleet_using_subcommand schema" -l host -d 'Only this host of the config\'s `hosts` (repeatable; default: all)' -r
 complete -c fleet -n "__fish_fleet_using_subcommand schema" -l lock-dir -d 'Where the per-project lock file lives [env: FLEET_LOCK_DIR]' -r -F
 complete -c fleet -n "__fish_fleet_using_subcommand schema" -l json -d 'Print one JSON document instead of text (errors too)'
@@ -207,6 +218,7 @@ complete -c fleet -n "__fish_fleet_using_subcommand completions" -l jobs -d 'How
 complete -c fleet -n "__fish_fleet_using_subcommand completions" -l timeout -d 'Seconds one docker call may take before it is killed, 0.001 to 86400 [env: FLEET_TIMEOUT]' -r
 complete -c fleet -n "__fish_fleet_using_subcommand completions" -l lock-wait -d 'Seconds to wait for another fleet run on the same project to finish, 0 to 86400 [env: FLEET_LOCK_WAIT]' -r
 complete -c fleet -n "__fish_fleet_using_subcommand completions" -l lock-lease -d 'Seconds a host\'s lock taken by this run counts as held: past it, another run may take the lock over (configs with `hosts`), 1 to 86400 [env: FLEET_LOCK_LEASE]' -r
+complete -c fleet -n "__fish_fleet_using_subcommand completions" -l connect-timeout -d 'Seconds to open the connection to one host (an SSH handshake): a host that does not answer by then fails alone, 0.001 to 86400 [env: FLEET_CONNECT_TIMEOUT]' -r
 complete -c fleet -n "__fish_fleet_using_subcommand completions" -l host -d 'Only this host of the config\'s `hosts` (repeatable; default: all)' -r
 complete -c fleet -n "__fish_fleet_using_subcommand completions" -l lock-dir -d 'Where the per-project lock file lives [env: FLEET_LOCK_DIR]' -r -F
 complete -c fleet -n "__fish_fleet_using_subcommand completions" -l json -d 'Print one JSON document instead of text (errors too)'
@@ -222,6 +234,7 @@ complete -c fleet -n "__fish_fleet_using_subcommand man" -l jobs -d 'How many do
 complete -c fleet -n "__fish_fleet_using_subcommand man" -l timeout -d 'Seconds one docker call may take before it is killed, 0.001 to 86400 [env: FLEET_TIMEOUT]' -r
 complete -c fleet -n "__fish_fleet_using_subcommand man" -l lock-wait -d 'Seconds to wait for another fleet run on the same project to finish, 0 to 86400 [env: FLEET_LOCK_WAIT]' -r
 complete -c fleet -n "__fish_fleet_using_subcommand man" -l lock-lease -d 'Seconds a host\'s lock taken by this run counts as held: past it, another run may take the lock over (configs with `hosts`), 1 to 86400 [env: FLEET_LOCK_LEASE]' -r
+complete -c fleet -n "__fish_fleet_using_subcommand man" -l connect-timeout -d 'Seconds to open the connection to one host (an SSH handshake): a host that does not answer by then fails alone, 0.001 to 86400 [env: FLEET_CONNECT_TIMEOUT]' -r
 complete -c fleet -n "__fish_fleet_using_subcommand man" -l host -d 'Only this host of the config\'s `hosts` (repeatable; default: all)' -r
 complete -c fleet -n "__fish_fleet_using_subcommand man" -l lock-dir -d 'Where the per-project lock file lives [env: FLEET_LOCK_DIR]' -r -F
 complete -c fleet -n "__fish_fleet_using_subcommand man" -l json -d 'Print one JSON document instead of text (errors too)'

@@ -23,6 +23,7 @@ _fleet() {
 '--timeout=[Seconds one docker call may take before it is killed, 0.001 to 86400 \[env\: FLEET_TIMEOUT\]]:SECS:_default' \
 '--lock-wait=[Seconds to wait for another fleet run on the same project to finish, 0 to 86400 \[env\: FLEET_LOCK_WAIT\]]:SECS:_default' \
 '--lock-lease=[Seconds a host'\''s lock taken by this run counts as held\: past it, another run may take the lock over (configs with \`hosts\`), 1 to 86400 \[env\: FLEET_LOCK_LEASE\]]:SECS:_default' \
+'--connect-timeout=[Seconds to open the connection to one host (an SSH handshake)\: a host that does not answer by then fails alone, 0.001 to 86400 \[env\: FLEET_CONNECT_TIMEOUT\]]:SECS:_default' \
 '*--host=[Only this host of the config'\''s \`hosts\` (repeatable; default\: all)]:NAME:_default' \
 '--lock-dir=[Where the per-project lock file lives \[env\: FLEET_LOCK_DIR\]]:LOCK_DIR:_files' \
 '--json[Print one JSON document instead of text (errors too)]' \
@@ -54,6 +55,7 @@ _arguments "${_arguments_options[@]}" : \
 '--timeout=[Seconds one docker call may take before it is killed, 0.001 to 86400 \[env\: FLEET_TIMEOUT\]]:SECS:_default' \
 '--lock-wait=[Seconds to wait for another fleet run on the same project to finish, 0 to 86400 \[env\: FLEET_LOCK_WAIT\]]:SECS:_default' \
 '--lock-lease=[Seconds a host'\''s lock taken by this run counts as held\: past it, another run may take the lock over (configs with \`hosts\`), 1 to 86400 \[env\: FLEET_LOCK_LEASE\]]:SECS:_default' \
+'--connect-timeout=[Seconds to open the connection to one host (an SSH handshake)\: a host that does not answer by then fails alone, 0.001 to 86400 \[env\: FLEET_CONNECT_TIMEOUT\]]:SECS:_default' \
 '*--host=[Only this host of the config'\''s \`hosts\` (repeatable; default\: all)]:NAME:_default' \
 '--lock-dir=[Where the per-project lock file lives \[env\: FLEET_LOCK_DIR\]]:LOCK_DIR:_files' \
 '--force[Recreate or remove containers even while they have live \`docker exec\` sessions]' \
@@ -78,6 +80,7 @@ _arguments "${_arguments_options[@]}" : \
 '--timeout=[Seconds one docker call may take before it is killed, 0.001 to 86400 \[env\: FLEET_TIMEOUT\]]:SECS:_default' \
 '--lock-wait=[Seconds to wait for another fleet run on the same project to finish, 0 to 86400 \[env\: FLEET_LOCK_WAIT\]]:SECS:_default' \
 '--lock-lease=[Seconds a host'\''s lock taken by this run counts as held\: past it, another run may take the lock over (configs with \`hosts\`), 1 to 86400 \[env\: FLEET_LOCK_LEASE\]]:SECS:_default' \
+'--connect-timeout=[Seconds to open the connection to one host (an SSH handshake)\: a host that does not answer by then fails alone, 0.001 to 86400 \[env\: FLEET_CONNECT_TIMEOUT\]]:SECS:_default' \
 '*--host=[Only this host of the config'\''s \`hosts\` (repeatable; default\: all)]:NAME:_default' \
 '--lock-dir=[Where the per-project lock file lives \[env\: FLEET_LOCK_DIR\]]:LOCK_DIR:_files' \
 '--detailed-exitcode[Exit 0 when nothing is pending, 2 when changes are pending, 1 on error]' \
@@ -103,6 +106,7 @@ _arguments "${_arguments_options[@]}" : \
 '--timeout=[Seconds one docker call may take before it is killed, 0.001 to 86400 \[env\: FLEET_TIMEOUT\]]:SECS:_default' \
 '--lock-wait=[Seconds to wait for another fleet run on the same project to finish, 0 to 86400 \[env\: FLEET_LOCK_WAIT\]]:SECS:_default' \
 '--lock-lease=[Seconds a host'\''s lock taken by this run counts as held\: past it, another run may take the lock over (configs with \`hosts\`), 1 to 86400 \[env\: FLEET_LOCK_LEASE\]]:SECS:_default' \
+'--connect-timeout=[Seconds to open the connection to one host (an SSH handshake)\: a host that does not answer by then fails alone, 0.001 to 86400 \[env\: FLEET_CONNECT_TIMEOUT\]]:SECS:_default' \
 '*--host=[Only this host of the config'\''s \`hosts\` (repeatable; default\: all)]:NAME:_default' \
 '--lock-dir=[Where the per-project lock file lives \[env\: FLEET_LOCK_DIR\]]:LOCK_DIR:_files' \
 '--wait[End only once every container the run started is ready (healthy, or up 1s without restarting); exit 1 when one fails or time runs out]' \
@@ -127,6 +131,7 @@ _arguments "${_arguments_options[@]}" : \
 '--timeout=[Seconds one docker call may take before it is killed, 0.001 to 86400 \[env\: FLEET_TIMEOUT\]]:SECS:_default' \
 '--lock-wait=[Seconds to wait for another fleet run on the same project to finish, 0 to 86400 \[env\: FLEET_LOCK_WAIT\]]:SECS:_default' \
 '--lock-lease=[Seconds a host'\''s lock taken by this run counts as held\: past it, another run may take the lock over (configs with \`hosts\`), 1 to 86400 \[env\: FLEET_LOCK_LEASE\]]:SECS:_default' \
+'--connect-timeout=[Seconds to open the connection to one host (an SSH handshake)\: a host that does not answer by then fails alone, 0.001 to 86400 \[env\: FLEET_CONNECT_TIMEOUT\]]:SECS:_default' \
 '*--host=[Only this host of the config'\''s \`hosts\` (repeatable; default\: all)]:NAME:_default' \
 '--lock-dir=[Where the per-project lock file lives \[env\: FLEET_LOCK_DIR\]]:LOCK_DIR:_files' \
 '--force[Stop containers even while they have live \`docker exec\` sessions]' \
@@ -149,6 +154,7 @@ _arguments "${_arguments_options[@]}" : \
 '--timeout=[Seconds one docker call may take before it is killed, 0.001 to 86400 \[env\: FLEET_TIMEOUT\]]:SECS:_default' \
 '--lock-wait=[Seconds to wait for another fleet run on the same project to finish, 0 to 86400 \[env\: FLEET_LOCK_WAIT\]]:SECS:_default' \
 '--lock-lease=[Seconds a host'\''s lock taken by this run counts as held\: past it, another run may take the lock over (configs with \`hosts\`), 1 to 86400 \[env\: FLEET_LOCK_LEASE\]]:SECS:_default' \
+'--connect-timeout=[Seconds to open the connection to one host (an SSH handshake)\: a host that does not answer by then fails alone, 0.001 to 86400 \[env\: FLEET_CONNECT_TIMEOUT\]]:SECS:_default' \
 '*--host=[Only this host of the config'\''s \`hosts\` (repeatable; default\: all)]:NAME:_default' \
 '--lock-dir=[Where the per-project lock file lives \[env\: FLEET_LOCK_DIR\]]:LOCK_DIR:_files' \
 '--json[Print one JSON document instead of text (errors too)]' \
@@ -170,6 +176,7 @@ _arguments "${_arguments_options[@]}" : \
 '--timeout=[Seconds one docker call may take before it is killed, 0.001 to 86400 \[env\: FLEET_TIMEOUT\]]:SECS:_default' \
 '--lock-wait=[Seconds to wait for another fleet run on the same project to finish, 0 to 86400 \[env\: FLEET_LOCK_WAIT\]]:SECS:_default' \
 '--lock-lease=[Seconds a host'\''s lock taken by this run counts as held\: past it, another run may take the lock over (configs with \`hosts\`), 1 to 86400 \[env\: FLEET_LOCK_LEASE\]]:SECS:_default' \
+'--connect-timeout=[Seconds to open the connection to one host (an SSH handshake)\: a host that does not answer by then fails alone, 0.001 to 86400 \[env\: FLEET_CONNECT_TIMEOUT\]]:SECS:_default' \
 '*--host=[Only this host of the config'\''s \`hosts\` (repeatable; default\: all)]:NAME:_default' \
 '--lock-dir=[Where the per-project lock file lives \[env\: FLEET_LOCK_DIR\]]:LOCK_DIR:_files' \
 '--json[Print one JSON document instead of text (errors too)]' \
@@ -191,8 +198,10 @@ _arguments "${_arguments_options[@]}" : \
 '--timeout=[Seconds one docker call may take before it is killed, 0.001 to 86400 \[env\: FLEET_TIMEOUT\]]:SECS:_default' \
 '--lock-wait=[Seconds to wait for another fleet run on the same project to finish, 0 to 86400 \[env\: FLEET_LOCK_WAIT\]]:SECS:_default' \
 '--lock-lease=[Seconds a host'\''s lock taken by this run counts as held\: past it, another run may take the lock over (configs with \`hosts\`), 1 to 86400 \[env\: FLEET_LOCK_LEASE\]]:SECS:_default' \
+'--connect-timeout=[Seconds to open the connection to one host (an SSH handshake)\: a host that does not answer by then fails alone, 0.001 to 86400 \[env\: FLEET_CONNECT_TIMEOUT\]]:SECS:_default' \
 '*--host=[Only this host of the config'\''s \`hosts\` (repeatable; default\: all)]:NAME:_default' \
 '--lock-dir=[Where the per-project lock file lives \[env\: FLEET_LOCK_DIR\]]:LOCK_DIR:_files' \
+'--force[Release the lock even when its holder is a fleet run still running on this machine]' \
 '--json[Print one JSON document instead of text (errors too)]' \
 '(-q --quiet)-v[Print every docker command as it runs (env values are never shown)]' \
 '(-q --quiet)--verbose[Print every docker command as it runs (env values are never shown)]' \
@@ -212,6 +221,7 @@ _arguments "${_arguments_options[@]}" : \
 '--timeout=[Seconds one docker call may take before it is killed, 0.001 to 86400 \[env\: FLEET_TIMEOUT\]]:SECS:_default' \
 '--lock-wait=[Seconds to wait for another fleet run on the same project to finish, 0 to 86400 \[env\: FLEET_LOCK_WAIT\]]:SECS:_default' \
 '--lock-lease=[Seconds a host'\''s lock taken by this run counts as held\: past it, another run may take the lock over (configs with \`hosts\`), 1 to 86400 \[env\: FLEET_LOCK_LEASE\]]:SECS:_default' \
+'--connect-timeout=[Seconds to open the connection to one host (an SSH handshake)\: a host that does not answer by then fails alone, 0.001 to 86400 \[env\: FLEET_CONNECT_TIMEOUT\]]:SECS:_default' \
 '*--host=[Only this host of the config'\''s \`hosts\` (repeatable; default\: all)]:NAME:_default' \
 '--lock-dir=[Where the per-project lock file lives \[env\: FLEET_LOCK_DIR\]]:LOCK_DIR:_files' \
 '--json[Print one JSON document instead of text (errors too)]' \
@@ -233,6 +243,7 @@ _arguments "${_arguments_options[@]}" : \
 '--timeout=[Seconds one docker call may take before it is killed, 0.001 to 86400 \[env\: FLEET_TIMEOUT\]]:SECS:_default' \
 '--lock-wait=[Seconds to wait for another fleet run on the same project to finish, 0 to 86400 \[env\: FLEET_LOCK_WAIT\]]:SECS:_default' \
 '--lock-lease=[Seconds a host'\''s lock taken by this run counts as held\: past it, another run may take the lock over (configs with \`hosts\`), 1 to 86400 \[env\: FLEET_LOCK_LEASE\]]:SECS:_default' \
+'--connect-timeout=[Seconds to open the connection to one host (an SSH handshake)\: a host that does not answer by then fails alone, 0.001 to 86400 \[env\: FLEET_CONNECT_TIMEOUT\]]:SECS:_default' \
 '*--host=[Only this host of the config'\''s \`hosts\` (repeatable; default\: all)]:NAME:_default' \
 '--lock-dir=[Where the per-project lock file lives \[env\: FLEET_LOCK_DIR\]]:LOCK_DIR:_files' \
 '--json[Print one JSON document instead of text (errors too)]' \
@@ -254,6 +265,7 @@ _arguments "${_arguments_options[@]}" : \
 '--timeout=[Seconds one docker call may take before it is killed, 0.001 to 86400 \[env\: FLEET_TIMEOUT\]]:SECS:_default' \
 '--lock-wait=[Seconds to wait for another fleet run on the same project to finish, 0 to 86400 \[env\: FLEET_LOCK_WAIT\]]:SECS:_default' \
 '--lock-lease=[Seconds a host'\''s lock taken by this run counts as held\: past it, another run may take the lock over (configs with \`hosts\`), 1 to 86400 \[env\: FLEET_LOCK_LEASE\]]:SECS:_default' \
+'--connect-timeout=[Seconds to open the connection to one host (an SSH handshake)\: a host that does not answer by then fails alone, 0.001 to 86400 \[env\: FLEET_CONNECT_TIMEOUT\]]:SECS:_default' \
 '*--host=[Only this host of the config'\''s \`hosts\` (repeatable; default\: all)]:NAME:_default' \
 '--lock-dir=[Where the per-project lock file lives \[env\: FLEET_LOCK_DIR\]]:LOCK_DIR:_files' \
 '--json[Print one JSON document instead of text (errors too)]' \
@@ -276,6 +288,7 @@ _arguments "${_arguments_options[@]}" : \
 '--timeout=[Seconds one docker call may take before it is killed, 0.001 to 86400 \[env\: FLEET_TIMEOUT\]]:SECS:_default' \
 '--lock-wait=[Seconds to wait for another fleet run on the same project to finish, 0 to 86400 \[env\: FLEET_LOCK_WAIT\]]:SECS:_default' \
 '--lock-lease=[Seconds a host'\''s lock taken by this run counts as held\: past it, another run may take the lock over (configs with \`hosts\`), 1 to 86400 \[env\: FLEET_LOCK_LEASE\]]:SECS:_default' \
+'--connect-timeout=[Seconds to open the connection to one host (an SSH handshake)\: a host that does not answer by then fails alone, 0.001 to 86400 \[env\: FLEET_CONNECT_TIMEOUT\]]:SECS:_default' \
 '*--host=[Only this host of the config'\''s \`hosts\` (repeatable; default\: all)]:NAME:_default' \
 '--lock-dir=[Where the per-project lock file lives \[env\: FLEET_LOCK_DIR\]]:LOCK_DIR:_files' \
 '--json[Print one JSON document instead of text (errors too)]' \

@@ -10,17 +10,18 @@ use std::time::{Duration, Instant};
 
 use crate::config::Desired;
 use crate::docker::argv::{self, temp_name};
+use crate::docker::short_id;
 use crate::docker::{Cmd, DockerError, Patient, Runner, run_ok};
 use crate::observe::inspect_containers;
-use crate::plan::{Action, Bucket, Op, Plan, Rename, short_id};
+use crate::plan::{Action, Bucket, Op, Plan, Rename};
 use crate::ready::{Fault, Verdict, Watch, last_lines};
 
 /// What happened to one action.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Done {
     pub action: Action,
-    /// `Some(message)` when it failed.
-    pub error: Option<String>,
+    /// `Some` when it failed, and how.
+    pub error: Option<Failure>,
     /// After a failure: what the engine shows now for its containers, read
     /// again after the failed call (which may have been cut off part-way).
     pub now: Option<String>,
@@ -39,11 +40,43 @@ impl Done {
     }
 }
 
+/// How an action failed. A type, not a sentence: `report` words it, and
+/// decisions (was it started? is it its host's failure?) match on it.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Failure {
+    /// A docker call failed, or what it made does not run: apply's
+    /// sentence from docker's own words (a help after `\nhelp: `).
+    Docker(String),
+    /// Never started: the run stopped first.
+    NotStarted(Halt),
+    /// Planned: the name is held by a container fleet may not touch (the
+    /// action's reason says which).
+    Conflict,
+    /// It did not become ready (`--wait`): why, with its last log lines.
+    NotReady(String),
+    /// Its host could not be reached, read or converged; the host's error
+    /// is in the outcome's `unreached`, told once.
+    Unreached,
+}
+
+/// Why a run stopped starting new work.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Halt {
+    /// SIGINT or SIGTERM.
+    Signal,
+    /// This run's lock on the host reached the end of its lease
+    /// (`--lock-lease`), after which another run may take it.
+    Lease(Duration),
+}
+
 /// The result of a sync: one [`Done`] per planned action, in plan order.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Outcome {
     pub project: String,
     pub done: Vec<Done>,
+    /// Declared hosts that failed as a whole (nothing planned for them),
+    /// each told once; their containers' entries say [`Failure::Unreached`].
+    pub unreached: Vec<crate::error::Unreached>,
     /// The run was asked to stop (SIGINT, SIGTERM) before it finished:
     /// actions it had not started are failed with a word saying so.
     pub interrupted: bool,
@@ -58,18 +91,19 @@ impl Outcome {
                 .actions
                 .iter()
                 .map(|a| Done {
-                    error: a.planned_failure(),
+                    error: a.planned_failure().map(|_| Failure::Conflict),
                     now: None,
                     action: a.clone(),
                     took: Duration::ZERO,
                 })
                 .collect(),
             interrupted: false,
+            unreached: Vec::new(),
         }
     }
 
     pub fn failed(&self) -> bool {
-        self.done.iter().any(|d| d.error.is_some())
+        !self.unreached.is_empty() || self.done.iter().any(|d| d.error.is_some())
     }
 }
 
@@ -87,7 +121,7 @@ pub type Progress<'a> = &'a (dyn Fn(&Done) + Sync);
 /// What one action came to.
 #[derive(Clone)]
 struct Res {
-    step: Step,
+    step: Result<Option<String>, Failure>,
     took: Duration,
     rebuilt: Rebuilt,
 }
@@ -236,9 +270,6 @@ fn pool(units: &[Unit], jobs: usize, work: &(dyn Fn(&Unit) + Sync)) {
     });
 }
 
-/// How the error of an action a stopped run never started ends.
-pub const NOT_STARTED: &str = "was not started: fleet was asked to stop (SIGINT or SIGTERM) first";
-
 /// Applies `plan` with at most `jobs` docker processes at a time. Once
 /// `stop` is set, no new unit starts (a unit under way, a swap included,
 /// runs to its end or its rollback).
@@ -300,7 +331,7 @@ pub fn apply_rolling(
                 && done[i]
                     .error
                     .as_ref()
-                    .is_some_and(|e| !e.ends_with(NOT_STARTED))
+                    .is_some_and(|e| !matches!(e, Failure::NotStarted(_)))
         })
         .collect();
     confirm_running(runner, &started, &mut done);
@@ -309,6 +340,7 @@ pub fn apply_rolling(
         project: plan.project.clone(),
         done,
         interrupted: stop.load(Ordering::Relaxed),
+        unreached: Vec::new(),
     }
 }
 
@@ -333,6 +365,16 @@ impl Applying<'_> {
     }
 
     fn report(&self, i: usize, step: Step, took: Duration, rebuilt: Rebuilt) {
+        self.record(i, step.map_err(Failure::Docker), took, rebuilt);
+    }
+
+    fn record(
+        &self,
+        i: usize,
+        step: Result<Option<String>, Failure>,
+        took: Duration,
+        rebuilt: Rebuilt,
+    ) {
         (self.progress)(&Done {
             action: rebuilt_action(&self.plan.actions[i], &rebuilt),
             error: step.as_ref().err().cloned(),
@@ -352,8 +394,8 @@ impl Applying<'_> {
         let t = Instant::now();
         if self.stop.load(Ordering::Relaxed) {
             for i in unit.actions() {
-                let e = format!("`{}` {NOT_STARTED}", self.plan.actions[i].name);
-                self.report(i, Err(e), Duration::ZERO, None);
+                let halt = Err(Failure::NotStarted(Halt::Signal));
+                self.record(i, halt, Duration::ZERO, None);
             }
             return;
         }
@@ -425,12 +467,12 @@ impl Applying<'_> {
             }
             let name = &self.plan.actions[*i].name;
             let e = match &why {
-                Some(why) => format!(
+                Some(why) => Failure::Docker(format!(
                     "`{name}` was not recreated: the rolling recreate of its type stopped ({why}); it keeps running its old spec"
-                ),
-                None => format!("`{name}` {NOT_STARTED}"),
+                )),
+                None => Failure::NotStarted(Halt::Signal),
             };
-            self.report(*i, Err(e), Duration::ZERO, None);
+            self.record(*i, Err(e), Duration::ZERO, None);
         }
     }
 
@@ -484,7 +526,7 @@ fn gather(plan: &Plan, results: Vec<Option<Res>>) -> (Vec<Done>, Vec<(usize, Str
             Ok(None) => None,
             Err(e) => Some(e),
         };
-        let error = error.or_else(|| a.planned_failure());
+        let error = error.or_else(|| a.planned_failure().map(|_| Failure::Conflict));
         done.push(Done {
             action: a.clone(),
             error,
@@ -798,10 +840,10 @@ fn confirm_running(runner: &dyn Runner, started: &[(usize, String)], done: &mut 
         Ok(s) => s,
         Err(e) => {
             for (i, _) in started {
-                done[*i].error = Some(format!(
+                done[*i].error = Some(Failure::Docker(format!(
                     "could not confirm `{}` is running: {e:#}",
                     done[*i].action.name
-                ));
+                )));
             }
             return;
         }
@@ -822,7 +864,7 @@ fn confirm_running(runner: &dyn Runner, started: &[(usize, String)], done: &mut 
             Some(_) => None,
         };
         if error.is_some() {
-            done[*i].error = error;
+            done[*i].error = error.map(Failure::Docker);
         }
     }
 }

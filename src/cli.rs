@@ -56,6 +56,11 @@ pub struct Global {
     /// [env: FLEET_LOCK_LEASE]
     #[arg(long, global = true, value_name = "SECS", default_value = "3600", value_parser = lease_secs)]
     pub lock_lease: Duration,
+    /// Seconds to open the connection to one host (an SSH handshake): a
+    /// host that does not answer by then fails alone, 0.001 to 86400
+    /// [env: FLEET_CONNECT_TIMEOUT]
+    #[arg(long, global = true, value_name = "SECS", default_value = "10", value_parser = timeout_secs)]
+    pub connect_timeout: Duration,
     /// Only this host of the config's `hosts` (repeatable; default: all)
     #[arg(long = "host", global = true, value_name = "NAME")]
     pub hosts: Vec<String>,
@@ -136,6 +141,9 @@ pub fn parse(
     }
     if let Some(v) = var("timeout", "FLEET_TIMEOUT") {
         g.timeout = timeout_secs(v.text(&cmd)?).map_err(|why| v.invalid(&cmd, &why))?;
+    }
+    if let Some(v) = var("connect_timeout", "FLEET_CONNECT_TIMEOUT") {
+        g.connect_timeout = timeout_secs(v.text(&cmd)?).map_err(|why| v.invalid(&cmd, &why))?;
     }
     if let Some(v) = var("lock_wait", "FLEET_LOCK_WAIT") {
         g.lock_wait = lock_wait_secs(v.text(&cmd)?).map_err(|why| v.invalid(&cmd, &why))?;
@@ -220,7 +228,7 @@ pub enum Command {
     Hosts,
     /// Release the lock a fleet run left on a host's engine (after a crash).
     #[command(after_help = "Example:\n  fleet unlock --host gpu-1")]
-    Unlock,
+    Unlock(UnlockArgs),
     /// Validate the config; runs no docker command.
     #[command(after_help = "Example:\n  fleet check -c config/agents.json")]
     Check,
@@ -249,6 +257,14 @@ pub struct SyncArgs {
     pub allow_empty: bool,
     #[command(flatten)]
     pub wait: WaitArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct UnlockArgs {
+    /// Release the lock even when its holder is a fleet run still running
+    /// on this machine.
+    #[arg(long)]
+    pub force: bool,
 }
 
 #[derive(Debug, Args)]

@@ -4,71 +4,22 @@
 //! its result in a [`Report`]. None of them prints: `report` turns reports,
 //! events and errors into text, JSON and an exit code.
 
-use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::path::PathBuf;
 use std::time::Duration;
 
-use crate::apply::{Done, Outcome};
+use crate::apply::Outcome;
 use crate::cli::{Cli, Command};
 use crate::config::{self, Config};
-use crate::converge;
+use crate::context::{Context, Event};
+use crate::converge::{self, Planned, Status};
 use crate::docker::{Cmd, Runner};
-use crate::engine_lock::{self, LockEvent};
+use crate::engine_lock;
 use crate::error::{Error, Result};
-use crate::hosts::{self, Connect};
+use crate::hosts;
 use crate::lock::{self, ProjectLock};
-
-use crate::ops::{self, OpsResult, StatusRow};
-use crate::plan::{self, Plan};
-
-/// What every command may need besides the config and its options.
-pub struct Context<'a> {
-    /// The config file.
-    pub config: &'a Path,
-    pub runner: &'a dyn Runner,
-    /// How many docker operations may run at once.
-    pub jobs: usize,
-    /// Where the per-project lock lives, and how long to wait for it.
-    pub lock_dir: &'a Path,
-    /// How long to wait for a lock (the machine's, then each host's).
-    pub lock_wait: Duration,
-    /// How long a host's lock taken by this run counts as held before
-    /// another run may take it over ([`crate::engine_lock`]).
-    pub lock_lease: Duration,
-    /// `--host`: only these declared hosts (all when empty).
-    pub only_hosts: &'a [String],
-    /// Opens the way to each declared host (an SSH connection for the run).
-    pub connect: &'a dyn Connect,
-    /// Set on SIGINT or SIGTERM (see [`crate::Io::stop`]).
-    pub stop: &'a AtomicBool,
-    /// Where what happens during a run goes (progress, a busy lock; the
-    /// caller sends `-v`'s docker commands there too).
-    pub events: &'a (dyn Fn(Event) + Sync),
-}
-
-/// Something the operator may want to hear about while a command runs.
-pub enum Event<'a> {
-    /// An action of `sync` finished.
-    Done(&'a Done),
-    /// Another run holds the project's lock; this one waits up to `wait`.
-    LockBusy {
-        project: &'a str,
-        path: &'a Path,
-        wait: Duration,
-    },
-    /// `program` is about to run `cmd` (shown with `-v`).
-    Docker { program: &'a str, cmd: &'a Cmd },
-    /// `--wait`: how many of the containers waited for are ready so far
-    /// (sent when the count changes).
-    Ready { ready: usize, total: usize },
-    /// A host's lock is held by another run, or was taken over.
-    HostLock {
-        host: &'a str,
-        event: &'a LockEvent<'a>,
-    },
-    /// A host's lock could not be released at the end of the run.
-    LockNotReleased { host: &'a str, error: &'a Error },
-}
+use crate::ops::{self, OpsResult};
+use crate::place::{self, Place};
+use crate::plan;
 
 /// What a command came to.
 #[derive(Debug)]
@@ -79,7 +30,7 @@ pub enum Report {
     /// The plan, and whether `--detailed-exitcode` asked for exit 2 when
     /// changes are pending.
     Plan {
-        plan: Plan,
+        planned: Planned,
         detailed_exitcode: bool,
     },
     Sync(Outcome),
@@ -92,11 +43,8 @@ pub enum Report {
         ops: OpsResult,
         interrupted: bool,
     },
-    /// The rows, and each host lock held by a run (host, who and since).
-    Status {
-        rows: Vec<StatusRow>,
-        locks: Vec<(String, String)>,
-    },
+    /// The rows, each host lock held by a run, the hosts not read.
+    Status(Status),
     Hosts(Vec<HostRow>),
     Unlock(Vec<Unlocked>),
 }
@@ -139,7 +87,7 @@ pub struct Checked {
 /// Runs `command`: the one place a command is picked.
 pub fn run(command: &Command, ctx: &Context) -> Result<Report> {
     let config = || Config::load(ctx.config);
-    let interrupted = || ctx.stop.load(Ordering::Relaxed);
+    let interrupted = || ctx.stopping();
     Ok(match command {
         Command::Schema => Report::Text(config::schema_json()),
         Command::Completions { shell } => Report::Text(completions(*shell)),
@@ -151,7 +99,7 @@ pub fn run(command: &Command, ctx: &Context) -> Result<Report> {
             Report::Check(check(ctx, &config))
         }
         Command::Plan(a) => Report::Plan {
-            plan: plan(ctx, &config()?, a.options())?,
+            planned: plan(ctx, &config()?, a.options())?,
             detailed_exitcode: a.detailed_exitcode,
         },
         Command::Sync(a) => Report::Sync(sync(ctx, &config()?, a.options(), a.wait.timeout())?),
@@ -163,12 +111,9 @@ pub fn run(command: &Command, ctx: &Context) -> Result<Report> {
             ops: down(ctx, &config()?, a.options())?,
             interrupted: interrupted(),
         },
-        Command::Status => {
-            let (rows, locks) = status(ctx, &config()?)?;
-            Report::Status { rows, locks }
-        }
+        Command::Status => Report::Status(status(ctx, &config()?)?),
         Command::Hosts => Report::Hosts(hosts(ctx, &config()?)?),
-        Command::Unlock => Report::Unlock(unlock(ctx, &config()?)?),
+        Command::Unlock(a) => Report::Unlock(unlock(ctx, &config()?, a.force)?),
     })
 }
 
@@ -184,7 +129,7 @@ pub fn check(ctx: &Context, config: &Config) -> Checked {
 }
 
 /// `fleet plan`: what sync would do; changes nothing.
-pub fn plan(ctx: &Context, config: &Config, opts: plan::Options) -> Result<Plan> {
+pub fn plan(ctx: &Context, config: &Config, opts: plan::Options) -> Result<Planned> {
     converge::plan(ctx, config, opts)
 }
 
@@ -208,7 +153,7 @@ pub fn up(ctx: &Context, config: &Config, wait: Option<Duration>) -> Result<OpsR
     let act = |runner: &dyn Runner| -> Result<OpsResult> {
         let mut r = ops::up(runner, &config.project, ctx.jobs, ctx.stop)?;
         if let Some(timeout) = wait
-            && !ctx.stop.load(Ordering::Relaxed)
+            && !ctx.stopping()
         {
             let names = std::mem::take(&mut r.done);
             let verdicts = converge::wait_for(ctx, runner, &names, timeout);
@@ -237,47 +182,46 @@ pub fn down(ctx: &Context, config: &Config, opts: ops::DownOptions) -> Result<Op
 /// `fleet status`: desired against actual, one row a container, and the
 /// host locks held by a run (host, who and since). It describes even an
 /// empty config (it changes nothing).
-pub fn status(ctx: &Context, config: &Config) -> Result<(Vec<StatusRow>, converge::Locks)> {
+pub fn status(ctx: &Context, config: &Config) -> Result<Status> {
     converge::status(ctx, config)
 }
 
-/// `fleet hosts`: each host side by side: its engine's version and its
+/// `fleet hosts`: each place side by side: its engine's version and its
 /// lock.
 pub fn hosts(ctx: &Context, config: &Config) -> Result<Vec<HostRow>> {
-    let sites = hosts::sites(config, ctx.only_hosts, ctx.runner, ctx.connect)?;
-    Ok(std::thread::scope(|s| {
-        let rows: Vec<_> = sites
-            .iter()
-            .map(|site| s.spawn(|| host_row(site, &config.project)))
-            .collect();
-        rows.into_iter()
-            .zip(sites.iter())
-            .map(|(t, site)| {
-                t.join().unwrap_or_else(|_| HostRow {
-                    host: site.name().map(str::to_string),
-                    reach: String::new(),
-                    version: None,
-                    error: Some("fleet's thread for this host panicked".into()),
-                    lock: None,
-                })
+    let places = place::places(config, ctx)?;
+    let rows = place::each(places.iter(), |p| Ok(host_row(p, &config.project)));
+    Ok((places.iter().zip(rows))
+        .map(|(p, row)| {
+            row.unwrap_or_else(|e| HostRow {
+                host: p.name().map(str::to_string),
+                reach: reach(p),
+                version: None,
+                error: Some(e.to_string()),
+                lock: None,
             })
-            .collect()
-    }))
+        })
+        .collect())
 }
 
-fn host_row(site: &hosts::Site, project: &str) -> HostRow {
+/// How the docker CLI reaches a place, for people.
+fn reach(p: &Place) -> String {
+    p.host().map_or_else(
+        || crate::config::Reach::Default.to_string(),
+        |h| h.reach.to_string(),
+    )
+}
+
+fn host_row(p: &Place, project: &str) -> HostRow {
     let mut row = HostRow {
-        host: site.name().map(str::to_string),
-        reach: site.host.map_or_else(
-            || crate::config::Reach::Default.to_string(),
-            |h| h.reach.to_string(),
-        ),
+        host: p.name().map(str::to_string),
+        reach: reach(p),
         version: None,
         error: None,
         lock: None,
     };
-    let runner = match &site.runner {
-        Ok(r) => r.as_ref(),
+    let runner = match p.runner() {
+        Ok(r) => r,
         Err(e) => {
             row.error = Some(e.to_string());
             return row;
@@ -291,7 +235,7 @@ fn host_row(site: &hosts::Site, project: &str) -> HostRow {
             return row;
         }
     }
-    if site.host.is_some() {
+    if p.host().is_some() {
         match engine_lock::read(runner, project) {
             Ok(lock) => row.lock = lock.map(|l| l.describe()),
             Err(e) => row.error = Some(e.to_string()),
@@ -301,8 +245,9 @@ fn host_row(site: &hosts::Site, project: &str) -> HostRow {
 }
 
 /// `fleet unlock --host NAME…`: removes the lock a run left on each named
-/// host's engine (only a fleet lock of this project).
-pub fn unlock(ctx: &Context, config: &Config) -> Result<Vec<Unlocked>> {
+/// host's engine (only a fleet lock of this project; one whose holder
+/// still runs on this machine only with `force`).
+pub fn unlock(ctx: &Context, config: &Config, force: bool) -> Result<Vec<Unlocked>> {
     if ctx.only_hosts.is_empty() || config.hosts.is_empty() {
         let why = if config.hosts.is_empty() {
             "the config declares no hosts: fleet keeps no lock on the engine (the machine's lock file is released when its run ends)"
@@ -312,28 +257,24 @@ pub fn unlock(ctx: &Context, config: &Config) -> Result<Vec<Unlocked>> {
         return Err(Error::new(crate::error::Kind::Usage, why)
             .with_help("`fleet status` and `fleet hosts` show who holds each host's lock"));
     }
-    let sites = hosts::sites(config, ctx.only_hosts, ctx.runner, ctx.connect)?;
-    Ok(sites
-        .iter()
-        .map(|site| {
-            let host = site.name().unwrap_or_default().to_string();
-            match &site.runner {
+    let places = place::places(config, ctx)?;
+    let me = engine_lock::Holder::this_process();
+    let released = place::each(places.iter(), |p| {
+        engine_lock::release_any(p.runner()?, &config.project, &me, force)
+    });
+    Ok((places.iter().zip(released))
+        .map(|(p, r)| {
+            let host = p.name().unwrap_or_default().to_string();
+            match r {
+                Ok(l) => Unlocked {
+                    host,
+                    released: l.map(|l| l.describe()),
+                    error: None,
+                },
                 Err(e) => Unlocked {
                     host,
                     released: None,
                     error: Some(e.to_string()),
-                },
-                Ok(r) => match engine_lock::release_any(r.as_ref(), &config.project) {
-                    Ok(l) => Unlocked {
-                        host,
-                        released: l.map(|l| l.describe()),
-                        error: None,
-                    },
-                    Err(e) => Unlocked {
-                        host,
-                        released: None,
-                        error: Some(e.to_string()),
-                    },
                 },
             }
         })

@@ -1,143 +1,139 @@
-//! The commands' work across hosts ([`crate::hosts`]): observe and plan
-//! every host side by side, take the locks of the hosts a sync mutates (in
-//! name order), converge them side by side, then finish moves (an
-//! instance's old container, on the host it left, is removed only once the
-//! instance runs on its new host), and merge it all into one plan or one
-//! outcome in config order.
+//! The commands' work across places ([`crate::place`]): every place looked
+//! at (observed and planned) side by side, then each converged on its own
+//! thread under its own engine lock, then moves finished (an instance's old
+//! container, on the host it left, removed only once the instance runs on
+//! its new host), all merged into one plan or one outcome in config order.
+//!
+//! The lock protocol: a thread holds at most one engine lock and never
+//! waits for another while it holds one (a place's lock is taken, its work
+//! done and the lock released by that place's thread; a move's removal
+//! takes its source's lock again once the destination is confirmed). No
+//! wait-for cycle can form between two runs, whatever their configs call
+//! the engines. Every change under a lock starts before that lock's lease
+//! ends, counted from the moment it was taken ([`crate::place::Held`]).
 //!
 //! The implicit host of a config without `hosts` goes through the same
 //! steps without an engine lock or a second look: observe, plan, apply,
 //! exactly the calls of a single-host fleet, and its errors end the
-//! command as they always did.
+//! command as they always did ([`Place::settle`]).
 
 use std::collections::BTreeMap;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
-use crate::apply::{self, Done, Outcome};
-use crate::commands::{Context, Event};
+use crate::apply::{self, Done, Failure, Halt, Outcome};
 use crate::config::{Config, Desired, name_order, placed_on};
+use crate::context::{Context, Event};
 use crate::docker::Runner;
-use crate::engine_lock::{self, EngineLock, LockEvent};
-use crate::error::{Error, Result};
-use crate::hosts::{self, Site, failure_text};
+use crate::engine_lock;
+use crate::error::{Error, Result, Unreached};
 use crate::observe::{self, Actual};
 use crate::ops::{self, OpsResult, StatusRow};
+use crate::place::{self, Held, Place, Places};
 use crate::plan::{self, Action, Bucket, Op, Plan};
 use crate::ready;
 
-/// One host's observation and plan, or why there is none.
-type Seen = Result<(Plan, Actual)>;
-
-/// What each host holds, by host name (`None`: the implicit host).
-type Looks = Vec<(Option<String>, Result<Actual>)>;
-
-/// Where an action goes in the merged plan: removals after desired
-/// containers, then by name (config order), then by host.
-type Order = (bool, (String, u32, String), String);
-
-/// Observes `site` and plans it against the whole fleet's `desired`.
-fn observe_and_plan(
-    site: &Site,
-    runner: &dyn Runner,
-    project: &str,
-    desired: &[Desired],
+/// What a command works from, besides each place: the context, the
+/// config, its desired containers and the plan's knobs.
+struct Run<'a> {
+    ctx: &'a Context<'a>,
+    config: &'a Config,
+    desired: Vec<Desired>,
     opts: plan::Options,
-) -> Seen {
-    let here: Vec<Desired> = (placed_on(desired, site.name()).into_iter())
-        .cloned()
-        .collect();
-    let actual = observe::observe(runner, project, &here)?;
-    let plan = plan::plan_on(project, site.name(), desired, &actual, opts)?;
-    Ok((plan, actual))
 }
 
-/// [`observe_and_plan`] for every site at once. A site that could not be
-/// opened keeps its error.
-fn observe_all(
-    sites: &[Site],
-    project: &str,
-    desired: &[Desired],
-    opts: plan::Options,
-) -> Vec<Seen> {
-    let mut seen: Vec<Seen> = std::thread::scope(|s| {
-        let running: Vec<_> = sites
-            .iter()
-            .map(|site| {
-                s.spawn(move || match &site.runner {
-                    Ok(r) => observe_and_plan(site, r.as_ref(), project, desired, opts),
-                    Err(e) => Err(e.clone()),
-                })
-            })
+/// One place's observation and its plan against the whole fleet.
+struct Look {
+    plan: Plan,
+    actual: Actual,
+}
+
+impl Run<'_> {
+    /// How many of the desired containers `place` holds.
+    fn here(&self, place: &Place) -> usize {
+        placed_on(&self.desired, place.name()).len()
+    }
+
+    /// Observes `place` and plans it against the whole fleet.
+    fn look(&self, place: &Place) -> Result<Look> {
+        let runner = place.runner()?;
+        let here: Vec<Desired> = (placed_on(&self.desired, place.name()).into_iter())
+            .cloned()
             .collect();
-        running.into_iter().map(join).collect()
-    });
-    same_engine(sites, &mut seen);
-    seen
-}
+        let project = &self.config.project;
+        let actual = observe::observe(runner, project, &here)?;
+        let plan = plan::plan_on(project, place.name(), &self.desired, &actual, self.opts)?;
+        Ok(Look { plan, actual })
+    }
 
-/// A thread's result; a panic becomes an error of that host only.
-fn join<T>(t: std::thread::ScopedJoinHandle<'_, Result<T>>) -> Result<T> {
-    t.join()
-        .unwrap_or_else(|_| Err(Error::docker("fleet's thread for this host panicked")))
+    /// [`Run::look`] at every place at once (each opens its own
+    /// connection, within its own deadline); then two names for one engine
+    /// are refused.
+    fn look_all<'p, 'a>(&self, places: &'p [Place<'a>]) -> Vec<(&'p Place<'a>, Result<Look>)> {
+        let looks = place::each(places.iter(), |p| self.look(p));
+        let mut seen: Vec<_> = places.iter().zip(looks).collect();
+        same_engine(&mut seen);
+        seen
+    }
+
+    /// The failed actions of a place that failed as a whole: one per
+    /// desired container placed on it (the place's error is told once, in
+    /// the outcome's `unreached`).
+    fn unreached_actions(&self, host: &str) -> Vec<Action> {
+        placed_on(&self.desired, Some(host))
+            .into_iter()
+            .map(|d| Action {
+                name: d.name.clone(),
+                type_name: Some(d.type_name.clone()),
+                bucket: Bucket::Failed,
+                rename: None,
+                op: Op::Nothing,
+                reason: format!("host `{host}` could not be reached or read"),
+                matches: None,
+                unready: None,
+                host: Some(host.to_string()),
+                moved_to: None,
+            })
+            .collect()
+    }
 }
 
 /// Two host names that reach one engine would see each container twice
 /// and fight over it: both fail, naming a container both listed.
-fn same_engine(sites: &[Site], seen: &mut [Seen]) {
+fn same_engine(seen: &mut [(&Place, Result<Look>)]) {
     let mut clash: Vec<(usize, String)> = Vec::new();
     for i in 0..seen.len() {
         for j in i + 1..seen.len() {
-            let (Ok((_, a)), Ok((_, b))) = (&seen[i], &seen[j]) else {
+            let ((p, Ok(a)), (q, Ok(b))) = (&seen[i], &seen[j]) else {
                 continue;
             };
-            if let Some(c) = a
-                .containers
-                .iter()
-                .find(|c| b.containers.iter().any(|d| d.id == c.id))
-            {
-                let (x, y) = (
-                    sites[i].name().unwrap_or("?"),
-                    sites[j].name().unwrap_or("?"),
-                );
-                let why = format!(
-                    "hosts `{x}` and `{y}` reach the same engine (both list container `{}`, {}); nothing was changed on either",
-                    c.name,
-                    plan::short_id(&c.id)
-                );
-                clash.push((i, why.clone()));
-                clash.push((j, why));
-            }
+            let Some(c) = (a.actual.containers.iter())
+                .find(|c| b.actual.containers.iter().any(|d| d.id == c.id))
+            else {
+                continue;
+            };
+            let why = format!(
+                "hosts `{}` and `{}` reach the same engine (both list container `{}`, {}); nothing was changed on either",
+                p.name().unwrap_or_default(),
+                q.name().unwrap_or_default(),
+                c.name,
+                crate::docker::short_id(&c.id)
+            );
+            clash.push((i, why.clone()));
+            clash.push((j, why));
         }
     }
     for (i, why) in clash {
-        seen[i] = Err(Error::refused(why).with_help("give each engine one entry in `hosts`"));
+        seen[i].1 = Err(Error::refused(why).with_help("give each engine one entry in `hosts`"));
     }
 }
 
-/// The failed actions of a host that could not be read: one per desired
-/// container placed on it.
-fn host_failed(desired: &[Desired], host: &str, e: &Error) -> Vec<Action> {
-    let text = failure_text(host, e);
-    placed_on(desired, Some(host))
-        .into_iter()
-        .map(|d| Action {
-            name: d.name.clone(),
-            type_name: Some(d.type_name.clone()),
-            bucket: Bucket::Failed,
-            rename: None,
-            op: Op::Nothing,
-            reason: text.clone(),
-            matches: None,
-            unready: None,
-            host: Some(host.to_string()),
-            moved_to: None,
-        })
-        .collect()
-}
+/// Where an item goes in the merged plan: removals after desired
+/// containers, then by name (config order), then by host.
+type Order = (bool, (String, u32, String), String);
 
-/// Orders the items of every host as one plan: desired containers in
-/// config order, then removals by name; a host's own order is kept for
+/// Orders the items of every place as one plan: desired containers in
+/// config order, then removals by name; a place's own order is kept for
 /// equal keys. `parts`: (items, how many of them are desired ones).
 fn merged<T>(parts: Vec<(Vec<T>, usize)>, action: impl Fn(&T) -> &Action) -> Vec<T> {
     let mut keyed: Vec<(Order, T)> = Vec::new();
@@ -157,76 +153,84 @@ fn merged<T>(parts: Vec<(Vec<T>, usize)>, action: impl Fn(&T) -> &Action) -> Vec
     keyed.into_iter().map(|(_, t)| t).collect()
 }
 
-/// `fleet plan` (and the plan under `status`): every host's plan, merged.
+/// A merged plan, and the declared hosts that failed as a whole.
+#[derive(Debug)]
+pub struct Planned {
+    pub plan: Plan,
+    pub unreached: Vec<Unreached>,
+}
+
+/// `fleet plan` (and the plan under `status`): every place's plan, merged.
 /// On the implicit host an error ends the command; a declared host that
-/// fails has its containers failed.
-pub fn plan(ctx: &Context, config: &Config, opts: plan::Options) -> Result<Plan> {
-    Ok(plan_and_look(ctx, config, opts)?.0)
+/// fails is named in `unreached`, its containers failed.
+pub fn plan(ctx: &Context, config: &Config, opts: plan::Options) -> Result<Planned> {
+    let run = Run {
+        ctx,
+        config,
+        desired: config.desired(),
+        opts,
+    };
+    let places = place::places(config, ctx)?;
+    Ok(plan_places(&run, &places)?.0)
 }
 
-/// [`plan`], and what each host holds (for status rows).
-fn plan_and_look(ctx: &Context, config: &Config, opts: plan::Options) -> Result<(Plan, Looks)> {
-    let sites = hosts::sites(config, ctx.only_hosts, ctx.runner, ctx.connect)?;
-    plan_sites(&sites, config, opts)
-}
+/// Each place's status rows (or the unknown rows of one that failed).
+type Rows = Vec<Vec<StatusRow>>;
 
-/// [`plan_and_look`] on sites already open.
-fn plan_sites(sites: &[Site], config: &Config, opts: plan::Options) -> Result<(Plan, Looks)> {
-    let desired = config.desired();
-    let seen = observe_all(sites, &config.project, &desired, opts);
+/// [`plan`] on places already made, with each place's status rows.
+fn plan_places(run: &Run, places: &Places) -> Result<(Planned, Rows)> {
     let mut parts = Vec::new();
-    let mut looks = Vec::new();
-    for (site, s) in sites.iter().zip(seen) {
-        let here = placed_on(&desired, site.name()).len();
-        match (site.name(), s) {
-            (_, Ok((p, a))) => {
-                parts.push((p.actions, here));
-                looks.push((site.name().map(str::to_string), Ok(a)));
+    let mut rows = Vec::new();
+    let mut unreached = Vec::new();
+    for (place, look) in run.look_all(places) {
+        let here = run.here(place);
+        match look {
+            Ok(look) => {
+                rows.push(ops::status_rows(&look.actual, &look.plan));
+                parts.push((look.plan.actions, here));
             }
-            (None, Err(e)) => return Err(e),
-            (Some(h), Err(e)) => {
-                parts.push((host_failed(&desired, h, &e), here));
-                looks.push((Some(h.to_string()), Err(e)));
+            Err(e) => {
+                let u = place.settle(e)?;
+                let failed = run.unreached_actions(&u.host);
+                rows.push(failed.iter().map(ops::unknown_row).collect());
+                parts.push((failed, here));
+                unreached.push(u);
             }
         }
     }
     let plan = Plan {
-        project: config.project.clone(),
+        project: run.config.project.clone(),
         actions: merged(parts, |a| a),
     };
-    Ok((plan, looks))
+    Ok((Planned { plan, unreached }, rows))
 }
 
-/// The host locks held by a run: (host, who and since), one read a
-/// declared host side by side. A lock that cannot be read shows nothing
-/// here (the host's rows say what is wrong with it).
-pub type Locks = Vec<(String, String)>;
+/// What `fleet status` shows: one row a container, in plan order, the
+/// locks held on the hosts, and the hosts that could not be read.
+#[derive(Debug)]
+pub struct Status {
+    pub rows: Vec<StatusRow>,
+    /// (host, who holds its lock and since when).
+    pub locks: Vec<(String, String)>,
+    pub unreached: Vec<Unreached>,
+}
 
-/// `fleet status` across hosts: one row a container (a host that could
-/// not be read shows its containers as `unknown`), and the locks held.
-pub fn status(ctx: &Context, config: &Config) -> Result<(Vec<StatusRow>, Locks)> {
-    let opts = plan::Options {
-        force: false,
-        allow_empty: true,
+/// `fleet status` across places.
+pub fn status(ctx: &Context, config: &Config) -> Result<Status> {
+    let run = Run {
+        ctx,
+        config,
+        desired: config.desired(),
+        opts: plan::Options {
+            force: false,
+            allow_empty: true,
+        },
     };
-    let sites = hosts::sites(config, ctx.only_hosts, ctx.runner, ctx.connect)?;
-    let (plan, looks) = plan_sites(&sites, config, opts)?;
-    let locks = held_locks(&sites, &config.project);
-    let mut rows = Vec::new();
-    for (host, look) in looks {
-        let mine = Plan {
-            project: plan.project.clone(),
-            actions: (plan.actions.iter())
-                .filter(|a| a.host == host)
-                .cloned()
-                .collect(),
-        };
-        match look {
-            Ok(actual) => rows.extend(ops::status_rows(&actual, &mine)),
-            Err(_) => rows.extend(mine.actions.iter().map(ops::unknown_row)),
-        }
-    }
-    let order: Vec<(&str, Option<&str>)> = (plan.actions.iter())
+    let places = place::places(config, ctx)?;
+    let (planned, rows) = plan_places(&run, &places)?;
+    let locks = held_locks(&places, &config.project);
+    let mut rows: Vec<StatusRow> = rows.into_iter().flatten().collect();
+    let order: Vec<(&str, Option<&str>)> = (planned.plan.actions.iter())
         .map(|a| (a.name.as_str(), a.host.as_deref()))
         .collect();
     rows.sort_by_key(|r| {
@@ -234,36 +238,37 @@ pub fn status(ctx: &Context, config: &Config) -> Result<(Vec<StatusRow>, Locks)>
             .iter()
             .position(|&(n, h)| n == r.name && h == r.host.as_deref())
     });
-    Ok((rows, locks))
-}
-
-/// See [`Locks`]. Nothing to read on the implicit host.
-fn held_locks(sites: &[Site], project: &str) -> Locks {
-    let read = |site: &Site| -> Option<(String, String)> {
-        let name = site.name()?.to_string();
-        let runner = site.runner.as_ref().ok()?;
-        let lock = engine_lock::read(runner.as_ref(), project).ok()??;
-        Some((name, lock.describe()))
-    };
-    std::thread::scope(|s| {
-        let reads: Vec<_> = sites.iter().map(|site| s.spawn(|| read(site))).collect();
-        reads
-            .into_iter()
-            .filter_map(|t| t.join().ok().flatten())
-            .collect()
+    Ok(Status {
+        rows,
+        locks,
+        unreached: planned.unreached,
     })
 }
 
-/// What one host's sync came to: its done actions (desired ones first,
-/// `desired` of them), and the lock it holds until the end.
-struct HostRun<'a> {
-    done: Vec<Done>,
-    desired: usize,
-    lock: Option<EngineLock>,
-    runner: Option<&'a dyn Runner>,
+/// The locks held on declared hosts, one read each, side by side. A lock
+/// that cannot be read shows nothing here (the host's rows say what is
+/// wrong with it).
+fn held_locks(places: &Places, project: &str) -> Vec<(String, String)> {
+    let read = |p: &Place| -> Result<Option<(String, String)>> {
+        let Some(name) = p.name() else {
+            return Ok(None);
+        };
+        let lock = engine_lock::read(p.runner()?, project)?;
+        Ok(lock.map(|l| (name.to_string(), l.describe())))
+    };
+    (place::each(places.iter(), read).into_iter())
+        .filter_map(|r| r.ok().flatten())
+        .collect()
 }
 
-/// `fleet sync` across hosts (the caller holds the machine's lock): see
+/// What one place's sync came to: its done actions (desired ones first,
+/// `desired` of them).
+struct PlaceRun {
+    done: Vec<Done>,
+    desired: usize,
+}
+
+/// `fleet sync` across places (the caller holds the machine's lock): see
 /// the module doc.
 pub fn sync(
     ctx: &Context,
@@ -271,162 +276,94 @@ pub fn sync(
     opts: plan::Options,
     wait: Option<Duration>,
 ) -> Result<Outcome> {
-    let desired = config.desired();
-    let sites = hosts::sites(config, ctx.only_hosts, ctx.runner, ctx.connect)?;
-    let seen = observe_all(&sites, &config.project, &desired, opts);
-    // Only where the plan changes something; a host that could not be
-    // read keeps its error from `seen`.
-    let locks = take_locks(
+    let run = Run {
         ctx,
-        &config.project,
-        &sites,
-        |i| matches!(&seen[i], Ok((p, _)) if mutates(p)),
-    );
-    let runs: Vec<Result<HostRun>> = std::thread::scope(|s| {
-        let work: Vec<_> = (sites.iter().zip(seen).zip(locks))
-            .map(|((site, seen), lock)| {
-                let desired = &desired;
-                s.spawn(move || converge_host(ctx, config, site, seen, lock, desired, opts, wait))
-            })
-            .collect();
-        work.into_iter().map(join).collect()
-    });
-    let mut runs = runs;
-    finish_moves(ctx, &mut runs, wait);
+        config,
+        desired: config.desired(),
+        opts,
+    };
+    let places = place::places(config, ctx)?;
+    let looks = run.look_all(&places);
+    let results = place::each(looks, |(p, look)| converge_place(&run, p, look?, wait));
+    let mut runs: Vec<(&Place, Result<PlaceRun>)> = places.iter().zip(results).collect();
+    finish_moves(&run, &mut runs, wait);
     let mut parts = Vec::new();
-    for (site, run) in sites.iter().zip(runs) {
-        match (site.name(), run) {
-            (_, Ok(mut r)) => {
-                release(ctx, site, r.lock.take());
-                parts.push((r.done, r.desired));
-            }
-            (None, Err(e)) => return Err(e),
-            (Some(h), Err(e)) => {
-                let failed = host_failed(&desired, h, &e);
+    let mut unreached = Vec::new();
+    for (place, r) in runs {
+        match r {
+            Ok(r) => parts.push((r.done, r.desired)),
+            Err(e) => {
+                let u = place.settle(e)?;
+                let failed: Vec<Done> = (run.unreached_actions(&u.host).into_iter())
+                    .map(|a| Done {
+                        action: a,
+                        error: Some(Failure::Unreached),
+                        now: None,
+                        took: Duration::ZERO,
+                    })
+                    .collect();
                 let n = failed.len();
-                parts.push((failed.into_iter().map(failed_done).collect(), n));
+                parts.push((failed, n));
+                unreached.push(u);
             }
         }
     }
     Ok(Outcome {
         project: config.project.clone(),
         done: merged(parts, |d: &Done| &d.action),
-        interrupted: hosts::stopping(ctx.stop),
+        interrupted: ctx.stopping(),
+        unreached,
     })
-}
-
-/// A failed action as its result.
-fn failed_done(a: Action) -> Done {
-    Done {
-        error: Some(a.reason.clone()),
-        now: None,
-        action: a,
-        took: Duration::ZERO,
-    }
 }
 
 /// Whether applying `plan` would run a docker command that changes
 /// something.
+/// Moves' removals are not counted: they run later, under a lock of
+/// their own ([`finish_moves`]).
 fn mutates(plan: &Plan) -> bool {
-    plan.actions
-        .iter()
+    (plan.actions.iter())
+        .filter(|a| a.moved_to.is_none())
         .any(|a| a.rename.is_some() || !matches!(a.op, Op::Nothing))
 }
 
-/// The engine locks of the declared sites `wanted` (by index), one host
-/// after the other in name order (sites are in that order), so two runs
-/// wanting the same hosts cannot deadlock; waits and takeovers are told
-/// through the events. A site that cannot be reached gets its error.
-fn take_locks(
-    ctx: &Context,
-    project: &str,
-    sites: &[Site],
-    wanted: impl Fn(usize) -> bool,
-) -> Vec<Result<Option<EngineLock>>> {
-    let opts = engine_lock::Options {
-        lease: ctx.lock_lease,
-        wait: ctx.lock_wait,
-    };
-    let me = engine_lock::Holder::this_process();
-    let mut locks = Vec::new();
-    for (i, site) in sites.iter().enumerate() {
-        locks.push(match (site.name(), &site.runner) {
-            (_, Err(e)) => Err(e.clone()),
-            (Some(host), Ok(r)) if wanted(i) => {
-                let told = |e: LockEvent| (ctx.events)(Event::HostLock { host, event: &e });
-                engine_lock::acquire(r.as_ref(), project, Some(host), &me, &opts, ctx.stop, &told)
-                    .map(Some)
-            }
-            _ => Ok(None),
-        });
-    }
-    locks
-}
-
-/// Releases `site`'s lock, if this run holds one; a release that fails is
-/// told (the lock stays on the engine until taken over or unlocked).
-fn release(ctx: &Context, site: &Site, lock: Option<EngineLock>) {
-    if let (Some(lock), Ok(runner)) = (lock, &site.runner)
-        && let Err(e) = lock.release(runner.as_ref())
-    {
-        (ctx.events)(Event::LockNotReleased {
-            host: site.name().unwrap_or(""),
-            error: &e,
-        });
-    }
-}
-
-/// One host's sync: with its lock, a fresh look (the first was taken
-/// without it) and apply; without one (nothing to change, or the implicit
-/// host) the first look's plan. Moves' removals wait for [`finish_moves`].
-#[allow(clippy::too_many_arguments)]
-fn converge_host<'a>(
-    ctx: &Context,
-    config: &Config,
-    site: &'a Site<'a>,
-    seen: Seen,
-    lock: Result<Option<EngineLock>>,
-    desired: &[Desired],
-    opts: plan::Options,
+/// One place's sync, on its own thread: with something to change on a
+/// declared host, its lock, a fresh look under it (the first was taken
+/// without it), apply within the lease, `--wait`, release; otherwise the
+/// first look's plan. Moves' removals wait for [`finish_moves`].
+fn converge_place(
+    run: &Run,
+    place: &Place,
+    first: Look,
     wait: Option<Duration>,
-) -> Result<HostRun<'a>> {
-    let runner: &dyn Runner = match &site.runner {
-        Ok(r) => r.as_ref(),
-        Err(e) => return Err(e.clone()),
+) -> Result<PlaceRun> {
+    let ctx = run.ctx;
+    let runner = place.runner()?;
+    let held = match mutates(&first.plan) {
+        true => place.lock(ctx, &run.config.project)?,
+        false => None,
     };
-    let (first, _) = seen?;
-    let lock = lock?;
-    let plan = match &lock {
-        None => first,
-        // Under the lock, the host is read again: another run may have
-        // changed it since the first look.
-        Some(_) => match observe_and_plan(site, runner, &config.project, desired, opts) {
-            Ok((p, _)) => p,
-            Err(e) => {
-                release(ctx, site, lock);
-                return Err(e);
-            }
-        },
+    let plan = match &held {
+        None => first.plan,
+        Some(_) => run.look(place)?.plan,
     };
-    let here = placed_on(desired, site.name()).len();
     let (moving, now): (Vec<Action>, Vec<Action>) =
-        (plan.actions.iter().cloned()).partition(|a| a.moved_to.is_some());
+        (plan.actions.into_iter()).partition(|a| a.moved_to.is_some());
     let now = Plan {
-        project: plan.project.clone(),
+        project: plan.project,
         actions: now,
     };
-    let progress = |d: &Done| (ctx.events)(Event::Done(d));
     let roll_wait = wait.unwrap_or(ready::DEFAULT_WAIT);
-    let mut outcome = match &lock {
-        None => apply::apply_rolling(&now, runner, ctx.jobs, &progress, ctx.stop, roll_wait),
-        Some(_) => within_lease(ctx, site.name().unwrap_or(""), |stop| {
-            apply::apply_rolling(&now, runner, ctx.jobs, &progress, stop, roll_wait)
-        }),
-    };
+    let mut outcome = within_lease(ctx, held.as_ref(), |stop| {
+        let progress = |d: &Done| (ctx.events)(Event::Done(d));
+        apply::apply_rolling(&now, runner, ctx.jobs, &progress, stop, roll_wait)
+    });
     if let Some(timeout) = wait
         && !outcome.interrupted
     {
         wait_outcome(ctx, runner, &mut outcome, timeout);
+    }
+    if let Some(held) = held {
+        held.release(ctx);
     }
     let mut done = outcome.done;
     done.extend(moving.into_iter().map(|a| Done {
@@ -435,50 +372,64 @@ fn converge_host<'a>(
         now: None,
         took: Duration::ZERO,
     }));
-    Ok(HostRun {
+    Ok(PlaceRun {
         done,
-        desired: here,
-        lock,
-        runner: Some(runner),
+        desired: run.here(place),
     })
 }
 
-/// Runs `apply` with a stop flag that is also set when this run's lease on
-/// the host's lock ends (`--lock-lease`, counted from before the lock was
-/// taken, less a margin): past it another machine's run may take the lock
-/// over, so no new work starts; what was not started says why.
-fn within_lease(ctx: &Context, host: &str, apply: impl FnOnce(&AtomicBool) -> Outcome) -> Outcome {
-    let deadline = Instant::now() + ctx.lock_lease.mul_f64(0.9);
+/// Runs `apply` with a stop flag that is also set when `held`'s lease
+/// ends (past it another machine's run may take the lock over), so no new
+/// work starts after it; what was not started says why
+/// ([`Halt::Lease`]). Without a lock, the run's own stop flag.
+fn within_lease(
+    ctx: &Context,
+    held: Option<&Held>,
+    apply: impl FnOnce(&AtomicBool) -> Outcome,
+) -> Outcome {
+    let Some(held) = held else {
+        return apply(ctx.stop);
+    };
+    let deadline = held.deadline();
     let stop = AtomicBool::new(false);
     let finished = AtomicBool::new(false);
     let mut outcome = std::thread::scope(|s| {
         s.spawn(|| {
             while !finished.load(Ordering::Relaxed) {
-                if hosts::stopping(ctx.stop) || Instant::now() >= deadline {
+                if ctx.stopping() || Instant::now() >= deadline {
                     stop.store(true, Ordering::Relaxed);
                 }
-                std::thread::sleep(Duration::from_millis(50));
+                std::thread::sleep(Duration::from_millis(20));
             }
         });
-        let outcome = apply(&stop);
-        finished.store(true, Ordering::Relaxed);
-        outcome
+        // The watcher ends on every path out of here, a panic included
+        // (the scope would otherwise wait for it forever).
+        let _done = SetOnDrop(&finished);
+        // Also checked here, so a lease that ended before apply began
+        // starts nothing even if the watcher has not looked yet.
+        if Instant::now() >= deadline {
+            stop.store(true, Ordering::Relaxed);
+        }
+        apply(&stop)
     });
-    if !hosts::stopping(ctx.stop) && stop.load(Ordering::Relaxed) {
-        let why = format!(
-            "was not started: this run's lock on host `{host}` reached the end of its lease (--lock-lease {}s), after which another run may take it; run sync again",
-            ctx.lock_lease.as_secs_f64()
-        );
+    if !ctx.stopping() && stop.load(Ordering::Relaxed) {
         for d in &mut outcome.done {
-            if let Some(e) = &mut d.error
-                && let Some(head) = e.strip_suffix(apply::NOT_STARTED)
-            {
-                *e = format!("{head}{why}");
+            if let Some(Failure::NotStarted(halt)) = &mut d.error {
+                *halt = Halt::Lease(ctx.lock_lease);
             }
         }
         outcome.interrupted = false;
     }
     outcome
+}
+
+/// Sets its flag when dropped.
+struct SetOnDrop<'a>(&'a AtomicBool);
+
+impl Drop for SetOnDrop<'_> {
+    fn drop(&mut self) {
+        self.0.store(true, Ordering::Relaxed);
+    }
 }
 
 /// `--wait`: what the run created, started, recreated or renamed, and
@@ -488,16 +439,7 @@ pub fn wait_outcome(ctx: &Context, runner: &dyn Runner, outcome: &mut Outcome, t
     let waited: Vec<usize> = (0..outcome.done.len())
         .filter(|&i| {
             let d = &outcome.done[i];
-            d.error.is_none()
-                && d.action.moved_to.is_none()
-                && matches!(
-                    d.action.bucket,
-                    Bucket::Created
-                        | Bucket::Started
-                        | Bucket::Recreated
-                        | Bucket::Unchanged
-                        | Bucket::Renamed
-                )
+            d.error.is_none() && d.action.moved_to.is_none() && runs_after(d.action.bucket)
         })
         .collect();
     let names: Vec<String> = waited
@@ -508,9 +450,17 @@ pub fn wait_outcome(ctx: &Context, runner: &dyn Runner, outcome: &mut Outcome, t
         .into_iter()
         .zip(wait_for(ctx, runner, &names, timeout))
     {
-        outcome.done[i].error = e;
+        outcome.done[i].error = e.map(Failure::NotReady);
     }
-    outcome.interrupted = hosts::stopping(ctx.stop);
+    outcome.interrupted = ctx.stopping();
+}
+
+/// Whether an action of this bucket leaves its container running.
+fn runs_after(b: Bucket) -> bool {
+    matches!(
+        b,
+        Bucket::Created | Bucket::Started | Bucket::Recreated | Bucket::Unchanged | Bucket::Renamed
+    )
 }
 
 /// Waits for `names` to be ready ([`ready::wait`]), sending the count of
@@ -524,9 +474,9 @@ pub fn wait_for(
     if names.is_empty() {
         return Vec::new();
     }
-    let last = std::sync::atomic::AtomicUsize::new(usize::MAX);
+    let last = AtomicUsize::new(usize::MAX);
     let count = |ready: usize, total: usize| {
-        if last.swap(ready, std::sync::atomic::Ordering::Relaxed) != ready {
+        if last.swap(ready, Ordering::Relaxed) != ready {
             (ctx.events)(Event::Ready { ready, total });
         }
     };
@@ -538,106 +488,157 @@ pub fn wait_for(
     ready::wait(runner, names, &w)
 }
 
+/// A removal of an instance's old container from the host it left:
+/// where it is in the runs, and where the instance runs now.
+struct Move {
+    /// The source place's run, and the removal's index in its `done`.
+    from: usize,
+    at: usize,
+    /// The host the instance is placed on now.
+    to: String,
+    name: String,
+}
+
 /// The removals of moved instances: each runs once its instance runs on
 /// the host it moved to (that host's action for it succeeded, and the
 /// container there passes the readiness check); otherwise it is deferred,
-/// saying why, and the old container stays.
-fn finish_moves(ctx: &Context, runs: &mut [Result<HostRun>], wait: Option<Duration>) {
-    let timeout = wait.unwrap_or(ready::DEFAULT_WAIT);
-    // (host index, done index, destination host, name)
-    let mut moves: Vec<(usize, usize, String, String)> = Vec::new();
-    for (h, run) in runs.iter().enumerate() {
-        let Ok(run) = run else { continue };
-        for (i, d) in run.done.iter().enumerate() {
+/// saying why, and the old container stays. Each source host's removals
+/// run under its lock, taken again for them (no other lock held), within
+/// that lock's lease, after a fresh look.
+fn finish_moves(run: &Run, runs: &mut [(&Place, Result<PlaceRun>)], wait: Option<Duration>) {
+    let mut moves: Vec<Move> = Vec::new();
+    for (from, (_, r)) in runs.iter().enumerate() {
+        let Ok(r) = r else { continue };
+        for (at, d) in r.done.iter().enumerate() {
             if let Some(to) = &d.action.moved_to {
-                moves.push((h, i, to.clone(), d.action.name.clone()));
+                let name = d.action.name.clone();
+                moves.push(Move {
+                    from,
+                    at,
+                    to: to.clone(),
+                    name,
+                });
             }
         }
     }
     if moves.is_empty() {
         return;
     }
-    let verdicts = ready_there(ctx, runs, &moves, timeout);
-    // The removals that may go, by source host (run index → done indexes).
+    let verdicts = ready_there(run, runs, &moves, wait.unwrap_or(ready::DEFAULT_WAIT));
+    // The removals that may go, by source run.
     let mut going: BTreeMap<usize, Vec<usize>> = BTreeMap::new();
-    for ((h, i, to, _), verdict) in moves.into_iter().zip(verdicts) {
-        let Ok(run) = &mut runs[h] else { continue };
-        let d = &mut run.done[i];
+    for (m, verdict) in moves.iter().zip(verdicts) {
+        let Ok(r) = &mut runs[m.from].1 else { continue };
         match verdict {
-            Ok(()) => going.entry(h).or_default().push(i),
-            Err(why) => {
-                d.action.bucket = Bucket::Deferred;
-                d.action.op = Op::Nothing;
-                d.action.reason = format!(
-                    "instance placed on host `{to}` now, but it does not run there yet ({why}); kept here until it does"
-                );
-            }
+            Ok(()) => going.entry(m.from).or_default().push(m.at),
+            Err(why) => defer_move(&mut r.done[m.at], &m.to, &why),
         }
     }
-    // One apply of them a host (its --jobs), the hosts side by side.
-    let progress = |d: &Done| (ctx.events)(Event::Done(d));
-    std::thread::scope(|s| {
-        for (h, run) in runs.iter_mut().enumerate() {
-            let (Ok(run), Some(mine)) = (run, going.remove(&h)) else {
-                continue;
-            };
-            let Some(runner) = run.runner else { continue };
-            let progress = &progress;
-            s.spawn(move || {
-                let plan = Plan {
-                    project: String::new(),
-                    actions: mine.iter().map(|&i| run.done[i].action.clone()).collect(),
-                };
-                let out = apply::apply(&plan, runner, ctx.jobs, progress, ctx.stop);
-                for (i, done) in mine.into_iter().zip(out.done) {
-                    run.done[i] = done;
-                }
-            });
-        }
+    let work: Vec<_> = (runs.iter_mut().enumerate())
+        .filter_map(|(i, (p, r))| Some((*p, r.as_mut().ok()?, going.remove(&i)?)))
+        .collect();
+    place::each(work, |(p, r, mine)| {
+        remove_moved(run, p, r, &mine);
+        Ok(())
     });
 }
 
-/// For each move (host index, done index, destination, name): whether the
-/// instance now runs on its destination ([`landed`], then the readiness
-/// check: one batched wait per destination host, the hosts side by side).
+/// The old container of a move stays: why, in its action.
+fn defer_move(d: &mut Done, to: &str, why: &str) {
+    d.action.bucket = Bucket::Deferred;
+    d.action.op = Op::Nothing;
+    d.action.reason = format!(
+        "instance placed on host `{to}` now, but it does not run there yet ({why}); kept here until it does"
+    );
+}
+
+/// One source place's confirmed removals (`mine`: indexes into its
+/// `done`): under its lock, a fresh look decides what is still to remove.
+fn remove_moved(run: &Run, place: &Place, r: &mut PlaceRun, mine: &[usize]) {
+    let ctx = run.ctx;
+    let taken = place.lock(ctx, &run.config.project).and_then(|held| {
+        let look = run.look(place)?;
+        Ok((held, look))
+    });
+    let (held, look) = match taken {
+        Ok(x) => x,
+        Err(e) => {
+            for &i in mine {
+                let to = r.done[i].action.moved_to.clone().unwrap_or_default();
+                defer_move(
+                    &mut r.done[i],
+                    &to,
+                    &format!("its removal here could not start: {}", e.message()),
+                );
+            }
+            return;
+        }
+    };
+    // The same removals as the fresh look plans them (by name); one that
+    // is gone meanwhile is left as first planned, with nothing to do.
+    let mut fresh: Vec<(usize, Action)> = Vec::new();
+    for &i in mine {
+        let d = &r.done[i];
+        match (look.plan.actions.iter())
+            .find(|a| a.name == d.action.name && a.moved_to == d.action.moved_to)
+        {
+            Some(a) => fresh.push((i, a.clone())),
+            None => r.done[i].action.op = Op::Nothing,
+        }
+    }
+    let plan = Plan {
+        project: run.config.project.clone(),
+        actions: fresh.iter().map(|(_, a)| a.clone()).collect(),
+    };
+    let runner = match place.runner() {
+        Ok(runner) => runner,
+        Err(_) => return,
+    };
+    let out = within_lease(ctx, held.as_ref(), |stop| {
+        let progress = |d: &Done| (ctx.events)(Event::Done(d));
+        apply::apply(&plan, runner, ctx.jobs, &progress, stop)
+    });
+    if let Some(held) = held {
+        held.release(ctx);
+    }
+    for ((i, _), done) in fresh.into_iter().zip(out.done) {
+        r.done[i] = done;
+    }
+}
+
+/// For each move: whether the instance now runs on its destination
+/// ([`landed`], then the readiness check: one batched wait per
+/// destination place, the places side by side). A check that failed or
+/// panicked is a "no": the old container stays.
 fn ready_there(
-    ctx: &Context,
-    runs: &[Result<HostRun>],
-    moves: &[(usize, usize, String, String)],
+    run: &Run,
+    runs: &[(&Place, Result<PlaceRun>)],
+    moves: &[Move],
     timeout: Duration,
 ) -> Vec<std::result::Result<(), String>> {
     let mut verdicts: Vec<std::result::Result<(), String>> = Vec::new();
     // Destination run index → (move index, name) to wait for there.
     let mut waits: BTreeMap<usize, Vec<(usize, String)>> = BTreeMap::new();
-    for (m, (_, _, to, name)) in moves.iter().enumerate() {
-        verdicts.push(landed(runs, to, name).map(|there| {
-            waits.entry(there).or_default().push((m, name.clone()));
+    for (m, mv) in moves.iter().enumerate() {
+        verdicts.push(landed(runs, &mv.to, &mv.name).map(|there| {
+            waits.entry(there).or_default().push((m, mv.name.clone()));
         }));
     }
-    let waited: Vec<(usize, Option<String>)> = std::thread::scope(|s| {
-        let checks: Vec<_> = (waits.into_iter())
-            .map(|(there, members)| {
-                s.spawn(move || {
-                    let names: Vec<String> = members.iter().map(|(_, n)| n.clone()).collect();
-                    let why = match runs[there].as_ref().ok().and_then(|r| r.runner) {
-                        Some(runner) => wait_for(ctx, runner, &names, timeout),
-                        None => vec![Some("no runner".into()); names.len()],
-                    };
-                    members
-                        .into_iter()
-                        .map(|(m, _)| m)
-                        .zip(why)
-                        .collect::<Vec<_>>()
-                })
-            })
-            .collect();
-        (checks.into_iter())
-            .flat_map(|t| t.join().unwrap_or_default())
-            .collect()
+    let waits: Vec<(usize, Vec<(usize, String)>)> = waits.into_iter().collect();
+    let checked = place::each(waits.iter(), |(there, members)| {
+        let names: Vec<String> = members.iter().map(|(_, n)| n.clone()).collect();
+        let runner = runs[*there].0.runner()?;
+        Ok(wait_for(run.ctx, runner, &names, timeout))
     });
-    for (m, why) in waited {
-        if let Some(why) = why {
-            verdicts[m] = Err(first_line(&why).to_string());
+    for ((_, members), result) in waits.iter().zip(checked) {
+        for (k, (m, _)) in members.iter().enumerate() {
+            let why = match &result {
+                Ok(whys) => whys.get(k).cloned().flatten(),
+                Err(e) => Some(format!("its readiness check failed: {}", e.message())),
+            };
+            if let Some(why) = why {
+                verdicts[*m] = Err(first_line(&why).to_string());
+            }
         }
     }
     verdicts
@@ -645,12 +646,17 @@ fn ready_there(
 
 /// Whether the action for `name` on host `to` succeeded in this run: the
 /// index of that host's run, or why not.
-fn landed(runs: &[Result<HostRun>], to: &str, name: &str) -> std::result::Result<usize, String> {
+fn landed(
+    runs: &[(&Place, Result<PlaceRun>)],
+    to: &str,
+    name: &str,
+) -> std::result::Result<usize, String> {
     let there = (runs.iter().enumerate())
-        .filter_map(|(i, r)| Some((i, r.as_ref().ok()?)))
-        .find_map(|(i, r)| {
+        .filter(|(_, (p, _))| p.name() == Some(to))
+        .find_map(|(i, (_, r))| {
+            let r = r.as_ref().ok()?;
             (r.done.iter())
-                .find(|d| d.action.name == name && d.action.host.as_deref() == Some(to))
+                .find(|d| d.action.name == name)
                 .map(|d| (i, d))
         });
     let Some((i, d)) = there else {
@@ -659,12 +665,12 @@ fn landed(runs: &[Result<HostRun>], to: &str, name: &str) -> std::result::Result
         ));
     };
     if let Some(e) = &d.error {
-        return Err(format!("`{name}` failed there: {}", first_line(e)));
+        return Err(format!(
+            "`{name}` failed there: {}",
+            first_line(&e.to_string())
+        ));
     }
-    if !matches!(
-        d.action.bucket,
-        Bucket::Created | Bucket::Started | Bucket::Recreated | Bucket::Unchanged | Bucket::Renamed
-    ) {
+    if !runs_after(d.action.bucket) {
         return Err(format!("`{name}` is {} there", d.action.bucket.as_str()));
     }
     Ok(i)
@@ -674,51 +680,48 @@ fn first_line(s: &str) -> &str {
     s.lines().next().unwrap_or(s)
 }
 
-/// `up` or `down` across hosts: `act` on each host side by side, each
-/// declared host under its engine lock (taken in name order first); names
-/// of declared hosts shown as `name@host`; a host that fails has its
-/// containers failed.
+/// `up` or `down` across places: `act` on each place side by side, each
+/// declared host under its engine lock; names of declared hosts shown as
+/// `name@host`; a host that fails has its containers failed.
 pub fn ops(
     ctx: &Context,
     config: &Config,
     verb: &'static str,
     act: &(dyn Fn(&dyn Runner) -> Result<OpsResult> + Sync),
 ) -> Result<OpsResult> {
-    let desired = config.desired();
-    let sites = hosts::sites(config, ctx.only_hosts, ctx.runner, ctx.connect)?;
-    let locks = take_locks(ctx, &config.project, &sites, |_| true);
-    let results: Vec<Result<OpsResult>> = std::thread::scope(|s| {
-        let work: Vec<_> = (sites.iter().zip(locks.iter()))
-            .map(|(site, lock)| {
-                s.spawn(move || {
-                    if let Err(e) = lock {
-                        return Err(e.clone());
-                    }
-                    match &site.runner {
-                        Ok(r) => act(r.as_ref()),
-                        Err(e) => Err(e.clone()),
-                    }
-                })
-            })
-            .collect();
-        work.into_iter().map(join).collect()
+    let run = Run {
+        ctx,
+        config,
+        desired: config.desired(),
+        opts: plan::Options::default(),
+    };
+    let places = place::places(config, ctx)?;
+    let results = place::each(places.iter(), |p| {
+        let runner = p.runner()?;
+        let held = p.lock(ctx, &config.project)?;
+        let r = act(runner);
+        if let Some(held) = held {
+            held.release(ctx);
+        }
+        r
     });
     let mut all = OpsResult {
         verb,
         ..OpsResult::default()
     };
-    for ((site, lock), result) in sites.iter().zip(locks).zip(results) {
-        release(ctx, site, lock.ok().flatten());
-        match (site.name(), result) {
+    for (p, result) in places.iter().zip(results) {
+        match (p.name(), result) {
             (None, r) => return r,
             (Some(h), Ok(r)) => all.absorb(r, h),
-            (Some(h), Err(e)) => {
-                for a in host_failed(&desired, h, &e) {
+            (Some(_), Err(e)) => {
+                let u = p.settle(e)?;
+                for a in run.unreached_actions(&u.host) {
                     all.failed.push(ops::Named {
-                        name: crate::config::name_at(&a.name, Some(h)),
-                        reason: a.reason,
+                        name: p.name_at(&a.name),
+                        reason: format!("host `{}` failed (see above)", u.host),
                     });
                 }
+                all.unreached.push(u);
             }
         }
     }

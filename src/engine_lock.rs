@@ -222,12 +222,20 @@ pub struct EngineLock {
     id: String,
     name: String,
     host: Option<String>,
+    /// Just before the create that took it: the lease counts from here.
+    taken: Instant,
 }
 
 impl EngineLock {
     /// The lock container's ID.
     pub fn id(&self) -> &str {
         &self.id
+    }
+
+    /// When this run took it (just before the create that made it), by
+    /// this machine's monotonic clock.
+    pub fn taken(&self) -> Instant {
+        self.taken
     }
 
     /// Removes the lock container by its ID (never by name: a lock that
@@ -272,11 +280,13 @@ pub fn acquire(
     let mut removed: Option<String> = None;
     let mut races = 0;
     loop {
+        let taken = Instant::now();
         if let Some(id) = try_create(runner, &create, &name, host)? {
             return Ok(EngineLock {
                 id,
                 name,
                 host: host.map(str::to_string),
+                taken,
             });
         }
         let info = match inspect(runner, &name).map_err(|e| e.context(taking(&name, host)))? {
@@ -321,14 +331,51 @@ pub fn read(runner: &dyn Runner, project: &str) -> Result<Option<LockInfo>> {
     }
 }
 
+/// Whether the holder of `info` is a process that runs on this machine
+/// now (the same kernel boot and pid namespace, its pid running, its start
+/// time the one on the lock, or unreadable): a live run, which `fleet
+/// unlock` must not pull the lock from under.
+pub fn held_by_live_process_here(info: &LockInfo, me: &Holder) -> bool {
+    let local = info.pid_ns.is_some() && info.pid_ns == me.pid_ns;
+    let Some(pid) = info.pid.filter(|p| *p > 0 && local) else {
+        return false;
+    };
+    match process(pid) {
+        Process::Gone | Process::Zombie => false,
+        Process::Runs(start) => match (start, info.pid_start) {
+            (Some(now), Some(then)) => now == then,
+            _ => true,
+        },
+    }
+}
+
 /// `fleet unlock`: removes `project`'s lock from the engine, whoever holds
 /// it, by its ID. Returns what it removed (`None`: there was none, or it
 /// went away meanwhile). A container under the name that is not
 /// `project`'s lock is never removed: an error names it.
-pub fn release_any(runner: &dyn Runner, project: &str) -> Result<Option<LockInfo>> {
+///
+/// Unless `force`, a lock whose holder is a live run on `me`'s machine
+/// ([`held_by_live_process_here`]) is refused: releasing it would let a
+/// second run work beside that one.
+pub fn release_any(
+    runner: &dyn Runner,
+    project: &str,
+    me: &Holder,
+    force: bool,
+) -> Result<Option<LockInfo>> {
     let Some(info) = read(runner, project)? else {
         return Ok(None);
     };
+    if !force && held_by_live_process_here(&info, me) {
+        return Err(Error::lock(format!(
+            "the lock is held by a fleet run that is still running on this machine ({}); it was not released",
+            info.describe()
+        ))
+        .with_help(format!(
+            "wait for that run to finish (or stop it: `kill {}`); `fleet unlock --force` releases the lock anyway, and a second run may then work beside it",
+            info.pid.unwrap_or_default()
+        )));
+    }
     match remove(runner, &info.id) {
         Ok(true) => Ok(Some(info)),
         Ok(false) => Ok(None),

@@ -28,11 +28,13 @@ pub enum Kind {
     Refused,
     /// Writing the output failed.
     Output,
+    /// A bug in fleet (a thread that panicked), caught and told.
+    Internal,
 }
 
 /// A failed run: what went wrong, outermost first (`could not read the
 /// containers`, then docker's own words), and what to do about it.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Error {
     kind: Kind,
     causes: Vec<String>,
@@ -53,6 +55,14 @@ pub struct Snippet {
 }
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// A declared host that could not be reached, read or converged: its
+/// failure is its own (the others go on), told once, and the run exits 1.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Unreached {
+    pub host: String,
+    pub error: Error,
+}
 
 impl Error {
     /// An error of `kind` saying `message`.

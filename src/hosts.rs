@@ -9,12 +9,11 @@
 //! docker CLI's default engine, through the runner fleet was given as it
 //! is): every command then runs as it always did, output included.
 //!
-//! A run that mutates a declared host holds that host's lock on its engine
-//! ([`crate::engine_lock`]); locks are taken one after the other in host
-//! name order, so two runs wanting the same hosts cannot deadlock.
+//! This module is the transports only: how a run reaches one host's
+//! engine. The host as a value carried through a run's phases is
+//! [`crate::place::Place`].
 
 use std::ffi::OsString;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Condvar, Mutex, PoisonError};
 
 use crate::config::{Config, Host, Reach};
@@ -78,7 +77,7 @@ impl Connect for Direct {
 pub struct Ssh {
     /// The `PATH` fleet was started with (where `ssh` is found).
     pub path: Option<OsString>,
-    /// How long the SSH handshake may take (`--timeout`).
+    /// How long the SSH handshake may take (`--connect-timeout`).
     pub timeout: std::time::Duration,
     shared: std::sync::OnceLock<std::result::Result<crate::ssh::Shared, String>>,
 }
@@ -288,88 +287,6 @@ fn one_each(cmd: &Cmd) -> Option<Vec<Cmd>> {
 /// The runner of one host of a run.
 pub type HostRunner<'a> = Box<dyn Runner + Send + 'a>;
 
-/// One host of a run and the runner that reaches it, or why it cannot be
-/// reached.
-pub struct Site<'a> {
-    /// `None`: the implicit host of a config without `hosts`.
-    pub host: Option<&'a Host>,
-    pub runner: Result<HostRunner<'a>>,
-}
-
-impl Site<'_> {
-    /// The host's name (`None` for the implicit host).
-    pub fn name(&self) -> Option<&str> {
-        self.host.map(|h| h.name.as_str())
-    }
-}
-
-/// The hosts of a run, in name order. Dropped, they close their
-/// transports side by side (an SSH master's `ssh -O exit` each).
-pub struct Sites<'a>(Vec<Site<'a>>);
-
-impl<'a> std::ops::Deref for Sites<'a> {
-    type Target = [Site<'a>];
-    fn deref(&self) -> &[Site<'a>] {
-        &self.0
-    }
-}
-
-impl Drop for Sites<'_> {
-    fn drop(&mut self) {
-        if self.0.len() < 2 {
-            return;
-        }
-        std::thread::scope(|s| {
-            for site in self.0.drain(..) {
-                s.spawn(move || drop(site));
-            }
-        });
-    }
-}
-
-/// The hosts a run works on: every declared host, or those `only` names
-/// (`--host`), each opened through `connect` (side by side: an SSH
-/// handshake each); the implicit host when the config declares none.
-pub fn sites<'a>(
-    config: &'a Config,
-    only: &[String],
-    base: &'a dyn Runner,
-    connect: &'a dyn Connect,
-) -> Result<Sites<'a>> {
-    let chosen = choose(config, only)?;
-    if config.hosts.is_empty() {
-        return Ok(Sites(vec![Site {
-            host: None,
-            runner: Ok(Box::new(base)),
-        }]));
-    }
-    Ok(Sites(std::thread::scope(|s| {
-        let opening: Vec<_> = chosen
-            .iter()
-            .map(|&h| {
-                s.spawn(move || {
-                    connect
-                        .open(h, base)
-                        .map(|link| Box::new(OnHost::new(base, link)) as HostRunner<'a>)
-                })
-            })
-            .collect();
-        chosen
-            .iter()
-            .zip(opening)
-            .map(|(&h, t)| Site {
-                host: Some(h),
-                runner: t.join().unwrap_or_else(|_| {
-                    Err(Error::docker(format!(
-                        "opening the connection to host `{}` panicked",
-                        h.name
-                    )))
-                }),
-            })
-            .collect()
-    })))
-}
-
 /// The declared hosts named by `only` (all when empty), in name order; a
 /// usage error for a name the config does not declare.
 pub fn choose<'a>(config: &'a Config, only: &[String]) -> Result<Vec<&'a Host>> {
@@ -398,22 +315,4 @@ pub fn choose<'a>(config: &'a Config, only: &[String]) -> Result<Vec<&'a Host>> 
         .iter()
         .filter(|h| only.contains(&h.name))
         .collect())
-}
-
-/// The sentence a host's failure is reported with, on each of its
-/// containers: `host `h`: <what went wrong>`, the help on a line of its
-/// own.
-pub fn failure_text(host: &str, e: &Error) -> String {
-    let message = e.message();
-    let mut text = format!("host `{host}`: {message}");
-    for h in e.help() {
-        text.push_str("\nhelp: ");
-        text.push_str(h);
-    }
-    text
-}
-
-/// Is the run being stopped (SIGINT, SIGTERM)?
-pub fn stopping(stop: &AtomicBool) -> bool {
-    stop.load(Ordering::Relaxed)
 }

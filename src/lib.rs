@@ -12,6 +12,7 @@ pub mod apply;
 pub mod cli;
 pub mod commands;
 pub mod config;
+pub mod context;
 pub mod converge;
 pub mod docker;
 pub mod engine_lock;
@@ -20,6 +21,7 @@ pub mod hosts;
 pub mod lock;
 pub mod observe;
 pub mod ops;
+mod place;
 pub mod plan;
 pub mod ready;
 pub mod report;
@@ -34,7 +36,7 @@ use std::io::Write;
 use std::sync::Mutex;
 
 use crate::cli::{Cli, Color};
-use crate::commands::{Context, Event};
+use crate::context::{Context, Event};
 use crate::docker::real::DuctRunner;
 use crate::docker::{Cmd, Runner, Traced};
 use crate::report::Style;
@@ -112,7 +114,10 @@ pub fn main_with(args: Vec<OsString>, env: &Env, io: &mut Io) -> i32 {
         program: cli.global.docker.clone(),
         timeout: cli.global.timeout,
     };
-    let connect = hosts::Ssh::new(env.get("PATH").map(OsStr::to_os_string), cli.global.timeout);
+    let connect = hosts::Ssh::new(
+        env.get("PATH").map(OsStr::to_os_string),
+        cli.global.connect_timeout,
+    );
     run_with(&cli, &runner, &connect, io)
 }
 

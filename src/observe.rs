@@ -323,7 +323,7 @@ pub fn inspect_containers(runner: &dyn Runner, ids: &[&str]) -> Result<Vec<Conta
             short_cmd(&cmd),
             snaps.len(),
             ids.len(),
-            crate::plan::short_id(id)
+            crate::docker::short_id(id)
         )));
     }
     Ok(snaps)

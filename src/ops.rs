@@ -10,10 +10,11 @@ use serde::Serialize;
 
 use crate::apply;
 use crate::config::name_order;
+use crate::docker::short_id;
 use crate::docker::{Runner, argv};
 use crate::error::{Error, Result};
 use crate::observe::{Actual, inspect_containers, read_stdout, set_aside_probes};
-use crate::plan::{Action, Bucket, Op, Plan, short_id};
+use crate::plan::{Action, Bucket, Op, Plan};
 use crate::spec::ContainerState;
 
 /// What `up` or `down` did (its JSON document as it is).
@@ -30,6 +31,9 @@ pub struct OpsResult {
     pub skipped: Vec<Named>,
     /// Names whose docker call failed, with the error.
     pub failed: Vec<Named>,
+    /// Declared hosts that failed as a whole, each told once.
+    #[serde(skip)]
+    pub unreached: Vec<crate::error::Unreached>,
 }
 
 impl OpsResult {
@@ -182,10 +186,16 @@ fn start(plan: &Plan, runner: &dyn Runner, jobs: usize, stop: &AtomicBool, r: &m
         match d.error {
             None => r.done.push(d.action.name),
             Some(e) => r.failed.push(Named {
-                name: d.action.name,
-                reason: match d.now {
-                    Some(now) => format!("{e}\n  now: {now}"),
-                    None => e,
+                name: d.action.name.clone(),
+                reason: {
+                    let e = match e {
+                        apply::Failure::NotStarted(_) => format!("`{}` {e}", d.action.name),
+                        e => e.to_string(),
+                    };
+                    match d.now {
+                        Some(now) => format!("{e}\n  now: {now}"),
+                        None => e,
+                    }
                 },
             }),
         }

@@ -9,6 +9,7 @@ use serde::Serialize;
 
 use crate::config::{Desired, Spec, name_order, placed_on};
 use crate::docker::argv::{TEMP_SUFFIX, temp_name};
+use crate::docker::short_id;
 use crate::observe::Actual;
 use crate::snapshot::{ContainerSnapshot, Readiness, env_digest};
 use crate::spec::{self, ContainerState, ENGINE_ENV, normal_bind, normal_image_ref};
@@ -847,11 +848,4 @@ fn removal_reason(c: &ContainerSnapshot, desired: &[Desired]) -> String {
         0 => format!("{leftover}type `{t}` is no longer in the config"),
         n => format!("{leftover}instance {i} is beyond types.{t}.instances = {n}"),
     }
-}
-
-/// The first 12 hex digits of an ID, as docker prints them.
-pub fn short_id(id: &str) -> &str {
-    let hex = id.strip_prefix("sha256:").unwrap_or(id);
-    // By characters, not bytes: an ID from a malformed document may not be hex.
-    hex.char_indices().nth(12).map_or(hex, |(i, _)| &hex[..i])
 }

@@ -13,12 +13,14 @@ use annotate_snippets::{AnnotationKind, Group, Level, Renderer, Snippet};
 use owo_colors::OwoColorize;
 use serde::Serialize;
 
-use crate::apply::{Done, Outcome};
-use crate::commands::{Checked, Event, HostRow, Report, Unlocked};
+use crate::apply::{Done, Failure, Halt, Outcome};
+use crate::commands::{Checked, HostRow, Report, Unlocked};
+use crate::context::Event;
+use crate::converge::{Planned, Status};
 use crate::engine_lock::LockEvent;
-use crate::error::{Error, Kind};
+use crate::error::{Error, Kind, Unreached};
 use crate::ops::{OpsResult, StatusRow};
-use crate::plan::{Bucket, Op, Plan};
+use crate::plan::{Bucket, Op};
 use crate::{EXIT_ERROR, EXIT_INTERRUPTED, EXIT_OK, EXIT_PENDING, EXIT_USAGE};
 
 /// How to print, as the caller decided it from the flags and terminals.
@@ -93,31 +95,14 @@ pub fn render(report: &Report, style: &Style) -> Output {
         },
         Report::Check(c) => check(c, style).output(style, EXIT_OK),
         Report::Plan {
-            plan,
+            planned,
             detailed_exitcode,
-        } => plan_output(plan, *detailed_exitcode, style),
+        } => plan_output(planned, *detailed_exitcode, style),
         Report::Sync(outcome) => sync_output(outcome, style),
         Report::Up { ops, interrupted } => ops_output(ops, Verb::Start, *interrupted, style),
         Report::Down { ops, interrupted } => ops_output(ops, Verb::Stop, *interrupted, style),
         // The table even with `--quiet`: it is what was asked for.
-        Report::Status { rows, locks } => Output {
-            stdout: if style.json {
-                json_document(rows)
-            } else {
-                let mut text = status_text(rows, style.color);
-                for (host, who) in locks {
-                    text += &format!("lock on host `{host}`: {who}\n");
-                }
-                text
-            },
-            // A host that could not be read leaves its rows unknown.
-            code: if rows.iter().any(|r| r.state == "unknown") {
-                EXIT_ERROR
-            } else {
-                EXIT_OK
-            },
-            ..Output::default()
-        },
+        Report::Status(st) => status_output(st, style),
         Report::Hosts(rows) => hosts_output(rows, style),
         Report::Unlock(rows) => unlock_output(rows, style),
     }
@@ -126,15 +111,23 @@ pub fn render(report: &Report, style: &Style) -> Output {
 /// `fleet plan`: one line an action and the summary, or the JSON document;
 /// exit 1 for a planned failure (a conflict), 2 for pending changes when
 /// `--detailed-exitcode` asks.
-fn plan_output(plan: &Plan, detailed_exitcode: bool, style: &Style) -> Output {
-    let code = if plan.has_failures() {
+fn plan_output(planned: &Planned, detailed_exitcode: bool, style: &Style) -> Output {
+    let plan = &planned.plan;
+    let code = if plan.has_failures() || !planned.unreached.is_empty() {
         EXIT_ERROR
     } else if detailed_exitcode && plan.pending() {
         EXIT_PENDING
     } else {
         EXIT_OK
     };
-    let outcome = Outcome::planned(plan);
+    let mut outcome = Outcome::planned(plan);
+    for d in &mut outcome.done {
+        let there = |u: &Unreached| Some(u.host.as_str()) == d.action.host.as_deref();
+        if d.error.is_some() && planned.unreached.iter().any(there) {
+            d.error = Some(Failure::Unreached);
+        }
+    }
+    outcome.unreached = planned.unreached.clone();
     let mut r = plan_text(&outcome, style.color && !style.json);
     if style.json {
         r.stdout = outcome_json(&outcome);
@@ -217,11 +210,15 @@ fn hosts_output(rows: &[HostRow], style: &Style) -> Output {
                 r.host.clone().unwrap_or_else(|| "(default)".into()),
                 r.reach.clone(),
                 match (&r.version, &r.error) {
-                    (_, Some(_)) => "unreachable (below)".into(),
-                    (Some(v), None) => v.clone(),
+                    (Some(v), _) => v.clone(),
+                    (None, Some(_)) => "unreachable (below)".into(),
                     (None, None) => "-".into(),
                 },
-                r.lock.clone().unwrap_or_else(|| "-".into()),
+                match (&r.version, &r.error, &r.lock) {
+                    (Some(_), Some(_), _) => "unreadable (below)".into(),
+                    (_, _, Some(l)) => l.clone(),
+                    _ => "-".into(),
+                },
             ]
         })
         .collect();
@@ -431,24 +428,16 @@ fn outcome_text(tag: &str, outcome: &Outcome, color: bool) -> Rendered {
     r
 }
 
-/// On stderr: one `error:` per failed action (what is true now under it,
-/// its help last), and a `note:` per deferral with one `help:`.
+/// On stderr: each host that failed as a whole, once; one `error:` per
+/// failed action (what is true now under it, its help last), and a
+/// `note:` per deferral with one `help:`.
 fn notes(outcome: &Outcome, color: bool, r: &mut Rendered) {
     let label = |word: &str, b: Bucket| paint(word, b, color);
     let mut deferred = false;
-    // A host's failure is told once; its other containers point to it.
-    let mut told: Vec<&str> = Vec::new();
+    r.errors += &unreached_lines(&outcome.unreached, color);
     for d in &outcome.done {
         if let Some(e) = &d.error {
-            if let Some(line) = told_before(d, e, &mut told) {
-                r.errors += &error_line(&line, color);
-                continue;
-            }
-            let msg = match (&d.action.op, &d.action.host) {
-                (Op::Nothing, _) => format!("`{}`: {e}", shown(&d.action)),
-                (_, Some(h)) => format!("host `{h}`: {e}"),
-                (_, None) => e.clone(),
-            };
+            let msg = failure_line(d, e);
             // What is true now goes right under the error, help last. An
             // action's error is still apply's one sentence, its help after
             // `\nhelp: ` (see `Error`'s `{:#}`), not an `Error`.
@@ -476,13 +465,10 @@ fn notes(outcome: &Outcome, color: bool, r: &mut Rendered) {
     for d in &outcome.done {
         if let Some(word) = &d.action.unready {
             r.notes += &format!(
-                "{}: `{}` matches its config but is {word}: it is left as it is; see `docker logs {}`\n",
+                "{}: `{}` matches its config but is {word}: it is left as it is; see `{}`\n",
                 label("warning", Bucket::Deferred),
                 shown(&d.action),
-                match &d.action.host {
-                    Some(h) => format!("docker --host/--context of `{h}` logs {}", d.action.name),
-                    None => d.action.name.clone(),
-                }
+                logs_hint(&d.action)
             );
         }
     }
@@ -491,22 +477,59 @@ fn notes(outcome: &Outcome, color: bool, r: &mut Rendered) {
     }
 }
 
-/// For the failure of a whole host (`host `h`: …`) already told for
-/// another of its containers: the short line pointing to it. Records the
-/// failure the first time.
-fn told_before<'a>(d: &Done, e: &'a str, told: &mut Vec<&'a str>) -> Option<String> {
-    let h = d.action.host.as_deref()?;
-    if !matches!(d.action.op, Op::Nothing) || !e.starts_with(&format!("host `{h}`: ")) {
-        return None;
+/// The command that shows a container's logs on the engine it is on.
+fn logs_hint(a: &crate::plan::Action) -> String {
+    match &a.host {
+        Some(h) => format!(
+            "fleet status --host {h}` and `docker logs {}` on host `{h}",
+            a.name
+        ),
+        None => format!("docker logs {}", a.name),
     }
-    if told.contains(&e) {
-        return Some(format!(
-            "`{}`: host `{h}` failed (see above)",
-            shown(&d.action)
-        ));
+}
+
+/// The `error:` lines of the hosts that failed as a whole, one each (its
+/// help after it).
+fn unreached_lines(unreached: &[Unreached], color: bool) -> String {
+    let mut text = String::new();
+    for u in unreached {
+        text += &error_line(&format!("host `{}`: {}", u.host, u.error.message()), color);
+        for h in u.error.help() {
+            text += &format!("help: {h}\n");
+        }
     }
-    told.push(e);
-    None
+    text
+}
+
+/// One failed action's sentence, for its `error:` line.
+fn failure_line(d: &Done, e: &Failure) -> String {
+    let a = &d.action;
+    match (e, &a.host) {
+        (Failure::Unreached, Some(h)) => format!("`{}`: host `{h}` failed (see above)", shown(a)),
+        (Failure::Conflict, _) => format!("`{}`: {}", shown(a), a.reason),
+        (Failure::NotStarted(_), _) => format!("`{}` {e}", shown(a)),
+        (_, Some(h)) => format!("host `{h}`: {e}"),
+        (_, None) => e.to_string(),
+    }
+}
+
+/// The words of a failure, without the container's name.
+impl std::fmt::Display for Failure {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Failure::Docker(text) | Failure::NotReady(text) => f.write_str(text),
+            Failure::NotStarted(Halt::Signal) => {
+                f.write_str("was not started: fleet was asked to stop (SIGINT or SIGTERM) first")
+            }
+            Failure::NotStarted(Halt::Lease(lease)) => write!(
+                f,
+                "was not started: this run's lock on its host reached the end of its lease (--lock-lease {}s), after which another run may take it; run sync again",
+                lease.as_secs_f64()
+            ),
+            Failure::Conflict => f.write_str("its name is held by a container fleet may not touch"),
+            Failure::Unreached => f.write_str("its host could not be reached or read"),
+        }
+    }
 }
 
 /// How an action's container is named in text: `name`, or `name@host`
@@ -561,7 +584,7 @@ struct Failed<'a> {
     #[serde(skip_serializing_if = "Option::is_none")]
     host: Option<&'a str>,
     action: &'a str,
-    error: &'a str,
+    error: String,
     /// What the engine showed when read again after the failure.
     #[serde(skip_serializing_if = "Option::is_none")]
     now: Option<&'a str>,
@@ -590,6 +613,46 @@ struct Document<'a> {
     deferred: Vec<&'a str>,
     failed: Vec<Failed<'a>>,
     actions: Vec<ActionJson<'a>>,
+    /// Declared hosts that failed as a whole (absent when none did).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    hosts_failed: Vec<HostFailed>,
+}
+
+/// `up`/`down`'s JSON document: the result's fields, then the hosts that
+/// failed as a whole (absent when none did).
+#[derive(Serialize)]
+struct OpsJson<'a> {
+    #[serde(flatten)]
+    ops: &'a OpsResult,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    hosts_failed: Vec<HostFailed>,
+}
+
+/// A host that failed as a whole, in a JSON document.
+#[derive(Serialize)]
+struct HostFailed {
+    host: String,
+    error: String,
+}
+
+fn hosts_failed(unreached: &[Unreached]) -> Vec<HostFailed> {
+    (unreached.iter())
+        .map(|u| HostFailed {
+            host: u.host.clone(),
+            error: host_failure(u),
+        })
+        .collect()
+}
+
+/// A host's failure in one string: `host `h`: <message>`, each help on a
+/// line of its own.
+fn host_failure(u: &Unreached) -> String {
+    let mut text = format!("host `{}`: {}", u.host, u.error.message());
+    for h in u.error.help() {
+        text.push_str("\nhelp: ");
+        text.push_str(h);
+    }
+    text
 }
 
 /// One JSON document: `project`, the eight buckets (arrays of names;
@@ -607,22 +670,24 @@ fn outcome_json(outcome: &Outcome) -> String {
         .done
         .iter()
         .filter_map(|d: &Done| {
+            let e = d.error.as_ref()?;
             Some(Failed {
                 name: &d.action.name,
                 host: d.action.host.as_deref(),
-                action: match (&d.action.op, &d.action.host) {
-                    // The host could not be reached or read.
-                    (Op::Nothing, Some(h))
-                        if d.error
-                            .as_deref()
-                            .is_some_and(|e| e.starts_with(&format!("host `{h}`: "))) =>
-                    {
-                        "host"
-                    }
-                    (Op::Nothing, _) => "conflict",
-                    (op, _) => op.verb(),
+                action: match (e, &d.action.op) {
+                    (Failure::Unreached, _) => "host",
+                    (_, Op::Nothing) => "conflict",
+                    (_, op) => op.verb(),
                 },
-                error: d.error.as_deref()?,
+                error: match (e, &d.action.host) {
+                    // The host's own error, as it was in every release.
+                    (Failure::Unreached, Some(h)) => (outcome.unreached.iter())
+                        .find(|u| &u.host == h)
+                        .map_or_else(|| e.to_string(), host_failure),
+                    (Failure::Conflict, _) => d.action.reason.clone(),
+                    (Failure::NotStarted(_), _) => format!("`{}` {e}", d.action.name),
+                    _ => e.to_string(),
+                },
                 now: d.now.as_deref(),
             })
         })
@@ -649,6 +714,7 @@ fn outcome_json(outcome: &Outcome) -> String {
         deferred: names(Bucket::Deferred),
         failed,
         actions,
+        hosts_failed: hosts_failed(&outcome.unreached),
     };
     json_document(&doc)
 }
@@ -709,14 +775,18 @@ enum Verb {
 fn ops_output(r: &OpsResult, verb: Verb, interrupted: bool, style: &Style) -> Output {
     let code = if interrupted {
         EXIT_INTERRUPTED
-    } else if r.failed.is_empty() {
+    } else if r.failed.is_empty() && r.unreached.is_empty() {
         EXIT_OK
     } else {
         EXIT_ERROR
     };
     let rendered = if style.json {
+        let doc = OpsJson {
+            ops: r,
+            hosts_failed: hosts_failed(&r.unreached),
+        };
         Rendered {
-            stdout: json_document(r),
+            stdout: json_document(&doc),
             ..Rendered::default()
         }
     } else {
@@ -749,9 +819,32 @@ fn ops_text(r: &OpsResult, verb: Verb, color: bool) -> Rendered {
     for s in &r.skipped {
         out.stdout += &format!("[{tag}] skipped: {} ({})\n", s.name, s.reason);
     }
+    out.errors += &unreached_lines(&r.unreached, color);
     for f in &r.failed {
         out.errors += &error_line(&f.reason, color);
     }
+    out
+}
+
+/// `fleet status`: the table (or JSON array) even with `--quiet`, since it
+/// is what was asked for; the locks held; each host that could not be read
+/// named on stderr, exit 1.
+fn status_output(st: &Status, style: &Style) -> Output {
+    let unread = !st.unreached.is_empty() || st.rows.iter().any(|r| r.state == "unknown");
+    let mut out = Output {
+        code: if unread { EXIT_ERROR } else { EXIT_OK },
+        stderr: unreached_lines(&st.unreached, style.err_color),
+        ..Output::default()
+    };
+    out.stdout = if style.json {
+        json_document(&st.rows)
+    } else {
+        let mut text = status_text(&st.rows, style.color);
+        for (host, who) in &st.locks {
+            text += &format!("lock on host `{host}`: {who}\n");
+        }
+        text
+    };
     out
 }
 

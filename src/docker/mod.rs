@@ -339,3 +339,10 @@ pub fn run_ok(runner: &dyn Runner, cmd: &Cmd) -> Result<Output, DockerError> {
         })
     }
 }
+
+/// The first 12 hex digits of an ID, as docker prints them.
+pub fn short_id(id: &str) -> &str {
+    let hex = id.strip_prefix("sha256:").unwrap_or(id);
+    // By characters, not bytes: an ID from a malformed document may not be hex.
+    hex.char_indices().nth(12).map_or(hex, |(i, _)| &hex[..i])
+}

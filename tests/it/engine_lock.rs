@@ -606,19 +606,54 @@ fn read_shows_the_lock_or_none_and_garbage_is_an_error_naming_it() {
     assert_eq!(fake.unmet(), None);
 }
 
+/// Issue 17, point 3: `fleet unlock` does not pull the lock from under a
+/// run that is alive on this machine (this very test process holds it
+/// here), unless forced; a dead holder's lock goes without force.
+#[test]
+fn release_any_refuses_a_live_holder_on_this_machine_unless_forced() {
+    let pid = std::process::id();
+    let live = Lock::here(2, pid, engine_lock::process_start_time(pid));
+    let fake = FakeRunner::new();
+    fake.expect(inspect(), Ok(live.reply()));
+    let e = engine_lock::release_any(&fake, "proj", &me(), false).unwrap_err();
+    assert!(e.message().contains("still running on this machine"), "{e}");
+    assert!(e.help().iter().any(|h| h.contains("--force")), "{e:#}");
+    assert_eq!(calls(&fake), [inspect()], "nothing removed");
+
+    let fake = FakeRunner::new();
+    fake.expect(inspect(), Ok(live.reply()));
+    fake.expect(rm(2), Ok(created(2)));
+    let gone = engine_lock::release_any(&fake, "proj", &me(), true).unwrap();
+    assert_eq!(gone.map(|g| g.id), Some(id(2)));
+
+    // The same pid with another start time is another process: the
+    // holder is gone, no force needed.
+    let reused = Lock::here(3, pid, engine_lock::process_start_time(pid).map(|s| s + 1));
+    let fake = FakeRunner::new();
+    fake.expect(inspect(), Ok(reused.reply()));
+    fake.expect(rm(3), Ok(created(3)));
+    assert!(
+        engine_lock::release_any(&fake, "proj", &me(), false)
+            .unwrap()
+            .is_some()
+    );
+}
+
 #[test]
 fn release_any_removes_the_projects_lock_by_id_whoever_holds_it() {
     let fake = FakeRunner::new();
     fake.expect(inspect(), Ok(Lock::elsewhere(2).reply()));
     fake.expect(rm(2), Ok(created(2)));
-    let gone = engine_lock::release_any(&fake, "proj").unwrap().unwrap();
+    let gone = engine_lock::release_any(&fake, "proj", &me(), false)
+        .unwrap()
+        .unwrap();
     assert_eq!(gone.id, id(2));
     assert_eq!(calls(&fake), [inspect(), rm(2)]);
 
     let fake = FakeRunner::new();
     let doc = serde_json::json!([{ "Id": id(3), "Created": "x", "Config": { "Labels": { "app": "web" } } }]);
     fake.expect(inspect(), Ok(Output::ok(doc.to_string())));
-    let e = engine_lock::release_any(&fake, "proj").unwrap_err();
+    let e = engine_lock::release_any(&fake, "proj", &me(), false).unwrap_err();
     assert!(e.message().contains("fleet never removes it"), "{e}");
     assert_eq!(calls(&fake), [inspect()]);
 }

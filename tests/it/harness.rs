@@ -92,9 +92,35 @@ pub struct World {
     real_docker: bool,
     env: Env,
     terminals: Terminals,
+    /// Docker calls (global options and argv) that panic in fleet's
+    /// thread instead of running (a bug's stand-in).
+    panics: Vec<Cmd>,
+}
+
+/// The fake runner, with [`World::panic_on`]'s calls panicking.
+struct Panicking<'a> {
+    inner: &'a FakeRunner,
+    on: &'a [Cmd],
+}
+
+impl Runner for Panicking<'_> {
+    fn run(&self, cmd: &Cmd) -> Result<Output, DockerError> {
+        let hit = (self.on.iter()).any(|c| c.global == cmd.global && c.args == cmd.args);
+        if hit {
+            panic!("a test's planted panic: {}", cmd.full_line());
+        }
+        self.inner.run(cmd)
+    }
 }
 
 impl World {
+    /// Every call of `cmd` (its global options and argv) panics in
+    /// fleet's thread (nothing is recorded for it).
+    pub fn panic_on(mut self, cmd: Cmd) -> World {
+        self.panics.push(cmd);
+        self
+    }
+
     /// `config` as the config file (`-c`, in a private directory that is
     /// also the lock directory); a docker that expects no command; an empty
     /// environment (whatever the test process's is); no terminals.
@@ -114,6 +140,7 @@ impl World {
             real_docker: false,
             env: Env::default(),
             terminals: Terminals::default(),
+            panics: Vec::new(),
         }
     }
 
@@ -253,7 +280,11 @@ pub fn check(args: &[&str], world: World) -> Ran {
         argv.extend(["--lock-dir".into(), dir.path().into()]);
     }
     argv.extend(args.iter().map(Into::into));
-    let docker = (!world.real_docker).then_some(&world.docker as &dyn Runner);
+    let panicking = Panicking {
+        inner: &world.docker,
+        on: &world.panics,
+    };
+    let docker = (!world.real_docker).then_some(&panicking as &dyn Runner);
     let (code, stdout, stderr) = in_process(argv, &world.env, world.terminals, docker);
     let here = dir.path().display().to_string();
     let ran = Ran {

@@ -457,9 +457,14 @@ fn moving() -> World {
     let w = seen_on(w, H1, &h1);
     let w = seen_on(w, H2, &h2);
     let w = locked(w, H1, "h1");
-    let w = locked(w, H2, "h2");
-    let w = seen_on(w, H1, &h1);
-    seen_on(w, H2, &h2)
+    seen_on(w, H1, &h1)
+}
+
+/// [`moving`], and the old host's lock and fresh look for the removal,
+/// once the instance runs on its new host.
+fn moving_and_removing() -> World {
+    let w = locked(moving(), H2, "h2");
+    seen_on(w, H2, &[agent("coder-2"), agent("reviewer-default")])
 }
 
 #[test]
@@ -472,7 +477,7 @@ fn a_moved_instance_leaves_its_old_host_only_once_it_runs_on_the_new_one() {
     new.labels
         .insert("fleet.host".into(), serde_json::json!("h1"));
     let doc = serde_json::to_string(&[new.to_json()]).unwrap();
-    let w = moving()
+    let w = moving_and_removing()
         .expect_cmd(at(H1, argv::run_cmd(&d)), Ok(Output::ok("new-coder-2\n")))
         .expect_cmd(
             at(H1, argv::inspect(&["new-coder-2"])),
@@ -507,6 +512,15 @@ fn a_moved_instance_leaves_its_old_host_only_once_it_runs_on_the_new_one() {
         .rposition(|c| c.global[1] == H1 && c.verb() == "inspect")
         .unwrap();
     assert!(run < last_look && last_look < removed, "{r:?}");
+    // No lock is waited for while another is held: h1's is released
+    // before h2's is taken for the removal (issue 17, point 1).
+    let h1_released = (r.calls.iter())
+        .position(|c| c.global[1] == H1 && c.verb() == "rm" && c.args.len() == 2)
+        .unwrap();
+    let h2_taken = (r.calls.iter())
+        .position(|c| c.global[1] == H2 && c.verb() == "create")
+        .unwrap();
+    assert!(h1_released < h2_taken && h2_taken < removed, "{r:?}");
 }
 
 #[test]
@@ -768,4 +782,153 @@ fn a_host_that_answers_garbage_fails_alone_and_nothing_changes_there() {
         .map(Cmd::verb)
         .collect();
     assert_eq!(on_h2, ["ps"], "no lock, no mutation: {r:?}");
+}
+
+// Issue 17, point 6: one panic policy. A panic in fleet's work on one host
+// is that host's error, said as such; the other hosts converge; a lock
+// the panicking host held is released; a move whose readiness check
+// panicked keeps its old container.
+
+#[test]
+fn a_panic_while_reading_one_host_fails_that_host_alone() {
+    let w = seen_on(World::new(TWO), H1, &[]);
+    let w = seen_on(locked(w, H1, "h1"), H1, &[]);
+    let w = created_on(w, H1, &["coder-default", "coder-3"]).panic_on(at(H2, argv::list_all()));
+    let r = check(&["sync"], w);
+    assert_eq!(r.code, 1, "{r:?}");
+    assert!(
+        r.stdout
+            .contains("[agents-sync] created: coder-default@h1, coder-3@h1\n"),
+        "{r:?}"
+    );
+    assert!(
+        r.stdout
+            .contains("[agents-sync] failed: coder-2@h2, reviewer-default@h2\n"),
+        "{r:?}"
+    );
+    assert!(
+        r.stderr
+            .contains("error: host `h2`: fleet's work here panicked: a test's planted panic"),
+        "{r:?}"
+    );
+    assert!(r.stderr.contains("help: this is a bug in fleet"), "{r:?}");
+}
+
+#[test]
+fn a_panic_while_applying_on_one_host_releases_its_lock_and_the_other_converges() {
+    let w = seen_on(World::new(TWO), H1, &[]);
+    let w = seen_on(w, H2, &[]);
+    let w = seen_on(locked(w, H1, "h1"), H1, &[]);
+    let w = created_on(w, H1, &["coder-default", "coder-3"]);
+    // h2's lock is taken, and released although its apply panicked.
+    let w = seen_on(locked(w, H2, "h2"), H2, &[]);
+    let reviewer = desired(TWO)
+        .into_iter()
+        .find(|d| d.name == "reviewer-default")
+        .unwrap();
+    let coder2 = desired(TWO)
+        .into_iter()
+        .find(|d| d.name == "coder-2")
+        .unwrap();
+    let w = w
+        .panic_on(at(H2, argv::run_cmd(&reviewer)))
+        .panic_on(at(H2, argv::run_cmd(&coder2)));
+    let r = check(&["sync", "--jobs", "1"], w);
+    assert_eq!(r.code, 1, "{r:?}");
+    assert!(
+        r.stdout
+            .contains("[agents-sync] created: coder-default@h1, coder-3@h1\n"),
+        "{r:?}"
+    );
+    assert!(
+        r.stderr
+            .contains("error: host `h2`: fleet's work here panicked"),
+        "{r:?}"
+    );
+    let released = (r.calls.iter()).any(|c| c.global[1] == H2 && c.args == ["rm", "lock-h2"]);
+    assert!(released, "{r:?}");
+}
+
+#[test]
+fn a_move_whose_readiness_check_panicked_keeps_its_old_container() {
+    let d = desired(MOVED)
+        .into_iter()
+        .find(|d| d.name == "coder-2")
+        .unwrap();
+    let mut new = agent("coder-2").id("new-coder-2");
+    new.labels
+        .insert("fleet.host".into(), serde_json::json!("h1"));
+    let doc = serde_json::to_string(&[new.to_json()]).unwrap();
+    let w = moving()
+        .expect_cmd(at(H1, argv::run_cmd(&d)), Ok(Output::ok("new-coder-2\n")))
+        .expect_cmd(at(H1, argv::inspect(&["new-coder-2"])), Ok(Output::ok(doc)))
+        .panic_on(at(H1, argv::inspect(&["coder-2"])));
+    // No lock on h2, no removal there: the fake fails the test on any
+    // call it was not told to expect.
+    let r = check(&["sync"], w);
+    assert!(
+        r.stdout.contains("[agents-sync] deferred: coder-2@h2\n"),
+        "{r:?}"
+    );
+    assert!(
+        r.stderr.contains("kept here until it does") && r.stderr.contains("panicked"),
+        "{r:?}"
+    );
+    assert!(!r.stdout.contains("removed"), "{r:?}");
+}
+
+/// Three hosts; nothing is placed on `h3` (being retired).
+const RETIRING: &str = r#"{
+  "project": "p",
+  "hosts": { "h1": { "docker_host": "unix:///run/h1.sock" }, "h2": { "docker_host": "unix:///run/h2.sock" }, "h3": { "docker_host": "unix:///run/h3.sock" } },
+  "defaults": { "image": "agent:latest", "command": ["sleep", "infinity"], "hosts": ["h1", "h2"] },
+  "types": {
+    "coder": { "instances": 3 },
+    "reviewer": { "hosts": ["h2"] }
+  }
+}"#;
+const H3: &str = "unix:///run/h3.sock";
+
+/// Issue 17, point 5: a declared host that cannot be reached is named, and
+/// the run says it could not converge it, although nothing is placed there
+/// (containers of the project may be left on it).
+#[test]
+fn a_host_that_is_down_with_nothing_placed_is_named_and_fails_the_run() {
+    let converged = |w: World| {
+        let w = seen_on(w, H1, &[agent("coder-default"), agent("coder-3")]);
+        let w = seen_on(w, H2, &[agent("coder-2"), agent("reviewer-default")]);
+        w.expect_cmd(at(H3, argv::list_all()), Ok(engine_down()))
+    };
+    let r = check(&["sync"], converged(World::new(RETIRING)));
+    assert_eq!(r.code, 1, "{r:?}");
+    assert!(
+        r.stdout
+            .contains("[agents-sync] unchanged: coder-default@h1"),
+        "{r:?}"
+    );
+    assert!(r.stderr.contains("error: host `h3`: "), "{r:?}");
+    assert!(
+        r.stderr.contains("Cannot connect to the Docker daemon"),
+        "{r:?}"
+    );
+
+    let r = check(&["sync", "--json"], converged(World::new(RETIRING)));
+    assert_eq!(r.code, 1, "{r:?}");
+    let doc: serde_json::Value = serde_json::from_str(&r.stdout).unwrap();
+    assert_eq!(doc["hosts_failed"][0]["host"], "h3", "{r:?}");
+    assert_eq!(doc["failed"], serde_json::json!([]), "{r:?}");
+
+    let r = check(
+        &["plan", "--detailed-exitcode"],
+        converged(World::new(RETIRING)),
+    );
+    assert_eq!(r.code, 1, "{r:?}");
+    assert!(r.stderr.contains("error: host `h3`: "), "{r:?}");
+
+    let w = converged(World::new(RETIRING));
+    let w = no_lock(no_lock(w, H1), H2)
+        .expect_cmd(at(H3, argv::inspect(&["p.fleet-lock"])), Ok(engine_down()));
+    let r = check(&["status"], w);
+    assert_eq!(r.code, 1, "{r:?}");
+    assert!(r.stderr.contains("error: host `h3`: "), "{r:?}");
 }

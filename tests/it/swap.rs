@@ -318,9 +318,12 @@ fn a_stopped_run_starts_nothing_new_and_says_so() {
         .done
         .iter()
         .filter(|d| {
-            d.error
-                .as_deref()
-                .is_some_and(|e| e.ends_with(fleet::apply::NOT_STARTED))
+            matches!(
+                d.error,
+                Some(fleet::apply::Failure::NotStarted(
+                    fleet::apply::Halt::Signal
+                ))
+            )
         })
         .map(|d| d.action.name.as_str())
         .collect();
