@@ -9,7 +9,7 @@ use crate::error::{Error, Result};
 
 use crate::config::{Desired, name_order};
 use crate::docker::{Cmd, DockerError, Runner, argv, run_ok};
-use crate::snapshot::{ContainerSnapshot, parse_inspect};
+use crate::snapshot::{ContainerSnapshot, read_inspect};
 use crate::spec::normal_image_ref;
 
 /// Everything the planner needs to know about the engine's side.
@@ -281,7 +281,13 @@ pub fn inspect_containers(runner: &dyn Runner, ids: &[&str]) -> Result<Vec<Conta
         return Ok(Vec::new());
     }
     let cmd = argv::inspect(ids);
-    let out = runner.run(&cmd).map_err(read_error)?;
+    // Read from docker's pipe as it comes: the document (~7 kB a
+    // container) is never held whole. Used only once the exit status and
+    // stderr say the output is the answer.
+    let mut read = None;
+    let out = runner
+        .run_reading(&cmd, &mut |stdout| read = Some(read_inspect(stdout)))
+        .map_err(read_error)?;
     let failed = || {
         read_error(DockerError::Failed {
             cmd: cmd.line(),
@@ -308,11 +314,7 @@ pub fn inspect_containers(runner: &dyn Runner, ids: &[&str]) -> Result<Vec<Conta
     if !out.success() && vanished.is_empty() {
         return Err(failed());
     }
-    let snaps = if out.stdout.trim().is_empty() {
-        Vec::new()
-    } else {
-        parse_inspect(&out.stdout)?
-    };
+    let snaps = read.unwrap_or_else(|| Ok(Vec::new()))?;
     let missing: Vec<&&str> = ids
         .iter()
         .filter(|id| !vanished.contains(**id) && !snaps.iter().any(|s| s.id == **id))

@@ -680,9 +680,9 @@ pub fn drift_reasons(d: &Desired, c: &ContainerSnapshot, actual: &Actual) -> Vec
                     Some(_) => {}
                 }
             }
-            for k in c.env_digests.keys() {
+            for (k, dg) in &c.env_digests {
                 let from_image = image_env.is_some_and(|keys| keys.contains(k));
-                let engine = ENGINE_ENV.contains(&k.as_str());
+                let engine = ENGINE_ENV.contains(&k.as_str()) || engine_default(k, dg);
                 if !s.env.contains_key(k) && !from_image && !engine && image_env.is_some() {
                     env.push(format!("env {k} removed"));
                 }
@@ -717,6 +717,27 @@ pub fn drift_reasons(d: &Desired, c: &ContainerSnapshot, actual: &Actual) -> Vec
         ));
     }
     why
+}
+
+/// Env values an engine writes into `Config.Env` on its own when neither
+/// the image nor the run gives the key: podman gives every container the
+/// default `PATH` (containers/common's `DefaultEnvVariables`) when its
+/// image has none. Docker's default `PATH` (the same string) reaches only
+/// the process, never `Config.Env` (fixtures/inspect/: image without `Env`,
+/// container with its own key only).
+const ENGINE_DEFAULT_ENV: [(&str, &str); 1] = [(
+    "PATH",
+    "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
+)];
+
+/// Whether the container's `key` (its value's digest `digest`) is exactly
+/// what the engine writes by default: by key and value, so a value the
+/// config once set and has since dropped is still "removed" (unless it was
+/// the engine's default itself, which the container keeps either way).
+fn engine_default(key: &str, digest: &str) -> bool {
+    ENGINE_DEFAULT_ENV
+        .iter()
+        .any(|(k, v)| *k == key && env_digest(v) == digest)
 }
 
 /// The docker-visible fields of `s` that differ from the container, each

@@ -11,6 +11,7 @@
 
 use std::collections::BTreeMap;
 use std::fmt;
+use std::io::BufRead;
 use std::marker::PhantomData;
 
 use serde::Deserialize;
@@ -257,15 +258,51 @@ pub fn env_digest(value: &str) -> String {
 
 /// Parses the output of `docker inspect` (a JSON array).
 pub fn parse_inspect(text: &str) -> Result<Vec<ContainerSnapshot>> {
+    snapshots(serde_json::from_str(text).map_err(not_json))
+}
+
+/// Reads the output of `docker inspect` as it comes (from docker's pipe),
+/// never holding the document: each element becomes a snapshot as soon as
+/// it is read. Output that is empty or all whitespace holds no container
+/// (docker printed nothing: every container vanished); otherwise as
+/// [`parse_inspect`].
+pub fn read_inspect(input: &mut dyn std::io::Read) -> Result<Vec<ContainerSnapshot>> {
+    let mut input = std::io::BufReader::new(input);
+    // Skip leading whitespace: none left means no document, no container.
+    loop {
+        let buf = input
+            .fill_buf()
+            .map_err(|e| not_json(serde_json::Error::io(e)))?;
+        let Some(n) = buf.iter().position(|b| !b.is_ascii_whitespace()) else {
+            if buf.is_empty() {
+                return Ok(Vec::new());
+            }
+            let len = buf.len();
+            input.consume(len);
+            continue;
+        };
+        input.consume(n);
+        break;
+    }
+    let mut de = serde_json::Deserializer::from_reader(input);
+    let doc = Field::<Elements>::deserialize(&mut de).and_then(|doc| de.end().map(|()| doc));
+    snapshots(doc.map_err(not_json))
+}
+
+/// A document that is not JSON.
+fn not_json(e: serde_json::Error) -> Error {
+    Error::docker("could not parse `docker inspect` output")
+        .because(e)
+        .with_help(
+            "is the docker CLI's output redirected or altered (DOCKER_CLI wrappers, aliases)?",
+        )
+}
+
+/// The snapshots of a document read, or why it is not one of containers.
+fn snapshots(doc: Result<Field<Elements>>) -> Result<Vec<ContainerSnapshot>> {
     let unreadable =
         |what: String| Error::docker(format!("could not parse `docker inspect` output: {what}"));
-    let doc: Field<Elements> = serde_json::from_str(text).map_err(|e| {
-        Error::docker("could not parse `docker inspect` output")
-            .because(e)
-            .with_help(
-                "is the docker CLI's output redirected or altered (DOCKER_CLI wrappers, aliases)?",
-            )
-    })?;
+    let doc = doc?;
     let elements = match doc {
         Field::Got(elements) => elements,
         Field::Other(kind) => return Err(unreadable(format!("expected a JSON array, got {kind}"))),

@@ -295,6 +295,15 @@ impl Runner for Patient<'_> {
         cmd.min_timeout = Some(cmd.min_timeout.map_or(PATIENT, |t| t.max(PATIENT)));
         self.0.run(&cmd)
     }
+    fn run_reading(
+        &self,
+        cmd: &Cmd,
+        read: &mut dyn FnMut(&mut dyn std::io::Read),
+    ) -> Result<Output, DockerError> {
+        let mut cmd = cmd.clone();
+        cmd.min_timeout = Some(cmd.min_timeout.map_or(PATIENT, |t| t.max(PATIENT)));
+        self.0.run_reading(&cmd, read)
+    }
 }
 
 /// A runner that shows each command (`-v`) before the runner it wraps
@@ -310,6 +319,14 @@ impl Runner for Traced<'_> {
         (self.show)(cmd);
         self.inner.run(cmd)
     }
+    fn run_reading(
+        &self,
+        cmd: &Cmd,
+        read: &mut dyn FnMut(&mut dyn std::io::Read),
+    ) -> Result<Output, DockerError> {
+        (self.show)(cmd);
+        self.inner.run_reading(cmd, read)
+    }
 }
 
 /// The only way fleet reaches docker. Implementations must be shareable
@@ -318,11 +335,33 @@ pub trait Runner: Sync {
     /// Runs one command to completion (or timeout). A non-zero exit is an
     /// `Ok(Output)`; see [`run_ok`] to treat it as an error.
     fn run(&self, cmd: &Cmd) -> Result<Output, DockerError>;
+
+    /// Runs `cmd` like [`Runner::run`], but hands its stdout to `read` as
+    /// it comes instead of keeping it (the `Output`'s stdout is empty):
+    /// for output too large to hold whole, the batched `docker inspect`.
+    /// This default runs it whole, then hands the text over.
+    fn run_reading(
+        &self,
+        cmd: &Cmd,
+        read: &mut dyn FnMut(&mut dyn std::io::Read),
+    ) -> Result<Output, DockerError> {
+        let mut out = self.run(cmd)?;
+        let stdout = std::mem::take(&mut out.stdout);
+        read(&mut stdout.as_bytes());
+        Ok(out)
+    }
 }
 
 impl<R: Runner + ?Sized> Runner for &R {
     fn run(&self, cmd: &Cmd) -> Result<Output, DockerError> {
         (**self).run(cmd)
+    }
+    fn run_reading(
+        &self,
+        cmd: &Cmd,
+        read: &mut dyn FnMut(&mut dyn std::io::Read),
+    ) -> Result<Output, DockerError> {
+        (**self).run_reading(cmd, read)
     }
 }
 

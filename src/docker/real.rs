@@ -8,7 +8,10 @@
 //! The child inherits fleet's own environment unchanged: agent env never
 //! enters it (see [`Cmd::env_file`]).
 
+use std::io::Read;
 use std::os::unix::process::CommandExt;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::mpsc::{self, RecvTimeoutError};
 use std::time::Duration;
 
 use super::{Cmd, DockerError, Output, Runner};
@@ -22,14 +25,15 @@ pub struct DuctRunner {
     pub timeout: Duration,
 }
 
-impl Runner for DuctRunner {
-    fn run(&self, cmd: &Cmd) -> Result<Output, DockerError> {
+impl DuctRunner {
+    /// `cmd` as a duct expression: its own process group, the env file on
+    /// stdin, stderr captured, any exit status accepted.
+    fn expression(&self, cmd: &Cmd) -> Result<duct::Expression, DockerError> {
         let stdin = cmd.stdin().map_err(|error| DockerError::Input {
             cmd: cmd.line(),
             error,
         })?;
         let mut expr = duct::cmd(&self.program, cmd.argv())
-            .stdout_capture()
             .stderr_capture()
             .unchecked()
             .before_spawn(|c| {
@@ -39,26 +43,46 @@ impl Runner for DuctRunner {
         if let Some(path) = &cmd.path {
             expr = expr.env("PATH", path);
         }
-        expr = match stdin {
+        Ok(match stdin {
             Some(bytes) => expr.stdin_bytes(bytes),
             None => expr.stdin_null(),
-        };
-        let spawn_err = |e: std::io::Error| DockerError::Spawn {
+        })
+    }
+
+    fn spawn_error(&self, cmd: &Cmd, e: &std::io::Error) -> DockerError {
+        DockerError::Spawn {
             program: self.program.clone(),
             cmd: cmd.line(),
             not_found: e.kind() == std::io::ErrorKind::NotFound,
             error: e.to_string(),
-        };
-        let timeout = cmd
-            .min_timeout
-            .map_or(self.timeout, |t| t.max(self.timeout));
-        let handle = expr.start().map_err(spawn_err)?;
+        }
+    }
+
+    fn timeout(&self, cmd: &Cmd) -> Duration {
+        cmd.min_timeout
+            .map_or(self.timeout, |t| t.max(self.timeout))
+    }
+}
+
+impl Runner for DuctRunner {
+    fn run(&self, cmd: &Cmd) -> Result<Output, DockerError> {
+        let spawn_err = |e: std::io::Error| self.spawn_error(cmd, &e);
+        let timeout = self.timeout(cmd);
+        let handle = self
+            .expression(cmd)?
+            .stdout_capture()
+            .start()
+            .map_err(spawn_err)?;
         match handle.wait_timeout(timeout).map_err(spawn_err)? {
-            Some(out) => Ok(Output {
-                code: out.status.code(),
-                stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-                stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-            }),
+            Some(_) => {
+                // Waited already: this takes the captured buffers over.
+                let out = handle.into_output().map_err(spawn_err)?;
+                Ok(Output {
+                    code: out.status.code(),
+                    stdout: text(out.stdout),
+                    stderr: text(out.stderr),
+                })
+            }
             None => {
                 for pid in handle.pids() {
                     kill_group(pid);
@@ -71,6 +95,66 @@ impl Runner for DuctRunner {
             }
         }
     }
+
+    /// stdout straight from the pipe, never held: `read` gets it as docker
+    /// writes it. A watchdog kills the process group at the timeout (which
+    /// ends the read); what `read` leaves unread is drained, so docker
+    /// never blocks on a full pipe.
+    fn run_reading(
+        &self,
+        cmd: &Cmd,
+        read: &mut dyn FnMut(&mut dyn Read),
+    ) -> Result<Output, DockerError> {
+        let spawn_err = |e: std::io::Error| self.spawn_error(cmd, &e);
+        let timeout = self.timeout(cmd);
+        let handle = self.expression(cmd)?.reader().map_err(spawn_err)?;
+        let pids = handle.pids();
+        let timed_out = AtomicBool::new(false);
+        let (done, finished) = mpsc::channel::<()>();
+        let drained = std::thread::scope(|s| {
+            let (timed_out, pids, handle) = (&timed_out, &pids, &handle);
+            s.spawn(move || {
+                if finished.recv_timeout(timeout) == Err(RecvTimeoutError::Timeout) {
+                    timed_out.store(true, Ordering::SeqCst);
+                    for pid in pids {
+                        kill_group(*pid);
+                    }
+                    let _ = handle.kill();
+                }
+            });
+            let mut stdout = std::io::BufReader::new(handle);
+            read(&mut stdout);
+            let drained = std::io::copy(&mut stdout, &mut std::io::sink());
+            drop(done);
+            drained
+        });
+        if timed_out.load(Ordering::SeqCst) {
+            return Err(DockerError::Timeout {
+                cmd: cmd.line(),
+                seconds: timeout.as_secs_f64(),
+            });
+        }
+        drained.map_err(spawn_err)?;
+        // At stdout's end the reader waited for docker: it has exited.
+        let out = handle.try_wait().map_err(spawn_err)?.ok_or_else(|| {
+            spawn_err(std::io::Error::other(
+                "docker closed its output but did not exit",
+            ))
+        })?;
+        Ok(Output {
+            code: out.status.code(),
+            stdout: String::new(),
+            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+        })
+    }
+}
+
+/// Captured bytes as text, taking the buffer over when it is UTF-8 (as
+/// the docker CLI's output is): a batched `docker inspect` of 1,000
+/// containers is ~7 MB, and copying it (`from_utf8_lossy(..).into_owned()`)
+/// held it twice at the peak of a run. Invalid UTF-8 is replaced, as before.
+fn text(bytes: Vec<u8>) -> String {
+    String::from_utf8(bytes).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())
 }
 
 /// SIGKILL to the process group `pid` leads.

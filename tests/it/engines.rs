@@ -171,3 +171,64 @@ fn every_full_document_replayed_as_an_agent_gets_the_right_decision() {
         );
     }
 }
+
+/// podman writes its default `PATH` into `Config.Env` of a container whose
+/// image has no `Env` (fixtures/engines/podman-4.3.1-synthetic/): a key
+/// neither the config nor the image gave, which a recreate's reason must
+/// not call removed. Keys the config changed or dropped still are named.
+#[test]
+fn podmans_default_path_of_an_image_without_env_is_not_a_removed_key() {
+    let dir = format!("{DIR}/podman-4.3.1-synthetic");
+    let text = std::fs::read_to_string(format!("{dir}/running-image-without-env.json")).unwrap();
+    let image: Value = serde_json::from_str(
+        &std::fs::read_to_string(format!("{dir}/image-without-env.json")).unwrap(),
+    )
+    .unwrap();
+    let image_id = image[0]["Id"].as_str().unwrap().to_string();
+    // `{{.Id}}\t{{json .Config.Env}}` of that image.
+    let image_line = format!("{image_id}\t{}\n", image[0]["Config"]["Env"]);
+    assert_eq!(image_line, format!("{image_id}\tnull\n"));
+    let d = desired(ONE).remove(0);
+    let reason = |extra_env: &[&str]| {
+        let mut doc: Value = serde_json::from_str(&text).unwrap();
+        let c = &mut doc[0];
+        assert_eq!(c["Image"], json!(image_id));
+        c["Name"] = json!("/coder-default");
+        c["Config"]["Image"] = json!(d.spec.image);
+        // Made from an older config: another hash, ROLE's value other.
+        c["Config"]["Labels"] = json!({
+            "fleet.project": "p", "fleet.type": "coder", "fleet.instance": "1",
+            "fleet.config-hash": "sha256:older",
+        });
+        let env = c["Config"]["Env"].as_array_mut().unwrap();
+        env.extend(extra_env.iter().map(|kv| json!(kv)));
+        let id = c["Id"].as_str().unwrap().to_string();
+        let listing = format!(
+            "{id}\tcoder-default\t{}\n",
+            json!({"fleet.project": "p", "fleet.type": "coder", "fleet.instance": "1"})
+        );
+        let world = World::new(ONE)
+            .expect_cmd(argv::list_all(), Ok(Output::ok(listing)))
+            .expect_cmd(
+                argv::inspect(&[id.as_str()]),
+                Ok(Output::ok(doc.to_string())),
+            )
+            .expect_cmd(
+                argv::image_inspect(&[d.spec.image.as_str()]),
+                Ok(Output::ok(image_line.clone())),
+            );
+        let r = check(&["plan", "--json"], world);
+        assert_eq!(r.code, 0, "{r:?}");
+        let plan: Value = serde_json::from_str(&r.stdout).unwrap();
+        assert_eq!(plan["actions"][0]["action"], "recreated", "{}", plan);
+        plan["actions"][0]["reason"].as_str().unwrap().to_string()
+    };
+    assert_eq!(
+        reason(&["ROLE=old", "TOKEN=s3cr3t-value"]),
+        "env ROLE changed"
+    );
+    assert_eq!(
+        reason(&["ROLE=old", "TOKEN=s3cr3t-value", "GONE=x"]),
+        "env ROLE changed, env GONE removed"
+    );
+}

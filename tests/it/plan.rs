@@ -199,6 +199,84 @@ fn env_key_added_and_removed_are_named() {
     );
 }
 
+/// The default `PATH` podman writes into `Config.Env` (issue 17).
+const ENGINE_PATH: &str = "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+
+/// The reason for `coder-default`, made from a config with ROLE=old and
+/// holding `env`, from an image that sets no env.
+fn reason_from_image_without_env(config_text: &str, env: &[&str]) -> String {
+    let old = ONE.replace("\"ROLE\":\"coder\"", "\"ROLE\":\"old\"");
+    let mut e = coder(&old);
+    e.env = env.iter().map(|kv| kv.to_string()).collect();
+    let d = desired(config_text);
+    let mut a = actual(&[e], IMAGES);
+    for image in a.images.values_mut() {
+        image.env_keys.clear();
+    }
+    let p = plan("p", &d, &a, NONE).expect("plan");
+    assert_eq!(p.actions.len(), 1, "{:#?}", p.actions);
+    assert_eq!(p.actions[0].bucket, Bucket::Recreated, "{:#?}", p.actions);
+    p.actions[0].reason.clone()
+}
+
+#[test]
+fn an_engines_default_path_is_not_a_removed_key_but_a_dropped_or_changed_one_is() {
+    let with_path = |path: &str| {
+        ONE.replace(
+            "\"ROLE\":\"coder\"",
+            &format!("\"ROLE\":\"coder\",\"PATH\":\"{path}\""),
+        )
+    };
+    let rows: &[(&str, String, &[&str], &str)] = &[
+        // podman's default, neither the config's nor the image's: not named.
+        (
+            "engine default",
+            ONE.into(),
+            &["ROLE=old", "TOKEN=s3cr3t-value", ENGINE_PATH],
+            "env ROLE changed",
+        ),
+        // A PATH the old config set and the new one drops: removed.
+        (
+            "dropped",
+            ONE.into(),
+            &["ROLE=old", "TOKEN=s3cr3t-value", "PATH=/opt/bin"],
+            "env ROLE changed, env PATH removed",
+        ),
+        // The config now sets PATH; the container has the engine's: changed.
+        (
+            "set over the default",
+            with_path("/opt/bin"),
+            &["ROLE=old", "TOKEN=s3cr3t-value", ENGINE_PATH],
+            "env PATH changed, env ROLE changed",
+        ),
+        // The config sets exactly the default: nothing to say of PATH.
+        (
+            "set to the default",
+            with_path(&ENGINE_PATH[5..]),
+            &["ROLE=old", "TOKEN=s3cr3t-value", ENGINE_PATH],
+            "env ROLE changed",
+        ),
+        // Another key with the default PATH's value is still removed.
+        (
+            "same value, other key",
+            ONE.into(),
+            &[
+                "ROLE=old",
+                "TOKEN=s3cr3t-value",
+                &ENGINE_PATH.replacen("PATH", "MYPATH", 1),
+            ],
+            "env ROLE changed, env MYPATH removed",
+        ),
+    ];
+    for (what, config_text, env, want) in rows {
+        assert_eq!(
+            reason_from_image_without_env(config_text, env),
+            *want,
+            "{what}"
+        );
+    }
+}
+
 #[test]
 fn image_reference_change_is_recreated() {
     let old = ONE.replace("agent:latest", "agent:v1");

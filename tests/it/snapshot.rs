@@ -2,7 +2,7 @@
 //! (fixtures/inspect, captured by fixtures/capture.sh; the engine version is
 //! in fixtures/inspect/ENGINE_VERSION), and malformed documents.
 
-use fleet::snapshot::{ContainerSnapshot, parse_inspect};
+use fleet::snapshot::{ContainerSnapshot, parse_inspect, read_inspect};
 use fleet::spec::ContainerState;
 
 fn fixture(name: &str) -> String {
@@ -128,7 +128,98 @@ fn malformed_documents_are_errors_not_panics() {
             err.contains(want),
             "for {doc:?}: got `{err}`, wanted `{want}`"
         );
+        // Read from a pipe, the same verdict (but for "": no output at
+        // all is no container, which the caller judges by docker's exit).
+        if !doc.is_empty() {
+            let err = format!("{:#}", read_inspect(&mut doc.as_bytes()).unwrap_err());
+            assert!(
+                err.contains(want),
+                "read, for {doc:?}: got `{err}`, wanted `{want}`"
+            );
+        }
     }
+    for doc in ["[] x", "[]]", "[{\"Id\":\"a\""] {
+        assert!(parse_inspect(doc).is_err(), "{doc}");
+        assert!(read_inspect(&mut doc.as_bytes()).is_err(), "{doc}");
+    }
+}
+
+/// The batched inspect is read from docker's pipe as it comes
+/// (`read_inspect`, never the whole text): every capture reads as
+/// `parse_inspect` reads it, in small pieces too.
+#[test]
+fn read_from_a_pipe_as_it_comes_is_read_the_same() {
+    /// A reader that gives at most 7 bytes a call, as a pipe may.
+    struct Trickle<'a>(&'a [u8]);
+    impl std::io::Read for Trickle<'_> {
+        fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+            let n = buf.len().min(7).min(self.0.len());
+            buf[..n].copy_from_slice(&self.0[..n]);
+            self.0 = &self.0[n..];
+            Ok(n)
+        }
+    }
+    for name in [
+        "batch.json",
+        "created.json",
+        "exec.json",
+        "exited.json",
+        "healthy.json",
+        "paused.json",
+        "running.json",
+    ] {
+        let text = fixture(name);
+        let want = parse_inspect(&text).unwrap();
+        assert_eq!(read_inspect(&mut text.as_bytes()).unwrap(), want, "{name}");
+        let piece = read_inspect(&mut Trickle(text.as_bytes())).unwrap();
+        assert_eq!(piece, want, "{name}, 7 bytes at a time");
+    }
+    assert_eq!(read_inspect(&mut " \n\t".as_bytes()).unwrap(), Vec::new());
+    assert_eq!(read_inspect(&mut "".as_bytes()).unwrap(), Vec::new());
+}
+
+/// The real runner hands docker's stdout over as it comes, with the exit
+/// status and stderr, and keeps none of it (`sh` stands in for docker).
+#[test]
+fn the_real_runner_streams_stdout_and_keeps_the_status_and_stderr() {
+    use fleet::docker::{Cmd, Runner, real::DuctRunner};
+    let sh = DuctRunner {
+        program: "sh".into(),
+        timeout: std::time::Duration::from_secs(20),
+    };
+    let doc = fixture("batch.json");
+    let want = parse_inspect(&doc).unwrap();
+    let script = format!("cat <<'EOF'\n{doc}\nEOF\necho gone >&2; exit 3");
+    let mut got = None;
+    let out = sh
+        .run_reading(&Cmd::new(["-c", script.as_str()]), &mut |r| {
+            got = Some(read_inspect(r))
+        })
+        .unwrap();
+    assert_eq!(
+        (out.code, out.stdout.as_str(), out.stderr.as_str()),
+        (Some(3), "", "gone\n")
+    );
+    assert_eq!(got.unwrap().unwrap(), want);
+    // Output left unread is drained: a reader that stops early does not
+    // leave docker blocked on a full pipe.
+    let big = Cmd::new(["-c", "head -c 3000000 /dev/zero; exit 0"]);
+    let out = sh.run_reading(&big, &mut |_| {}).unwrap();
+    assert_eq!(out.code, Some(0));
+    // The timeout kills it, and says so.
+    let slow = DuctRunner {
+        timeout: std::time::Duration::from_millis(300),
+        ..sh
+    };
+    let err = slow
+        .run_reading(&Cmd::new(["-c", "echo '['; sleep 30"]), &mut |r| {
+            let _ = read_inspect(r);
+        })
+        .unwrap_err();
+    assert!(
+        matches!(err, fleet::docker::DockerError::Timeout { .. }),
+        "{err:?}"
+    );
 }
 
 #[test]
