@@ -66,16 +66,20 @@ fn strip_position(e: &serde_json::Error) -> String {
 
 /// What serde refused in `text`: `file:line:col: path: message`, the help
 /// apart, the offending key or value marked on its line.
-pub(super) fn refused(
-    path: &Path,
-    text: &str,
-    e: serde_path_to_error::Error<serde_json::Error>,
-) -> Error {
+pub(super) fn refused(src: Source, e: serde_path_to_error::Error<serde_json::Error>) -> Error {
+    let Source { path, text } = src;
     let file = path.display();
     let at = e.path().to_string();
     let steps = snippet::path_of(e.path());
     let inner = e.into_inner();
     let Invalid { message, help } = Invalid::decode(&strip_position(&inner));
+    // serde repeats a string given where a map was expected: a password in
+    // it is never shown (a bare `user:password@` only where hosts are).
+    let message = if at.starts_with("hosts") {
+        crate::ssh::redact_any_userinfo(&message)
+    } else {
+        crate::ssh::redact_userinfo(&message)
+    };
     let (line, col) = char_position(text, inner.line(), inner.column());
     let pos = snippet::offset(text, inner.line(), inner.column());
     let err =
@@ -124,12 +128,18 @@ impl Invalid {
     }
 
     pub(super) fn into_serde<E: serde::de::Error>(self) -> E {
+        E::custom(self.encode())
+    }
+
+    /// The one string serde carries: the message, or with a help the
+    /// encoded whole.
+    pub(super) fn encode(self) -> String {
         match self.help {
-            None => E::custom(self.message),
-            Some(_) => E::custom(format!(
+            None => self.message,
+            Some(_) => format!(
                 "{INVALID_MARK}{}",
                 serde_json::json!({ "message": self.message, "help": self.help })
-            )),
+            ),
         }
     }
 

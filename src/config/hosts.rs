@@ -9,7 +9,7 @@ use std::fmt;
 use schemars::JsonSchema;
 use serde::Deserialize;
 
-use super::errors::Source;
+use super::errors::{Invalid, Source};
 use super::unique_map::{EntryCheck, KeyText, UniqueMap};
 use super::values::{Name, validated};
 use crate::error::Result;
@@ -162,65 +162,25 @@ fn host_names(hosts: &[Host]) -> String {
     names.join(", ")
 }
 
-/// A `docker_host` URL the docker CLI can use: `unix://` with an absolute
-/// path, `tcp://host:port`, `ssh://[user@]host[:port][/path]`.
+/// A `docker_host` URL a run can use: read by the runs' own parser
+/// ([`crate::ssh::parse_docker_host`]), so `check` refuses what every run
+/// would. A URL with a password is never quoted.
 fn check_docker_host(s: &str) -> std::result::Result<(), String> {
-    if super::snippet::url_password(s) {
-        // Never shown: it holds a secret.
-        return Err(
-            "invalid docker_host: a password in the URL is refused (and never shown); use an SSH key (ssh-agent or ~/.ssh/config) or TLS certificates".to_string(),
-        );
-    }
-    if s.chars().any(|c| c.is_whitespace() || c == '\0') {
-        return Err(format!("invalid docker_host {s:?}: no whitespace or NUL"));
-    }
-    let Some((scheme, rest)) = s.split_once("://") else {
-        return Err(format!(
-            "invalid docker_host `{s}`: expected a URL such as unix:///var/run/docker.sock, tcp://host:2376 or ssh://user@host"
-        ));
+    let Err(bad) = crate::ssh::parse_docker_host(s) else {
+        return Ok(());
     };
-    match scheme {
-        "unix" if rest.starts_with('/') => Ok(()),
-        "unix" => Err(format!(
-            "invalid docker_host `{s}`: a unix:// URL takes an absolute socket path (unix:///path)"
-        )),
-        "tcp" if !rest.is_empty() && !rest.starts_with('/') => Ok(()),
-        "tcp" => Err(format!(
-            "invalid docker_host `{s}`: expected tcp://host:port"
-        )),
-        "ssh" => check_ssh_url(s, rest),
-        _ => Err(format!(
-            "invalid docker_host `{s}`: the scheme `{scheme}` is not one fleet drives (unix, tcp, ssh)"
-        )),
-    }
-}
-
-/// `ssh://[user@]host[:port][/path]` as the docker CLI reads it: no
-/// password, a numeric port, no query or fragment.
-fn check_ssh_url(s: &str, rest: &str) -> std::result::Result<(), String> {
-    let bad = |why: &str| Err(format!("invalid docker_host `{s}`: {why}"));
-    if rest.contains('?') || rest.contains('#') {
-        return bad("an ssh:// URL takes no query or fragment");
-    }
-    let authority = rest.split('/').next().unwrap_or("");
-    let host_port = match authority.rsplit_once('@') {
-        Some(("", _)) => return bad("the user before `@` is empty"),
-        Some((_, hp)) => hp,
-        None => authority,
+    let url = if crate::ssh::holds_password(s) {
+        String::new()
+    } else if s.chars().any(|c| c.is_whitespace() || c.is_control()) {
+        format!(" {s:?}")
+    } else {
+        format!(" `{s}`")
     };
-    let host = match host_port.rsplit_once(':') {
-        Some((h, port)) if !h.ends_with(']') || port.is_empty() => {
-            if port.parse::<u16>().map_or(true, |p| p == 0) {
-                return bad("the port must be a number 1..=65535");
-            }
-            h
-        }
-        _ => host_port,
-    };
-    if host.is_empty() {
-        return bad("no host name");
-    }
-    Ok(())
+    Err(
+        Invalid::new(format!("invalid docker_host{url}: {}", bad.message))
+            .help(bad.help)
+            .encode(),
+    )
 }
 
 validated!(DockerHost, String, { "type": "string", "pattern": "^(unix|tcp|ssh)://[^\\s]+$" }, |s| check_docker_host(s));
@@ -231,6 +191,13 @@ validated!(ContextName, String, { "type": "string", "pattern": "^[a-zA-Z0-9][a-z
         && c.all(|x| x.is_ascii_alphanumeric() || "_.+-".contains(x))
     {
         Ok(())
+    } else if crate::ssh::holds_password(s) {
+        // Never shown: it holds a secret.
+        Err(Invalid::new(
+            "invalid context name: it looks like a URL with a password, which is never shown; docker context names match [a-zA-Z0-9][a-zA-Z0-9_.+-]*",
+        )
+        .help("name a context from `docker context ls`; a URL goes in `docker_host`, without a password")
+        .encode())
     } else {
         Err(format!(
             "invalid context name `{s}`: docker context names match [a-zA-Z0-9][a-zA-Z0-9_.+-]*"

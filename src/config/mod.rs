@@ -190,8 +190,8 @@ impl Config {
             .with_snippet(snippet::at(text, text.len() - body.len(), None)));
         }
         let de = &mut serde_json::Deserializer::from_str(text);
-        let raw: RawConfig =
-            serde_path_to_error::deserialize(&mut *de).map_err(|e| refused(path, text, e))?;
+        let raw: RawConfig = serde_path_to_error::deserialize(&mut *de)
+            .map_err(|e| refused(errors::Source { path, text }, e))?;
         // A second document (or anything) after the first would be ignored
         // by a reader that stops at the first: refuse it, so what fleet
         // acts on is the whole file.
