@@ -15,7 +15,8 @@
 //! The option list is docker CLI 28's `docker create` (and the hidden
 //! aliases `--net`, `--net-alias`, `--dns-opt`).
 
-use super::{Invalid, RESERVED_LABEL_PREFIX};
+use super::RESERVED_LABEL_PREFIX;
+use super::errors::Invalid;
 
 /// What fleet does with an option.
 #[derive(Clone, Copy, PartialEq)]

@@ -1,6 +1,6 @@
 //! Where in the file a config error is: the key or value to mark, found
 //! from serde's position and the error's JSON path, on its line as shown
-//! to the operator, with every env value on it hidden.
+//! to the operator, with every env value and password on it hidden.
 //!
 //! A small JSON tokenizer follows the structure to know each token's path.
 //! Past anything it cannot read (the syntax error being reported, say) it
@@ -206,17 +206,19 @@ impl Token {
     }
 }
 
-/// Strings a snippet never shows: every value under an `env` map
+/// Strings a snippet never shows: any with a password (a URL's,
+/// `scheme://user:password@`, anywhere; under `hosts` a bare
+/// `user:password@` too); every value under an `env` map
 /// (`defaults.env…`, `types.<name>.env…`), and every run_args element with
 /// a `=`, which may be an env value (`-e KEY=value`, `--env=KEY=value`)
-/// that the run_args check refuses without quoting it; and a host's
-/// `docker_host` with a password in it (`ssh://user:pass@host`).
+/// that the run_args check refuses without quoting it.
 fn secret(p: &[Seg], word: &str) -> bool {
-    if let [Seg::Key(h), _, Seg::Key(f)] = p
-        && h == "hosts"
-        && f == "docker_host"
-    {
-        return url_password(word);
+    let password = match p.first() {
+        Some(Seg::Key(h)) if h == "hosts" => crate::ssh::holds_password(word),
+        _ => crate::ssh::redact_userinfo(word) != word,
+    };
+    if password {
+        return true;
     }
     let field = match p {
         [Seg::Key(d), Seg::Key(f), ..] if d == "defaults" => f,
@@ -224,15 +226,6 @@ fn secret(p: &[Seg], word: &str) -> bool {
         _ => return false,
     };
     field == "env" || field == "run_args" && word.contains('=')
-}
-
-/// Whether a URL (possibly quoted) holds a password: `scheme://user:…@`.
-pub fn url_password(url: &str) -> bool {
-    let rest = url.split_once("://").map_or(url, |(_, r)| r);
-    let authority = rest.split('/').next().unwrap_or("");
-    authority
-        .rsplit_once('@')
-        .is_some_and(|(user, _)| user.contains(':'))
 }
 
 /// One open object or array.

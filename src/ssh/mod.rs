@@ -38,7 +38,10 @@ use std::sync::{Arc, Mutex, Weak};
 use std::time::{Duration, Instant};
 
 pub use failure::{FailureKind, SshFailure, explain_docker_stderr};
-pub use url::{Target, is_ssh, parse_url};
+pub use url::{
+    BadUrl, Endpoint, Target, holds_password, is_ssh, parse_docker_host, parse_url,
+    redact_any_userinfo, redact_userinfo,
+};
 
 /// At most this many SSH sessions in flight per ssh host (fleet's
 /// `hosts::OnHost` counts them: a `docker run -d` opens two, every other

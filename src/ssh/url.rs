@@ -6,6 +6,11 @@
 //! (`ssh://host:`) is no user or port, as for the CLI. Stricter than the
 //! CLI where it would only hand ssh something ssh refuses: the port must be
 //! 1-65535, the host a name, an IPv4 address or a bracketed IPv6 address.
+//!
+//! [`parse_docker_host`] reads any `DOCKER_HOST` fleet drives (`unix://`,
+//! `tcp://`, `ssh://` by [`parse_url`]): the one reading of such a URL, for
+//! `check` and for the runs alike. [`redact_userinfo`] hides the password of
+//! any URL in free text (docker's own errors repeat its endpoint's URL).
 
 use std::fmt;
 
@@ -92,7 +97,7 @@ pub fn parse_url(url: &str) -> Result<Target, String> {
         Some((userinfo, hp)) => (parse_user(userinfo)?, hp),
         None => (None, authority),
     };
-    let (host, port) = split_host_port(host_port)?;
+    let (host, port) = split_host_port(host_port, Scheme::Ssh)?;
     Ok(Target { user, host, port })
 }
 
@@ -115,7 +120,31 @@ fn parse_user(userinfo: &str) -> Result<Option<String>, String> {
     Ok(Some(user))
 }
 
-fn split_host_port(hp: &str) -> Result<(String, Option<u16>), String> {
+/// The two schemes whose URLs name a host and a port, for messages.
+#[derive(Clone, Copy)]
+enum Scheme {
+    Ssh,
+    Tcp,
+}
+
+impl Scheme {
+    fn name(self) -> &'static str {
+        match self {
+            Scheme::Ssh => "ssh",
+            Scheme::Tcp => "tcp",
+        }
+    }
+
+    /// The URL's shape, as a message shows it.
+    fn shape(self) -> &'static str {
+        match self {
+            Scheme::Ssh => "ssh://[user@]host[:port]",
+            Scheme::Tcp => "tcp://host[:port]",
+        }
+    }
+}
+
+fn split_host_port(hp: &str, scheme: Scheme) -> Result<(String, Option<u16>), String> {
     let (host, port) = if let Some(inner) = hp.strip_prefix('[') {
         let Some((addr, after)) = inner.split_once(']') else {
             return Err(format!(
@@ -143,15 +172,19 @@ fn split_host_port(hp: &str) -> Result<(String, Option<u16>), String> {
         }
     };
     if host.is_empty() {
-        return Err("the ssh URL names no host (expected ssh://[user@]host[:port])".to_string());
+        return Err(format!(
+            "the {} URL names no host (expected {})",
+            scheme.name(),
+            scheme.shape()
+        ));
     }
     if !hp.starts_with('[') {
-        check_host_name(host)?;
+        check_host_name(host, scheme)?;
     }
     Ok((host.to_string(), parse_port(port)?))
 }
 
-fn check_host_name(host: &str) -> Result<(), String> {
+fn check_host_name(host: &str, scheme: Scheme) -> Result<(), String> {
     if host.starts_with('-') {
         return Err(format!("the host name `{host}` starts with `-`"));
     }
@@ -161,7 +194,8 @@ fn check_host_name(host: &str) -> Result<(), String> {
     {
         Some(c) => Err(format!(
             "the host name `{host}` holds `{c}`: expected letters, digits, `.`, `-`, `_` \
-             (an IPv6 address goes in brackets: ssh://[::1]:22)"
+             (an IPv6 address goes in brackets: {}://[::1]:22)",
+            scheme.name()
         )),
         None => Ok(()),
     }
@@ -203,4 +237,148 @@ fn percent_decode(s: &str) -> Result<String, String> {
         }
     }
     String::from_utf8(out).map_err(|_| "the user name is not UTF-8 once %-decoded".to_string())
+}
+
+/// A `DOCKER_HOST` URL fleet drives, read.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Endpoint {
+    /// `unix:///path`: the socket's path.
+    Unix(String),
+    /// `tcp://host[:port][/path]`; no port: the docker CLI's default.
+    Tcp { host: String, port: Option<u16> },
+    /// `ssh://…`, as [`parse_url`] reads it.
+    Ssh(Target),
+}
+
+/// Why a `DOCKER_HOST` URL is refused: what is wrong, never quoting a
+/// password, and what to write instead.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BadUrl {
+    pub message: String,
+    pub help: &'static str,
+}
+
+const SSH_HELP: &str =
+    "write it as ssh://[user@]host[:port][/path], e.g. ssh://ops@gpu-1 or ssh://ops@[fd00::7]:2222";
+const TCP_HELP: &str = "write it as tcp://host[:port], e.g. tcp://gpu-1:2376 (an IPv6 address in brackets: tcp://[fd00::7]:2376)";
+const UNIX_HELP: &str =
+    "write it as unix:// and the socket's absolute path, e.g. unix:///var/run/docker.sock";
+const ANY_HELP: &str = "write a URL such as unix:///var/run/docker.sock, tcp://gpu-1:2376 or \
+     ssh://ops@gpu-1, or name a docker context with `context`";
+
+/// Reads a `DOCKER_HOST` URL: `unix:///path`, `tcp://host[:port][/path]`,
+/// or `ssh://…` by [`parse_url`]. Schemes are matched as the docker CLI's
+/// `--host` matches them (in lowercase). A URL with a password is refused
+/// first, and no message shows it.
+pub fn parse_docker_host(url: &str) -> Result<Endpoint, BadUrl> {
+    if holds_password(url) {
+        return Err(BadUrl {
+            message: "a password in the URL is refused (and never shown)".to_string(),
+            help: "use an SSH key (ssh-agent or ~/.ssh/config) or TLS certificates",
+        });
+    }
+    let split = url.split_once("://");
+    let help = match split {
+        Some(("unix", _)) => UNIX_HELP,
+        Some(("tcp", _)) => TCP_HELP,
+        Some(("ssh", _)) => SSH_HELP,
+        _ => ANY_HELP,
+    };
+    let bad = |message: String| BadUrl { message, help };
+    if url.chars().any(|c| c.is_whitespace() || c == '\0') {
+        return Err(bad("a URL holds no whitespace or NUL".to_string()));
+    }
+    match split {
+        None => Err(bad("not a URL (no `://`)".to_string())),
+        Some(("unix", path)) if path.starts_with('/') => Ok(Endpoint::Unix(path.to_string())),
+        Some(("unix", _)) => Err(bad(
+            "a unix:// URL takes an absolute socket path (unix:///path)".to_string(),
+        )),
+        Some(("tcp", rest)) => parse_tcp(rest).map_err(bad),
+        Some(("ssh", _)) => parse_url(url).map(Endpoint::Ssh).map_err(bad),
+        Some((scheme, _)) => Err(bad(format!(
+            "the scheme `{scheme}` is not one fleet drives (unix, tcp, ssh)"
+        ))),
+    }
+}
+
+/// `host[:port][/path]` after `tcp://`.
+fn parse_tcp(rest: &str) -> Result<Endpoint, String> {
+    if let Some(i) = rest.find(['?', '#']) {
+        return Err(format!(
+            "a tcp URL takes no query or fragment: `{}`",
+            &rest[i..]
+        ));
+    }
+    let authority = rest.split_once('/').map_or(rest, |(a, _)| a);
+    if authority.contains('@') {
+        return Err(
+            "a tcp URL names no user (`user@`): the engine's TLS certificates say who you are"
+                .to_string(),
+        );
+    }
+    let (host, port) = split_host_port(authority, Scheme::Tcp)?;
+    Ok(Endpoint::Tcp { host, port })
+}
+
+/// What a hidden password shows instead.
+const HIDDEN: &str = "<hidden>";
+
+/// `text` with the password of every URL in it (`scheme://user:password@`)
+/// replaced by `<hidden>`: for free text such as docker's errors, which
+/// repeat an endpoint's URL. A URL ends at whitespace or a quote; its user
+/// info runs to its last `@`, so a password holding `/` is hidden too.
+pub fn redact_userinfo(text: &str) -> String {
+    redact(text, false)
+}
+
+/// [`redact_userinfo`], and also a bare `user:password@host` (no `/`
+/// before its `@`): for text about a host, where a word such as
+/// `name:tag@sha256:…` is not expected.
+pub fn redact_any_userinfo(text: &str) -> String {
+    redact(text, true)
+}
+
+/// Whether `text` holds a password: a URL's (`scheme://user:password@`)
+/// or a bare `user:password@host`.
+pub fn holds_password(text: &str) -> bool {
+    hide_password(text, true).is_some() || redact_any_userinfo(text) != text
+}
+
+fn redact(text: &str, bare: bool) -> String {
+    let is_end = |c: char| c.is_whitespace() || matches!(c, '"' | '\'' | '`');
+    let mut out = String::with_capacity(text.len());
+    for piece in text.split_inclusive(is_end) {
+        let (token, end) = match piece.char_indices().last() {
+            Some((i, c)) if is_end(c) => piece.split_at(i),
+            _ => (piece, ""),
+        };
+        match hide_password(token, bare) {
+            Some(hidden) => out.push_str(&hidden),
+            None => out.push_str(token),
+        }
+        out.push_str(end);
+    }
+    out
+}
+
+/// `token` with its password hidden, if it has one: after `scheme://`, or
+/// (`bare`) at its start when no `/` comes before the `@`.
+fn hide_password(token: &str, bare: bool) -> Option<String> {
+    let (head, rest) = match token.find("://") {
+        Some(i) => token.split_at(i + 3),
+        None if bare => ("", token),
+        None => return None,
+    };
+    let at = rest.rfind('@')?;
+    let userinfo = &rest[..at];
+    let colon = userinfo.find(':')?;
+    if head.is_empty() && userinfo.contains('/') {
+        return None;
+    }
+    Some(format!(
+        "{head}{}{HIDDEN}{}",
+        &userinfo[..=colon],
+        &rest[at..]
+    ))
 }

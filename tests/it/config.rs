@@ -809,3 +809,90 @@ fn the_hosts_example_places_each_instance() {
         fleet::config::Config::parse(std::path::Path::new("x.json"), &plain.to_string()).unwrap();
     assert_eq!(plain.types[0].hash, c.types[0].hash);
 }
+
+// ---- hosts: docker_host read by the runs' own parser; passwords never shown
+
+/// What `check` says about a one-host config whose host is `host` (JSON).
+fn host_refused(host: &str) -> fleet::error::Error {
+    let text = format!(r#"{{"hosts": {{"h1": {host}}}, "types": {{"x": {{"image": "a:1"}}}}}}"#);
+    match Config::parse(Path::new("agents.json"), &text) {
+        Ok(_) => panic!("accepted: {text}"),
+        Err(e) => e,
+    }
+}
+
+/// Each URL every run would refuse at connection time is refused by
+/// `check`, at the value, with what is wrong and what to write.
+#[test]
+fn check_refuses_the_docker_hosts_a_run_would_refuse() {
+    for (url, col, why) in [
+        (
+            "ssh://-oProxyCommand=x",
+            34,
+            "the host name `-oProxyCommand=x` starts with `-`",
+        ),
+        ("ssh://u@-h", 34, "the host name `-h` starts with `-`"),
+        ("ssh://[::1", 34, "is not closed with `]`"),
+        ("ssh://h:22:22", 34, "the host name `h:22` holds `:`"),
+        ("tcp://h:99999", 34, "the port `99999` is not a port number"),
+        ("tcp://h:0", 34, "the port `0` is not a port number"),
+        ("tcp://:2376", 34, "the tcp URL names no host"),
+        ("tcp://ops@h:2376", 34, "a tcp URL names no user"),
+        ("tcp://h:2376?x=1", 34, "no query or fragment"),
+        ("unix://docker.sock", 34, "absolute socket path"),
+    ] {
+        let e = host_refused(&format!(r#"{{"docker_host": "{url}"}}"#));
+        let text = fleet::report::error_text(&e, false);
+        let head = format!(
+            "error: agents.json:1:{}: hosts.h1.docker_host: invalid docker_host `{url}`: ",
+            col + url.len() + 2
+        );
+        assert!(text.starts_with(&head), "{url}: {text}");
+        assert!(text.contains(why), "{url}: {text}");
+        assert!(text.contains("\nhelp: write it as "), "{url}: {text}");
+        // The run's parser says the same.
+        assert!(fleet::ssh::parse_docker_host(url).is_err(), "{url}");
+    }
+    for url in [
+        "ssh://ops@gpu-1:2222/run/docker.sock",
+        "ssh://ops@[fd00::7]",
+        "tcp://gpu-1",
+        "tcp://10.0.0.7:2376",
+        "tcp://[::1]:2376",
+        "unix:///var/run/docker.sock",
+    ] {
+        let text = format!(
+            r#"{{"hosts": {{"h1": {{"docker_host": "{url}"}}}}, "types": {{"x": {{"image": "a:1"}}}}}}"#
+        );
+        Config::parse(Path::new("agents.json"), &text).unwrap();
+    }
+}
+
+/// A password is never printed: not in the message, not on the marked
+/// line, wherever under `hosts` it is.
+#[test]
+fn a_hosts_password_is_never_shown() {
+    for host in [
+        r#"{"docker_host": "ssh://u:s3cret@h"}"#,
+        r#"{"docker_host": "tcp://u:s3cret@h:2376"}"#,
+        r#"{"docker_host": "ssh://u:s3cret@h "}"#,
+        r#"{"docker_host": ["ssh://u:s3cret@h"]}"#,
+        r#"{"docker_host": {"url": "ssh://u:s3cret@h"}}"#,
+        r#"{"context": "ssh://u:s3cret@h"}"#,
+        r#"{"context": "ops:s3cret@gpu-1"}"#,
+        r#"{"context": ["ops:s3cret@gpu-1"]}"#,
+        r#""ssh://ops:s3cret@gpu-1""#,
+        r#""ops:s3cret@gpu-1""#,
+    ] {
+        let e = host_refused(host);
+        let shown = fleet::report::error_text(&e, false);
+        assert!(!shown.contains("s3cret"), "{host}:\n{shown}");
+        let style = fleet::report::Style {
+            json: true,
+            ..Default::default()
+        };
+        let out = fleet::report::error(&e, &style);
+        assert!(!out.stdout.contains("s3cret"), "{host}:\n{}", out.stdout);
+        assert!(!format!("{e:?}").contains("s3cret"), "{host}:\n{e:?}");
+    }
+}

@@ -20,7 +20,8 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use fleet::ssh::{
-    FailureKind, MAX_SESSIONS, Shared, SshFailure, Target, explain_docker_stderr, is_ssh, parse_url,
+    Endpoint, FailureKind, MAX_SESSIONS, Shared, SshFailure, Target, explain_docker_stderr,
+    holds_password, is_ssh, parse_docker_host, parse_url, redact_userinfo,
 };
 
 const SYS_PATH: &str = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
@@ -146,6 +147,114 @@ fn parse_url_says_what_is_wrong() {
     }
     assert!(!is_ssh("unix:///var/run/docker.sock"));
     assert!(!is_ssh("ssh:/gpu-1"));
+}
+
+/// `DOCKER_HOST` URLs of every scheme, read by the one parser `check`
+/// and the runs share; its ssh:// arm is `parse_url`.
+#[test]
+fn parse_docker_host_reads_each_scheme() {
+    let tcp = |host: &str, port| Endpoint::Tcp {
+        host: host.to_string(),
+        port,
+    };
+    for (url, want) in [
+        (
+            "unix:///var/run/docker.sock",
+            Endpoint::Unix("/var/run/docker.sock".into()),
+        ),
+        ("tcp://gpu-1:2376", tcp("gpu-1", Some(2376))),
+        ("tcp://gpu-1", tcp("gpu-1", None)),
+        ("tcp://[::1]:2375/prefix", tcp("::1", Some(2375))),
+        (
+            "ssh://ops@gpu-1:2222",
+            Endpoint::Ssh(target(Some("ops"), "gpu-1", Some(2222))),
+        ),
+    ] {
+        assert_eq!(parse_docker_host(url), Ok(want), "{url}");
+    }
+    for (url, why) in [
+        (
+            "ssh://-oProxyCommand=x",
+            "the host name `-oProxyCommand=x` starts with `-`",
+        ),
+        ("ssh://u@-h", "the host name `-h` starts with `-`"),
+        (
+            "ssh://[::1",
+            "`[::1`: an IPv6 address opened with `[` is not closed with `]`",
+        ),
+        (
+            "tcp://h:99999",
+            "the port `99999` is not a port number (1-65535)",
+        ),
+        ("tcp://h:22:22", "the host name `h:22` holds `:`"),
+        ("tcp://-h:2376", "the host name `-h` starts with `-`"),
+        (
+            "tcp://",
+            "the tcp URL names no host (expected tcp://host[:port])",
+        ),
+        (
+            "http://h",
+            "the scheme `http` is not one fleet drives (unix, tcp, ssh)",
+        ),
+        ("h:2376", "not a URL (no `://`)"),
+        (
+            "unix://x.sock",
+            "a unix:// URL takes an absolute socket path",
+        ),
+        (
+            "ssh://u:s3cret@h",
+            "a password in the URL is refused (and never shown)",
+        ),
+        (
+            "tcp://u:s3cret@h:2376",
+            "a password in the URL is refused (and never shown)",
+        ),
+    ] {
+        let bad = parse_docker_host(url).unwrap_err();
+        assert!(bad.message.starts_with(why), "{url}: {bad:?}");
+        assert!(!bad.message.contains("s3cret"), "{url}: {bad:?}");
+        assert!(!bad.help.is_empty(), "{url}");
+    }
+    // The ssh arm is the runs' parser, word for word.
+    for url in ["ssh://u@-h", "ssh://h:22:22", "ssh://[::1", "ssh://h?x=1"] {
+        assert_eq!(
+            parse_docker_host(url).unwrap_err().message,
+            parse_url(url).unwrap_err(),
+            "{url}"
+        );
+    }
+}
+
+/// docker's own errors repeat an endpoint's URL (a context's, say): its
+/// password is hidden, and nothing else in the text changes.
+#[test]
+fn redact_userinfo_hides_every_urls_password() {
+    for (text, want) in [
+        (
+            "Cannot connect to the Docker daemon at tcp://u:s3cret@h:2376. Is the docker daemon running?",
+            "Cannot connect to the Docker daemon at tcp://u:<hidden>@h:2376. Is the docker daemon running?",
+        ),
+        (
+            "error during connect: Get \"http://ops:s3cret@gpu-1:2375/v1.47/containers/json\": dial tcp: lookup gpu-1: no such host",
+            "error during connect: Get \"http://ops:<hidden>@gpu-1:2375/v1.47/containers/json\": dial tcp: lookup gpu-1: no such host",
+        ),
+        (
+            "parse `ssh://a@b:s3/cr@et@h`: x\nand ssh://u:s3cret@h",
+            "parse `ssh://a@b:<hidden>@h`: x\nand ssh://u:<hidden>@h",
+        ),
+        // Nothing to hide: left alone.
+        (
+            "pull access denied for registry:5000/x@sha256:abc, tcp://gpu-1:2376, ssh://ops@gpu-1",
+            "pull access denied for registry:5000/x@sha256:abc, tcp://gpu-1:2376, ssh://ops@gpu-1",
+        ),
+    ] {
+        assert_eq!(redact_userinfo(text), want);
+    }
+    assert!(holds_password("ssh://u:s3cret@h"));
+    assert!(holds_password("ops:s3cret@gpu-1"));
+    assert!(holds_password("ssh://u:s3 cret@h"));
+    assert!(!holds_password("ssh://ops@gpu-1:22"));
+    assert!(!holds_password("registry:5000/x@sha256:abc"));
 }
 
 #[test]
