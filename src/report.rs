@@ -7,7 +7,10 @@
 //!
 //! Pure: returns strings; colour and `--quiet` come in the [`Style`] the
 //! caller decides, and the caller writes. Reasons and errors never hold env
-//! values, so nothing here can leak one.
+//! values, so nothing here can leak one. What an engine wrote (names,
+//! images, labels, docker's words, and reasons and errors built from them)
+//! goes through [`crate::text`] before it reaches text output, so it can
+//! neither drive the terminal nor forge a line.
 
 use annotate_snippets::{AnnotationKind, Group, Level, Renderer, Snippet};
 use owo_colors::OwoColorize;
@@ -19,6 +22,7 @@ use crate::engine_lock::LockEvent;
 use crate::error::{Error, Kind};
 use crate::ops::{OpsResult, StatusRow};
 use crate::plan::{Bucket, Op, Plan};
+use crate::text::{terminal_safe as safe, terminal_safe_lines as safe_lines};
 use crate::{EXIT_ERROR, EXIT_INTERRUPTED, EXIT_OK, EXIT_PENDING, EXIT_USAGE};
 
 /// How to print, as the caller decided it from the flags and terminals.
@@ -106,7 +110,7 @@ pub fn render(report: &Report, style: &Style) -> Output {
             } else {
                 let mut text = status_text(rows, style.color);
                 for (host, who) in locks {
-                    text += &format!("lock on host `{host}`: {who}\n");
+                    text += &format!("lock on host `{host}`: {}\n", safe(who));
                 }
                 text
             },
@@ -174,23 +178,24 @@ pub fn event(event: &Event, style: &Style) -> Option<String> {
             wait.as_secs_f64()
         )),
         // Only the argv: env values travel on stdin.
-        Event::Docker { program, cmd } => Some(format!("+ {program} {}\n", cmd.full_line())),
+        Event::Docker { program, cmd } => Some(format!("+ {program} {}\n", safe(&cmd.full_line()))),
         Event::Ready { ready, total } => style
             .progress
             .then(|| format!("waiting: {ready}/{total} ready\n")),
         Event::HostLock { host, event } => Some(match event {
             LockEvent::Busy(info) => format!(
                 "note: host `{host}` is locked by another fleet run ({}); waiting up to --lock-wait\n",
-                info.describe()
+                safe(&info.describe())
             ),
             LockEvent::TakenOver { from, why } => format!(
-                "warning: host `{host}`: took over a stale lock ({}): {why}\n",
-                from.describe()
+                "warning: host `{host}`: took over a stale lock ({}): {}\n",
+                safe(&from.held_by()),
+                safe(why)
             ),
         }),
         Event::LockNotReleased { host, error } => Some(format!(
             "warning: host `{host}`: could not release this run's lock: {}\nhelp: release it with `fleet unlock --host {host}`\n",
-            error.message()
+            safe_lines(&error.message(), "  ")
         )),
     }
 }
@@ -215,13 +220,15 @@ fn hosts_output(rows: &[HostRow], style: &Style) -> Output {
         .map(|r| {
             [
                 r.host.clone().unwrap_or_else(|| "(default)".into()),
-                r.reach.clone(),
+                safe(&r.reach).into_owned(),
                 match (&r.version, &r.error) {
                     (_, Some(_)) => "unreachable (below)".into(),
-                    (Some(v), None) => v.clone(),
+                    (Some(v), None) => safe(v).into_owned(),
                     (None, None) => "-".into(),
                 },
-                r.lock.clone().unwrap_or_else(|| "-".into()),
+                r.lock
+                    .as_deref()
+                    .map_or("-".into(), |l| safe(l).into_owned()),
             ]
         })
         .collect();
@@ -263,7 +270,7 @@ fn unlock_output(rows: &[Unlocked], style: &Style) -> Output {
                 out.stderr += &error_line(&format!("host `{}`: {e}", r.host), style.err_color);
                 continue;
             }
-            (Some(who), None) => format!("host `{}`: released the lock ({who})\n", r.host),
+            (Some(who), None) => format!("host `{}`: released the lock ({})\n", r.host, safe(who)),
             (None, None) => format!("host `{}`: no lock was held\n", r.host),
         };
         if !style.json && !style.quiet {
@@ -373,9 +380,17 @@ fn check(c: &Checked, style: &Style) -> Rendered {
     }
 }
 
-/// `error: <text>`: the one place the label is written.
+/// `error: <text>`: the one place the label is written. `text` may carry
+/// docker's words over several lines: made terminal-safe, its lines after
+/// the first indented.
 fn error_line(text: &str, color: bool) -> String {
+    let text = safe_lines(text, "  ");
     format!("{}: {text}\n", paint("error", Bucket::Failed, color))
+}
+
+/// `help: <text>`, terminal-safe, its lines after the first indented.
+fn help_line(text: &str) -> String {
+    format!("help: {}\n", safe_lines(text, "  "))
 }
 
 /// Buckets in the order text output lists them.
@@ -458,10 +473,10 @@ fn notes(outcome: &Outcome, color: bool, r: &mut Rendered) {
             };
             r.errors += &error_line(&text, color);
             if let Some(now) = &d.now {
-                r.errors += &format!("  now: {now}\n");
+                r.errors += &format!("  now: {}\n", safe_lines(now, "    "));
             }
-            if let Some(help) = help {
-                r.errors += &format!("help: {help}\n");
+            for h in help.iter().flat_map(|h| h.split("\nhelp: ")) {
+                r.errors += &help_line(h);
             }
         } else if d.action.bucket == Bucket::Deferred {
             deferred |= d.action.reason.contains("exec session");
@@ -469,19 +484,23 @@ fn notes(outcome: &Outcome, color: bool, r: &mut Rendered) {
                 "{}: `{}`: {}\n",
                 label("note", Bucket::Deferred),
                 shown(&d.action),
-                d.action.reason
+                safe(&d.action.reason)
             );
         }
     }
     for d in &outcome.done {
         if let Some(word) = &d.action.unready {
             r.notes += &format!(
-                "{}: `{}` matches its config but is {word}: it is left as it is; see `docker logs {}`\n",
+                "{}: `{}` matches its config but is {}: it is left as it is; see `docker logs {}`\n",
                 label("warning", Bucket::Deferred),
                 shown(&d.action),
+                safe(word),
                 match &d.action.host {
-                    Some(h) => format!("docker --host/--context of `{h}` logs {}", d.action.name),
-                    None => d.action.name.clone(),
+                    Some(h) => format!(
+                        "docker --host/--context of `{h}` logs {}",
+                        safe(&d.action.name)
+                    ),
+                    None => safe(&d.action.name).into_owned(),
                 }
             );
         }
@@ -510,9 +529,10 @@ fn told_before<'a>(d: &Done, e: &'a str, told: &mut Vec<&'a str>) -> Option<Stri
 }
 
 /// How an action's container is named in text: `name`, or `name@host`
-/// when the config declares hosts (a move shows one name on two hosts).
+/// when the config declares hosts (a move shows one name on two hosts);
+/// terminal-safe (the name may be any container's on the engine).
 fn shown(a: &crate::plan::Action) -> String {
-    crate::config::name_at(&a.name, a.host.as_deref())
+    safe(&crate::config::name_at(&a.name, a.host.as_deref())).into_owned()
 }
 
 /// One progress line as an action finishes (stderr, terminals only):
@@ -547,7 +567,7 @@ fn plan_text(outcome: &Outcome, color: bool) -> Rendered {
             (_, op) => op.verb(),
         };
         let word = paint(&format!("{verb:<9}"), a.bucket, color);
-        r.stdout += &format!("  {word}  {:<width$}  {}\n", shown(a), a.reason);
+        r.stdout += &format!("  {word}  {:<width$}  {}\n", shown(a), safe(&a.reason));
     }
     let summary = outcome_text(PLAN, outcome, color);
     r.stdout += &summary.stdout;
@@ -670,7 +690,7 @@ pub fn error_text(e: &Error, color: bool) -> String {
         text.push('\n');
     }
     for h in e.help() {
-        text += &format!("help: {h}\n");
+        text += &help_line(h);
     }
     text
 }
@@ -734,7 +754,7 @@ fn ops_text(r: &OpsResult, verb: Verb, color: bool) -> Rendered {
     let mut out = Rendered::default();
     if !r.done.is_empty() {
         let word = paint(word, Bucket::Started, color);
-        out.stdout += &format!("[{tag}] {word}: {}\n", r.done.join(", "));
+        out.stdout += &format!("[{tag}] {word}: {}\n", safe(&r.done.join(", ")));
     }
     if r.done.is_empty() && r.failed.is_empty() && r.skipped.is_empty() {
         let n = r.already.len();
@@ -747,10 +767,17 @@ fn ops_text(r: &OpsResult, verb: Verb, color: bool) -> Rendered {
         };
     }
     for s in &r.skipped {
-        out.stdout += &format!("[{tag}] skipped: {} ({})\n", s.name, s.reason);
+        out.stdout += &format!("[{tag}] skipped: {} ({})\n", safe(&s.name), safe(&s.reason));
     }
     for f in &r.failed {
-        out.errors += &error_line(&f.reason, color);
+        // `ops` puts what is true now last, as its own line.
+        match f.reason.rsplit_once("\n  now: ") {
+            Some((e, now)) => {
+                out.errors += &error_line(e, color);
+                out.errors += &format!("  now: {}\n", safe_lines(now, "    "));
+            }
+            None => out.errors += &error_line(&f.reason, color),
+        }
     }
     out
 }
@@ -799,9 +826,9 @@ fn status_text(rows: &[StatusRow], color: bool) -> String {
     out
 }
 
-/// The cells of one status row.
+/// The cells of one status row, each terminal-safe.
 fn status_cells(r: &StatusRow) -> [String; 9] {
-    [
+    let cells = [
         crate::config::name_at(&r.name, r.host.as_deref()),
         r.type_name.clone().unwrap_or_else(|| "-".into()),
         r.state.clone(),
@@ -815,7 +842,8 @@ fn status_cells(r: &StatusRow) -> [String; 9] {
         r.exec_sessions.to_string(),
         r.action.as_str().to_string(),
         r.reason.clone(),
-    ]
+    ];
+    cells.map(|c| safe(&c).into_owned())
 }
 
 /// One pretty JSON document and a newline. The documents are plain derived
