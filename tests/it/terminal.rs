@@ -61,16 +61,19 @@ fn no_lock(w: World, url: &str) -> World {
     )
 }
 
-fn version() -> Cmd {
-    Cmd::new(["version", "--format", "{{.Server.Version}}"])
+/// `fleet hosts`' calls on [`TWO`]: h1's engine version carries a screen
+/// clear, h2's lock [`evil_lock`]'s labels.
+fn hostile_hosts() -> World {
+    let version = Cmd::new(["version", "--format", "{{.Server.Version}}"]);
+    let w = World::new(TWO)
+        .expect_cmd(at(H1, version.clone()), Ok(Output::ok("28.2.2\x1b[2J\n")))
+        .expect_cmd(at(H2, version), Ok(Output::ok("28.2.2\n")));
+    no_lock(w, H1).expect_cmd(at(H2, argv::inspect(&["p.fleet-lock"])), Ok(evil_lock()))
 }
 
 #[test]
 fn hosts_shows_a_hostile_lock_label_and_version_escaped() {
-    let w = World::new(TWO)
-        .expect_cmd(at(H1, version()), Ok(Output::ok("28.2.2\x1b[2J\n")))
-        .expect_cmd(at(H2, version()), Ok(Output::ok("28.2.2\n")));
-    let w = no_lock(w, H1).expect_cmd(at(H2, argv::inspect(&["p.fleet-lock"])), Ok(evil_lock()));
+    let w = hostile_hosts();
     let r = check(&["hosts"], w);
     assert_eq!(r.code, 0, "{r:?}");
     assert_safe(&r);
@@ -98,10 +101,7 @@ fn status_shows_a_hostile_lock_label_escaped() {
 
 #[test]
 fn json_keeps_the_label_as_it_is_and_serde_escapes_its_controls() {
-    let w = World::new(TWO)
-        .expect_cmd(at(H1, version()), Ok(Output::ok("28.2.2\x1b[2J\n")))
-        .expect_cmd(at(H2, version()), Ok(Output::ok("28.2.2\n")));
-    let w = no_lock(w, H1).expect_cmd(at(H2, argv::inspect(&["p.fleet-lock"])), Ok(evil_lock()));
+    let w = hostile_hosts();
     let r = check(&["hosts", "--json"], w);
     assert_eq!(r.code, 0, "{r:?}");
     assert_safe(&r);
