@@ -268,7 +268,7 @@ pub fn unlock(ctx: &Context, config: &Config, force: bool) -> Result<Vec<Unlocke
             match r {
                 Ok(l) => Unlocked {
                     host,
-                    released: l.map(|l| l.describe()),
+                    released: l.map(|l| l.held_by()),
                     error: None,
                 },
                 Err(e) => Unlocked {

@@ -129,7 +129,7 @@ impl Holder {
         if let Some(s) = self.pid_start {
             l.push((LABEL_PID_START, s.to_string()));
         }
-        l.push((LABEL_LEASE, lease.as_secs().max(1).to_string()));
+        l.push((LABEL_LEASE, lease_label(lease)));
         if let Some(h) = host {
             l.push((LABEL_HOST, h.to_string()));
         }
@@ -140,8 +140,8 @@ impl Holder {
 /// How [`acquire`] takes the lock.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Options {
-    /// How long the lock holds against other machines (whole seconds, at
-    /// least 1).
+    /// How long the lock holds against other machines: written on the lock
+    /// exactly as given (see [`lease_label`]).
     pub lease: Duration,
     /// How long to wait for a busy lock (0: try once).
     pub wait: Duration,
@@ -178,9 +178,42 @@ pub struct LockInfo {
 }
 
 impl LockInfo {
-    /// `held by root@build-7 pid 4242 since 2026-11-29T07:24:36Z`.
+    /// The lock for people: [`LockInfo::held_by`], and when its holder is
+    /// known gone from this machine, [`LockInfo::stale_hint`] in
+    /// parentheses: `held by root@build-7 pid 4242 since
+    /// 2026-11-29T07:24:36Z (stale: pid 4242 no longer runs on this
+    /// machine; the next run takes it over)`. Reads `/proc` for the hint.
     pub fn describe(&self) -> String {
+        match self.stale_hint() {
+            Some(hint) => format!("{} ({hint})", self.held_by()),
+            None => self.held_by(),
+        }
+    }
+
+    /// `held by root@build-7 pid 4242 since 2026-11-29T07:24:36Z`: the
+    /// labels only, for where staleness is told apart (a takeover).
+    pub fn held_by(&self) -> String {
         format!("held by {} since {}", self.holder, self.since_seconds())
+    }
+
+    /// `stale: pid 4242 no longer runs on this machine; the next run takes
+    /// it over`, when the holder is of this machine's kernel boot and pid
+    /// namespace and its pid no longer runs, has exited or is another
+    /// process now; `None` otherwise (a holder elsewhere is judged by its
+    /// lease only when a run takes the lock). Reads `/proc`.
+    pub fn stale_hint(&self) -> Option<String> {
+        let here = pid_namespace()?;
+        let why = self.gone_here(&here)?;
+        Some(format!("stale: {why}; the next run takes it over"))
+    }
+
+    /// Why the holder is gone, when `pid_ns` (this machine's) is the
+    /// lock's and its process is gone.
+    fn gone_here(&self, pid_ns: &str) -> Option<String> {
+        if self.pid_ns.as_deref() != Some(pid_ns) {
+            return None;
+        }
+        gone(self.pid.filter(|p| *p > 0)?, self.pid_start)
     }
 
     /// [`LockInfo::since`] without its fraction of a second.
@@ -206,9 +239,7 @@ impl LockInfo {
             pid: get(LABEL_PID).and_then(|v| v.parse().ok()),
             pid_start: get(LABEL_PID_START).and_then(|v| v.parse().ok()),
             since,
-            lease: get(LABEL_LEASE)
-                .and_then(|v| v.parse().ok())
-                .map(Duration::from_secs),
+            lease: get(LABEL_LEASE).and_then(|v| parse_lease(&v)),
             host: get(LABEL_HOST).filter(|v| !v.is_empty()),
         }
     }
@@ -387,6 +418,35 @@ pub fn release_any(
     }
 }
 
+/// The lease label's value: `lease` in seconds, its fraction written out
+/// exactly when it has one (`3600`, `1.9`, `0.000000001`), so the lock says
+/// what the run goes by. Older fleets wrote whole seconds; a fraction reads
+/// as no label to them (the default lease, one hour).
+pub fn lease_label(lease: Duration) -> String {
+    let (secs, nanos) = (lease.as_secs(), lease.subsec_nanos());
+    if nanos == 0 {
+        return secs.to_string();
+    }
+    let frac = format!("{nanos:09}");
+    format!("{secs}.{}", frac.trim_end_matches('0'))
+}
+
+/// A lease label read back: whole seconds (as every fleet writes them) or
+/// seconds with up to nine digits of fraction ([`lease_label`]).
+pub fn parse_lease(v: &str) -> Option<Duration> {
+    let digits = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
+    let (secs, frac) = v.split_once('.').unwrap_or((v, ""));
+    if !digits(secs) || (v.contains('.') && !digits(frac)) || frac.len() > 9 {
+        return None;
+    }
+    let nanos = if frac.is_empty() {
+        0
+    } else {
+        format!("{frac:0<9}").parse().ok()?
+    };
+    Some(Duration::new(secs.parse().ok()?, nanos))
+}
+
 /// Field 22 of `/proc/<pid>/stat`: when the process started, in clock
 /// ticks after boot. `None` when it is not readable.
 pub fn process_start_time(pid: u32) -> Option<u64> {
@@ -547,7 +607,7 @@ fn take_over(
             "could not remove the stale lock container `{name}` ({}){}, {}",
             short_id(&info.id),
             on_host(host),
-            info.describe()
+            info.held_by()
         ))
     })
 }
@@ -559,29 +619,38 @@ fn stale(
     me: &Holder,
     now: impl FnOnce() -> (f64, &'static str),
 ) -> Option<String> {
-    let local = info.pid_ns.is_some() && info.pid_ns == me.pid_ns;
-    if let (true, Some(pid)) = (local, info.pid.filter(|p| *p > 0)) {
-        return match process(pid) {
-            Process::Gone => Some(format!("pid {pid} no longer runs on this machine")),
-            Process::Zombie => Some(format!("pid {pid} has exited (a zombie not yet reaped)")),
-            Process::Runs(Some(start)) if info.pid_start.is_some_and(|s| s != start) => {
-                Some(format!(
-                    "pid {pid} is another process now (it started at tick {start}, the holder at tick {})",
-                    info.pid_start.unwrap_or_default()
-                ))
-            }
-            Process::Runs(_) => None,
-        };
+    if let Some(ns) = &me.pid_ns
+        && info.pid_ns.as_ref() == Some(ns)
+        && info.pid.is_some_and(|p| p > 0)
+    {
+        return info.gone_here(ns);
     }
     let created = unix_seconds(&info.since)?;
-    let lease = info.lease.unwrap_or(DEFAULT_LEASE).as_secs_f64();
+    let lease = info.lease.unwrap_or(DEFAULT_LEASE);
     let (now, clock) = now();
     let age = now - created;
-    (age > lease).then(|| {
+    (age > lease.as_secs_f64()).then(|| {
         format!(
-            "its lease of {lease:.0}s ran out: it was taken {age:.0}s ago, by the {clock}'s clock"
+            "its lease of {}s ran out: it was taken {age:.0}s ago, by the {clock}'s clock",
+            lease_label(lease)
         )
     })
+}
+
+/// Why `pid` (which started at tick `start`, when known) is gone from this
+/// machine's pid namespace, if it is: it no longer runs, has exited, or is
+/// another process now. A pid that runs with no start time to compare is
+/// not gone.
+pub(crate) fn gone(pid: u32, start: Option<u64>) -> Option<String> {
+    match process(pid) {
+        Process::Gone => Some(format!("pid {pid} no longer runs on this machine")),
+        Process::Zombie => Some(format!("pid {pid} has exited (a zombie not yet reaped)")),
+        Process::Runs(Some(now)) if start.is_some_and(|s| s != now) => Some(format!(
+            "pid {pid} is another process now (it started at tick {now}, the holder at tick {})",
+            start.unwrap_or_default()
+        )),
+        Process::Runs(_) => None,
+    }
 }
 
 /// A process as this machine sees it.
@@ -806,8 +875,8 @@ fn read_trimmed(path: &str) -> Option<String> {
     (!s.is_empty()).then(|| s.to_string())
 }
 
-/// `<boot id>/pid:[<inode>]`.
-fn pid_namespace() -> Option<String> {
+/// `<boot id>/pid:[<inode>]`: where a pid names this process.
+pub(crate) fn pid_namespace() -> Option<String> {
     let boot = read_trimmed("/proc/sys/kernel/random/boot_id")?;
     let ns = std::fs::read_link("/proc/self/ns/pid").ok()?;
     Some(format!("{boot}/{}", ns.to_str()?))

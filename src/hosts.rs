@@ -205,12 +205,22 @@ impl OnHost<'_> {
     /// sessions it opens (measured: `docker run -d` opens two, every other
     /// call fleet makes one).
     fn run_one(&self, cmd: &Cmd) -> std::result::Result<Output, DockerError> {
+        self.through_gate(cmd, &|c| self.inner.run(c))
+    }
+
+    /// `run` on the host's runner with its global options and `PATH`,
+    /// holding as many places in the gate as SSH sessions it opens.
+    fn through_gate(
+        &self,
+        cmd: &Cmd,
+        run: &dyn Fn(&Cmd) -> std::result::Result<Output, DockerError>,
+    ) -> std::result::Result<Output, DockerError> {
         let weight = if cmd.verb() == "run" { 2 } else { 1 };
         let _pass = self.gate.as_ref().map(|g| g.enter(weight));
         let mut c = cmd.clone();
         c.global = self.link.global.clone();
         c.path = self.link.path.clone();
-        let mut out = self.inner.run(&c)?;
+        let mut out = run(&c)?;
         if self.link.ssh
             && !out.success()
             && let Some(what) = crate::ssh::explain_docker_stderr(&out.stderr)
@@ -222,6 +232,22 @@ impl OnHost<'_> {
 }
 
 impl Runner for OnHost<'_> {
+    /// The batched inspect streams on a declared host too (one command,
+    /// never split).
+    fn run_reading(
+        &self,
+        cmd: &Cmd,
+        read: &mut dyn FnMut(&mut dyn std::io::Read),
+    ) -> std::result::Result<Output, DockerError> {
+        let read = std::sync::Mutex::new(read);
+        self.through_gate(cmd, &|c| {
+            let mut read = read
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            self.inner.run_reading(c, &mut **read)
+        })
+    }
+
     fn run(&self, cmd: &Cmd) -> std::result::Result<Output, DockerError> {
         match self.gate.as_ref().and(one_each(cmd)) {
             None => self.run_one(cmd),

@@ -28,6 +28,7 @@ pub mod report;
 pub mod snapshot;
 pub mod spec;
 pub mod ssh;
+pub mod text;
 
 use std::collections::BTreeMap;
 use std::ffi::{OsStr, OsString};

@@ -7,7 +7,10 @@
 //!
 //! Pure: returns strings; colour and `--quiet` come in the [`Style`] the
 //! caller decides, and the caller writes. Reasons and errors never hold env
-//! values, so nothing here can leak one.
+//! values, so nothing here can leak one. What an engine wrote (names,
+//! images, labels, docker's words, and reasons and errors built from them)
+//! goes through [`crate::text`] before it reaches text output, so it can
+//! neither drive the terminal nor forge a line.
 
 use annotate_snippets::{AnnotationKind, Group, Level, Renderer, Snippet};
 use owo_colors::OwoColorize;
@@ -21,6 +24,7 @@ use crate::engine_lock::LockEvent;
 use crate::error::{Error, Kind, Unreached};
 use crate::ops::{OpsResult, StatusRow};
 use crate::plan::{Bucket, Op};
+use crate::text::{terminal_safe as safe, terminal_safe_lines as safe_lines};
 use crate::{EXIT_ERROR, EXIT_INTERRUPTED, EXIT_OK, EXIT_PENDING, EXIT_USAGE};
 
 /// How to print, as the caller decided it from the flags and terminals.
@@ -167,23 +171,24 @@ pub fn event(event: &Event, style: &Style) -> Option<String> {
             wait.as_secs_f64()
         )),
         // Only the argv: env values travel on stdin.
-        Event::Docker { program, cmd } => Some(format!("+ {program} {}\n", cmd.full_line())),
+        Event::Docker { program, cmd } => Some(format!("+ {program} {}\n", safe(&cmd.full_line()))),
         Event::Ready { ready, total } => style
             .progress
             .then(|| format!("waiting: {ready}/{total} ready\n")),
         Event::HostLock { host, event } => Some(match event {
             LockEvent::Busy(info) => format!(
                 "note: host `{host}` is locked by another fleet run ({}); waiting up to --lock-wait\n",
-                info.describe()
+                safe(&info.describe())
             ),
             LockEvent::TakenOver { from, why } => format!(
-                "warning: host `{host}`: took over a stale lock ({}): {why}\n",
-                from.describe()
+                "warning: host `{host}`: took over a stale lock ({}): {}\n",
+                safe(&from.held_by()),
+                safe(why)
             ),
         }),
         Event::LockNotReleased { host, error } => Some(format!(
             "warning: host `{host}`: could not release this run's lock: {}\nhelp: release it with `fleet unlock --host {host}`\n",
-            error.message()
+            safe_lines(&error.message(), "  ")
         )),
     }
 }
@@ -208,15 +213,15 @@ fn hosts_output(rows: &[HostRow], style: &Style) -> Output {
         .map(|r| {
             [
                 r.host.clone().unwrap_or_else(|| "(default)".into()),
-                r.reach.clone(),
+                safe(&r.reach).into_owned(),
                 match (&r.version, &r.error) {
-                    (Some(v), _) => v.clone(),
+                    (Some(v), _) => safe(v).into_owned(),
                     (None, Some(_)) => "unreachable (below)".into(),
                     (None, None) => "-".into(),
                 },
                 match (&r.version, &r.error, &r.lock) {
                     (Some(_), Some(_), _) => "unreadable (below)".into(),
-                    (_, _, Some(l)) => l.clone(),
+                    (_, _, Some(l)) => safe(l).into_owned(),
                     _ => "-".into(),
                 },
             ]
@@ -260,7 +265,7 @@ fn unlock_output(rows: &[Unlocked], style: &Style) -> Output {
                 out.stderr += &error_line(&format!("host `{}`: {e}", r.host), style.err_color);
                 continue;
             }
-            (Some(who), None) => format!("host `{}`: released the lock ({who})\n", r.host),
+            (Some(who), None) => format!("host `{}`: released the lock ({})\n", r.host, safe(who)),
             (None, None) => format!("host `{}`: no lock was held\n", r.host),
         };
         if !style.json && !style.quiet {
@@ -370,9 +375,17 @@ fn check(c: &Checked, style: &Style) -> Rendered {
     }
 }
 
-/// `error: <text>`: the one place the label is written.
+/// `error: <text>`: the one place the label is written. `text` may carry
+/// docker's words over several lines: made terminal-safe, its lines after
+/// the first indented.
 fn error_line(text: &str, color: bool) -> String {
+    let text = safe_lines(text, "  ");
     format!("{}: {text}\n", paint("error", Bucket::Failed, color))
+}
+
+/// `help: <text>`, terminal-safe, its lines after the first indented.
+fn help_line(text: &str) -> String {
+    format!("help: {}\n", safe_lines(text, "  "))
 }
 
 /// Buckets in the order text output lists them.
@@ -447,10 +460,10 @@ fn notes(outcome: &Outcome, color: bool, r: &mut Rendered) {
             };
             r.errors += &error_line(&text, color);
             if let Some(now) = &d.now {
-                r.errors += &format!("  now: {now}\n");
+                r.errors += &format!("  now: {}\n", safe_lines(now, "    "));
             }
-            if let Some(help) = help {
-                r.errors += &format!("help: {help}\n");
+            for h in help.iter().flat_map(|h| h.split("\nhelp: ")) {
+                r.errors += &help_line(h);
             }
         } else if d.action.bucket == Bucket::Deferred {
             deferred |= d.action.reason.contains("exec session");
@@ -458,16 +471,17 @@ fn notes(outcome: &Outcome, color: bool, r: &mut Rendered) {
                 "{}: `{}`: {}\n",
                 label("note", Bucket::Deferred),
                 shown(&d.action),
-                d.action.reason
+                safe(&d.action.reason)
             );
         }
     }
     for d in &outcome.done {
         if let Some(word) = &d.action.unready {
             r.notes += &format!(
-                "{}: `{}` matches its config but is {word}: it is left as it is; see `{}`\n",
+                "{}: `{}` matches its config but is {}: it is left as it is; see `{}`\n",
                 label("warning", Bucket::Deferred),
                 shown(&d.action),
+                safe(word),
                 logs_hint(&d.action)
             );
         }
@@ -479,12 +493,10 @@ fn notes(outcome: &Outcome, color: bool, r: &mut Rendered) {
 
 /// The command that shows a container's logs on the engine it is on.
 fn logs_hint(a: &crate::plan::Action) -> String {
+    let name = safe(&a.name);
     match &a.host {
-        Some(h) => format!(
-            "fleet status --host {h}` and `docker logs {}` on host `{h}",
-            a.name
-        ),
-        None => format!("docker logs {}", a.name),
+        Some(h) => format!("docker logs {name}` on host `{h}"),
+        None => format!("docker logs {name}"),
     }
 }
 
@@ -493,9 +505,11 @@ fn logs_hint(a: &crate::plan::Action) -> String {
 fn unreached_lines(unreached: &[Unreached], color: bool) -> String {
     let mut text = String::new();
     for u in unreached {
-        text += &error_line(&format!("host `{}`: {}", u.host, u.error.message()), color);
+        let message = u.error.message();
+        let message = safe_lines(&message, "  ");
+        text += &error_line(&format!("host `{}`: {message}", u.host), color);
         for h in u.error.help() {
-            text += &format!("help: {h}\n");
+            text += &format!("help: {}\n", safe_lines(h, "  "));
         }
     }
     text
@@ -506,7 +520,7 @@ fn failure_line(d: &Done, e: &Failure) -> String {
     let a = &d.action;
     match (e, &a.host) {
         (Failure::Unreached, Some(h)) => format!("`{}`: host `{h}` failed (see above)", shown(a)),
-        (Failure::Conflict, _) => format!("`{}`: {}", shown(a), a.reason),
+        (Failure::Conflict, _) => format!("`{}`: {}", shown(a), safe(&a.reason)),
         (Failure::NotStarted(_), _) => format!("`{}` {e}", shown(a)),
         (_, Some(h)) => format!("host `{h}`: {e}"),
         (_, None) => e.to_string(),
@@ -533,9 +547,10 @@ impl std::fmt::Display for Failure {
 }
 
 /// How an action's container is named in text: `name`, or `name@host`
-/// when the config declares hosts (a move shows one name on two hosts).
+/// when the config declares hosts (a move shows one name on two hosts);
+/// terminal-safe (the name may be any container's on the engine).
 fn shown(a: &crate::plan::Action) -> String {
-    crate::config::name_at(&a.name, a.host.as_deref())
+    safe(&crate::config::name_at(&a.name, a.host.as_deref())).into_owned()
 }
 
 /// One progress line as an action finishes (stderr, terminals only):
@@ -563,6 +578,7 @@ fn plan_text(outcome: &Outcome, color: bool) -> Rendered {
     for d in &outcome.done {
         let a = &d.action;
         let verb = match (a.bucket, &a.op) {
+            (Bucket::Failed, _) if d.error == Some(Failure::Unreached) => "failed",
             (Bucket::Failed, _) => "conflict",
             (Bucket::Deferred, _) => "defer",
             (Bucket::Unchanged, _) => "unchanged",
@@ -570,7 +586,7 @@ fn plan_text(outcome: &Outcome, color: bool) -> Rendered {
             (_, op) => op.verb(),
         };
         let word = paint(&format!("{verb:<9}"), a.bucket, color);
-        r.stdout += &format!("  {word}  {:<width$}  {}\n", shown(a), a.reason);
+        r.stdout += &format!("  {word}  {:<width$}  {}\n", shown(a), safe(&a.reason));
     }
     let summary = outcome_text(PLAN, outcome, color);
     r.stdout += &summary.stdout;
@@ -736,7 +752,7 @@ pub fn error_text(e: &Error, color: bool) -> String {
         text.push('\n');
     }
     for h in e.help() {
-        text += &format!("help: {h}\n");
+        text += &help_line(h);
     }
     text
 }
@@ -804,7 +820,7 @@ fn ops_text(r: &OpsResult, verb: Verb, color: bool) -> Rendered {
     let mut out = Rendered::default();
     if !r.done.is_empty() {
         let word = paint(word, Bucket::Started, color);
-        out.stdout += &format!("[{tag}] {word}: {}\n", r.done.join(", "));
+        out.stdout += &format!("[{tag}] {word}: {}\n", safe(&r.done.join(", ")));
     }
     if r.done.is_empty() && r.failed.is_empty() && r.skipped.is_empty() {
         let n = r.already.len();
@@ -817,11 +833,18 @@ fn ops_text(r: &OpsResult, verb: Verb, color: bool) -> Rendered {
         };
     }
     for s in &r.skipped {
-        out.stdout += &format!("[{tag}] skipped: {} ({})\n", s.name, s.reason);
+        out.stdout += &format!("[{tag}] skipped: {} ({})\n", safe(&s.name), safe(&s.reason));
     }
     out.errors += &unreached_lines(&r.unreached, color);
     for f in &r.failed {
-        out.errors += &error_line(&f.reason, color);
+        // `ops` puts what is true now last, as its own line.
+        match f.reason.rsplit_once("\n  now: ") {
+            Some((e, now)) => {
+                out.errors += &error_line(e, color);
+                out.errors += &format!("  now: {}\n", safe_lines(now, "    "));
+            }
+            None => out.errors += &error_line(&f.reason, color),
+        }
     }
     out
 }
@@ -841,7 +864,7 @@ fn status_output(st: &Status, style: &Style) -> Output {
     } else {
         let mut text = status_text(&st.rows, style.color);
         for (host, who) in &st.locks {
-            text += &format!("lock on host `{host}`: {who}\n");
+            text += &format!("lock on host `{host}`: {}\n", safe(who));
         }
         text
     };
@@ -892,9 +915,9 @@ fn status_text(rows: &[StatusRow], color: bool) -> String {
     out
 }
 
-/// The cells of one status row.
+/// The cells of one status row, each terminal-safe.
 fn status_cells(r: &StatusRow) -> [String; 9] {
-    [
+    let cells = [
         crate::config::name_at(&r.name, r.host.as_deref()),
         r.type_name.clone().unwrap_or_else(|| "-".into()),
         r.state.clone(),
@@ -908,7 +931,8 @@ fn status_cells(r: &StatusRow) -> [String; 9] {
         r.exec_sessions.to_string(),
         r.action.as_str().to_string(),
         r.reason.clone(),
-    ]
+    ];
+    cells.map(|c| safe(&c).into_owned())
 }
 
 /// One pretty JSON document and a newline. The documents are plain derived

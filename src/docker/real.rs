@@ -80,7 +80,9 @@ impl Runner for DuctRunner {
                 Ok(Output {
                     code: out.status.code(),
                     stdout: text(out.stdout),
-                    stderr: text(out.stderr),
+                    // docker repeats a DOCKER_HOST or context endpoint in
+                    // its errors, a URL's password included.
+                    stderr: crate::ssh::redact_userinfo(&text(out.stderr)),
                 })
             }
             None => {
@@ -144,7 +146,7 @@ impl Runner for DuctRunner {
         Ok(Output {
             code: out.status.code(),
             stdout: String::new(),
-            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+            stderr: crate::ssh::redact_userinfo(&String::from_utf8_lossy(&out.stderr)),
         })
     }
 }

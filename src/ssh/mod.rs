@@ -16,7 +16,9 @@
 //! Lifetimes: a [`Master`] closes its connection when its last clone drops
 //! (`ssh -O exit`); the directory goes when the `Shared` and every `Master`
 //! are gone. A fleet killed outright leaves a master for at most
-//! [`PERSIST`] once its last session ends (ssh's `ControlPersist`).
+//! [`PERSIST`] once its last session ends (ssh's `ControlPersist`), and its
+//! directory until the next run's [`Shared::new`] sweeps it ([`sweep`]:
+//! the directory's [`OWNER_FILE`] names a process that is gone).
 //!
 //! The library reads no environment: the PATH comes in as a value. The ssh
 //! processes inherit fleet's environment (ssh-agent's socket, `HOME`), never
@@ -29,7 +31,7 @@ use std::collections::HashMap;
 use std::ffi::{OsStr, OsString};
 use std::fs;
 use std::io::Read;
-use std::os::unix::fs::PermissionsExt;
+use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
 use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, ExitStatus, Stdio};
@@ -123,6 +125,15 @@ impl Shared {
     /// reports it for the host that needs it.
     pub fn new(path_env: Option<&OsStr>) -> Result<Shared, String> {
         let dir = private_dir()?;
+        write_owner(dir.path()).map_err(|e| {
+            format!(
+                "could not write {OWNER_FILE} in {}: {e}",
+                dir.path().display()
+            )
+        })?;
+        if let Some(base) = dir.path().parent() {
+            sweep(base);
+        }
         let ssh = find_ssh(path_env);
         if let Some(real) = &ssh {
             write_wrapper(dir.path(), real).map_err(|e| {
@@ -378,6 +389,92 @@ fn private_dir() -> Result<tempfile::TempDir, String> {
     fs::set_permissions(dir.path(), fs::Permissions::from_mode(0o700))
         .map_err(|e| format!("could not make {} private: {e}", dir.path().display()))?;
     Ok(dir)
+}
+
+/// The file in a run's private directory that names the process owning
+/// it, one `key=value` a line: `pid=<pid>`, `start=<clock ticks after
+/// boot>` (field 22 of `/proc/<pid>/stat`; absent when unreadable) and
+/// `pid-ns=<boot id>/pid:[<inode>]` (where the pid means that process).
+pub const OWNER_FILE: &str = "owner";
+
+/// Writes [`OWNER_FILE`] for this process into `dir` (mode 0600).
+fn write_owner(dir: &Path) -> std::io::Result<()> {
+    use std::io::Write;
+    let pid = std::process::id();
+    let mut text = format!("pid={pid}\n");
+    if let Some(start) = crate::engine_lock::process_start_time(pid) {
+        text += &format!("start={start}\n");
+    }
+    if let Some(ns) = crate::engine_lock::pid_namespace() {
+        text += &format!("pid-ns={ns}\n");
+    }
+    let mut f = fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(dir.join(OWNER_FILE))?;
+    f.write_all(text.as_bytes())
+}
+
+/// Removes the `fleet-ssh-*` directories directly under `base` that runs
+/// killed outright left behind, and returns them. One is removed only when
+/// all of this holds: it is a directory itself (a symlink is never
+/// followed), this user owns it and its mode is 0700; its [`OWNER_FILE`]
+/// is a regular file this user owns; that file names this machine's pid
+/// namespace (this kernel boot, these pids); and the process it names no
+/// longer runs, has exited, or is another process now (its start time
+/// differs). A directory without an owner file (a run making it right
+/// now, or a fleet from before owner files) is left alone, as is anything
+/// that cannot be read. Errors are not reported: sweeping is a courtesy.
+pub fn sweep(base: &Path) -> Vec<PathBuf> {
+    use std::os::unix::fs::MetadataExt;
+    // SAFETY: getuid(2) cannot fail and touches no memory of ours.
+    let uid = unsafe { libc::getuid() };
+    let Some(here) = crate::engine_lock::pid_namespace() else {
+        return Vec::new();
+    };
+    let Ok(entries) = fs::read_dir(base) else {
+        return Vec::new();
+    };
+    let mut removed = Vec::new();
+    for entry in entries.flatten() {
+        let path = entry.path();
+        let ours = |m: &fs::Metadata| m.uid() == uid;
+        let private = entry
+            .file_name()
+            .to_string_lossy()
+            .starts_with("fleet-ssh-")
+            && fs::symlink_metadata(&path)
+                .is_ok_and(|m| m.file_type().is_dir() && ours(&m) && m.mode() & 0o7777 == 0o700);
+        if !private {
+            continue;
+        }
+        let owner = path.join(OWNER_FILE);
+        let Ok(m) = fs::symlink_metadata(&owner) else {
+            continue;
+        };
+        if !m.file_type().is_file() || !ours(&m) || m.len() > 4096 {
+            continue;
+        }
+        let Ok(text) = fs::read_to_string(&owner) else {
+            continue;
+        };
+        let field = |k: &str| {
+            text.lines()
+                .find_map(|l| l.strip_prefix(k)?.strip_prefix('='))
+        };
+        let Some(pid) = field("pid").and_then(|v| v.parse::<u32>().ok()) else {
+            continue;
+        };
+        let start = field("start").and_then(|v| v.parse().ok());
+        if pid == 0 || field("pid-ns") != Some(here.as_str()) {
+            continue;
+        }
+        if crate::engine_lock::gone(pid, start).is_some() && fs::remove_dir_all(&path).is_ok() {
+            removed.push(path);
+        }
+    }
+    removed
 }
 
 /// Whether programs on the file system of `dir` may run (no `noexec`).

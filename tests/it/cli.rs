@@ -282,9 +282,14 @@ fn verbose_lines_go_where_the_run_writes() {
         "{}",
         r.stderr
     );
+    // The listing's `--format` holds tabs: shown as `\t`, as every control
+    // character of a shown line is (`fleet::text`).
     assert_eq!(
         shown[0],
-        format!("+ /opt/docker {}", argv::list_all().line())
+        format!(
+            "+ /opt/docker {}",
+            argv::list_all().line().replace('\t', "\\t")
+        )
     );
     assert_eq!(shown[3], format!("+ /opt/docker start {}", e.id));
     assert_eq!(r.stdout, "[agents-sync] started: coder-default\n");

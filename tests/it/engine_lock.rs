@@ -657,3 +657,159 @@ fn release_any_removes_the_projects_lock_by_id_whoever_holds_it() {
     assert!(e.message().contains("fleet never removes it"), "{e}");
     assert_eq!(calls(&fake), [inspect()]);
 }
+
+#[test]
+fn the_lease_label_is_the_lease_the_run_goes_by() {
+    // `--lock-lease 1.9`: the run's lease, as the command line parses it.
+    let lease = fleet::cli::lease_secs("1.9").unwrap();
+    assert_eq!(lease, Duration::from_millis(1900));
+    let fake = FakeRunner::new();
+    let mut want = create();
+    let at = want
+        .iter()
+        .position(|a| a == "fleet.lock.lease=3600")
+        .unwrap();
+    want[at] = "fleet.lock.lease=1.9".into();
+    fake.expect(want.clone(), Ok(created(1)));
+    let opts = Options {
+        lease,
+        wait: Duration::ZERO,
+    };
+    let stop = AtomicBool::new(false);
+    let lock = engine_lock::acquire(&fake, "proj", Some("gpu-1"), &me(), &opts, &stop, &|_| {});
+    assert_eq!(lock.unwrap().id(), id(1));
+    assert_eq!(calls(&fake), [want]);
+
+    // Read back as written; an older fleet's whole seconds still read.
+    for (label, d) in [
+        ("1.9", Duration::from_millis(1900)),
+        ("3600", Duration::from_secs(3600)),
+        ("0.000000001", Duration::from_nanos(1)),
+        ("12.5", Duration::from_millis(12_500)),
+    ] {
+        assert_eq!(engine_lock::lease_label(d), label);
+        assert_eq!(engine_lock::parse_lease(label), Some(d), "{label}");
+    }
+    for bad in [
+        "",
+        ".",
+        "1.",
+        ".5",
+        "-1",
+        "1.0000000001",
+        "1e3",
+        "one",
+        "1.5s",
+    ] {
+        assert_eq!(engine_lock::parse_lease(bad), None, "{bad:?}");
+    }
+    let mut old = Lock::elsewhere(2);
+    old.lease = 60;
+    let fake = FakeRunner::new();
+    fake.expect(inspect(), Ok(old.reply()));
+    let info = engine_lock::read(&fake, "proj").unwrap().unwrap();
+    assert_eq!(info.lease, Some(Duration::from_secs(60)));
+}
+
+/// A lock of this machine's pid namespace held by `pid` (started at tick
+/// `start`).
+fn here_now(pid: u32, start: Option<u64>) -> LockInfo {
+    LockInfo {
+        id: id(1),
+        holder: format!("admin@build-9 pid {pid}"),
+        machine: "m-9".into(),
+        pid_ns: Holder::this_process().pid_ns,
+        pid: Some(pid),
+        pid_start: start,
+        since: "2026-11-29T07:24:36.5Z".into(),
+        lease: None,
+        host: None,
+    }
+}
+
+#[test]
+fn a_lock_whose_holder_is_gone_from_this_machine_is_described_as_stale() {
+    let dead = here_now(NO_PID, Some(5));
+    assert!(
+        dead.pid_ns.is_some(),
+        "this machine's pid namespace is unreadable"
+    );
+    let hint =
+        format!("stale: pid {NO_PID} no longer runs on this machine; the next run takes it over");
+    assert_eq!(dead.stale_hint().as_deref(), Some(hint.as_str()));
+    assert_eq!(
+        dead.describe(),
+        format!("held by admin@build-9 pid {NO_PID} since 2026-11-29T07:24:36Z ({hint})")
+    );
+    assert_eq!(
+        dead.held_by(),
+        format!("held by admin@build-9 pid {NO_PID} since 2026-11-29T07:24:36Z")
+    );
+
+    // This test process: alive, so held; with another start time, a reused pid.
+    let pid = std::process::id();
+    let start = engine_lock::process_start_time(pid);
+    let alive = here_now(pid, start);
+    assert_eq!(alive.stale_hint(), None);
+    assert_eq!(alive.describe(), alive.held_by());
+    let reused = here_now(pid, start.map(|s| s + 1));
+    let hint = reused.stale_hint().unwrap();
+    assert!(
+        hint.starts_with(&format!("stale: pid {pid} is another process now")),
+        "{hint}"
+    );
+
+    // Another machine's holder: only its lease tells, and a run judges that.
+    let elsewhere = LockInfo {
+        pid_ns: Some("boot-9/pid:[1]".into()),
+        ..here_now(NO_PID, Some(5))
+    };
+    assert_eq!(elsewhere.stale_hint(), None);
+    assert_eq!(elsewhere.describe(), elsewhere.held_by());
+}
+
+#[test]
+fn status_and_hosts_say_a_dead_holders_lock_on_this_machine_is_stale() {
+    use crate::harness::{World, check};
+    use crate::placement::{H1, H2, TWO, at, seen_on};
+    use fleet::docker::{Cmd, argv};
+    let lock = || {
+        let ns = Holder::this_process().pid_ns.unwrap();
+        let doc = serde_json::json!([{
+            "Id": id(1),
+            "Created": "2026-11-29T07:24:36Z",
+            "Config": { "Labels": {
+                "fleet.lock": "p",
+                "fleet.lock.holder": format!("root@here pid {NO_PID}"),
+                "fleet.lock.pid-ns": ns,
+                "fleet.lock.pid": NO_PID.to_string(),
+            }},
+        }]);
+        Ok(Output::ok(doc.to_string()))
+    };
+    let none = || Ok(Output::fail(1, "Error: No such object: p.fleet-lock"));
+    let read = |url| at(url, argv::inspect(&["p.fleet-lock"]));
+    let stale = format!(
+        "held by root@here pid {NO_PID} since 2026-11-29T07:24:36Z (stale: pid {NO_PID} no longer runs on this machine; the next run takes it over)"
+    );
+
+    let w = seen_on(seen_on(World::new(TWO), H1, &[]), H2, &[]);
+    let r = check(
+        &["status"],
+        w.expect_cmd(read(H1), none()).expect_cmd(read(H2), lock()),
+    );
+    assert!(
+        r.stdout.ends_with(&format!("lock on host `h2`: {stale}\n")),
+        "{r:?}"
+    );
+
+    let version = Cmd::new(["version", "--format", "{{.Server.Version}}"]);
+    let w = World::new(TWO)
+        .expect_cmd(at(H1, version.clone()), Ok(Output::ok("28.2.2\n")))
+        .expect_cmd(at(H2, version), Ok(Output::ok("28.2.2\n")));
+    let r = check(
+        &["hosts"],
+        w.expect_cmd(read(H1), none()).expect_cmd(read(H2), lock()),
+    );
+    assert!(r.stdout.ends_with(&format!("{stale}\n")), "{r:?}");
+}

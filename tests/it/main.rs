@@ -28,5 +28,6 @@ mod spec;
 mod ssh;
 mod support;
 mod swap;
+mod terminal;
 mod trust;
 mod wait;

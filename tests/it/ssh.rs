@@ -880,3 +880,76 @@ fn bench_connect_and_docker_ps() {
         "30 docker ps, 8 at a time, through the master: {shared_30:.0} ms; plain ssh: {plain_30:.0} ms"
     );
 }
+
+// ---- leftovers of a killed run ----------------------------------------------
+
+#[test]
+fn a_new_shared_sweeps_the_directories_of_runs_that_are_gone_and_nothing_else() {
+    use fleet::ssh::{OWNER_FILE, sweep};
+    use std::os::unix::fs::{PermissionsExt, symlink};
+    // A pid no process can have: above Linux's PID_MAX_LIMIT (2^22).
+    const NO_PID: u32 = 4_194_305;
+    let ns = fleet::engine_lock::Holder::this_process().pid_ns.unwrap();
+    let me = std::process::id();
+    let start = fleet::engine_lock::process_start_time(me).unwrap();
+    let base = tempfile::tempdir().unwrap();
+    let make = |name: &str, mode: u32, owner: Option<String>| {
+        let d = base.path().join(name);
+        std::fs::create_dir(&d).unwrap();
+        std::fs::write(d.join("ssh"), "#!/bin/sh\n").unwrap();
+        if let Some(o) = owner {
+            std::fs::write(d.join(OWNER_FILE), o).unwrap();
+        }
+        std::fs::set_permissions(&d, std::fs::Permissions::from_mode(mode)).unwrap();
+        d
+    };
+    let owner = |pid: u32, start: u64, ns: &str| format!("pid={pid}\nstart={start}\npid-ns={ns}\n");
+    let dead = make("fleet-ssh-dead", 0o700, Some(owner(NO_PID, 5, &ns)));
+    let reused = make("fleet-ssh-reused", 0o700, Some(owner(me, start + 1, &ns)));
+    let no_start = make(
+        "fleet-ssh-nostart",
+        0o700,
+        Some(format!("pid={NO_PID}\npid-ns={ns}\n")),
+    );
+    let kept = [
+        make("fleet-ssh-alive", 0o700, Some(owner(me, start, &ns))),
+        make(
+            "fleet-ssh-elsewhere",
+            0o700,
+            Some(owner(NO_PID, 5, "boot-x/pid:[1]")),
+        ),
+        make("fleet-ssh-making", 0o700, None),
+        make("fleet-ssh-open", 0o755, Some(owner(NO_PID, 5, &ns))),
+        make("fleet-ssh-garbage", 0o700, Some("pid=one\n".into())),
+        make("other-dead", 0o700, Some(owner(NO_PID, 5, &ns))),
+    ];
+    // A symlink to a dead run's directory, and an owner file that is one.
+    let target = tempfile::tempdir().unwrap();
+    let away = target.path().join("fleet-ssh-away");
+    std::fs::create_dir(&away).unwrap();
+    std::fs::write(away.join(OWNER_FILE), owner(NO_PID, 5, &ns)).unwrap();
+    std::fs::set_permissions(&away, std::fs::Permissions::from_mode(0o700)).unwrap();
+    symlink(&away, base.path().join("fleet-ssh-link")).unwrap();
+    let linked = make("fleet-ssh-linked-owner", 0o700, None);
+    symlink(away.join(OWNER_FILE), linked.join(OWNER_FILE)).unwrap();
+    std::fs::write(base.path().join("fleet-ssh-file"), owner(NO_PID, 5, &ns)).unwrap();
+
+    let mut removed = sweep(base.path());
+    removed.sort();
+    let mut want = vec![dead, no_start, reused];
+    want.sort();
+    assert_eq!(removed, want);
+    for d in kept.iter().chain([&linked, &away]) {
+        assert!(d.is_dir(), "{} was removed", d.display());
+    }
+    assert!(base.path().join("fleet-ssh-link").exists());
+    assert!(base.path().join("fleet-ssh-file").is_file());
+    assert_eq!(sweep(base.path()), Vec::<PathBuf>::new());
+
+    // A run's own directory names it, and the sweep leaves it alone.
+    let shared = Shared::new(None).unwrap();
+    let text = std::fs::read_to_string(shared.dir().join(OWNER_FILE)).unwrap();
+    assert_eq!(text, owner(me, start, &ns));
+    assert!(!sweep(shared.dir().parent().unwrap()).contains(&shared.dir().to_path_buf()));
+    assert!(shared.dir().is_dir());
+}
