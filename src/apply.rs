@@ -60,13 +60,13 @@ pub enum Failure {
 }
 
 /// Why a run stopped starting new work.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Halt {
     /// SIGINT or SIGTERM.
     Signal,
-    /// This run's lock on the host reached the end of its lease
+    /// This run's lock on `host` reached the end of its lease
     /// (`--lock-lease`), after which another run may take it.
-    Lease(Duration),
+    Lease { host: String, lease: Duration },
 }
 
 /// The result of a sync: one [`Done`] per planned action, in plan order.
@@ -280,26 +280,34 @@ pub fn apply(
     progress: Progress,
     stop: &AtomicBool,
 ) -> Outcome {
-    apply_rolling(
-        plan,
-        runner,
+    let pace = Pace {
         jobs,
         progress,
         stop,
-        crate::ready::DEFAULT_WAIT,
-    )
+        roll_wait: crate::ready::DEFAULT_WAIT,
+    };
+    apply_rolling(plan, runner, &pace)
+}
+
+/// How an apply goes: at most `jobs` docker processes at a time, a
+/// progress callback, the stop flag (no new unit once set), and how long a
+/// rolled replacement may take to be ready.
+pub struct Pace<'a> {
+    pub jobs: usize,
+    pub progress: Progress<'a>,
+    pub stop: &'a AtomicBool,
+    pub roll_wait: Duration,
 }
 
 /// [`apply`], a rolling recreate waiting up to `roll_wait` for each
 /// replacement to be ready before the next member goes down.
-pub fn apply_rolling(
-    plan: &Plan,
-    runner: &dyn Runner,
-    jobs: usize,
-    progress: Progress,
-    stop: &AtomicBool,
-    roll_wait: Duration,
-) -> Outcome {
+pub fn apply_rolling(plan: &Plan, runner: &dyn Runner, pace: &Pace) -> Outcome {
+    let Pace {
+        jobs,
+        progress,
+        stop,
+        roll_wait,
+    } = *pace;
     let run = Applying {
         plan,
         runner,
@@ -725,7 +733,13 @@ fn recreate(d: &Desired, old_id: &str, old_dead: bool, name: &str, runner: &dyn 
         }
     }
     if let Some(t) = trouble {
-        let back = roll_back(&Patient(runner), &new_id, &temp, old_id, old_dead, &mut why);
+        let swap = Swap {
+            new_id: &new_id,
+            temp: &temp,
+            old_id,
+            old_dead,
+        };
+        let back = roll_back(&Patient(runner), swap, &mut why);
         return Err(why.finish(format!("failed to recreate `{name}`: {t}; {back}")));
     }
     if let Err(e) = run_ok(runner, &argv::remove(&[old_id])) {
@@ -795,17 +809,25 @@ fn unsettled(runner: &dyn Runner, id: &str) -> Result<bool, String> {
     Ok(true)
 }
 
+/// The two containers of a swap under way: the replacement (its ID and
+/// temporary name) and the old one (whether it is dead).
+struct Swap<'a> {
+    new_id: &'a str,
+    temp: &'a str,
+    old_id: &'a str,
+    old_dead: bool,
+}
+
 /// Undoes a swap that failed before the replacement was confirmed: removes
 /// the replacement and starts the old container again (the config wants
 /// every agent running). Returns what it did, as a clause.
-fn roll_back(
-    runner: &dyn Runner,
-    new_id: &str,
-    temp: &str,
-    old_id: &str,
-    old_dead: bool,
-    why: &mut Why,
-) -> String {
+fn roll_back(runner: &dyn Runner, swap: Swap, why: &mut Why) -> String {
+    let Swap {
+        new_id,
+        temp,
+        old_id,
+        old_dead,
+    } = swap;
     let removed = match run_ok(runner, &argv::remove(&[new_id])) {
         Ok(_) => "the replacement was removed".to_string(),
         Err(e) => format!(

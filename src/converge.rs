@@ -198,11 +198,55 @@ fn plan_places(run: &Run, places: &Places) -> Result<(Planned, Rows)> {
             }
         }
     }
-    let plan = Plan {
+    let mut plan = Plan {
         project: run.config.project.clone(),
         actions: merged(parts, |a| a),
     };
+    judge_moves(&mut plan.actions);
+    for row in rows.iter_mut().flatten() {
+        let a = (plan.actions.iter()).find(|a| a.name == row.name && a.host == row.host);
+        if let Some(a) = a.filter(|a| a.moved_to.is_some()) {
+            row.action = a.bucket;
+            row.reason = a.reason.clone();
+        }
+    }
     Ok((Planned { plan, unreached }, rows))
+}
+
+/// A move's removal as a plan can tell it: removed only when its instance
+/// can run on its new host (that host was read and its action for the
+/// instance neither failed nor was deferred, and it is not unready);
+/// otherwise deferred, as sync would, saying why.
+fn judge_moves(actions: &mut [Action]) {
+    let verdicts: Vec<Option<String>> = (actions.iter())
+        .map(|a| {
+            let to = a.moved_to.as_deref()?;
+            let there =
+                (actions.iter()).find(|b| b.name == a.name && b.host.as_deref() == Some(to));
+            match there {
+                None => Some(format!("host `{to}` is not part of this run (--host)")),
+                Some(b) if b.bucket == Bucket::Failed => {
+                    Some(format!("`{}` cannot be made there", a.name))
+                }
+                Some(b) if b.bucket == Bucket::Deferred => {
+                    Some(format!("`{}` is deferred there", a.name))
+                }
+                Some(b) => b
+                    .unready
+                    .as_ref()
+                    .map(|w| format!("`{}` is {w} there", a.name)),
+            }
+        })
+        .collect();
+    for (a, why) in actions.iter_mut().zip(verdicts) {
+        if let (Some(why), Some(to)) = (why, a.moved_to.clone()) {
+            a.bucket = Bucket::Deferred;
+            a.op = Op::Nothing;
+            a.reason = format!(
+                "instance placed on host `{to}` now, but it cannot run there yet ({why}); kept here until it does"
+            );
+        }
+    }
 }
 
 /// What `fleet status` shows: one row a container, in plan order, the
@@ -355,7 +399,13 @@ fn converge_place(
     let roll_wait = wait.unwrap_or(ready::DEFAULT_WAIT);
     let mut outcome = within_lease(ctx, held.as_ref(), |stop| {
         let progress = |d: &Done| (ctx.events)(Event::Done(d));
-        apply::apply_rolling(&now, runner, ctx.jobs, &progress, stop, roll_wait)
+        let pace = apply::Pace {
+            jobs: ctx.jobs,
+            progress: &progress,
+            stop,
+            roll_wait,
+        };
+        apply::apply_rolling(&now, runner, &pace)
     });
     if let Some(timeout) = wait
         && !outcome.interrupted
@@ -415,7 +465,10 @@ fn within_lease(
     if !ctx.stopping() && stop.load(Ordering::Relaxed) {
         for d in &mut outcome.done {
             if let Some(Failure::NotStarted(halt)) = &mut d.error {
-                *halt = Halt::Lease(ctx.lock_lease);
+                *halt = Halt::Lease {
+                    host: held.host().to_string(),
+                    lease: ctx.lock_lease,
+                };
             }
         }
         outcome.interrupted = false;

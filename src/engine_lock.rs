@@ -290,19 +290,27 @@ impl EngineLock {
     }
 }
 
+/// Who asks for a lock: for `project`, on the host the config calls
+/// `host` (`None`: the implicit host), by `me`.
+#[derive(Clone, Copy)]
+pub struct Claim<'a> {
+    pub project: &'a str,
+    pub host: Option<&'a str>,
+    pub me: &'a Holder,
+}
+
 /// Takes `project`'s lock on the engine `runner` reaches, waiting up to
 /// `opts.wait` while another run holds it and taking over a lock whose
 /// holder is gone. `host` (the config's name for the engine) goes into the
 /// labels and the messages. `stop` set: stops waiting, with an error.
 pub fn acquire(
     runner: &dyn Runner,
-    project: &str,
-    host: Option<&str>,
-    me: &Holder,
+    claim: &Claim,
     opts: &Options,
     stop: &AtomicBool,
     events: &dyn Fn(LockEvent),
 ) -> Result<EngineLock> {
+    let Claim { project, host, me } = *claim;
     let name = lock_name(project);
     let create = argv::lock_create(&name, &me.labels(project, host, opts.lease));
     let start = Instant::now();

@@ -117,10 +117,14 @@ impl Connect for Ssh {
                 "could not connect over SSH ({target}): {}",
                 f.reason()
             ));
-            match f.help() {
+            let e = match f.help() {
                 Some(h) => e.with_help(h),
                 None => e,
-            }
+            };
+            e.with_help(format!(
+                "a host that does not answer within --connect-timeout ({}s) fails alone; raise it for a slow link",
+                self.timeout.as_secs_f64()
+            ))
         })?;
         Ok(Link {
             global: host.reach.global_args(),

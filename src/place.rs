@@ -91,7 +91,12 @@ impl<'a> Place<'a> {
         };
         let me = engine_lock::Holder::this_process();
         let told = |e: LockEvent| (ctx.events)(Event::HostLock { host, event: &e });
-        let lock = engine_lock::acquire(runner, project, Some(host), &me, &opts, ctx.stop, &told)?;
+        let claim = engine_lock::Claim {
+            project,
+            host: Some(host),
+            me: &me,
+        };
+        let lock = engine_lock::acquire(runner, &claim, &opts, ctx.stop, &told)?;
         // Counted from just before the create that took it, less a margin
         // for the clocks of two machines.
         let deadline = lock.taken() + ctx.lock_lease.mul_f64(0.9);
@@ -118,6 +123,11 @@ impl Held<'_> {
     /// no new work may start under the lock.
     pub(crate) fn deadline(&self) -> Instant {
         self.deadline
+    }
+
+    /// The host it locks.
+    pub(crate) fn host(&self) -> &str {
+        self.host
     }
 
     /// Releases the lock; a release that fails is told (the lock stays on

@@ -405,7 +405,16 @@ impl<'a> World<'a> {
                 let temp_foreign = (self.by_name.get(temp_name(&d.name).as_str()))
                     .filter(|t| !self.ours(t))
                     .copied();
-                decide(d, c, self.actual, self.opts, temp_busy, temp_foreign)
+                decide(
+                    d,
+                    c,
+                    self.actual,
+                    self.opts,
+                    Temp {
+                        busy: temp_busy,
+                        foreign: temp_foreign,
+                    },
+                )
             }
         }
     }
@@ -487,14 +496,21 @@ fn removal(c: &ContainerSnapshot, reason: String) -> Action {
 
 /// The decision for a desired container whose slot has a container of ours
 /// (`c`, renamed back first when it lives under another name).
+/// What holds a desired container's temporary (replacement) name: a
+/// busy leftover of ours, or a container of someone else's.
+struct Temp<'a> {
+    busy: Option<&'a ContainerSnapshot>,
+    foreign: Option<&'a ContainerSnapshot>,
+}
+
 fn decide(
     d: &Desired,
     c: &ContainerSnapshot,
     actual: &Actual,
     opts: Options,
-    temp_busy: Option<&ContainerSnapshot>,
-    temp_foreign: Option<&ContainerSnapshot>,
+    temp: Temp,
 ) -> Action {
+    let (temp_busy, temp_foreign) = (temp.busy, temp.foreign);
     let drift = if c.state.dead {
         vec!["dead".to_string()]
     } else {

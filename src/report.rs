@@ -535,9 +535,9 @@ impl std::fmt::Display for Failure {
             Failure::NotStarted(Halt::Signal) => {
                 f.write_str("was not started: fleet was asked to stop (SIGINT or SIGTERM) first")
             }
-            Failure::NotStarted(Halt::Lease(lease)) => write!(
+            Failure::NotStarted(Halt::Lease { host, lease }) => write!(
                 f,
-                "was not started: this run's lock on its host reached the end of its lease (--lock-lease {}s), after which another run may take it; run sync again",
+                "was not started: this run's lock on host `{host}` reached the end of its lease (--lock-lease {}s), after which another run may take it; run sync again",
                 lease.as_secs_f64()
             ),
             Failure::Conflict => f.write_str("its name is held by a container fleet may not touch"),

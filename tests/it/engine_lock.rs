@@ -188,7 +188,7 @@ fn acquire(fake: &FakeRunner, wait: Duration) -> (Result<EngineLock>, Vec<String
         wait,
     };
     let stop = AtomicBool::new(false);
-    let r = engine_lock::acquire(fake, "proj", Some("gpu-1"), &me(), &opts, &stop, &events);
+    let r = engine_lock::acquire(fake, &claim("gpu-1", &me()), &opts, &stop, &events);
     (r, seen.into_inner())
 }
 
@@ -467,8 +467,7 @@ fn a_stop_while_waiting_ends_the_wait_with_an_error() {
         lease: engine_lock::DEFAULT_LEASE,
         wait: Duration::from_secs(3600),
     };
-    let e = engine_lock::acquire(&fake, "proj", Some("gpu-1"), &me(), &opts, &stop, &|_| {})
-        .unwrap_err();
+    let e = engine_lock::acquire(&fake, &claim("gpu-1", &me()), &opts, &stop, &|_| {}).unwrap_err();
     assert_eq!(e.kind(), Kind::Lock);
     assert_eq!(
         e.message(),
@@ -513,7 +512,7 @@ fn a_lock_this_very_run_holds_through_another_host_is_an_error_at_once() {
         wait: Duration::from_secs(3600),
     };
     let stop = AtomicBool::new(false);
-    let e = engine_lock::acquire(&fake, "proj", Some("b"), &me, &opts, &stop, &|_| {}).unwrap_err();
+    let e = engine_lock::acquire(&fake, &claim("b", &me), &opts, &stop, &|_| {}).unwrap_err();
     assert_eq!(
         e.message(),
         "host `b` reaches the same engine as host `a`, whose lock (`proj.fleet-lock`) this run already holds"
@@ -676,7 +675,7 @@ fn the_lease_label_is_the_lease_the_run_goes_by() {
         wait: Duration::ZERO,
     };
     let stop = AtomicBool::new(false);
-    let lock = engine_lock::acquire(&fake, "proj", Some("gpu-1"), &me(), &opts, &stop, &|_| {});
+    let lock = engine_lock::acquire(&fake, &claim("gpu-1", &me()), &opts, &stop, &|_| {});
     assert_eq!(lock.unwrap().id(), id(1));
     assert_eq!(calls(&fake), [want]);
 
@@ -812,4 +811,13 @@ fn status_and_hosts_say_a_dead_holders_lock_on_this_machine_is_stale() {
         w.expect_cmd(read(H1), none()).expect_cmd(read(H2), lock()),
     );
     assert!(r.stdout.ends_with(&format!("{stale}\n")), "{r:?}");
+}
+
+/// A claim for project `proj` on `host`.
+fn claim<'a>(host: &'a str, me: &'a Holder) -> engine_lock::Claim<'a> {
+    engine_lock::Claim {
+        project: "proj",
+        host: Some(host),
+        me,
+    }
 }

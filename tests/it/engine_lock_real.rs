@@ -71,16 +71,12 @@ fn contend(e: Engine) {
                 };
                 start.wait();
                 for _ in 0..3 {
-                    let lock = engine_lock::acquire(
-                        runner,
+                    let claim = engine_lock::Claim {
                         project,
-                        Some("local"),
-                        &me,
-                        &opts,
-                        stop,
-                        &events,
-                    )
-                    .unwrap();
+                        host: Some("local"),
+                        me: &me,
+                    };
+                    let lock = engine_lock::acquire(runner, &claim, &opts, stop, &events).unwrap();
                     log.lock().unwrap().push((t, "enter"));
                     std::thread::sleep(Duration::from_millis(50));
                     log.lock().unwrap().push((t, "leave"));
@@ -128,14 +124,14 @@ fn take_over_from_a_killed_holder(e: Engine) {
     };
     assert!(holder.pid_start.is_some());
     let first =
-        engine_lock::acquire(&runner, &e.project, None, &holder, &opts, &stop, &|_| {}).unwrap();
+        engine_lock::acquire(&runner, &claim(&e.project, &holder), &opts, &stop, &|_| {}).unwrap();
     let first_id = first.id().to_string();
     std::mem::forget(first);
     child.kill().unwrap();
     // Not reaped yet: a zombie until `wait`, and still a dead holder.
     let taken = Mutex::new(Vec::new());
     let me = Holder::this_process();
-    let lock = engine_lock::acquire(&runner, &e.project, None, &me, &opts, &stop, &|ev| {
+    let lock = engine_lock::acquire(&runner, &claim(&e.project, &me), &opts, &stop, &|ev| {
         if let LockEvent::TakenOver { from, why } = ev {
             taken.lock().unwrap().push((from.id.clone(), why));
         }
@@ -169,16 +165,9 @@ fn fleet_commands_never_see_nor_touch_the_lock() {
         wait: Duration::ZERO,
     };
     let stop = AtomicBool::new(false);
-    let lock = engine_lock::acquire(
-        &runner,
-        &e.project,
-        None,
-        &Holder::this_process(),
-        &opts,
-        &stop,
-        &|_| {},
-    )
-    .unwrap();
+    let me = Holder::this_process();
+    let lock =
+        engine_lock::acquire(&runner, &claim(&e.project, &me), &opts, &stop, &|_| {}).unwrap();
     // With an empty config, the last sync removes every container of the
     // project: the lock is none of them.
     for (types, args) in [
@@ -201,4 +190,13 @@ fn fleet_commands_never_see_nor_touch_the_lock() {
     let still = engine_lock::read(&runner, &e.project).unwrap().unwrap();
     assert_eq!(still.id, lock.id());
     lock.release(&runner).unwrap();
+}
+
+/// A claim for `project` on the implicit host.
+fn claim<'a>(project: &'a str, me: &'a Holder) -> engine_lock::Claim<'a> {
+    engine_lock::Claim {
+        project,
+        host: None,
+        me,
+    }
 }

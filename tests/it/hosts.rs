@@ -1405,3 +1405,181 @@ fn a_run_starts_nothing_new_on_a_host_past_its_locks_lease() {
         "{doc:#}"
     );
 }
+
+// ---------------------------------------------------------------------------
+// Issue 17: the lock protocol between two operators, a host that holds the
+// others back, unlock under a live run, a hung SSH host.
+
+/// Point 1: two machines whose configs name the same two engines in
+/// opposite name orders (`a1`/`b2` and `z1`/`a2`) both finish, and on each
+/// engine their changes never interleave. (Locks taken in name order held
+/// one engine each and waited for the other's until --lock-wait ran out.)
+#[test]
+fn two_configs_naming_two_engines_in_opposite_orders_both_finish() {
+    let Some(h) = rig("oppos") else { return };
+    let types = |run: &str, first: &str, second: &str| {
+        let a = json!({ "instances": 2, "hosts": [first, second], "labels": { "fleet-test-run": run } });
+        json!({ "a": a })
+    };
+    let ha = json!({ "a1": h.host(1, Via::Socket), "b2": h.host(2, Via::Socket) });
+    let hb = json!({ "z1": h.host(1, Via::Context), "a2": h.host(2, Via::Context) });
+    let ca = h.config_file("a.json", ha.clone(), types("0", "a1", "b2"));
+    let s = Ran::of_process(h.fleet_with(&ca, &["sync"]).output().unwrap());
+    assert_eq!(s.code, 0, "{s:?}");
+
+    let ca = h.config_file("a.json", ha, types("a", "a1", "b2"));
+    let cb = h.config_file("b.json", hb, types("b", "z1", "a2"));
+    let (e1, e2) = (h.events(1), h.events(2));
+    let machine = |config: &Path, dir: &str| {
+        let locks = h.dir.path().join(dir);
+        std::fs::create_dir_all(&locks).unwrap();
+        let mut c = h.fleet_with(config, &["--json", "--lock-wait", "120", "sync"]);
+        c.env("FLEET_LOCK_DIR", locks);
+        spawn(c)
+    };
+    let (ra, rb) = (machine(&ca, "machine-a"), machine(&cb, "machine-b"));
+    let (ra, rb) = (finish(ra), finish(rb));
+    let (e1, e2) = (e1.finish(&h), e2.finish(&h));
+    assert_eq!(ra.code, 0, "{ra:?}");
+    assert_eq!(rb.code, 0, "{rb:?}");
+    assert_no_interleaving(&h, &e1);
+    assert_no_interleaving(&h, &e2);
+    assert!(!h.locked(1) && !h.locked(2), "both locks released");
+}
+
+/// Points 2 and 4: while another run holds one host's lock, this run's
+/// work on its other host is done, and that host's lock released, without
+/// waiting for the busy one; the busy host is converged once its lock is
+/// free. A thread never holds one lock while it waits for another, and
+/// each lock's lease is counted from when that lock was taken.
+#[test]
+fn a_host_whose_lock_is_busy_does_not_hold_the_others_back() {
+    let Some(h) = rig("busyone") else { return };
+    let hosts = json!({ "h1": h.host(1, Via::Socket), "h2": h.host(2, Via::Socket) });
+    let types = |run: &str| json!({ "a": { "instances": 2, "hosts": ["h1", "h2"], "labels": { "fleet-test-run": run } } });
+    h.config(hosts.clone(), types("0"));
+    let s = h.fleet(&["sync"]);
+    assert_eq!(s.code, 0, "{s:?}");
+    let before = (h.containers(1), h.containers(2));
+
+    // Another machine's run holds h2's lock (its labels: a live holder
+    // elsewhere, within its lease).
+    let lock = h.lock_name();
+    let label = |k: &str, v: &str| format!("{k}={v}");
+    let labels = [
+        label("fleet.lock", &h.project),
+        label("fleet.lock.holder", "ops@elsewhere pid 4242"),
+        label("fleet.lock.machine", "elsewhere"),
+        label("fleet.lock.pid-ns", "another-boot/pid:[1]"),
+        label("fleet.lock.pid", "4242"),
+        label("fleet.lock.lease", "3600"),
+    ];
+    let mut create = vec!["create", "--name", &lock, "--network", "none"];
+    for l in &labels {
+        create.extend(["--label", l]);
+    }
+    create.extend(["fleet-lock:1", "fleet-lock"]);
+    h.docker(2, &create);
+    assert!(h.locked(2));
+
+    h.config(hosts, types("1"));
+    let run = spawn(h.fleet_cmd(&["--lock-wait", "120", "sync"]));
+    wait_for(
+        "h1 recreated and its lock released, h2 still waiting",
+        60,
+        || {
+            let on1 = h.containers(1);
+            let done = on1.iter().all(|(n, c)| {
+                c.state == "running 0" && before.0.get(n).is_some_and(|b| b.id != c.id)
+            });
+            seen(done && !h.locked(1), || {
+                format!("h1 {on1:?}, locked {}", h.locked(1))
+            })
+        },
+    );
+    assert_eq!(
+        h.containers(2),
+        before.1,
+        "nothing changed on the locked host"
+    );
+    h.docker(2, &["rm", &lock]);
+    let r = finish(run);
+    assert_eq!(r.code, 0, "{r:?}");
+    assert!(
+        r.stderr
+            .contains("note: host `h2` is locked by another fleet run"),
+        "{r:?}"
+    );
+    let on2 = h.containers(2);
+    assert!(
+        on2.iter()
+            .all(|(n, c)| c.state == "running 0" && before.1[n].id != c.id),
+        "{on2:?}"
+    );
+    assert!(!h.locked(1) && !h.locked(2));
+}
+
+/// Point 3: `fleet unlock` refuses the lock of a run that is alive on this
+/// machine (it names it and says how to force); `--force` releases it.
+#[test]
+fn unlock_refuses_a_live_run_on_this_machine_unless_forced() {
+    let Some(h) = rig("unlive") else { return };
+    let hosts = json!({ "h1": h.host(1, Via::Socket) });
+    let slow = json!({ "test": ["CMD", "true"], "interval": "1h" });
+    h.config(
+        hosts,
+        json!({ "a": { "instances": 2, "hosts": ["h1"], "healthcheck": slow } }),
+    );
+    let mut run = spawn(h.fleet_cmd(&["sync", "--wait", "--wait-timeout", "600"]));
+    let pid = run.id();
+    wait_for("the waiting run's lock", 60, || {
+        seen(h.locked(1) && h.containers(1).len() == 2, || {
+            format!("locked {}", h.locked(1))
+        })
+    });
+    let u = h.fleet(&["unlock", "--host", "h1"]);
+    assert_eq!(u.code, 1, "{u:?}");
+    assert!(u.stderr.contains("still running on this machine"), "{u:?}");
+    assert!(u.stderr.contains(&format!("pid {pid}")), "{u:?}");
+    assert!(h.locked(1), "the live run keeps its lock: {u:?}");
+    let u = h.fleet(&["unlock", "--force", "--host", "h1"]);
+    assert_eq!(u.code, 0, "{u:?}");
+    assert!(!h.locked(1), "--force released it: {u:?}");
+    run.kill().unwrap();
+    let _ = finish(run);
+}
+
+/// Point 4: a host whose SSH server accepts connections and never answers
+/// fails alone within --connect-timeout (not --timeout), naming it; the
+/// other host is converged.
+#[test]
+fn a_hung_ssh_host_fails_alone_within_the_connect_timeout() {
+    let Some(h) = rig("hungssh") else { return };
+    // Accepts, reads nothing, writes nothing: an sshd that hangs.
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let held = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let keep = held.clone();
+    std::thread::spawn(move || {
+        for s in listener.incoming().flatten() {
+            keep.lock().unwrap().push(s);
+        }
+    });
+    let hosts = json!({
+        "h1": h.host(1, Via::Socket),
+        "hung": { "docker_host": format!("ssh://root@127.0.0.1:{port}") },
+    });
+    h.config(
+        hosts,
+        json!({ "a": { "hosts": ["h1"] }, "b": { "hosts": ["hung"] } }),
+    );
+    let (r, doc) = h.fleet_json(&["--connect-timeout", "2", "sync"]);
+    assert_eq!(r.code, 1, "{r:?}");
+    assert_eq!(doc["created"], json!([h.t("a") + "-default"]), "{doc:#}");
+    assert!(r.stderr.contains("error: host `hung`: "), "{r:?}");
+    assert!(
+        r.stderr.contains("--connect-timeout (2s)"),
+        "the connect deadline, not --timeout: {r:?}"
+    );
+    assert!(!held.lock().unwrap().is_empty(), "fleet did connect to it");
+}

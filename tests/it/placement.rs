@@ -932,3 +932,41 @@ fn a_host_that_is_down_with_nothing_placed_is_named_and_fails_the_run() {
     assert_eq!(r.code, 1, "{r:?}");
     assert!(r.stderr.contains("error: host `h3`: "), "{r:?}");
 }
+
+/// Issue 17, point 7: plan and status do not call a move's old container
+/// `removed` when sync would only defer it (its new host cannot be read).
+#[test]
+fn a_move_to_a_host_that_cannot_be_read_is_deferred_in_plan_and_status() {
+    let on2 = [agent("coder-2"), agent("reviewer-default")];
+    let w = World::new(MOVED).expect_cmd(at(H1, argv::list_all()), Ok(engine_down()));
+    let (r, doc) = {
+        let r = check(&["plan", "--json"], seen_on(w, H2, &on2));
+        let doc: serde_json::Value = serde_json::from_str(&r.stdout).unwrap();
+        (r, doc)
+    };
+    assert_eq!(r.code, 1, "{r:?}");
+    assert_eq!(doc["removed"], serde_json::json!([]), "{doc:#}");
+    let moved = (doc["actions"].as_array().unwrap().iter())
+        .find(|a| a["name"] == "coder-2" && a["host"] == "h2")
+        .unwrap();
+    assert_eq!(moved["action"], "deferred", "{doc:#}");
+    assert!(
+        moved["reason"]
+            .as_str()
+            .unwrap()
+            .contains("kept here until it does"),
+        "{doc:#}"
+    );
+
+    let w = World::new(MOVED).expect_cmd(at(H1, argv::list_all()), Ok(engine_down()));
+    let w = no_lock(seen_on(w, H2, &on2), H2)
+        .expect_cmd(at(H1, argv::inspect(&["p.fleet-lock"])), Ok(engine_down()));
+    let r = check(&["status"], w);
+    let row = (r.stdout.lines())
+        .find(|l| l.starts_with("coder-2@h2"))
+        .unwrap_or_else(|| panic!("{r:?}"));
+    assert!(
+        row.contains("deferred") && !row.contains("removed"),
+        "{row}"
+    );
+}
