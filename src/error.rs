@@ -34,13 +34,34 @@ pub enum Kind {
 
 /// A failed run: what went wrong, outermost first (`could not read the
 /// containers`, then docker's own words), and what to do about it.
-#[derive(Debug, Clone, PartialEq, Eq)]
+///
+/// The causes are an [`anyhow::Error`]'s chain: each context fleet puts in
+/// front is a layer of it. fleet's own facts about the failure (its
+/// [`Kind`], the help, a config error's marked line) travel inside that
+/// chain as one [`Fault`] layer, as cargo carries its own error types in
+/// anyhow's, and are found again by downcasting.
+#[derive(Debug)]
 pub struct Error {
+    chain: anyhow::Error,
+}
+
+/// What fleet knows about a failure beyond its words: one layer of an
+/// [`Error`]'s chain.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Fault {
     kind: Kind,
-    causes: Vec<String>,
+    message: String,
     help: Vec<String>,
     snippet: Option<Box<Snippet>>,
 }
+
+impl fmt::Display for Fault {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl std::error::Error for Fault {}
 
 /// One line of the config file with the offending key or value marked;
 /// env values on it are already hidden.
@@ -67,11 +88,14 @@ pub struct Unreached {
 impl Error {
     /// An error of `kind` saying `message`.
     pub fn new(kind: Kind, message: impl Into<String>) -> Error {
-        Error {
+        let fault = Fault {
             kind,
-            causes: vec![message.into()],
+            message: message.into(),
             help: Vec::new(),
             snippet: None,
+        };
+        Error {
+            chain: anyhow::Error::new(fault),
         }
     }
 
@@ -99,57 +123,113 @@ impl Error {
         let (first, rest) = plain.split_once('\n').unwrap_or((&plain, ""));
         let message = first.strip_prefix("error: ").unwrap_or(first);
         let mut err = Error::new(Kind::Usage, message);
-        err.help = rest
-            .lines()
-            .map(str::trim)
-            .filter(|l| !l.is_empty())
-            .map(str::to_string)
-            .collect();
+        for h in rest.lines().map(str::trim).filter(|l| !l.is_empty()) {
+            err = err.with_help(h);
+        }
         err
     }
 
     /// Puts what fleet was doing in front of the causes.
-    pub fn context(mut self, what: impl Into<String>) -> Error {
-        self.causes.insert(0, what.into());
-        self
+    pub fn context(self, what: impl Into<String>) -> Error {
+        Error {
+            chain: self.chain.context(what.into()),
+        }
     }
 
-    /// Adds the cause underneath (an OS error, docker's words).
-    pub fn because(mut self, cause: impl fmt::Display) -> Error {
-        self.causes.push(cause.to_string());
-        self
+    /// Adds the cause underneath (an OS error, docker's words): the chain
+    /// is made again with `cause` as its root.
+    pub fn because(self, cause: impl fmt::Display) -> Error {
+        let mut causes = self.causes();
+        causes.push(cause.to_string());
+        Error::rebuild(&causes, self.fault().clone())
     }
 
     /// Adds a help line (printed after everything else).
     pub fn with_help(mut self, help: impl Into<String>) -> Error {
-        self.help.push(help.into());
+        self.fault_mut().help.push(help.into());
         self
     }
 
     /// Marks the line of the config file it is about.
     pub fn with_snippet(mut self, snippet: Snippet) -> Error {
-        self.snippet = Some(Box::new(snippet));
+        self.fault_mut().snippet = Some(Box::new(snippet));
         self
     }
 
     pub fn kind(&self) -> Kind {
-        self.kind
+        self.fault().kind
     }
 
     /// The message: the causes, outermost first, joined with `: `.
     pub fn message(&self) -> String {
-        self.causes.join(": ")
+        self.causes().join(": ")
     }
 
     /// The help lines, in order.
     pub fn help(&self) -> &[String] {
-        &self.help
+        &self.fault().help
     }
 
     pub fn snippet(&self) -> Option<&Snippet> {
-        self.snippet.as_deref()
+        self.fault().snippet.as_deref()
+    }
+
+    /// Each layer's words, outermost first.
+    fn causes(&self) -> Vec<String> {
+        self.chain.chain().map(ToString::to_string).collect()
+    }
+
+    /// The chain's [`Fault`]: every `Error` is made with exactly one.
+    fn fault(&self) -> &Fault {
+        self.chain
+            .downcast_ref::<Fault>()
+            .expect("every Error's chain holds its Fault")
+    }
+
+    fn fault_mut(&mut self) -> &mut Fault {
+        self.chain
+            .downcast_mut::<Fault>()
+            .expect("every Error's chain holds its Fault")
+    }
+
+    /// A chain of `causes` (outermost first) with `fault` as the layer
+    /// whose words it has (the innermost such, else the root).
+    fn rebuild(causes: &[String], fault: Fault) -> Error {
+        let at = (causes.iter())
+            .rposition(|c| *c == fault.message)
+            .unwrap_or(causes.len().saturating_sub(1));
+        let mut chain = match causes.get(at + 1..).unwrap_or_default() {
+            [] => anyhow::Error::new(fault),
+            below => {
+                let mut root = anyhow::Error::msg(below[below.len() - 1].clone());
+                for c in below[..below.len() - 1].iter().rev() {
+                    root = root.context(c.clone());
+                }
+                root.context(fault)
+            }
+        };
+        for c in causes[..at].iter().rev() {
+            chain = chain.context(c.clone());
+        }
+        Error { chain }
     }
 }
+
+/// The same chain of words and the same facts (an `anyhow::Error` is not
+/// `Clone`: the copy is made again from them).
+impl Clone for Error {
+    fn clone(&self) -> Error {
+        Error::rebuild(&self.causes(), self.fault().clone())
+    }
+}
+
+impl PartialEq for Error {
+    fn eq(&self, other: &Error) -> bool {
+        self.fault() == other.fault() && self.causes() == other.causes()
+    }
+}
+
+impl Eq for Error {}
 
 /// The message; the help is for the renderer to print last. `{:#}` adds
 /// each help as a `\nhelp: …` line: the form of the one-sentence errors
@@ -158,7 +238,7 @@ impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.message())?;
         if f.alternate() {
-            for h in &self.help {
+            for h in self.help() {
                 write!(f, "\nhelp: {h}")?;
             }
         }
@@ -182,6 +262,48 @@ impl From<DockerError> for Error {
 /// A failed write of the output (a closed pipe, a full disk).
 impl From<std::io::Error> for Error {
     fn from(e: std::io::Error) -> Error {
-        Error::new(Kind::Output, "could not write the output").because(e)
+        let fault = Fault {
+            kind: Kind::Output,
+            message: "could not write the output".into(),
+            help: Vec::new(),
+            snippet: None,
+        };
+        // The OS error is the chain's root, fleet's words the layer above.
+        Error {
+            chain: anyhow::Error::new(e).context(fault),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The chain keeps fleet's kind, help and words through contexts,
+    /// causes and clones.
+    #[test]
+    fn kind_and_help_travel_inside_the_chain() {
+        let io = std::io::Error::new(std::io::ErrorKind::BrokenPipe, "pipe closed");
+        let e = Error::from(io).context("while printing").with_help("retry");
+        assert_eq!(e.kind(), Kind::Output);
+        assert_eq!(
+            e.message(),
+            "while printing: could not write the output: pipe closed"
+        );
+        assert_eq!(e.help(), ["retry"]);
+        let e = Error::docker("no engine")
+            .because("refused")
+            .context("reading h1");
+        assert_eq!(e.kind(), Kind::Docker);
+        assert_eq!(e.message(), "reading h1: no engine: refused");
+        let c = e.clone().with_help("is dockerd running?");
+        assert_eq!(c.message(), e.message());
+        assert_eq!(c.help(), ["is dockerd running?"]);
+        assert_eq!(e.clone(), e);
+        assert_ne!(c, e);
+        assert_eq!(
+            format!("{c:#}"),
+            "reading h1: no engine: refused\nhelp: is dockerd running?"
+        );
     }
 }
