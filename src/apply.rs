@@ -84,7 +84,7 @@ pub struct Outcome {
 
 impl Outcome {
     /// Wraps a plan without applying it (for `fleet plan`).
-    pub fn planned(plan: &Plan) -> Outcome {
+    pub(crate) fn planned(plan: &Plan) -> Outcome {
         Outcome {
             project: plan.project.clone(),
             done: plan
@@ -116,7 +116,7 @@ type Step = Result<Option<String>, String>;
 type Rebuilt = Option<String>;
 
 /// Called as each action finishes (progress output); may be a no-op.
-pub type Progress<'a> = &'a (dyn Fn(&Done) + Sync);
+pub(crate) type Progress<'a> = &'a (dyn Fn(&Done) + Sync);
 
 /// What one action came to.
 #[derive(Clone)]
@@ -292,7 +292,7 @@ pub fn apply(
 /// How an apply goes: at most `jobs` docker processes at a time, a
 /// progress callback, the stop flag (no new unit once set), and how long a
 /// rolled replacement may take to be ready.
-pub struct Pace<'a> {
+pub(crate) struct Pace<'a> {
     pub jobs: usize,
     pub progress: Progress<'a>,
     pub stop: &'a AtomicBool,
@@ -301,7 +301,7 @@ pub struct Pace<'a> {
 
 /// [`apply`], a rolling recreate waiting up to `roll_wait` for each
 /// replacement to be ready before the next member goes down.
-pub fn apply_rolling(plan: &Plan, runner: &dyn Runner, pace: &Pace) -> Outcome {
+pub(crate) fn apply_rolling(plan: &Plan, runner: &dyn Runner, pace: &Pace) -> Outcome {
     let Pace {
         jobs,
         progress,
@@ -604,7 +604,7 @@ fn execute_batch(
 
 /// Runs a docker command over many containers (given by ID, with their
 /// names for stderr matching) and says, for each, whether docker handled it.
-pub fn handled_by(
+pub(crate) fn handled_by(
     runner: &dyn Runner,
     cmd: &Cmd,
     ids: &[&str],

@@ -78,16 +78,16 @@ pub struct Global {
 
 /// The longest `--timeout` and `--lock-wait`: a day. Longer is surely a
 /// typo, and far larger numbers overflow a `Duration` (a panic).
-pub const MAX_SECS: f64 = 86_400.0;
+pub(crate) const MAX_SECS: f64 = 86_400.0;
 
 /// `--timeout`: a millisecond (less would kill every docker call at once;
 /// 0 does not mean "no timeout") to [`MAX_SECS`].
-pub fn timeout_secs(s: &str) -> Result<Duration, String> {
+pub(crate) fn timeout_secs(s: &str) -> Result<Duration, String> {
     seconds(s, 0.001)
 }
 
 /// `--lock-wait`: 0 (do not wait) to [`MAX_SECS`].
-pub fn lock_wait_secs(s: &str) -> Result<Duration, String> {
+pub(crate) fn lock_wait_secs(s: &str) -> Result<Duration, String> {
     seconds(s, 0.0)
 }
 

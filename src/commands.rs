@@ -23,7 +23,7 @@ use crate::plan;
 
 /// What a command came to.
 #[derive(Debug)]
-pub enum Report {
+pub(crate) enum Report {
     /// Generated text, printed as it is (schema, completions, man page).
     Text(String),
     Check(Checked),
@@ -51,7 +51,7 @@ pub enum Report {
 
 /// One host as `fleet hosts` shows it.
 #[derive(Debug, serde::Serialize)]
-pub struct HostRow {
+pub(crate) struct HostRow {
     /// Its name in `hosts` (`None`: the implicit host of a config without).
     pub host: Option<String>,
     /// How the docker CLI reaches it.
@@ -66,7 +66,7 @@ pub struct HostRow {
 
 /// What `fleet unlock` did on one host.
 #[derive(Debug, serde::Serialize)]
-pub struct Unlocked {
+pub(crate) struct Unlocked {
     pub host: String,
     /// The lock it removed (who held it, since when), if there was one.
     pub released: Option<String>,
@@ -75,7 +75,7 @@ pub struct Unlocked {
 
 /// What `check` found in a valid config.
 #[derive(Debug)]
-pub struct Checked {
+pub(crate) struct Checked {
     pub path: PathBuf,
     pub project: String,
     pub types: Vec<String>,

@@ -64,7 +64,7 @@ pub enum Event<'a> {
 
 impl Context<'_> {
     /// Is the run being stopped (SIGINT, SIGTERM)?
-    pub fn stopping(&self) -> bool {
+    pub(crate) fn stopping(&self) -> bool {
         self.stop.load(Ordering::Relaxed)
     }
 }

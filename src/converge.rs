@@ -48,6 +48,17 @@ struct Look {
     actual: Actual,
 }
 
+impl<'a> Run<'a> {
+    fn new(ctx: &'a Context<'a>, config: &'a Config, opts: plan::Options) -> Run<'a> {
+        Run {
+            ctx,
+            config,
+            desired: config.desired(),
+            opts,
+        }
+    }
+}
+
 impl Run<'_> {
     /// How many of the desired containers `place` holds.
     fn here(&self, place: &Place) -> usize {
@@ -155,7 +166,7 @@ fn merged<T>(parts: Vec<(Vec<T>, usize)>, action: impl Fn(&T) -> &Action) -> Vec
 
 /// A merged plan, and the declared hosts that failed as a whole.
 #[derive(Debug)]
-pub struct Planned {
+pub(crate) struct Planned {
     pub plan: Plan,
     pub unreached: Vec<Unreached>,
 }
@@ -164,12 +175,7 @@ pub struct Planned {
 /// On the implicit host an error ends the command; a declared host that
 /// fails is named in `unreached`, its containers failed.
 pub fn plan(ctx: &Context, config: &Config, opts: plan::Options) -> Result<Planned> {
-    let run = Run {
-        ctx,
-        config,
-        desired: config.desired(),
-        opts,
-    };
+    let run = Run::new(ctx, config, opts);
     let places = place::places(config, ctx)?;
     Ok(plan_places(&run, &places)?.0)
 }
@@ -261,15 +267,11 @@ pub struct Status {
 
 /// `fleet status` across places.
 pub fn status(ctx: &Context, config: &Config) -> Result<Status> {
-    let run = Run {
-        ctx,
-        config,
-        desired: config.desired(),
-        opts: plan::Options {
-            force: false,
-            allow_empty: true,
-        },
+    let opts = plan::Options {
+        force: false,
+        allow_empty: true,
     };
+    let run = Run::new(ctx, config, opts);
     let places = place::places(config, ctx)?;
     let (planned, rows) = plan_places(&run, &places)?;
     let locks = held_locks(&places, &config.project);
@@ -320,12 +322,7 @@ pub fn sync(
     opts: plan::Options,
     wait: Option<Duration>,
 ) -> Result<Outcome> {
-    let run = Run {
-        ctx,
-        config,
-        desired: config.desired(),
-        opts,
-    };
+    let run = Run::new(ctx, config, opts);
     let places = place::places(config, ctx)?;
     let looks = run.look_all(&places);
     let results = place::each(looks, |(p, look)| converge_place(&run, p, look?, wait));
@@ -488,7 +485,12 @@ impl Drop for SetOnDrop<'_> {
 /// `--wait`: what the run created, started, recreated or renamed, and
 /// what it left running as it was (a crash loop looks "running" between
 /// two restarts), must be ready; those that are not fail with why.
-pub fn wait_outcome(ctx: &Context, runner: &dyn Runner, outcome: &mut Outcome, timeout: Duration) {
+pub(crate) fn wait_outcome(
+    ctx: &Context,
+    runner: &dyn Runner,
+    outcome: &mut Outcome,
+    timeout: Duration,
+) {
     let waited: Vec<usize> = (0..outcome.done.len())
         .filter(|&i| {
             let d = &outcome.done[i];
@@ -742,12 +744,7 @@ pub fn ops(
     verb: &'static str,
     act: &(dyn Fn(&dyn Runner) -> Result<OpsResult> + Sync),
 ) -> Result<OpsResult> {
-    let run = Run {
-        ctx,
-        config,
-        desired: config.desired(),
-        opts: plan::Options::default(),
-    };
+    let run = Run::new(ctx, config, plan::Options::default());
     let places = place::places(config, ctx)?;
     let results = place::each(places.iter(), |p| {
         let runner = p.runner()?;

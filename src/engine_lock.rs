@@ -48,6 +48,8 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use crate::docker::{Cmd, DockerError, Runner, argv, run_ok};
 use crate::error::{Error, Result};
 use crate::observe::missing_image_named;
+pub use crate::process::process_start_time;
+use crate::process::{Process, gone, pid_namespace, process, read_trimmed};
 
 /// How long a lock holds against other machines when its holder does not
 /// remove it (see the module doc): longer than any run should take, short
@@ -55,17 +57,17 @@ use crate::observe::missing_image_named;
 pub const DEFAULT_LEASE: Duration = Duration::from_secs(3600);
 
 /// How often a busy lock is tried again.
-pub const POLL: Duration = Duration::from_millis(500);
+pub(crate) const POLL: Duration = Duration::from_millis(500);
 
 /// Label keys of the lock's container.
-pub const LABEL_LOCK: &str = "fleet.lock";
-pub const LABEL_HOLDER: &str = "fleet.lock.holder";
-pub const LABEL_MACHINE: &str = "fleet.lock.machine";
-pub const LABEL_PID_NS: &str = "fleet.lock.pid-ns";
-pub const LABEL_PID: &str = "fleet.lock.pid";
-pub const LABEL_PID_START: &str = "fleet.lock.pid-start";
-pub const LABEL_LEASE: &str = "fleet.lock.lease";
-pub const LABEL_HOST: &str = "fleet.lock.host";
+pub(crate) const LABEL_LOCK: &str = "fleet.lock";
+pub(crate) const LABEL_HOLDER: &str = "fleet.lock.holder";
+pub(crate) const LABEL_MACHINE: &str = "fleet.lock.machine";
+pub(crate) const LABEL_PID_NS: &str = "fleet.lock.pid-ns";
+pub(crate) const LABEL_PID: &str = "fleet.lock.pid";
+pub(crate) const LABEL_PID_START: &str = "fleet.lock.pid-start";
+pub(crate) const LABEL_LEASE: &str = "fleet.lock.lease";
+pub(crate) const LABEL_HOST: &str = "fleet.lock.host";
 
 /// The name of `project`'s lock container. A project name matches
 /// `[a-z0-9][a-z0-9_.-]*`, so this is a valid container name, and ends in
@@ -217,7 +219,7 @@ impl LockInfo {
     }
 
     /// [`LockInfo::since`] without its fraction of a second.
-    pub fn since_seconds(&self) -> String {
+    pub(crate) fn since_seconds(&self) -> String {
         match self.since.find('.') {
             Some(dot) => {
                 let end = self.since[dot + 1..]
@@ -374,7 +376,7 @@ pub fn read(runner: &dyn Runner, project: &str) -> Result<Option<LockInfo>> {
 /// now (the same kernel boot and pid namespace, its pid running, its start
 /// time the one on the lock, or unreadable): a live run, which `fleet
 /// unlock` must not pull the lock from under.
-pub fn held_by_live_process_here(info: &LockInfo, me: &Holder) -> bool {
+pub(crate) fn held_by_live_process_here(info: &LockInfo, me: &Holder) -> bool {
     let local = info.pid_ns.is_some() && info.pid_ns == me.pid_ns;
     let Some(pid) = info.pid.filter(|p| *p > 0 && local) else {
         return false;
@@ -453,12 +455,6 @@ pub fn parse_lease(v: &str) -> Option<Duration> {
         format!("{frac:0<9}").parse().ok()?
     };
     Some(Duration::new(secs.parse().ok()?, nanos))
-}
-
-/// Field 22 of `/proc/<pid>/stat`: when the process started, in clock
-/// ticks after boot. `None` when it is not readable.
-pub fn process_start_time(pid: u32) -> Option<u64> {
-    stat_fields(pid)?.get(19)?.parse().ok()
 }
 
 /// The create: `Some(id)` when it made the lock, `None` when the name is
@@ -645,59 +641,6 @@ fn stale(
     })
 }
 
-/// Why `pid` (which started at tick `start`, when known) is gone from this
-/// machine's pid namespace, if it is: it no longer runs, has exited, or is
-/// another process now. A pid that runs with no start time to compare is
-/// not gone.
-pub(crate) fn gone(pid: u32, start: Option<u64>) -> Option<String> {
-    match process(pid) {
-        Process::Gone => Some(format!("pid {pid} no longer runs on this machine")),
-        Process::Zombie => Some(format!("pid {pid} has exited (a zombie not yet reaped)")),
-        Process::Runs(Some(now)) if start.is_some_and(|s| s != now) => Some(format!(
-            "pid {pid} is another process now (it started at tick {now}, the holder at tick {})",
-            start.unwrap_or_default()
-        )),
-        Process::Runs(_) => None,
-    }
-}
-
-/// A process as this machine sees it.
-enum Process {
-    Gone,
-    Zombie,
-    /// It runs; its start time when readable.
-    Runs(Option<u64>),
-}
-
-/// kill(pid, 0) says whether the pid exists even when `/proc` hides other
-/// users' processes (`hidepid`); `/proc/<pid>/stat` then gives its state
-/// and start time when readable.
-fn process(pid: u32) -> Process {
-    let Ok(p) = libc::pid_t::try_from(pid) else {
-        return Process::Gone;
-    };
-    // SAFETY: kill(2) with signal 0 sends nothing; it only checks that the
-    // process exists. `p` > 0 (checked by the caller), so it names one
-    // process, never a group.
-    let r = unsafe { libc::kill(p, 0) };
-    if r != 0 && std::io::Error::last_os_error().raw_os_error() == Some(libc::ESRCH) {
-        return Process::Gone;
-    }
-    match stat_fields(pid) {
-        Some(f) if matches!(f.first().map(String::as_str), Some("Z" | "X")) => Process::Zombie,
-        Some(f) => Process::Runs(f.get(19).and_then(|s| s.parse().ok())),
-        None => Process::Runs(None),
-    }
-}
-
-/// The fields of `/proc/<pid>/stat` after the command name (which may hold
-/// spaces and parentheses): the state first, the start time at 19.
-fn stat_fields(pid: u32) -> Option<Vec<String>> {
-    let text = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
-    let rest = &text[text.rfind(')')? + 1..];
-    Some(rest.split_whitespace().map(str::to_string).collect())
-}
-
 /// The engine's clock: asked once (docker's `info`), then kept as an offset
 /// from this machine's; this machine's own when the engine does not say.
 #[derive(Default)]
@@ -875,19 +818,6 @@ fn on_host(host: Option<&str>) -> String {
 
 fn short_id(id: &str) -> &str {
     &id[..id.len().min(12)]
-}
-
-fn read_trimmed(path: &str) -> Option<String> {
-    let s = std::fs::read_to_string(path).ok()?;
-    let s = s.trim();
-    (!s.is_empty()).then(|| s.to_string())
-}
-
-/// `<boot id>/pid:[<inode>]`: where a pid names this process.
-pub(crate) fn pid_namespace() -> Option<String> {
-    let boot = read_trimmed("/proc/sys/kernel/random/boot_id")?;
-    let ns = std::fs::read_link("/proc/self/ns/pid").ok()?;
-    Some(format!("{boot}/{}", ns.to_str()?))
 }
 
 /// The effective user's name from the password database, else `uid <n>`.

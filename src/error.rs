@@ -9,8 +9,6 @@
 use std::fmt;
 use std::ops::Range;
 
-use crate::docker::DockerError;
-
 /// What kind of failure, which decides the exit code and lets callers and
 /// tests tell errors apart without reading their words.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -138,20 +136,20 @@ impl Error {
 
     /// Adds the cause underneath (an OS error, docker's words): the chain
     /// is made again with `cause` as its root.
-    pub fn because(self, cause: impl fmt::Display) -> Error {
+    pub(crate) fn because(self, cause: impl fmt::Display) -> Error {
         let mut causes = self.causes();
         causes.push(cause.to_string());
         Error::rebuild(&causes, self.fault().clone())
     }
 
     /// Adds a help line (printed after everything else).
-    pub fn with_help(mut self, help: impl Into<String>) -> Error {
+    pub(crate) fn with_help(mut self, help: impl Into<String>) -> Error {
         self.fault_mut().help.push(help.into());
         self
     }
 
     /// Marks the line of the config file it is about.
-    pub fn with_snippet(mut self, snippet: Snippet) -> Error {
+    pub(crate) fn with_snippet(mut self, snippet: Snippet) -> Error {
         self.fault_mut().snippet = Some(Box::new(snippet));
         self
     }
@@ -247,17 +245,6 @@ impl fmt::Display for Error {
 }
 
 impl std::error::Error for Error {}
-
-/// docker's message and its help, kept apart.
-impl From<DockerError> for Error {
-    fn from(e: DockerError) -> Error {
-        let err = Error::docker(e.message());
-        match e.help() {
-            Some(h) => err.with_help(h),
-            None => err,
-        }
-    }
-}
 
 /// A failed write of the output (a closed pipe, a full disk).
 impl From<std::io::Error> for Error {

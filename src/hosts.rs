@@ -53,7 +53,7 @@ impl Link {
 }
 
 /// Opens the way to a host's engine, once per host per run.
-pub trait Connect: Sync {
+pub(crate) trait Connect: Sync {
     /// The [`Link`] to `host`; `base` runs any docker command it needs
     /// (reading a context's endpoint). An error makes the host fail alone.
     fn open(&self, host: &Host, base: &dyn Runner) -> Result<Link>;
@@ -61,7 +61,7 @@ pub trait Connect: Sync {
 
 /// Reaches each host with its global options only: no SSH connection of
 /// fleet's own (the docker CLI then makes one per call).
-pub struct Direct;
+pub(crate) struct Direct;
 
 impl Connect for Direct {
     fn open(&self, host: &Host, _: &dyn Runner) -> Result<Link> {
@@ -315,11 +315,11 @@ fn one_each(cmd: &Cmd) -> Option<Vec<Cmd>> {
 }
 
 /// The runner of one host of a run.
-pub type HostRunner<'a> = Box<dyn Runner + Send + 'a>;
+pub(crate) type HostRunner<'a> = Box<dyn Runner + Send + 'a>;
 
 /// The declared hosts named by `only` (all when empty), in name order; a
 /// usage error for a name the config does not declare.
-pub fn choose<'a>(config: &'a Config, only: &[String]) -> Result<Vec<&'a Host>> {
+pub(crate) fn choose<'a>(config: &'a Config, only: &[String]) -> Result<Vec<&'a Host>> {
     if only.is_empty() {
         return Ok(config.hosts.iter().collect());
     }

@@ -10,19 +10,20 @@
 
 pub mod apply;
 pub mod cli;
-pub mod commands;
+pub(crate) mod commands;
 pub mod config;
-pub mod context;
-pub mod converge;
+pub(crate) mod context;
+pub(crate) mod converge;
 pub mod docker;
 pub mod engine_lock;
 pub mod error;
 pub mod hosts;
 pub mod lock;
 pub mod observe;
-pub mod ops;
-mod place;
+pub(crate) mod ops;
+pub(crate) mod place;
 pub mod plan;
+mod process;
 pub mod ready;
 pub mod report;
 pub mod snapshot;
@@ -44,10 +45,10 @@ use crate::report::Style;
 
 /// Exit codes (DESIGN.md): 0 done, 1 error, 2 usage error or, with
 /// `--detailed-exitcode`, changes pending.
-pub const EXIT_OK: i32 = 0;
-pub const EXIT_ERROR: i32 = 1;
-pub const EXIT_PENDING: i32 = 2;
-pub const EXIT_USAGE: i32 = 2;
+pub(crate) const EXIT_OK: i32 = 0;
+pub(crate) const EXIT_ERROR: i32 = 1;
+pub(crate) const EXIT_PENDING: i32 = 2;
+pub(crate) const EXIT_USAGE: i32 = 2;
 /// A run stopped by SIGINT or SIGTERM (128 + SIGINT, as shells report it).
 pub const EXIT_INTERRUPTED: i32 = 130;
 
@@ -154,7 +155,12 @@ pub fn run(cli: &Cli, runner: &dyn Runner, io: &mut Io) -> i32 {
 
 /// [`run`], each declared host opened through `connect` (the real program
 /// keeps one SSH connection per `ssh://` host for the run).
-pub fn run_with(cli: &Cli, runner: &dyn Runner, connect: &dyn hosts::Connect, io: &mut Io) -> i32 {
+pub(crate) fn run_with(
+    cli: &Cli,
+    runner: &dyn Runner,
+    connect: &dyn hosts::Connect,
+    io: &mut Io,
+) -> i32 {
     let g = &cli.global;
     let style = style(g, io);
     let lock_dir = g

@@ -16,7 +16,7 @@ pub struct ProjectLock {
 
 /// `/run/lock` when it exists (tmpfs, cleared at boot), else `tmpdir` (the
 /// caller's `TMPDIR`; unset or empty means `/tmp`).
-pub fn default_dir(tmpdir: Option<&Path>) -> PathBuf {
+pub(crate) fn default_dir(tmpdir: Option<&Path>) -> PathBuf {
     let run_lock = Path::new("/run/lock");
     if run_lock.is_dir() {
         run_lock.to_path_buf()

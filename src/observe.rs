@@ -119,7 +119,7 @@ fn images_of(desired: &[Desired], types: &BTreeSet<&str>) -> Vec<String> {
 /// its `exec_create` event names the command, and a probe's is the
 /// healthcheck's. One `docker events` call, only when a container with a
 /// healthcheck has sessions; when it fails, every session counts as work.
-pub fn set_aside_probes(runner: &dyn Runner, containers: &mut [ContainerSnapshot]) {
+pub(crate) fn set_aside_probes(runner: &dyn Runner, containers: &mut [ContainerSnapshot]) {
     let mut with_probes = containers
         .iter()
         .filter(|c| !c.exec_ids.is_empty() && c.probe_command().is_some())
@@ -169,7 +169,10 @@ pub fn set_aside_probes(runner: &dyn Runner, containers: &mut [ContainerSnapshot
 /// Every container of `project`, read again (after a failed mutation, to
 /// report what is true): the same listing and batched inspect as
 /// [`observe`].
-pub fn project_containers(runner: &dyn Runner, project: &str) -> Result<Vec<ContainerSnapshot>> {
+pub(crate) fn project_containers(
+    runner: &dyn Runner,
+    project: &str,
+) -> Result<Vec<ContainerSnapshot>> {
     Ok(observe(runner, project, &[])?
         .containers
         .into_iter()
@@ -276,7 +279,10 @@ fn is_container_name(n: &str) -> bool {
 /// and the inspect is simply absent: the engine names it on stderr ("No
 /// such object", "no such container", in any case) and still prints the
 /// others. Anything else missing, or any other failure, is an error.
-pub fn inspect_containers(runner: &dyn Runner, ids: &[&str]) -> Result<Vec<ContainerSnapshot>> {
+pub(crate) fn inspect_containers(
+    runner: &dyn Runner,
+    ids: &[&str],
+) -> Result<Vec<ContainerSnapshot>> {
     if ids.is_empty() {
         return Ok(Vec::new());
     }
@@ -429,11 +435,11 @@ fn image_line(cmd: &Cmd, line: &str) -> Result<Image> {
 
 /// A discovery failure, worded for the operator (the help comes from
 /// [`DockerError::help`]).
-pub fn read_error(e: DockerError) -> Error {
+pub(crate) fn read_error(e: DockerError) -> Error {
     Error::from(e).context("could not read the containers")
 }
 
 /// Runs a read-only docker command: its stdout, or a discovery error.
-pub fn read_stdout(runner: &dyn Runner, cmd: &Cmd) -> Result<String> {
+pub(crate) fn read_stdout(runner: &dyn Runner, cmd: &Cmd) -> Result<String> {
     Ok(run_ok(runner, cmd).map_err(read_error)?.stdout)
 }

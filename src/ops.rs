@@ -19,7 +19,7 @@ use crate::spec::ContainerState;
 
 /// What `up` or `down` did (its JSON document as it is).
 #[derive(Debug, Default, Clone, PartialEq, Eq, Serialize)]
-pub struct OpsResult {
+pub(crate) struct OpsResult {
     /// `started` or `stopped`: a word for the JSON document; text output
     /// knows the command it reports on.
     pub verb: &'static str,
@@ -38,7 +38,7 @@ pub struct OpsResult {
 
 impl OpsResult {
     /// Adds what host `host` did, its names shown as `name@host`.
-    pub fn absorb(&mut self, other: OpsResult, host: &str) {
+    pub(crate) fn absorb(&mut self, other: OpsResult, host: &str) {
         let at = |n: String| crate::config::name_at(&n, Some(host));
         self.done.extend(other.done.into_iter().map(at));
         self.already.extend(other.already.into_iter().map(at));
@@ -52,7 +52,7 @@ impl OpsResult {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct Named {
+pub(crate) struct Named {
     pub name: String,
     pub reason: String,
 }
@@ -257,7 +257,7 @@ pub fn down(runner: &dyn Runner, project: &str, opts: DownOptions) -> Result<Ops
 
 /// One row of `fleet status`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct StatusRow {
+pub(crate) struct StatusRow {
     pub name: String,
     /// The host it is on, when the config declares hosts.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -281,7 +281,7 @@ pub struct StatusRow {
 }
 
 /// Desired against actual, in plan order.
-pub fn status_rows(actual: &Actual, plan: &Plan) -> Vec<StatusRow> {
+pub(crate) fn status_rows(actual: &Actual, plan: &Plan) -> Vec<StatusRow> {
     plan.actions
         .iter()
         .map(|a| {
@@ -319,7 +319,7 @@ pub fn status_rows(actual: &Actual, plan: &Plan) -> Vec<StatusRow> {
 
 /// The row of a container on a host that could not be read: its state is
 /// `unknown`, the reason the host's failure.
-pub fn unknown_row(a: &Action) -> StatusRow {
+pub(crate) fn unknown_row(a: &Action) -> StatusRow {
     StatusRow {
         name: a.name.clone(),
         host: a.host.clone(),

@@ -130,7 +130,7 @@ pub struct Action {
 impl Action {
     /// The error of an action that fails by decision (a name conflict),
     /// before any docker command: its reason.
-    pub fn planned_failure(&self) -> Option<String> {
+    pub(crate) fn planned_failure(&self) -> Option<String> {
         (self.bucket == Bucket::Failed).then(|| self.reason.clone())
     }
 }
@@ -152,7 +152,7 @@ impl Plan {
             .any(|a| !matches!(a.bucket, Bucket::Unchanged | Bucket::Failed))
     }
 
-    pub fn has_failures(&self) -> bool {
+    pub(crate) fn has_failures(&self) -> bool {
         self.actions.iter().any(|a| a.bucket == Bucket::Failed)
     }
 }
@@ -184,7 +184,7 @@ pub fn plan(project: &str, desired: &[Desired], actual: &Actual, opts: Options) 
 /// decided as on one host; a container found here whose instance the
 /// config places on another host is removed (`moved_to` set: apply removes
 /// it only once the instance runs there). Every action carries `host`.
-pub fn plan_on(
+pub(crate) fn plan_on(
     project: &str,
     host: Option<&str>,
     desired: &[Desired],

@@ -22,10 +22,10 @@ pub const SETTLE: Duration = Duration::from_secs(1);
 
 /// `--wait-timeout`'s default (README, "Readiness"), also how long a
 /// rolling recreate waits for each replacement without `--wait`.
-pub const DEFAULT_WAIT: Duration = Duration::from_secs(120);
+pub(crate) const DEFAULT_WAIT: Duration = Duration::from_secs(120);
 
 /// How long [`wait`] sleeps between two batched inspects.
-pub const POLL: Duration = Duration::from_millis(500);
+pub(crate) const POLL: Duration = Duration::from_millis(500);
 
 /// Why a container cannot be trusted.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -44,7 +44,7 @@ pub enum Fault {
 
 impl Fault {
     /// The fault as a clause about `it` (`the replacement`, `` `coder-2` ``).
-    pub fn clause(&self, it: &str) -> String {
+    pub(crate) fn clause(&self, it: &str) -> String {
         match self {
             Fault::Down { code, word } => format!("{it} exited with code {code} ({word})"),
             Fault::Restarting {
@@ -228,7 +228,7 @@ fn failure(runner: &dyn Runner, name: &str, f: &Fault) -> String {
 }
 
 /// `; its last output: …` from a container's logs, or "" when there is none.
-pub fn last_lines(runner: &dyn Runner, id: &str) -> String {
+pub(crate) fn last_lines(runner: &dyn Runner, id: &str) -> String {
     match run_ok(runner, &argv::logs_tail(id, 5)) {
         Ok(out) => {
             let text: Vec<&str> = out

@@ -90,7 +90,7 @@ const UP: &str = "containers-up";
 const DOWN: &str = "containers-down";
 
 /// What a command's report prints, and its exit code.
-pub fn render(report: &Report, style: &Style) -> Output {
+pub(crate) fn render(report: &Report, style: &Style) -> Output {
     match report {
         Report::Text(text) => Output {
             stdout: text.clone(),

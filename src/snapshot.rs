@@ -169,11 +169,6 @@ pub enum Readiness {
 }
 
 impl Readiness {
-    /// Ready to take work: healthy, or running without a healthcheck.
-    pub fn is_ready(&self) -> bool {
-        matches!(self, Readiness::Healthy | Readiness::Running)
-    }
-
     /// A short word for `status` and messages.
     pub fn word(&self) -> String {
         match self {
@@ -204,7 +199,7 @@ impl ContainerSnapshot {
     /// The command docker runs for each health probe, as its
     /// `exec_create` event names it: `/bin/sh -c <cmd>` for `CMD-SHELL`
     /// (docker's default shell), the argv joined for `CMD`.
-    pub fn probe_command(&self) -> Option<String> {
+    pub(crate) fn probe_command(&self) -> Option<String> {
         let test = &self.healthcheck.as_ref()?.test;
         match test.split_first() {
             Some((k, rest)) if k == "CMD-SHELL" => Some(format!("/bin/sh -c {}", rest.join(" "))),
@@ -217,7 +212,7 @@ impl ContainerSnapshot {
     /// engine's `exec_create` events) shows to be this container's health
     /// probes from `exec_ids` to `probe_ids`. A session the events do not
     /// name stays work: unknown is busy.
-    pub fn set_aside_probes(&mut self, probes: &BTreeMap<String, String>) {
+    pub(crate) fn set_aside_probes(&mut self, probes: &BTreeMap<String, String>) {
         let Some(probe) = self.probe_command() else {
             return;
         };

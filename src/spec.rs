@@ -9,8 +9,6 @@ use std::fmt;
 
 use serde::{Deserialize, Serialize, Serializer};
 
-use crate::config::Spec;
-
 /// A memory limit (`--memory`, `HostConfig.Memory`): the config's
 /// spelling, kept for display and for the config hash, and its bytes, read
 /// once when the config is (the message for a bad one is config.rs's).
@@ -106,24 +104,6 @@ impl Launch<'_> {
     /// The program `Config.Entrypoint` starts with, when fleet sets one.
     pub fn inspect_program(&self) -> Option<&str> {
         self.program.filter(|p| !p.is_empty())
-    }
-}
-
-impl Spec {
-    /// The entrypoint split: `(--entrypoint program, argv tail)`.
-    pub fn launch(&self) -> Launch<'_> {
-        let (program, tail): (Option<&str>, &[String]) = match self.entrypoint.as_deref() {
-            Some([first, rest @ ..]) => (Some(first), rest),
-            Some([]) => (Some(""), &[]),
-            None => (None, &[]),
-        };
-        let args = (self.command.is_some() || !tail.is_empty()).then(|| {
-            tail.iter()
-                .chain(self.command.iter().flatten())
-                .map(String::as_str)
-                .collect()
-        });
-        Launch { program, args }
     }
 }
 
@@ -242,12 +222,12 @@ impl fmt::Display for ContainerState {
 /// Env keys an engine adds to every container on its own (podman:
 /// `container`, `HOSTNAME`, `TERM`, `HOME`; docker: `HOSTNAME` with `-h`,
 /// `HOME` with `--user`): their presence says nothing about the config.
-pub const ENGINE_ENV: [&str; 4] = ["HOSTNAME", "HOME", "TERM", "container"];
+pub(crate) const ENGINE_ENV: [&str; 4] = ["HOSTNAME", "HOME", "TERM", "container"];
 
 /// An image reference as engines store it, for comparing: docker keeps it
 /// as written, podman fully qualified (`localhost/x:y`,
 /// `docker.io/library/x:y`); an untagged one means `:latest`.
-pub fn normal_image_ref(r: &str) -> String {
+pub(crate) fn normal_image_ref(r: &str) -> String {
     let mut s = r;
     for prefix in [
         "docker.io/library/",
@@ -271,7 +251,7 @@ pub fn normal_image_ref(r: &str) -> String {
 /// A bind (`src:dst[:opts]`) with only the options the config can set
 /// (`ro`, `z`, `Z`), in order: podman appends `rprivate,rbind` and the like
 /// to what it was given, and `rw` is the default either way.
-pub fn normal_bind(b: &str) -> String {
+pub(crate) fn normal_bind(b: &str) -> String {
     let mut parts = b.splitn(3, ':');
     let (src, dst, opts) = (parts.next(), parts.next(), parts.next());
     let (Some(src), Some(dst)) = (src, dst) else {
@@ -383,14 +363,14 @@ pub struct Healthcheck {
 
 impl Healthcheck {
     /// `["NONE"]`: no healthcheck, not even the image's.
-    pub fn disabled(&self) -> bool {
+    pub(crate) fn disabled(&self) -> bool {
         self.test.first().is_some_and(|t| t == "NONE")
     }
 
     /// The `--health-cmd` value: docker's CLI takes a shell string only
     /// (and stores it as `CMD-SHELL`), so a `CMD` array is quoted for
     /// `/bin/sh`, which runs it as the same argv. `None` for `NONE`.
-    pub fn shell_command(&self) -> Option<String> {
+    pub(crate) fn shell_command(&self) -> Option<String> {
         match self.test.split_first() {
             Some((kind, rest)) if kind == "CMD-SHELL" => Some(rest.join(" ")),
             Some((kind, rest)) if kind == "CMD" => Some(
@@ -510,5 +490,33 @@ impl HealthStatus {
             HealthStatus::Unhealthy => "unhealthy",
             HealthStatus::Other(w) => w,
         }
+    }
+}
+
+/// The longest `KEY=value` line docker's env-file reader takes (its line
+/// scanner holds 64 KiB; measured on docker CLI 20.10 and 28).
+pub const ENV_FILE_MAX_LINE: usize = 65_535;
+
+/// Why docker's `--env-file` could not carry `key=value` exactly, if it
+/// could not: it reads one variable a line (so no line break), drops a `\r`
+/// at a line's end, and a NUL can reach no process environment. Never
+/// mentions the value itself.
+pub(crate) fn env_file_problem(key: &str, value: &str) -> Option<String> {
+    let len = key.len() + 1 + value.len();
+    if value.contains('\n') {
+        Some("the value contains a line break, which an env-file line cannot carry".into())
+    } else if value.contains('\0') {
+        Some("the value contains a NUL character, which no process environment can carry".into())
+    } else if value.ends_with('\r') {
+        Some(
+            "the value ends with a carriage return, which docker's env-file reader would drop"
+                .into(),
+        )
+    } else if len > ENV_FILE_MAX_LINE {
+        Some(format!(
+            "`{key}=<value>` is {len} bytes long; docker's env-file reader takes at most {ENV_FILE_MAX_LINE} bytes a line"
+        ))
+    } else {
+        None
     }
 }

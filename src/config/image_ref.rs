@@ -22,9 +22,9 @@
 //! `library/` added (28 counts the path alone).
 
 /// Longest repository name, counted with the registry docker fills in.
-pub const NAME_MAX: usize = 255;
+pub(crate) const NAME_MAX: usize = 255;
 /// Longest tag.
-pub const TAG_MAX: usize = 128;
+pub(crate) const TAG_MAX: usize = 128;
 
 const EXAMPLE: &str =
     "expected `[registry[:port]/]name[:tag][@sha256:<64 hex digits>]`, e.g. `claude-agent:latest`";
@@ -294,7 +294,7 @@ fn describe(c: char) -> String {
 /// A JSON Schema pattern for the same grammar (ECMA-262). It cannot count
 /// (the name's 255 characters, the digest's exact length, the stricter
 /// readings above); the Rust check is the authority.
-pub const SCHEMA_PATTERN: &str = concat!(
+pub(crate) const SCHEMA_PATTERN: &str = concat!(
     "^(?:(?:[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?(?:\\.[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?)*(?::[0-9]+)?)/)?",
     "[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*(?:/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*",
     "(?::[A-Za-z0-9_][A-Za-z0-9_.-]{0,127})?",

@@ -42,8 +42,8 @@ use sha2::{Digest, Sha256};
 
 pub use crate::spec::{Duration, Healthcheck, Memory, Restart};
 pub use hosts::{Host, Reach};
-pub use names::{name_at, name_order, placed_on};
-pub use raw::schema_json;
+pub(crate) use names::{name_at, name_order, placed_on};
+pub(crate) use raw::schema_json;
 
 use crate::error::{Error, Result};
 use errors::{char_position, first_char_position, is_json_space, refused, shown};
@@ -56,7 +56,7 @@ const MAX_INSTANCES: u32 = 100;
 /// The project used when the file names none.
 const DEFAULT_PROJECT: &str = "claude-hooks";
 /// Label keys under this prefix belong to fleet.
-pub const RESERVED_LABEL_PREFIX: &str = "fleet.";
+pub(crate) const RESERVED_LABEL_PREFIX: &str = "fleet.";
 /// The largest config file fleet reads: 4 MiB, far above any real fleet
 /// (a type is a few hundred bytes) and small enough to read and parse at
 /// once. A larger or endless file is refused after reading this much + 1.
@@ -246,4 +246,22 @@ fn spec_hash(spec: &Spec) -> String {
 /// Lowercase hex of `bytes`.
 pub fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+impl Spec {
+    /// The entrypoint split: `(--entrypoint program, argv tail)`.
+    pub fn launch(&self) -> crate::spec::Launch<'_> {
+        let (program, tail): (Option<&str>, &[String]) = match self.entrypoint.as_deref() {
+            Some([first, rest @ ..]) => (Some(first), rest),
+            Some([]) => (Some(""), &[]),
+            None => (None, &[]),
+        };
+        let args = (self.command.is_some() || !tail.is_empty()).then(|| {
+            tail.iter()
+                .chain(self.command.iter().flatten())
+                .map(String::as_str)
+                .collect()
+        });
+        crate::spec::Launch { program, args }
+    }
 }

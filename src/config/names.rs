@@ -6,7 +6,7 @@ use super::Desired;
 
 /// The desired containers placed on `host` (`None`: the implicit host of
 /// a config without `hosts`, where every container is).
-pub fn placed_on<'d>(desired: &'d [Desired], host: Option<&str>) -> Vec<&'d Desired> {
+pub(crate) fn placed_on<'d>(desired: &'d [Desired], host: Option<&str>) -> Vec<&'d Desired> {
     desired
         .iter()
         .filter(|d| host.is_none() || d.host.as_deref() == host)
@@ -24,7 +24,7 @@ pub(super) fn placement(hosts: &[String], i: u32) -> Option<String> {
 
 /// How a container is named to people when the config declares hosts:
 /// `name@host`; just `name` on the implicit host.
-pub fn name_at(name: &str, host: Option<&str>) -> String {
+pub(crate) fn name_at(name: &str, host: Option<&str>) -> String {
     match host {
         Some(h) => format!("{name}@{h}"),
         None => name.to_string(),
@@ -43,7 +43,7 @@ pub(super) fn container_name(type_name: &str, instance: u32) -> String {
 /// Sort key that orders container names as the config does: by type, then
 /// instance (`x-default` is 1, so `x-default, x-2, …, x-10`). Names of
 /// another shape sort by their text, after instance numbers of the same base.
-pub fn name_order(name: &str) -> (&str, u32, &str) {
+pub(crate) fn name_order(name: &str) -> (&str, u32, &str) {
     match name.rsplit_once('-') {
         Some((base, "default")) => (base, 1, ""),
         Some((base, n)) if !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()) => {

@@ -234,7 +234,7 @@ fn merge<K: Ord + Clone, V: Clone>(
 
 /// The JSON Schema of agents.json, derived from the types above, pretty
 /// printed with a trailing newline.
-pub fn schema_json() -> String {
+pub(crate) fn schema_json() -> String {
     let schema = schemars::schema_for!(RawConfig);
     // schemars' own Serialize keeps the keys in the order editors expect; a
     // schema of string-keyed maps cannot fail to serialise.

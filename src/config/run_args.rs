@@ -232,7 +232,7 @@ fn spelled(o: &Opt, short: bool) -> String {
 /// the last. Errors never quote an argument that may carry a value of a
 /// refused option (an env value may be a secret): only option names.
 #[derive(Default)]
-pub struct Reader {
+pub(crate) struct Reader {
     /// The option whose value the next argument is, and how it was spelled.
     pending: Option<(&'static Opt, bool)>,
 }
@@ -388,7 +388,7 @@ fn value(o: &Opt, short: bool, v: &str) -> Result<(), Invalid> {
 /// A JSON Schema pattern of the spellings of refused options that one
 /// argument shows alone (the Rust check, which reads the whole array, is
 /// the authority).
-pub const SCHEMA_NOT_PATTERN: &str = concat!(
+pub(crate) const SCHEMA_NOT_PATTERN: &str = concat!(
     "^(--(name|rm|detach|detach-keys|sig-proxy|attach|env|env-file|label-file|cidfile|help)(=|$)",
     "|-[itPq]*[dea]",
     "|--label=\\s*fleet\\.",

@@ -12,14 +12,14 @@ use crate::error::Snippet;
 
 /// One step of a JSON path.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Seg {
+pub(crate) enum Seg {
     Key(String),
     Index(usize),
 }
 
 /// A path from serde_path_to_error; `None` where a step is not a plain
 /// key or index.
-pub fn path_of(p: &serde_path_to_error::Path) -> Option<Vec<Seg>> {
+pub(crate) fn path_of(p: &serde_path_to_error::Path) -> Option<Vec<Seg>> {
     p.iter()
         .map(|s| match s {
             serde_path_to_error::Segment::Map { key } => Some(Seg::Key(key.clone())),
@@ -55,7 +55,7 @@ pub fn at(text: &str, pos: usize, path: Option<&[Seg]>) -> Snippet {
 /// The snippet for an error about the key at `path` (the last step a key),
 /// and its 1-based line and column in characters; `None` if the file has
 /// no such key.
-pub fn at_key(text: &str, path: &[Seg]) -> Option<(usize, usize, Snippet)> {
+pub(crate) fn at_key(text: &str, path: &[Seg]) -> Option<(usize, usize, Snippet)> {
     let tokens = tokenize(text);
     let key = tokens
         .iter()

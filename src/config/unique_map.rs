@@ -35,7 +35,7 @@ impl EntryCheck<RawFields> for Name {}
 impl EntryCheck<Arg> for LabelKey {}
 
 /// docker's env-file reader, which carries env values to `docker run`:
-/// one `KEY=value` a line, at most [`crate::docker::ENV_FILE_MAX_LINE`] bytes, a trailing `\r`
+/// one `KEY=value` a line, at most [`crate::spec::ENV_FILE_MAX_LINE`] bytes, a trailing `\r`
 /// dropped. A NUL can never reach a process environment. The value is
 /// never quoted: it may be a secret.
 impl EntryCheck<EnvValue> for EnvKey {
@@ -60,10 +60,10 @@ impl EntryCheck<EnvValue> for EnvKey {
 }
 
 impl EnvKey {
-    /// docker's env-file rules ([`crate::docker::env_file_problem`]): the
+    /// docker's env-file rules ([`crate::spec::env_file_problem`]): the
     /// only way values reach docker without an argv or its environment.
     fn check_value(&self, value: &str) -> std::result::Result<(), Invalid> {
-        match crate::docker::env_file_problem(&self.0, value) {
+        match crate::spec::env_file_problem(&self.0, value) {
             None => Ok(()),
             Some(why) => Err(Invalid::new(format!("{why} (the value is not shown)")).help(
                 "env values reach docker through its env-file reader, one line each; pass such data in a mounted file instead",

@@ -5,17 +5,17 @@ use super::Cmd;
 use crate::config::Desired;
 
 /// Label keys fleet puts on every managed container.
-pub const LABEL_PROJECT: &str = "fleet.project";
-pub const LABEL_TYPE: &str = "fleet.type";
-pub const LABEL_INSTANCE: &str = "fleet.instance";
-pub const LABEL_HASH: &str = "fleet.config-hash";
+pub(crate) const LABEL_PROJECT: &str = "fleet.project";
+pub(crate) const LABEL_TYPE: &str = "fleet.type";
+pub(crate) const LABEL_INSTANCE: &str = "fleet.instance";
+pub(crate) const LABEL_HASH: &str = "fleet.config-hash";
 /// The host a container was placed on, when the config declares hosts.
 /// Informational: a container belongs to the engine it is found on.
-pub const LABEL_HOST: &str = "fleet.host";
+pub(crate) const LABEL_HOST: &str = "fleet.host";
 
 /// Suffix of the name a replacement is created under during a recreate.
 /// Desired names end in `-default` or `-<number>`, so they never end in this.
-pub const TEMP_SUFFIX: &str = ".fleet-next";
+pub(crate) const TEMP_SUFFIX: &str = ".fleet-next";
 
 /// The one listing: every container (running or not) with its full ID, name
 /// and labels as JSON (a label value may hold a tab or a line break; quoted,
@@ -118,7 +118,7 @@ pub fn create_cmd(d: &Desired) -> Cmd {
 }
 
 /// The temporary name of `name`'s replacement.
-pub fn temp_name(name: &str) -> String {
+pub(crate) fn temp_name(name: &str) -> String {
     format!("{name}{TEMP_SUFFIX}")
 }
 
@@ -216,7 +216,7 @@ fn verb_many<S: AsRef<str>>(verb: &str, flags: &[&str], ids: &[S]) -> Cmd {
 
 /// The image of the engine lock's container (`engine_lock`): an empty one,
 /// made on the engine by [`lock_image_import`] when it is missing.
-pub const LOCK_IMAGE: &str = "fleet-lock:1";
+pub(crate) const LOCK_IMAGE: &str = "fleet-lock:1";
 
 /// `docker create` of the engine lock: never started, no network, never
 /// pulled (`--pull never`: without it, docker 20.10 asks the registry for
@@ -244,7 +244,7 @@ pub fn lock_create(name: &str, labels: &[(&str, String)]) -> Cmd {
 /// Makes [`LOCK_IMAGE`] from nothing: an empty layer (the CLI reads
 /// `/dev/null` on this machine and sends it, so it works on a remote
 /// engine too), 0 bytes on the engine.
-pub fn lock_image_import() -> Cmd {
+pub(crate) fn lock_image_import() -> Cmd {
     Cmd::new([
         "import",
         "--change",
@@ -256,7 +256,7 @@ pub fn lock_image_import() -> Cmd {
 
 /// `docker rm` of one container by its ID, without `-f`: the lock's
 /// container never runs, so a running container under an ID is never ours.
-pub fn remove_one(id: &str) -> Cmd {
+pub(crate) fn remove_one(id: &str) -> Cmd {
     Cmd::new(["rm", id])
 }
 

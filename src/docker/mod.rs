@@ -66,7 +66,7 @@ impl Cmd {
         }
         let mut text = String::new();
         for (k, v) in &self.env_file {
-            if let Some(why) = env_file_problem(k, v) {
+            if let Some(why) = crate::spec::env_file_problem(k, v) {
                 return Err(format!("env `{k}`: {why}"));
             }
             text.push_str(k);
@@ -98,34 +98,6 @@ impl fmt::Debug for Cmd {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let keys: Vec<&str> = self.env_file.iter().map(|(k, _)| k.as_str()).collect();
         write!(f, "docker {} (env keys: {keys:?})", self.line())
-    }
-}
-
-/// The longest `KEY=value` line docker's env-file reader takes (its line
-/// scanner holds 64 KiB; measured on docker CLI 20.10 and 28).
-pub const ENV_FILE_MAX_LINE: usize = 65_535;
-
-/// Why docker's `--env-file` could not carry `key=value` exactly, if it
-/// could not: it reads one variable a line (so no line break), drops a `\r`
-/// at a line's end, and a NUL can reach no process environment. Never
-/// mentions the value itself.
-pub fn env_file_problem(key: &str, value: &str) -> Option<String> {
-    let len = key.len() + 1 + value.len();
-    if value.contains('\n') {
-        Some("the value contains a line break, which an env-file line cannot carry".into())
-    } else if value.contains('\0') {
-        Some("the value contains a NUL character, which no process environment can carry".into())
-    } else if value.ends_with('\r') {
-        Some(
-            "the value ends with a carriage return, which docker's env-file reader would drop"
-                .into(),
-        )
-    } else if len > ENV_FILE_MAX_LINE {
-        Some(format!(
-            "`{key}=<value>` is {len} bytes long; docker's env-file reader takes at most {ENV_FILE_MAX_LINE} bytes a line"
-        ))
-    } else {
-        None
     }
 }
 
@@ -283,11 +255,11 @@ fn help_for(stderr: &str) -> Option<&'static str> {
 
 /// How long a repair or a re-read may take at least (see
 /// [`Cmd::min_timeout`]).
-pub const PATIENT: std::time::Duration = std::time::Duration::from_secs(15);
+pub(crate) const PATIENT: std::time::Duration = std::time::Duration::from_secs(15);
 
 /// A runner whose every call gets at least [`PATIENT`] seconds: for the
 /// rollback of a failed swap and the re-read after a failure.
-pub struct Patient<'a>(pub &'a dyn Runner);
+pub(crate) struct Patient<'a>(pub &'a dyn Runner);
 
 impl Runner for Patient<'_> {
     fn run(&self, cmd: &Cmd) -> Result<Output, DockerError> {
@@ -309,7 +281,7 @@ impl Runner for Patient<'_> {
 /// A runner that shows each command (`-v`) before the runner it wraps
 /// runs it. Showing is the caller's: `show` gets the command, whose argv
 /// never holds an env value.
-pub struct Traced<'a> {
+pub(crate) struct Traced<'a> {
     pub inner: &'a dyn Runner,
     pub show: &'a (dyn Fn(&Cmd) + Sync),
 }
@@ -366,7 +338,7 @@ impl<R: Runner + ?Sized> Runner for &R {
 }
 
 /// Runs `cmd` and turns a non-zero exit into [`DockerError::Failed`].
-pub fn run_ok(runner: &dyn Runner, cmd: &Cmd) -> Result<Output, DockerError> {
+pub(crate) fn run_ok(runner: &dyn Runner, cmd: &Cmd) -> Result<Output, DockerError> {
     let out = runner.run(cmd)?;
     if out.success() {
         Ok(out)
@@ -380,8 +352,19 @@ pub fn run_ok(runner: &dyn Runner, cmd: &Cmd) -> Result<Output, DockerError> {
 }
 
 /// The first 12 hex digits of an ID, as docker prints them.
-pub fn short_id(id: &str) -> &str {
+pub(crate) fn short_id(id: &str) -> &str {
     let hex = id.strip_prefix("sha256:").unwrap_or(id);
     // By characters, not bytes: an ID from a malformed document may not be hex.
     hex.char_indices().nth(12).map_or(hex, |(i, _)| &hex[..i])
+}
+
+/// docker's message and its help, kept apart.
+impl From<DockerError> for crate::error::Error {
+    fn from(e: DockerError) -> crate::error::Error {
+        let err = crate::error::Error::docker(e.message());
+        match e.help() {
+            Some(h) => err.with_help(h),
+            None => err,
+        }
+    }
 }

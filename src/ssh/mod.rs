@@ -40,9 +40,9 @@ use std::sync::{Arc, Mutex, Weak};
 use std::time::{Duration, Instant};
 
 pub use failure::{FailureKind, SshFailure, explain_docker_stderr};
+pub(crate) use url::redact_any_userinfo;
 pub use url::{
-    BadUrl, Endpoint, Target, holds_password, is_ssh, parse_docker_host, parse_url,
-    redact_any_userinfo, redact_userinfo,
+    Endpoint, Target, holds_password, is_ssh, parse_docker_host, parse_url, redact_userinfo,
 };
 
 /// At most this many SSH sessions in flight per ssh host (fleet's
@@ -58,7 +58,7 @@ pub const MAX_SESSIONS: usize = 8;
 /// (ssh's `ControlPersist`): the bound on what a killed fleet leaves behind,
 /// and the longest pause between docker calls a run's connection survives
 /// (after it, calls connect on their own again).
-pub const PERSIST: Duration = Duration::from_secs(30);
+pub(crate) const PERSIST: Duration = Duration::from_secs(30);
 
 /// Extra time after ssh's own `ConnectTimeout` before fleet kills it, so
 /// ssh's words ("Connection timed out") win over fleet's when it can say.
@@ -402,10 +402,10 @@ fn write_owner(dir: &Path) -> std::io::Result<()> {
     use std::io::Write;
     let pid = std::process::id();
     let mut text = format!("pid={pid}\n");
-    if let Some(start) = crate::engine_lock::process_start_time(pid) {
+    if let Some(start) = crate::process::process_start_time(pid) {
         text += &format!("start={start}\n");
     }
-    if let Some(ns) = crate::engine_lock::pid_namespace() {
+    if let Some(ns) = crate::process::pid_namespace() {
         text += &format!("pid-ns={ns}\n");
     }
     let mut f = fs::OpenOptions::new()
@@ -430,7 +430,7 @@ pub fn sweep(base: &Path) -> Vec<PathBuf> {
     use std::os::unix::fs::MetadataExt;
     // SAFETY: getuid(2) cannot fail and touches no memory of ours.
     let uid = unsafe { libc::getuid() };
-    let Some(here) = crate::engine_lock::pid_namespace() else {
+    let Some(here) = crate::process::pid_namespace() else {
         return Vec::new();
     };
     let Ok(entries) = fs::read_dir(base) else {
@@ -470,7 +470,7 @@ pub fn sweep(base: &Path) -> Vec<PathBuf> {
         if pid == 0 || field("pid-ns") != Some(here.as_str()) {
             continue;
         }
-        if crate::engine_lock::gone(pid, start).is_some() && fs::remove_dir_all(&path).is_ok() {
+        if crate::process::gone(pid, start).is_some() && fs::remove_dir_all(&path).is_ok() {
             removed.push(path);
         }
     }

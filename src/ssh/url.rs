@@ -335,7 +335,7 @@ pub fn redact_userinfo(text: &str) -> String {
 /// [`redact_userinfo`], and also a bare `user:password@host` (no `/`
 /// before its `@`): for text about a host, where a word such as
 /// `name:tag@sha256:…` is not expected.
-pub fn redact_any_userinfo(text: &str) -> String {
+pub(crate) fn redact_any_userinfo(text: &str) -> String {
     redact(text, true)
 }
 

@@ -655,7 +655,7 @@ fn env_values_must_fit_one_env_file_line() {
         )
         .map_err(|e| format!("{e:#}"))
     };
-    let max = fleet::docker::ENV_FILE_MAX_LINE;
+    let max = fleet::spec::ENV_FILE_MAX_LINE;
     assert_eq!(max, 65535);
     // `K=` + value: exactly the limit passes, one byte more does not.
     let c = env("K", &"v".repeat(max - 2)).unwrap();

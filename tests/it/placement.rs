@@ -460,6 +460,19 @@ fn moving() -> World {
     seen_on(w, H1, &h1)
 }
 
+/// [`MOVED`]'s `coder-2` as desired on h1, and the inspect document of
+/// its new container there (`new-coder-2`).
+fn moved_coder2() -> (fleet::config::Desired, String) {
+    let d = desired(MOVED)
+        .into_iter()
+        .find(|d| d.name == "coder-2")
+        .unwrap();
+    let mut new = agent("coder-2").id("new-coder-2");
+    new.labels
+        .insert("fleet.host".into(), serde_json::json!("h1"));
+    (d, serde_json::to_string(&[new.to_json()]).unwrap())
+}
+
 /// [`moving`], and the old host's lock and fresh look for the removal,
 /// once the instance runs on its new host.
 fn moving_and_removing() -> World {
@@ -469,14 +482,7 @@ fn moving_and_removing() -> World {
 
 #[test]
 fn a_moved_instance_leaves_its_old_host_only_once_it_runs_on_the_new_one() {
-    let d = desired(MOVED)
-        .into_iter()
-        .find(|d| d.name == "coder-2")
-        .unwrap();
-    let mut new = agent("coder-2").id("new-coder-2");
-    new.labels
-        .insert("fleet.host".into(), serde_json::json!("h1"));
-    let doc = serde_json::to_string(&[new.to_json()]).unwrap();
+    let (d, doc) = moved_coder2();
     let w = moving_and_removing()
         .expect_cmd(at(H1, argv::run_cmd(&d)), Ok(Output::ok("new-coder-2\n")))
         .expect_cmd(
@@ -851,14 +857,7 @@ fn a_panic_while_applying_on_one_host_releases_its_lock_and_the_other_converges(
 
 #[test]
 fn a_move_whose_readiness_check_panicked_keeps_its_old_container() {
-    let d = desired(MOVED)
-        .into_iter()
-        .find(|d| d.name == "coder-2")
-        .unwrap();
-    let mut new = agent("coder-2").id("new-coder-2");
-    new.labels
-        .insert("fleet.host".into(), serde_json::json!("h1"));
-    let doc = serde_json::to_string(&[new.to_json()]).unwrap();
+    let (d, doc) = moved_coder2();
     let w = moving()
         .expect_cmd(at(H1, argv::run_cmd(&d)), Ok(Output::ok("new-coder-2\n")))
         .expect_cmd(at(H1, argv::inspect(&["new-coder-2"])), Ok(Output::ok(doc)))
