@@ -396,6 +396,13 @@ impl Hosts {
         let mut args = vec!["inspect", "--format", format];
         args.extend(ids);
         let lock = format!("/{}", self.lock_name());
+        // A container removed between the listing and the inspect (a swap
+        // under way while a test polls): read the engine again.
+        let out = self.docker_cmd(k, &args).output().unwrap();
+        if !out.status.success() && String::from_utf8_lossy(&out.stderr).contains("No such object")
+        {
+            return self.containers(k);
+        }
         self.docker(k, &args)
             .lines()
             .filter(|l| !l.starts_with(&format!("{lock}\t")))

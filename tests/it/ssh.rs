@@ -728,13 +728,15 @@ fn one_handshake_serves_a_runs_docker_calls() {
         "the master outlived its Master"
     );
     assert_eq!(sockets_in(shared.dir()), Vec::<PathBuf>::new());
-    // Only the wrapper is left: ssh's stderr files went with their connect.
-    let names: Vec<_> = std::fs::read_dir(shared.dir())
+    // Only the wrapper and the owner file (for the next run's sweep) are
+    // left: ssh's stderr files went with their connect.
+    let mut names: Vec<_> = std::fs::read_dir(shared.dir())
         .unwrap()
         .flatten()
         .map(|e| e.file_name())
         .collect();
-    assert_eq!(names, [OsString::from("ssh")]);
+    names.sort();
+    assert_eq!(names, [OsString::from("owner"), OsString::from("ssh")]);
     // Without a master, the wrapper's ssh connects on its own.
     rig.docker_ps_many(&rig.host2, &shared.child_path(), 1, 1);
     assert_eq!(rig.handshakes() - before, 2);
