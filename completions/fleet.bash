@@ -25,6 +25,9 @@ _fleet() {
             fleet,down)
                 cmd="fleet__subcmd__down"
                 ;;
+            fleet,exec)
+                cmd="fleet__subcmd__exec"
+                ;;
             fleet,help)
                 cmd="fleet__subcmd__help"
                 ;;
@@ -61,6 +64,9 @@ _fleet() {
             fleet__subcmd__help,down)
                 cmd="fleet__subcmd__help__subcmd__down"
                 ;;
+            fleet__subcmd__help,exec)
+                cmd="fleet__subcmd__help__subcmd__exec"
+                ;;
             fleet__subcmd__help,help)
                 cmd="fleet__subcmd__help__subcmd__help"
                 ;;
@@ -95,7 +101,7 @@ _fleet() {
 
     case "${cmd}" in
         fleet)
-            opts="-c -v -q -h -V --config --docker --json --color --jobs --timeout --lock-wait --lock-lease --connect-timeout --host --lock-dir --verbose --quiet --help --version sync plan up down status hosts unlock check schema completions man help"
+            opts="-c -v -q -h -V --config --docker --json --color --jobs --timeout --lock-wait --lock-lease --connect-timeout --host --lock-dir --verbose --quiet --help --version sync plan up down status hosts exec unlock check schema completions man help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -334,8 +340,86 @@ _fleet() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        fleet__subcmd__exec)
+            opts="-i -t -e -c -v -q -h --interactive --tty --queue --env --env-file --wait-timeout --config --docker --json --color --jobs --timeout --lock-wait --lock-lease --connect-timeout --host --lock-dir --verbose --quiet --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --queue)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --env)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -e)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --env-file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --wait-timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -c)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --docker)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
+                --jobs)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --lock-wait)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --lock-lease)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --connect-timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --host)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --lock-dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         fleet__subcmd__help)
-            opts="sync plan up down status hosts unlock check schema completions man help"
+            opts="sync plan up down status hosts exec unlock check schema completions man help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -377,6 +461,20 @@ _fleet() {
             return 0
             ;;
         fleet__subcmd__help__subcmd__down)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        fleet__subcmd__help__subcmd__exec)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )

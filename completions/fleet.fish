@@ -47,6 +47,7 @@ complete -c fleet -n "__fish_fleet_needs_command" -f -a "up" -d 'Start every sto
 complete -c fleet -n "__fish_fleet_needs_command" -f -a "down" -d 'Stop every running container of the project, in parallel'
 complete -c fleet -n "__fish_fleet_needs_command" -f -a "status" -d 'Desired against actual, one row a container'
 complete -c fleet -n "__fish_fleet_needs_command" -f -a "hosts" -d 'Each host: how it is reached, its engine\'s version, who holds its lock'
+complete -c fleet -n "__fish_fleet_needs_command" -f -a "exec" -d 'Run a command in an agent, or in a ready, idle member of a type'
 complete -c fleet -n "__fish_fleet_needs_command" -f -a "unlock" -d 'Release the lock a fleet run left on a host\'s engine (after a crash)'
 complete -c fleet -n "__fish_fleet_needs_command" -f -a "check" -d 'Validate the config; runs no docker command'
 complete -c fleet -n "__fish_fleet_needs_command" -f -a "schema" -d 'Print the JSON Schema of agents.json (for editors and validators)'
@@ -160,6 +161,28 @@ complete -c fleet -n "__fish_fleet_using_subcommand hosts" -l json -d 'Print one
 complete -c fleet -n "__fish_fleet_using_subcommand hosts" -s v -l verbose -d 'Print every docker command as it runs (env values are never shown)'
 complete -c fleet -n "__fish_fleet_using_subcommand hosts" -s q -l quiet -d 'Print only errors (a requested --json document is still printed)'
 complete -c fleet -n "__fish_fleet_using_subcommand hosts" -s h -l help -d 'Print help'
+complete -c fleet -n "__fish_fleet_using_subcommand exec" -l queue -d 'Wait up to SECS for a member to be free (default: fail at once with exit 75), 0 to 86400' -r
+complete -c fleet -n "__fish_fleet_using_subcommand exec" -s e -l env -d 'KEY=VALUE in the command\'s environment (repeatable; never on an argv, never printed)' -r
+complete -c fleet -n "__fish_fleet_using_subcommand exec" -l env-file -d 'A file of KEY=VALUE lines for the command\'s environment (repeatable)' -r -F
+complete -c fleet -n "__fish_fleet_using_subcommand exec" -l wait-timeout -d 'Seconds the agent may take to be ready before the command runs, 0 to 86400' -r
+complete -c fleet -n "__fish_fleet_using_subcommand exec" -s c -l config -d 'The config file [env: FLEET_CONFIG]' -r -F
+complete -c fleet -n "__fish_fleet_using_subcommand exec" -l docker -d 'The docker CLI to run [env: FLEET_DOCKER]' -r
+complete -c fleet -n "__fish_fleet_using_subcommand exec" -l color -d 'When to colour the text output (auto: never with NO_COLOR set)' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c fleet -n "__fish_fleet_using_subcommand exec" -l jobs -d 'How many docker operations may run at once' -r
+complete -c fleet -n "__fish_fleet_using_subcommand exec" -l timeout -d 'Seconds one docker call may take before it is killed, 0.001 to 86400 [env: FLEET_TIMEOUT]' -r
+complete -c fleet -n "__fish_fleet_using_subcommand exec" -l lock-wait -d 'Seconds to wait for another fleet run on the same project to finish, 0 to 86400 [env: FLEET_LOCK_WAIT]' -r
+complete -c fleet -n "__fish_fleet_using_subcommand exec" -l lock-lease -d 'Seconds a host\'s lock taken by this run counts as held: past it, another run may take the lock over (configs with `hosts`), 1 to 86400 [env: FLEET_LOCK_LEASE]' -r
+complete -c fleet -n "__fish_fleet_using_subcommand exec" -l connect-timeout -d 'Seconds to open the connection to one host (an SSH handshake): a host that does not answer by then fails alone, 0.001 to 86400 [env: FLEET_CONNECT_TIMEOUT]' -r
+complete -c fleet -n "__fish_fleet_using_subcommand exec" -l host -d 'Only this host of the config\'s `hosts` (repeatable; default: all)' -r
+complete -c fleet -n "__fish_fleet_using_subcommand exec" -l lock-dir -d 'Where the per-project lock file lives [env: FLEET_LOCK_DIR]' -r -F
+complete -c fleet -n "__fish_fleet_using_subcommand exec" -s i -l interactive -d 'Pass stdin on even when it is a terminal (it is passed on whenever it is not)'
+complete -c fleet -n "__fish_fleet_using_subcommand exec" -s t -l tty -d 'Allocate a pseudo-TTY in the agent'
+complete -c fleet -n "__fish_fleet_using_subcommand exec" -l json -d 'Print one JSON document instead of text (errors too)'
+complete -c fleet -n "__fish_fleet_using_subcommand exec" -s v -l verbose -d 'Print every docker command as it runs (env values are never shown)'
+complete -c fleet -n "__fish_fleet_using_subcommand exec" -s q -l quiet -d 'Print only errors (a requested --json document is still printed)'
+complete -c fleet -n "__fish_fleet_using_subcommand exec" -s h -l help -d 'Print help'
 complete -c fleet -n "__fish_fleet_using_subcommand unlock" -s c -l config -d 'The config file [env: FLEET_CONFIG]' -r -F
 complete -c fleet -n "__fish_fleet_using_subcommand unlock" -l docker -d 'The docker CLI to run [env: FLEET_DOCKER]' -r
 complete -c fleet -n "__fish_fleet_using_subcommand unlock" -l color -d 'When to colour the text output (auto: never with NO_COLOR set)' -r -f -a "auto\t''
@@ -241,15 +264,16 @@ complete -c fleet -n "__fish_fleet_using_subcommand man" -l json -d 'Print one J
 complete -c fleet -n "__fish_fleet_using_subcommand man" -s v -l verbose -d 'Print every docker command as it runs (env values are never shown)'
 complete -c fleet -n "__fish_fleet_using_subcommand man" -s q -l quiet -d 'Print only errors (a requested --json document is still printed)'
 complete -c fleet -n "__fish_fleet_using_subcommand man" -s h -l help -d 'Print help'
-complete -c fleet -n "__fish_fleet_using_subcommand help; and not __fish_seen_subcommand_from sync plan up down status hosts unlock check schema completions man help" -f -a "sync" -d 'Converge: create, start, recreate and remove containers to match the config'
-complete -c fleet -n "__fish_fleet_using_subcommand help; and not __fish_seen_subcommand_from sync plan up down status hosts unlock check schema completions man help" -f -a "plan" -d 'Show what sync would do, changing nothing'
-complete -c fleet -n "__fish_fleet_using_subcommand help; and not __fish_seen_subcommand_from sync plan up down status hosts unlock check schema completions man help" -f -a "up" -d 'Start every stopped container of the project (as `docker ps -a` shows them)'
-complete -c fleet -n "__fish_fleet_using_subcommand help; and not __fish_seen_subcommand_from sync plan up down status hosts unlock check schema completions man help" -f -a "down" -d 'Stop every running container of the project, in parallel'
-complete -c fleet -n "__fish_fleet_using_subcommand help; and not __fish_seen_subcommand_from sync plan up down status hosts unlock check schema completions man help" -f -a "status" -d 'Desired against actual, one row a container'
-complete -c fleet -n "__fish_fleet_using_subcommand help; and not __fish_seen_subcommand_from sync plan up down status hosts unlock check schema completions man help" -f -a "hosts" -d 'Each host: how it is reached, its engine\'s version, who holds its lock'
-complete -c fleet -n "__fish_fleet_using_subcommand help; and not __fish_seen_subcommand_from sync plan up down status hosts unlock check schema completions man help" -f -a "unlock" -d 'Release the lock a fleet run left on a host\'s engine (after a crash)'
-complete -c fleet -n "__fish_fleet_using_subcommand help; and not __fish_seen_subcommand_from sync plan up down status hosts unlock check schema completions man help" -f -a "check" -d 'Validate the config; runs no docker command'
-complete -c fleet -n "__fish_fleet_using_subcommand help; and not __fish_seen_subcommand_from sync plan up down status hosts unlock check schema completions man help" -f -a "schema" -d 'Print the JSON Schema of agents.json (for editors and validators)'
-complete -c fleet -n "__fish_fleet_using_subcommand help; and not __fish_seen_subcommand_from sync plan up down status hosts unlock check schema completions man help" -f -a "completions" -d 'Print a shell completion script'
-complete -c fleet -n "__fish_fleet_using_subcommand help; and not __fish_seen_subcommand_from sync plan up down status hosts unlock check schema completions man help" -f -a "man" -d 'Print the man page (roff)'
-complete -c fleet -n "__fish_fleet_using_subcommand help; and not __fish_seen_subcommand_from sync plan up down status hosts unlock check schema completions man help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c fleet -n "__fish_fleet_using_subcommand help; and not __fish_seen_subcommand_from sync plan up down status hosts exec unlock check schema completions man help" -f -a "sync" -d 'Converge: create, start, recreate and remove containers to match the config'
+complete -c fleet -n "__fish_fleet_using_subcommand help; and not __fish_seen_subcommand_from sync plan up down status hosts exec unlock check schema completions man help" -f -a "plan" -d 'Show what sync would do, changing nothing'
+complete -c fleet -n "__fish_fleet_using_subcommand help; and not __fish_seen_subcommand_from sync plan up down status hosts exec unlock check schema completions man help" -f -a "up" -d 'Start every stopped container of the project (as `docker ps -a` shows them)'
+complete -c fleet -n "__fish_fleet_using_subcommand help; and not __fish_seen_subcommand_from sync plan up down status hosts exec unlock check schema completions man help" -f -a "down" -d 'Stop every running container of the project, in parallel'
+complete -c fleet -n "__fish_fleet_using_subcommand help; and not __fish_seen_subcommand_from sync plan up down status hosts exec unlock check schema completions man help" -f -a "status" -d 'Desired against actual, one row a container'
+complete -c fleet -n "__fish_fleet_using_subcommand help; and not __fish_seen_subcommand_from sync plan up down status hosts exec unlock check schema completions man help" -f -a "hosts" -d 'Each host: how it is reached, its engine\'s version, who holds its lock'
+complete -c fleet -n "__fish_fleet_using_subcommand help; and not __fish_seen_subcommand_from sync plan up down status hosts exec unlock check schema completions man help" -f -a "exec" -d 'Run a command in an agent, or in a ready, idle member of a type'
+complete -c fleet -n "__fish_fleet_using_subcommand help; and not __fish_seen_subcommand_from sync plan up down status hosts exec unlock check schema completions man help" -f -a "unlock" -d 'Release the lock a fleet run left on a host\'s engine (after a crash)'
+complete -c fleet -n "__fish_fleet_using_subcommand help; and not __fish_seen_subcommand_from sync plan up down status hosts exec unlock check schema completions man help" -f -a "check" -d 'Validate the config; runs no docker command'
+complete -c fleet -n "__fish_fleet_using_subcommand help; and not __fish_seen_subcommand_from sync plan up down status hosts exec unlock check schema completions man help" -f -a "schema" -d 'Print the JSON Schema of agents.json (for editors and validators)'
+complete -c fleet -n "__fish_fleet_using_subcommand help; and not __fish_seen_subcommand_from sync plan up down status hosts exec unlock check schema completions man help" -f -a "completions" -d 'Print a shell completion script'
+complete -c fleet -n "__fish_fleet_using_subcommand help; and not __fish_seen_subcommand_from sync plan up down status hosts exec unlock check schema completions man help" -f -a "man" -d 'Print the man page (roff)'
+complete -c fleet -n "__fish_fleet_using_subcommand help; and not __fish_seen_subcommand_from sync plan up down status hosts exec unlock check schema completions man help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'

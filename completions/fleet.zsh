@@ -188,6 +188,39 @@ _arguments "${_arguments_options[@]}" : \
 '--help[Print help]' \
 && ret=0
 ;;
+(exec)
+_arguments "${_arguments_options[@]}" : \
+'--queue=[Wait up to SECS for a member to be free (default\: fail at once with exit 75), 0 to 86400]:SECS:_default' \
+'*-e+[KEY=VALUE in the command'\''s environment (repeatable; never on an argv, never printed)]:KEY=VALUE:_default' \
+'*--env=[KEY=VALUE in the command'\''s environment (repeatable; never on an argv, never printed)]:KEY=VALUE:_default' \
+'*--env-file=[A file of KEY=VALUE lines for the command'\''s environment (repeatable)]:PATH:_files' \
+'--wait-timeout=[Seconds the agent may take to be ready before the command runs, 0 to 86400]:SECS:_default' \
+'-c+[The config file \[env\: FLEET_CONFIG\]]:CONFIG:_files' \
+'--config=[The config file \[env\: FLEET_CONFIG\]]:CONFIG:_files' \
+'--docker=[The docker CLI to run \[env\: FLEET_DOCKER\]]:DOCKER:_default' \
+'--color=[When to colour the text output (auto\: never with NO_COLOR set)]:COLOR:(auto always never)' \
+'--jobs=[How many docker operations may run at once]:JOBS:_default' \
+'--timeout=[Seconds one docker call may take before it is killed, 0.001 to 86400 \[env\: FLEET_TIMEOUT\]]:SECS:_default' \
+'--lock-wait=[Seconds to wait for another fleet run on the same project to finish, 0 to 86400 \[env\: FLEET_LOCK_WAIT\]]:SECS:_default' \
+'--lock-lease=[Seconds a host'\''s lock taken by this run counts as held\: past it, another run may take the lock over (configs with \`hosts\`), 1 to 86400 \[env\: FLEET_LOCK_LEASE\]]:SECS:_default' \
+'--connect-timeout=[Seconds to open the connection to one host (an SSH handshake)\: a host that does not answer by then fails alone, 0.001 to 86400 \[env\: FLEET_CONNECT_TIMEOUT\]]:SECS:_default' \
+'*--host=[Only this host of the config'\''s \`hosts\` (repeatable; default\: all)]:NAME:_default' \
+'--lock-dir=[Where the per-project lock file lives \[env\: FLEET_LOCK_DIR\]]:LOCK_DIR:_files' \
+'-i[Pass stdin on even when it is a terminal (it is passed on whenever it is not)]' \
+'--interactive[Pass stdin on even when it is a terminal (it is passed on whenever it is not)]' \
+'-t[Allocate a pseudo-TTY in the agent]' \
+'--tty[Allocate a pseudo-TTY in the agent]' \
+'--json[Print one JSON document instead of text (errors too)]' \
+'(-q --quiet)-v[Print every docker command as it runs (env values are never shown)]' \
+'(-q --quiet)--verbose[Print every docker command as it runs (env values are never shown)]' \
+'-q[Print only errors (a requested --json document is still printed)]' \
+'--quiet[Print only errors (a requested --json document is still printed)]' \
+'-h[Print help]' \
+'--help[Print help]' \
+':target -- An agent (`coder-2`) or a type (`coder`\: any ready, idle member):_default' \
+'*::cmd -- The command and its arguments, after `--`:_default' \
+&& ret=0
+;;
 (unlock)
 _arguments "${_arguments_options[@]}" : \
 '-c+[The config file \[env\: FLEET_CONFIG\]]:CONFIG:_files' \
@@ -336,6 +369,10 @@ _arguments "${_arguments_options[@]}" : \
 _arguments "${_arguments_options[@]}" : \
 && ret=0
 ;;
+(exec)
+_arguments "${_arguments_options[@]}" : \
+&& ret=0
+;;
 (unlock)
 _arguments "${_arguments_options[@]}" : \
 && ret=0
@@ -378,6 +415,7 @@ _fleet_commands() {
 'down:Stop every running container of the project, in parallel' \
 'status:Desired against actual, one row a container' \
 'hosts:Each host\: how it is reached, its engine'\''s version, who holds its lock' \
+'exec:Run a command in an agent, or in a ready, idle member of a type' \
 'unlock:Release the lock a fleet run left on a host'\''s engine (after a crash)' \
 'check:Validate the config; runs no docker command' \
 'schema:Print the JSON Schema of agents.json (for editors and validators)' \
@@ -402,6 +440,11 @@ _fleet__subcmd__down_commands() {
     local commands; commands=()
     _describe -t commands 'fleet down commands' commands "$@"
 }
+(( $+functions[_fleet__subcmd__exec_commands] )) ||
+_fleet__subcmd__exec_commands() {
+    local commands; commands=()
+    _describe -t commands 'fleet exec commands' commands "$@"
+}
 (( $+functions[_fleet__subcmd__help_commands] )) ||
 _fleet__subcmd__help_commands() {
     local commands; commands=(
@@ -411,6 +454,7 @@ _fleet__subcmd__help_commands() {
 'down:Stop every running container of the project, in parallel' \
 'status:Desired against actual, one row a container' \
 'hosts:Each host\: how it is reached, its engine'\''s version, who holds its lock' \
+'exec:Run a command in an agent, or in a ready, idle member of a type' \
 'unlock:Release the lock a fleet run left on a host'\''s engine (after a crash)' \
 'check:Validate the config; runs no docker command' \
 'schema:Print the JSON Schema of agents.json (for editors and validators)' \
@@ -434,6 +478,11 @@ _fleet__subcmd__help__subcmd__completions_commands() {
 _fleet__subcmd__help__subcmd__down_commands() {
     local commands; commands=()
     _describe -t commands 'fleet help down commands' commands "$@"
+}
+(( $+functions[_fleet__subcmd__help__subcmd__exec_commands] )) ||
+_fleet__subcmd__help__subcmd__exec_commands() {
+    local commands; commands=()
+    _describe -t commands 'fleet help exec commands' commands "$@"
 }
 (( $+functions[_fleet__subcmd__help__subcmd__help_commands] )) ||
 _fleet__subcmd__help__subcmd__help_commands() {

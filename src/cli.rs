@@ -226,6 +226,11 @@ pub enum Command {
     /// Each host: how it is reached, its engine's version, who holds its lock.
     #[command(after_help = "Example:\n  fleet hosts --json")]
     Hosts,
+    /// Run a command in an agent, or in a ready, idle member of a type.
+    #[command(
+        after_help = "Exit status: the command's; 125 when fleet or the engine failed (the command did not run),\n126/127 when the command cannot be invoked / is not found, 75 when every member is busy.\n\nExample:\n  fleet exec coder-default -- uname -a\n  fleet exec coder --queue 60 -- sh -c 'echo working; sleep 1'"
+    )]
+    Exec(ExecArgs),
     /// Release the lock a fleet run left on a host's engine (after a crash).
     #[command(after_help = "Example:\n  fleet unlock --host gpu-1")]
     Unlock(UnlockArgs),
@@ -257,6 +262,33 @@ pub struct SyncArgs {
     pub allow_empty: bool,
     #[command(flatten)]
     pub wait: WaitArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct ExecArgs {
+    /// An agent (`coder-2`) or a type (`coder`: any ready, idle member)
+    pub target: String,
+    /// Pass stdin on even when it is a terminal (it is passed on whenever it is not)
+    #[arg(short, long)]
+    pub interactive: bool,
+    /// Allocate a pseudo-TTY in the agent
+    #[arg(short, long)]
+    pub tty: bool,
+    /// Wait up to SECS for a member to be free (default: fail at once with exit 75), 0 to 86400
+    #[arg(long, value_name = "SECS", value_parser = lock_wait_secs)]
+    pub queue: Option<Duration>,
+    /// KEY=VALUE in the command's environment (repeatable; never on an argv, never printed)
+    #[arg(short, long = "env", value_name = "KEY=VALUE")]
+    pub env: Vec<String>,
+    /// A file of KEY=VALUE lines for the command's environment (repeatable)
+    #[arg(long = "env-file", value_name = "PATH")]
+    pub env_file: Vec<PathBuf>,
+    /// Seconds the agent may take to be ready before the command runs, 0 to 86400
+    #[arg(long, value_name = "SECS", default_value = "120", value_parser = lock_wait_secs)]
+    pub wait_timeout: Duration,
+    /// The command and its arguments, after `--`
+    #[arg(last = true, required = true, value_name = "CMD")]
+    pub cmd: Vec<String>,
 }
 
 #[derive(Debug, Args)]

@@ -47,6 +47,8 @@ pub(crate) enum Report {
     Status(Status),
     Hosts(Vec<HostRow>),
     Unlock(Vec<Unlocked>),
+    /// `fleet exec`: the command's exit code, or fleet's failure.
+    Exec(crate::dispatch::Dispatched),
 }
 
 /// One host as `fleet hosts` shows it.
@@ -114,6 +116,7 @@ pub fn run(command: &Command, ctx: &Context) -> Result<Report> {
         Command::Status => Report::Status(status(ctx, &config()?)?),
         Command::Hosts => Report::Hosts(hosts(ctx, &config()?)?),
         Command::Unlock(a) => Report::Unlock(unlock(ctx, &config()?, a.force)?),
+        Command::Exec(a) => Report::Exec(exec(ctx, a)),
     })
 }
 
@@ -279,6 +282,34 @@ pub fn unlock(ctx: &Context, config: &Config, force: bool) -> Result<Vec<Unlocke
             }
         })
         .collect())
+}
+
+/// `fleet exec`: every failure of fleet's, the config's included, is
+/// [`crate::dispatch::EXIT_FLEET_FAILED`], so a caller can tell it from the
+/// command's own codes.
+fn exec(ctx: &Context, a: &crate::cli::ExecArgs) -> crate::dispatch::Dispatched {
+    use crate::dispatch::{Dispatched, EXIT_FLEET_FAILED, Request};
+    let request = || -> Result<(Config, Request)> {
+        let config = Config::load(ctx.config)?;
+        let env = crate::dispatch::read_env(&a.env, &a.env_file)?;
+        let req = Request {
+            target: a.target.clone(),
+            cmd: a.cmd.clone(),
+            interactive: a.interactive,
+            tty: a.tty,
+            queue: a.queue,
+            env,
+            wait_timeout: a.wait_timeout,
+        };
+        Ok((config, req))
+    };
+    match request() {
+        Ok((config, req)) => crate::dispatch::exec(ctx, &config, &req),
+        Err(error) => Dispatched::Failed {
+            code: EXIT_FLEET_FAILED,
+            error,
+        },
+    }
 }
 
 /// The project's lock, held until the returned value drops; an event

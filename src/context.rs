@@ -33,6 +33,11 @@ pub struct Context<'a> {
     pub connect: &'a dyn Connect,
     /// Set on SIGINT or SIGTERM (see [`crate::Io::stop`]).
     pub stop: &'a AtomicBool,
+    /// The last SIGINT, SIGTERM or SIGHUP's number (0: none), for `fleet
+    /// exec` to forward.
+    pub signal: &'a std::sync::atomic::AtomicUsize,
+    /// Whether fleet's stdin is a terminal.
+    pub stdin_is_terminal: bool,
     /// Where what happens during a run goes (progress, a busy lock; the
     /// caller sends `-v`'s docker commands there too).
     pub events: &'a (dyn Fn(Event) + Sync),
@@ -58,6 +63,9 @@ pub enum Event<'a> {
         host: &'a str,
         event: &'a LockEvent<'a>,
     },
+    /// A line for the operator (`fleet exec`'s `fleet: starting …`), as it
+    /// is.
+    Note(String),
     /// A host's lock could not be released at the end of the run.
     LockNotReleased { host: &'a str, error: &'a Error },
 }

@@ -460,7 +460,7 @@ pub fn parse_lease(v: &str) -> Option<Duration> {
 /// The create: `Some(id)` when it made the lock, `None` when the name is
 /// taken. A missing image is made (`docker import`) and the create tried
 /// once more.
-fn try_create(
+pub(crate) fn try_create(
     runner: &dyn Runner,
     create: &Cmd,
     name: &str,
@@ -567,13 +567,13 @@ fn inspect(runner: &dyn Runner, name: &str) -> Result<Found> {
 }
 
 /// docker's and podman's words for a container that is not there.
-fn no_such(stderr: &str) -> bool {
+pub(crate) fn no_such(stderr: &str) -> bool {
     let s = stderr.to_ascii_lowercase();
     s.contains("no such container") || s.contains("no such object")
 }
 
 /// `docker rm <id>`: `Ok(false)` when it was already gone.
-fn remove(runner: &dyn Runner, id: &str) -> Result<bool, DockerError> {
+pub(crate) fn remove(runner: &dyn Runner, id: &str) -> Result<bool, DockerError> {
     let cmd = argv::remove_one(id);
     let out = runner.run(&cmd)?;
     if out.success() {
@@ -672,7 +672,7 @@ impl Clock {
 
 /// An RFC 3339 time (`2026-11-29T07:24:36.123456789Z`, `…+01:00`) as Unix
 /// seconds.
-fn unix_seconds(t: &str) -> Option<f64> {
+pub(crate) fn unix_seconds(t: &str) -> Option<f64> {
     let t = t.trim();
     let num = |s: &str| -> Option<i64> {
         (!s.is_empty() && s.bytes().all(|b| b.is_ascii_digit())).then(|| s.parse().ok())?

@@ -236,6 +236,20 @@ impl OnHost<'_> {
 }
 
 impl Runner for OnHost<'_> {
+    /// `fleet exec`'s `docker exec`, on this host: its global options and
+    /// `PATH`, one SSH session held for as long as it runs.
+    fn attached(
+        &self,
+        cmd: &Cmd,
+        attach: crate::docker::Attach,
+    ) -> std::result::Result<crate::docker::Ended, DockerError> {
+        let _pass = self.gate.as_ref().map(|g| g.enter(1));
+        let mut c = cmd.clone();
+        c.global = self.link.global.clone();
+        c.path = self.link.path.clone();
+        self.inner.attached(&c, attach)
+    }
+
     /// The batched inspect streams on a declared host too (one command,
     /// never split).
     fn run_reading(

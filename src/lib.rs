@@ -9,11 +9,13 @@
 //! given, so tests drive it in-process with a fake runner.
 
 pub mod apply;
+pub mod claim;
 pub mod cli;
 pub(crate) mod commands;
 pub mod config;
 pub(crate) mod context;
 pub(crate) mod converge;
+pub mod dispatch;
 pub mod docker;
 pub mod engine_lock;
 pub mod error;
@@ -93,6 +95,12 @@ pub struct Io<'a> {
     /// the docker calls in flight (and any swap under way) finish, and the
     /// run reports what happened and exits [`EXIT_INTERRUPTED`].
     pub stop: &'a std::sync::atomic::AtomicBool,
+    /// The number of the last SIGINT, SIGTERM or SIGHUP (0: none yet), set
+    /// by `main`: `fleet exec` forwards it to its command.
+    pub signal: &'a std::sync::atomic::AtomicUsize,
+    /// Whether stdin is a terminal: `fleet exec` passes stdin on only when
+    /// it is not (or with `-i`).
+    pub in_is_terminal: bool,
     pub out: &'a mut dyn Write,
     /// `Send` so apply's workers can report progress through it.
     pub err: &'a mut (dyn Write + Send),
@@ -195,6 +203,8 @@ pub(crate) fn run_with(
             only_hosts: &g.hosts,
             connect,
             stop: io.stop,
+            signal: io.signal,
+            stdin_is_terminal: io.in_is_terminal,
             events: &events,
         };
         commands::run(&cli.command, &ctx)

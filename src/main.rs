@@ -8,19 +8,27 @@ fn main() {
     let env: fleet::Env = std::env::vars_os().collect();
     // The first SIGINT or SIGTERM asks the run to stop starting work and
     // report; a second one ends the process at once.
+    // `fleet exec` forwards the last of SIGINT, SIGTERM, SIGHUP to its
+    // command (`signal` holds its number).
     let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
-    for sig in [signal_hook::consts::SIGINT, signal_hook::consts::SIGTERM] {
+    let signal = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    use signal_hook::consts::{SIGHUP, SIGINT, SIGTERM};
+    for sig in [SIGINT, SIGTERM, SIGHUP] {
         let _ = signal_hook::flag::register_conditional_shutdown(
             sig,
             fleet::EXIT_INTERRUPTED,
             std::sync::Arc::clone(&stop),
         );
         let _ = signal_hook::flag::register(sig, std::sync::Arc::clone(&stop));
+        let number = usize::try_from(sig).unwrap_or_default();
+        let _ = signal_hook::flag::register_usize(sig, std::sync::Arc::clone(&signal), number);
     }
     let mut out = std::io::stdout().lock();
     let mut err = std::io::stderr();
     let mut io = fleet::Io {
         stop: &stop,
+        signal: &signal,
+        in_is_terminal: std::io::stdin().is_terminal(),
         out_is_terminal: std::io::stdout().is_terminal(),
         err_is_terminal: std::io::stderr().is_terminal(),
         term_width: terminal_size::terminal_size().map(|(w, _)| usize::from(w.0)),

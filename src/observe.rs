@@ -7,6 +7,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use crate::error::{Error, Result};
 
+use crate::claim::ClaimInfo;
 use crate::config::{Desired, name_order};
 use crate::docker::{Cmd, DockerError, Runner, argv, run_ok};
 use crate::snapshot::{ContainerSnapshot, read_inspect};
@@ -73,6 +74,7 @@ pub fn observe(runner: &dyn Runner, project: &str, desired: &[Desired]) -> Resul
     });
     let mut containers = containers?;
     set_aside_probes(runner, &mut containers);
+    mark_claims(&rows, project, &mut containers);
     containers.sort_by(|a, b| name_order(&a.name).cmp(&name_order(&b.name)));
 
     // Only images of desired containers that exist as ours need resolving:
@@ -99,6 +101,26 @@ pub fn observe(runner: &dyn Runner, project: &str, desired: &[Desired]) -> Resul
     images.extend(resolve_images(runner, &late)?);
     images.retain(|r, _| refs.contains(r));
     Ok(Actual { containers, images })
+}
+
+/// Marks the containers a `fleet exec` claim that counts is on (the
+/// claims are read from the listing: no docker call of their own).
+fn mark_claims(rows: &[Listed], project: &str, containers: &mut [ContainerSnapshot]) {
+    let claims: Vec<ClaimInfo> = (rows.iter())
+        .filter(|r| r.names.iter().any(|n| n.ends_with(".fleet-claim")))
+        .filter_map(|r| ClaimInfo::from_labels(&r.id, &r.labels.to_map(), project))
+        .collect();
+    if claims.is_empty() {
+        return;
+    }
+    let me = crate::engine_lock::Holder::this_process();
+    let now = crate::claim::now();
+    for c in containers.iter_mut() {
+        let here = claims
+            .iter()
+            .find(|k| k.agent == c.name && k.counts(&me, now));
+        c.claim = here.map(|k| k.describe(now));
+    }
 }
 
 /// The image references (each once, in order) of the desired containers of
@@ -213,6 +235,19 @@ impl ListedLabels {
                 .filter_map(|kv| kv.strip_prefix(key)?.strip_prefix('='))
                 .collect(),
             ListedLabels::None(()) => Vec::new(),
+        }
+    }
+
+    /// The labels as a map (docker's joined string split at `,` and the
+    /// first `=`: exact for labels without commas, as a claim's are).
+    fn to_map(&self) -> BTreeMap<String, String> {
+        match self {
+            ListedLabels::Map(m) => m.clone(),
+            ListedLabels::Joined(s) => (s.split(','))
+                .filter_map(|kv| kv.split_once('='))
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect(),
+            ListedLabels::None(()) => BTreeMap::new(),
         }
     }
 

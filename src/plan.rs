@@ -620,17 +620,17 @@ fn matching(d: &Desired, c: &ContainerSnapshot) -> Action {
 /// deferral, unless forced.
 fn guard_busy(action: Action, c: &ContainerSnapshot, opts: Options) -> Action {
     let n = c.exec_ids.len();
-    if n == 0 || opts.force || action.bucket == Bucket::Deferred {
+    if (n == 0 && c.claim.is_none()) || opts.force || action.bucket == Bucket::Deferred {
         return action;
     }
     let sessions = if n == 1 { "session" } else { "sessions" };
+    let busy = match &c.claim {
+        Some(claim) => format!("{claim}, {n} live exec {sessions}"),
+        None => format!("{n} live exec {sessions}"),
+    };
     Action {
         bucket: Bucket::Deferred,
-        reason: format!(
-            "{n} live exec {sessions}; would {}: {}",
-            action.op.verb(),
-            action.reason
-        ),
+        reason: format!("{busy}; would {}: {}", action.op.verb(), action.reason),
         op: Op::Nothing,
         ..action
     }

@@ -108,6 +108,17 @@ pub(crate) fn render(report: &Report, style: &Style) -> Output {
         // The table even with `--quiet`: it is what was asked for.
         Report::Status(st) => status_output(st, style),
         Report::Hosts(rows) => hosts_output(rows, style),
+        // The command's own output went straight to fleet's stdout and
+        // stderr; only fleet's failure is told, on stderr.
+        Report::Exec(crate::dispatch::Dispatched::Ran(code)) => Output {
+            code: *code,
+            ..Output::default()
+        },
+        Report::Exec(crate::dispatch::Dispatched::Failed { code, error }) => Output {
+            stderr: error_text(error, style.err_color),
+            code: *code,
+            ..Output::default()
+        },
         Report::Unlock(rows) => unlock_output(rows, style),
     }
 }
@@ -186,6 +197,7 @@ pub fn event(event: &Event, style: &Style) -> Option<String> {
                 safe(why)
             ),
         }),
+        Event::Note(text) => Some(format!("{}\n", safe(text))),
         Event::LockNotReleased { host, error } => Some(format!(
             "warning: host `{host}`: could not release this run's lock: {}\nhelp: release it with `fleet unlock --host {host}`\n",
             safe_lines(&error.message(), "  ")

@@ -42,6 +42,10 @@ pub struct ContainerSnapshot {
     pub exec_ids: Vec<String>,
     /// Exec sessions that are docker's own health probes (`observe`).
     pub probe_ids: Vec<String>,
+    /// A `fleet exec`'s claim that counts ([`crate::claim`]), described
+    /// for people (`claimed by … since …`); set by `observe`. Busy, as a
+    /// live exec session is.
+    pub claim: Option<String>,
     /// `Config.Cmd`.
     pub command: Option<Vec<String>>,
     /// `Config.Entrypoint`.
@@ -461,6 +465,7 @@ impl Inspected {
             },
             exec_ids: self.exec_ids.got().and_then(|s| s.0).unwrap_or_default(),
             probe_ids: Vec::new(),
+            claim: None,
             command: config.cmd.got().and_then(|s| s.0),
             entrypoint: config.entrypoint.got().and_then(|s| s.0),
             workdir: config.working_dir.got().unwrap_or_default(),

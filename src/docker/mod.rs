@@ -276,6 +276,29 @@ impl Runner for Patient<'_> {
         cmd.min_timeout = Some(cmd.min_timeout.map_or(PATIENT, |t| t.max(PATIENT)));
         self.0.run_reading(&cmd, read)
     }
+    fn attached(&self, cmd: &Cmd, attach: Attach) -> Result<Ended, DockerError> {
+        self.0.attached(cmd, attach)
+    }
+}
+
+/// How an attached command ended: its exit code (`None`: killed by a
+/// signal), and the ends of what it wrote on stdout and stderr (which went
+/// on to fleet's as they came), for telling docker's own failures apart.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Ended {
+    pub code: Option<i32>,
+    pub stderr_tail: String,
+}
+
+/// How an attached command ([`Runner::attached`]) meets fleet's process.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Attach {
+    /// Its stdin is fleet's (else `/dev/null`).
+    pub stdin: bool,
+    /// It leads a process group of its own, so the terminal's SIGINT
+    /// reaches fleet only (which forwards it); `false` with a TTY, whose
+    /// docker CLI must stay in the terminal's foreground group.
+    pub own_group: bool,
 }
 
 /// A runner that shows each command (`-v`) before the runner it wraps
@@ -299,6 +322,10 @@ impl Runner for Traced<'_> {
         (self.show)(cmd);
         self.inner.run_reading(cmd, read)
     }
+    fn attached(&self, cmd: &Cmd, attach: Attach) -> Result<Ended, DockerError> {
+        (self.show)(cmd);
+        self.inner.attached(cmd, attach)
+    }
 }
 
 /// The only way fleet reaches docker. Implementations must be shareable
@@ -307,6 +334,21 @@ pub trait Runner: Sync {
     /// Runs one command to completion (or timeout). A non-zero exit is an
     /// `Ok(Output)`; see [`run_ok`] to treat it as an error.
     fn run(&self, cmd: &Cmd) -> Result<Output, DockerError>;
+
+    /// Runs `cmd` with fleet's own stdout and stderr (and stdin, when
+    /// `attach.stdin`), no timeout, to its end: `fleet exec`'s `docker
+    /// exec`. Its exit code (`None`: killed by a signal, whose number is
+    /// then `128 +` in the code docker would give). This default runs it
+    /// as [`Runner::run`] does and drops what it printed: for runners that
+    /// only answer (tests).
+    fn attached(&self, cmd: &Cmd, attach: Attach) -> Result<Ended, DockerError> {
+        let _ = attach;
+        let out = self.run(cmd)?;
+        Ok(Ended {
+            code: out.code,
+            stderr_tail: out.stderr,
+        })
+    }
 
     /// Runs `cmd` like [`Runner::run`], but hands its stdout to `read` as
     /// it comes instead of keeping it (the `Output`'s stdout is empty):
@@ -334,6 +376,9 @@ impl<R: Runner + ?Sized> Runner for &R {
         read: &mut dyn FnMut(&mut dyn std::io::Read),
     ) -> Result<Output, DockerError> {
         (**self).run_reading(cmd, read)
+    }
+    fn attached(&self, cmd: &Cmd, attach: Attach) -> Result<Ended, DockerError> {
+        (**self).attached(cmd, attach)
     }
 }
 

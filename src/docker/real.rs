@@ -64,7 +64,83 @@ impl DuctRunner {
     }
 }
 
+/// Copies `from` to `to` as it comes, on a thread; returns its last 4 KiB.
+fn relay(
+    mut from: impl Read + Send + 'static,
+    mut to: impl std::io::Write + Send + 'static,
+) -> std::thread::JoinHandle<String> {
+    std::thread::spawn(move || {
+        let mut tail: Vec<u8> = Vec::new();
+        let mut buf = [0u8; 65536];
+        while let Ok(n @ 1..) = from.read(&mut buf) {
+            if to.write_all(&buf[..n]).and_then(|()| to.flush()).is_err() {
+                // A closed stdout: keep reading, so the command is not
+                // stopped by a full pipe on fleet's account.
+            }
+            tail.extend_from_slice(&buf[..n]);
+            let over = tail.len().saturating_sub(4096);
+            tail.drain(..over);
+        }
+        String::from_utf8_lossy(&tail).into_owned()
+    })
+}
+
 impl Runner for DuctRunner {
+    /// The child gets fleet's stdout and stderr as they are (bytes pass
+    /// untouched), its stdin or `/dev/null`; no timeout: the command runs
+    /// as long as it runs. An env file on stdin is refused here: attached
+    /// commands take theirs as a file (`fleet exec`).
+    fn attached(&self, cmd: &Cmd, attach: super::Attach) -> Result<super::Ended, DockerError> {
+        if !cmd.env_file.is_empty() {
+            return Err(DockerError::Input {
+                cmd: cmd.line(),
+                error: "an attached command cannot take its env file on stdin".into(),
+            });
+        }
+        let mut c = std::process::Command::new(&self.program);
+        c.args(cmd.argv());
+        if let Some(path) = &cmd.path {
+            c.env("PATH", path);
+        }
+        if !attach.stdin {
+            c.stdin(std::process::Stdio::null());
+        }
+        if attach.own_group {
+            c.process_group(0);
+            // Without a TTY, stdout and stderr go through fleet byte for
+            // byte, their last bytes kept: the docker CLI prints its own
+            // words on a failed exec there (on stdout, for some).
+            c.stdout(std::process::Stdio::piped());
+            c.stderr(std::process::Stdio::piped());
+        }
+        let mut child = c.spawn().map_err(|e| self.spawn_error(cmd, &e))?;
+        // Written through duplicates of fleet's own descriptors: `main`
+        // holds std's stdout lock for the whole run, and nothing of fleet's
+        // is buffered there yet.
+        let dup = |fd: std::os::fd::BorrowedFd| {
+            fd.try_clone_to_owned()
+                .map(std::fs::File::from)
+                .map_err(|e| self.spawn_error(cmd, &e))
+        };
+        use std::os::fd::AsFd;
+        let (to_out, to_err) = (
+            dup(std::io::stdout().as_fd())?,
+            dup(std::io::stderr().as_fd())?,
+        );
+        let out = (child.stdout.take()).map(|from| relay(from, to_out));
+        let err = (child.stderr.take()).map(|from| relay(from, to_err));
+        let status = child.wait().map_err(|e| self.spawn_error(cmd, &e))?;
+        let tail = |t: Option<std::thread::JoinHandle<String>>| {
+            t.and_then(|t| t.join().ok()).unwrap_or_default()
+        };
+        let stderr_tail = tail(out) + &tail(err);
+        use std::os::unix::process::ExitStatusExt;
+        Ok(super::Ended {
+            code: status.code().or_else(|| status.signal().map(|s| 128 + s)),
+            stderr_tail,
+        })
+    }
+
     fn run(&self, cmd: &Cmd) -> Result<Output, DockerError> {
         let spawn_err = |e: std::io::Error| self.spawn_error(cmd, &e);
         let timeout = self.timeout(cmd);

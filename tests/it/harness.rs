@@ -312,6 +312,8 @@ pub fn in_process(
     let code = {
         let mut io = fleet::Io {
             stop: &AtomicBool::new(false),
+            signal: &std::sync::atomic::AtomicUsize::new(0),
+            in_is_terminal: false,
             out: &mut out,
             err: &mut err,
             out_is_terminal: t.out,

@@ -399,11 +399,15 @@ impl Hosts {
         // A container removed between the listing and the inspect (a swap
         // under way while a test polls): read the engine again.
         let out = self.docker_cmd(k, &args).output().unwrap();
-        if !out.status.success() && String::from_utf8_lossy(&out.stderr).contains("No such object")
-        {
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        if !out.status.success() && stderr.contains("No such object") {
             return self.containers(k);
         }
-        self.docker(k, &args)
+        assert!(
+            out.status.success(),
+            "docker {args:?} on engine {k}: {stderr}"
+        );
+        String::from_utf8_lossy(&out.stdout)
             .lines()
             .filter(|l| !l.starts_with(&format!("{lock}\t")))
             .map(|l| {
