@@ -29,12 +29,12 @@
 use std::collections::BTreeMap;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
+use crate::docker::argv::LABEL_CLAIM;
 use crate::docker::{Runner, argv, short_id};
 use crate::engine_lock::{self, Holder};
 use crate::error::{Error, Result};
 
-/// Label keys of a claim's container.
-pub(crate) const LABEL_CLAIM: &str = "fleet.claim";
+/// Label keys of a claim's container (beside [`argv::LABEL_CLAIM`], its project).
 const LABEL_AGENT: &str = "fleet.claim.agent";
 const LABEL_HOLDER: &str = "fleet.claim.holder";
 const LABEL_MACHINE: &str = "fleet.claim.machine";

@@ -107,6 +107,15 @@ fn seconds(s: &str, min: f64) -> Result<Duration, String> {
     }
 }
 
+/// Whether `args` (program name first) ask for `fleet exec`, as far as
+/// clap can tell from arguments that may not parse.
+pub(crate) fn is_exec(args: &[OsString]) -> bool {
+    Cli::command()
+        .ignore_errors(true)
+        .try_get_matches_from(args)
+        .is_ok_and(|m| m.subcommand_name() == Some("exec"))
+}
+
 /// Parses `args` (program name first), then resolves each flag that may
 /// also come from the environment: the flag if given, else its variable
 /// from `env`, else the default. `NO_COLOR` (non-empty) turns `--color

@@ -152,38 +152,36 @@ struct Member<'p, 'a> {
     container: Option<ContainerSnapshot>,
 }
 
-/// Every member, looked at on its place (the places side by side; one
-/// listing, one inspect and one image inspect each). A place that cannot
-/// be read fails the dispatch only if it holds every member.
+/// Every member, looked at on its place (the places side by side): one
+/// batched `docker inspect` of the members and their claims' names (a
+/// missing one is simply absent), plus the `docker events` read that sets
+/// health probes aside when a member with a healthcheck has sessions. A
+/// place that cannot be read fails the dispatch only if it holds every
+/// member.
 fn look<'p, 'a>(
     config: &Config,
     places: &'p [Place<'a>],
     pool: &Pool,
 ) -> Result<Vec<Member<'p, 'a>>> {
+    let on = |p: &Place, m: &Desired| p.name().is_none() || m.host.as_deref() == p.name();
     let wanted: Vec<&'p Place<'a>> = (places.iter())
-        .filter(|p| {
-            pool.members
-                .iter()
-                .any(|m| p.name().is_none() || m.host.as_deref() == p.name())
-        })
+        .filter(|p| pool.members.iter().any(|m| on(p, m)))
         .collect();
     let looks = place::each(wanted.iter().copied(), |p| {
         let here: Vec<Desired> = (pool.members.iter().copied())
-            .filter(|m| p.name().is_none() || m.host.as_deref() == p.name())
+            .filter(|m| on(p, m))
             .cloned()
             .collect();
-        let actual = crate::observe::observe(p.runner()?, &config.project, &here)?;
-        Ok((here, actual))
+        let seen = look_at(p.runner()?, &config.project, &here)?;
+        Ok((here, seen))
     });
     let mut members = Vec::new();
     let mut errors = Vec::new();
     for (p, seen) in wanted.into_iter().zip(looks) {
         match seen {
-            Ok((here, actual)) => {
+            Ok((here, mut seen)) => {
                 for d in here {
-                    let container = (actual.containers.iter())
-                        .find(|c| c.name == d.name && c.project() == Some(config.project.as_str()))
-                        .cloned();
+                    let container = seen.remove(&d.name);
                     members.push(Member {
                         desired: d,
                         place: p,
@@ -205,6 +203,42 @@ fn look<'p, 'a>(
     let order = |m: &Member| pool.members.iter().position(|d| d.name == m.desired.name);
     members.sort_by_key(order);
     Ok(members)
+}
+
+/// The containers of `project` named as `members` on one engine, by name,
+/// each marked with its claim when one counts: one inspect of every
+/// member's name and its claim's.
+fn look_at(
+    runner: &dyn Runner,
+    project: &str,
+    members: &[Desired],
+) -> Result<BTreeMap<String, ContainerSnapshot>> {
+    let claims: Vec<String> = members.iter().map(|m| claim::claim_name(&m.name)).collect();
+    let names: Vec<&str> = (members.iter().map(|m| m.name.as_str()))
+        .chain(claims.iter().map(String::as_str))
+        .collect();
+    let seen = crate::observe::inspect_containers(runner, &names)?;
+    let (me, now) = (Holder::this_process(), claim::now());
+    let mut held: BTreeMap<String, String> = BTreeMap::new();
+    let mut agents = Vec::new();
+    for c in seen {
+        if claims.contains(&c.name) {
+            if let Some(k) = claim::ClaimInfo::from_labels(&c.id, &c.labels, project)
+                && k.counts(&me, now)
+            {
+                held.insert(k.agent.clone(), k.describe(now));
+            }
+        } else if c.project() == Some(project) && members.iter().any(|m| m.name == c.name) {
+            agents.push(c);
+        }
+    }
+    crate::observe::set_aside_probes(runner, &mut agents);
+    Ok((agents.into_iter())
+        .map(|mut c| {
+            c.claim = held.remove(&c.name);
+            (c.name.clone(), c)
+        })
+        .collect())
 }
 
 /// What a member can be now.
@@ -300,16 +334,13 @@ fn pick<'p, 'a>(
                     info.describe(claim::now())
                 )),
                 Taken::Mine(claimed) => {
-                    let again = recheck(runner, m)?;
-                    if let Fit::Busy(who) = &again.1 {
-                        busy.push(who.clone());
-                        claimed.release()?;
-                        continue;
-                    }
+                    // No second look: every fleet exec claims before it
+                    // runs anything, so none came between; a bare `docker
+                    // exec` may, as it may a moment later.
                     let member = Member {
                         desired: m.desired.clone(),
                         place: m.place,
-                        container: again.0,
+                        container: m.container.clone(),
                     };
                     return Ok(Pick::Got(Box::new(Got {
                         member,
@@ -332,22 +363,6 @@ fn pick<'p, 'a>(
         return Ok(Pick::Unusable(unusable.join("; ")));
     }
     Ok(Pick::Busy(busy))
-}
-
-/// The member read again under its claim: its container and fit now.
-fn recheck(runner: &dyn Runner, m: &Member) -> Result<(Option<ContainerSnapshot>, Fit)> {
-    let Some(c) = &m.container else {
-        return Ok((None, fit(m)));
-    };
-    let mut now = crate::observe::inspect_containers(runner, &[c.id.as_str()])?;
-    crate::observe::set_aside_probes(runner, &mut now);
-    let container = now.into_iter().next();
-    let again = Member {
-        desired: m.desired.clone(),
-        place: m.place,
-        container: container.clone(),
-    };
-    Ok((container, fit(&again)))
 }
 
 /// The busy failure: exit 75, naming each member's holder.

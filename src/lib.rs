@@ -142,12 +142,18 @@ pub fn parse(args: Vec<OsString>, env: &Env, io: &mut Io) -> Result<Cli, i32> {
         .skip(1)
         .take_while(|a| *a != "--")
         .any(|a| a == "--json");
+    let exec = cli::is_exec(&args);
     let e = match cli::parse(args, env, io.term_width) {
         Ok(cli) => return Ok(cli),
         Err(e) => e,
     };
     let no_color = env.get("NO_COLOR").is_some_and(|v| !v.is_empty());
-    let out = report::clap(e, json, !no_color && io.out_is_terminal);
+    let mut out = report::clap(e, json, !no_color && io.out_is_terminal);
+    // `fleet exec`'s usage errors are fleet's failures, 125 as `docker
+    // run`'s: a 2 would read as the command's own.
+    if exec && out.code == 2 {
+        out.code = dispatch::EXIT_FLEET_FAILED;
+    }
     let _ = write(io, &out);
     Err(out.code)
 }

@@ -106,21 +106,44 @@ pub fn observe(runner: &dyn Runner, project: &str, desired: &[Desired]) -> Resul
 /// Marks the containers a `fleet exec` claim that counts is on (the
 /// claims are read from the listing: no docker call of their own).
 fn mark_claims(rows: &[Listed], project: &str, containers: &mut [ContainerSnapshot]) {
+    let claims = counting_claims(rows, project);
+    if claims.is_empty() {
+        return;
+    }
+    for c in containers.iter_mut() {
+        c.claim = claims.get(&c.name).cloned();
+    }
+}
+
+/// The claims of `project` among `rows` that count now, by agent: each
+/// one's description.
+fn counting_claims(rows: &[Listed], project: &str) -> BTreeMap<String, String> {
     let claims: Vec<ClaimInfo> = (rows.iter())
         .filter(|r| r.names.iter().any(|n| n.ends_with(".fleet-claim")))
         .filter_map(|r| ClaimInfo::from_labels(&r.id, &r.labels.to_map(), project))
         .collect();
     if claims.is_empty() {
-        return;
+        return BTreeMap::new();
     }
     let me = crate::engine_lock::Holder::this_process();
     let now = crate::claim::now();
-    for c in containers.iter_mut() {
-        let here = claims
-            .iter()
-            .find(|k| k.agent == c.name && k.counts(&me, now));
-        c.claim = here.map(|k| k.describe(now));
-    }
+    (claims.into_iter())
+        .filter(|k| k.counts(&me, now))
+        .map(|k| (k.agent.clone(), k.describe(now)))
+        .collect()
+}
+
+/// The agents of `project` a `fleet exec` claim that counts is on, each
+/// with its description: one listing of the claims alone (for `down`,
+/// whose own listing shows only the project's agents).
+pub(crate) fn live_claims(runner: &dyn Runner, project: &str) -> Result<BTreeMap<String, String>> {
+    let out = read_stdout(runner, &argv::list_claims(project))?;
+    let rows = parse_listing(&out).map_err(|why| {
+        Error::docker(format!(
+            "could not read the claims: `docker ps` printed a {why}"
+        ))
+    })?;
+    Ok(counting_claims(&rows, project))
 }
 
 /// The image references (each once, in order) of the desired containers of
@@ -342,7 +365,7 @@ pub(crate) fn inspect_containers(
         let gone = lower.contains("no such object")
             || lower.contains("no such container")
             || lower.contains("no container with name or id");
-        match ids.iter().find(|id| line.contains(*id)) {
+        match ids.iter().find(|id| mentions(line, id)) {
             Some(id) if gone => {
                 vanished.insert(id);
             }
@@ -358,7 +381,9 @@ pub(crate) fn inspect_containers(
     let snaps = read.unwrap_or_else(|| Ok(Vec::new()))?;
     let missing: Vec<&&str> = ids
         .iter()
-        .filter(|id| !vanished.contains(**id) && !snaps.iter().any(|s| s.id == **id))
+        .filter(|id| {
+            !vanished.contains(**id) && !snaps.iter().any(|s| s.id == **id || s.name == **id)
+        })
         .collect();
     if let Some(id) = missing.first() {
         return Err(Error::docker(format!(
@@ -370,6 +395,17 @@ pub(crate) fn inspect_containers(
         )));
     }
     Ok(snaps)
+}
+
+/// Whether `line` names `id` (an ID or a container name) as a word of its
+/// own: `coder-2` is not named by a line about `coder-2.fleet-claim`.
+fn mentions(line: &str, id: &str) -> bool {
+    let name_char = |c: char| c.is_ascii_alphanumeric() || "_.-".contains(c);
+    line.match_indices(id).any(|(i, _)| {
+        let before = line[..i].chars().next_back();
+        let after = line[i + id.len()..].chars().next();
+        !before.is_some_and(name_char) && !after.is_some_and(name_char)
+    })
 }
 
 fn short_cmd(cmd: &Cmd) -> String {

@@ -4,6 +4,7 @@
 //! desired, actual and plan into rows. Only containers carrying this
 //! project's label are ever touched.
 
+use std::collections::BTreeMap;
 use std::sync::atomic::AtomicBool;
 
 use serde::Serialize;
@@ -225,10 +226,21 @@ pub fn down(runner: &dyn Runner, project: &str, opts: DownOptions) -> Result<Ops
         .into_iter()
         .partition(|c| c.state.is_active());
     r.already = stopped.into_iter().map(|c| c.name).collect();
+    // A `fleet exec` claim makes its agent busy from the pick on, before
+    // its command's session exists: read only when something would stop.
+    let claims = match (running.is_empty(), force) {
+        (false, false) => crate::observe::live_claims(runner, project)?,
+        _ => BTreeMap::new(),
+    };
     let mut to_stop = Vec::new();
     for c in &running {
-        match c.exec_sessions {
-            n if n > 0 && !force => r.skipped.push(Named {
+        match (c.exec_sessions, claims.get(&c.name)) {
+            _ if force => to_stop.push(c),
+            (_, Some(claim)) => r.skipped.push(Named {
+                name: c.name.clone(),
+                reason: format!("{claim}, left running; --force stops it anyway"),
+            }),
+            (n, None) if n > 0 => r.skipped.push(Named {
                 name: c.name.clone(),
                 reason: format!(
                     "{n} live exec session{}, left running; --force stops it anyway",

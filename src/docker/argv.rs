@@ -6,6 +6,8 @@ use crate::config::Desired;
 
 /// Label keys fleet puts on every managed container.
 pub(crate) const LABEL_PROJECT: &str = "fleet.project";
+/// The label of a `fleet exec` claim's container: its project.
+pub(crate) const LABEL_CLAIM: &str = "fleet.claim";
 pub(crate) const LABEL_TYPE: &str = "fleet.type";
 pub(crate) const LABEL_INSTANCE: &str = "fleet.instance";
 pub(crate) const LABEL_HASH: &str = "fleet.config-hash";
@@ -30,6 +32,20 @@ pub fn list_all() -> Cmd {
         "--no-trunc",
         "--format",
         "{{.ID}}\t{{.Names}}\t{{json .Labels}}",
+    ])
+}
+
+/// The `fleet exec` claims of `project` (their containers), listed as
+/// [`list_all`] lists: for `down`, which spares a claimed agent.
+pub fn list_claims(project: &str) -> Cmd {
+    Cmd::new([
+        "ps".to_string(),
+        "-a".into(),
+        "--no-trunc".into(),
+        "--filter".into(),
+        format!("label={LABEL_CLAIM}={project}"),
+        "--format".into(),
+        "{{.ID}}\t{{.Names}}\t{{json .Labels}}".into(),
     ])
 }
 

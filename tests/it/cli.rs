@@ -208,6 +208,7 @@ fn json_documents_of_plan_status_up_and_down() {
             e[1].clone().exited(137),
             e[2].clone().execs(2),
         ])
+        .claims(&[])
         .expect(
             &format!("stop -t 10 {}", e[0].id),
             Output::ok(format!("{}\n", e[0].id)),

@@ -258,6 +258,13 @@ proptest! {
         argv.extend(args.iter().map(Into::into));
         let docker = Answers(docker_answers);
         let (code, _, _) = in_process(argv, &env, Terminals::default(), Some(&docker));
-        prop_assert!([0, 1, 2].contains(&code), "exit {code} for {args:?}");
+        // `fleet exec`'s own failures are docker run's 125 (126, 127 for a
+        // command it cannot run) and 75 for a busy pool; its command's code
+        // is the fake docker's, 0 or 1.
+        let allowed: &[i32] = match args.iter().any(|a| a == "exec") {
+            true => &[0, 1, 2, 75, 125, 126, 127],
+            false => &[0, 1, 2],
+        };
+        prop_assert!(allowed.contains(&code), "exit {code} for {args:?}");
     }
 }

@@ -233,6 +233,26 @@ impl World {
         if seen.is_empty() { w } else { w.inspect(seen) }
     }
 
+    /// `down`'s listing of project `p`'s `fleet exec` claims: one on each
+    /// of `agents`, taken a second ago by a fleet on another machine with
+    /// an hour's grace (so it counts), as docker lists them.
+    pub fn claims(self, agents: &[&str]) -> World {
+        let since = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_secs_f64()
+            - 1.0;
+        let lines: String = (agents.iter().enumerate())
+            .map(|(i, a)| {
+                let labels = format!(
+                    "fleet.claim=p,fleet.claim.agent={a},fleet.claim.holder=ops@far pid 4242,fleet.claim.machine=far,fleet.claim.pid=4242,fleet.claim.since={since:.3},fleet.claim.grace=3600"
+                );
+                format!("{:064x}\t{a}.fleet-claim\t{}\n", 0xc1a1_0000 + i, serde_json::json!(labels))
+            })
+            .collect();
+        self.expect_cmd(argv::list_claims("p"), Ok(Output::ok(lines)))
+    }
+
     /// The re-reading of the engine after a failed action (the listing, and
     /// the inspect of project `p`'s containers), answering with `after`.
     pub fn reobserve(self, after: &[Existing]) -> World {

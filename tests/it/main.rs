@@ -13,6 +13,7 @@ mod engine;
 mod engine_lock;
 mod engine_lock_real;
 mod engines;
+mod exec;
 mod fake;
 mod fuzz;
 mod harness;

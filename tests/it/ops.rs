@@ -125,7 +125,7 @@ fn up_splits_the_batch_across_jobs_and_reports_partial_failures() {
 fn down_stops_running_containers_in_one_call_and_spares_busy_ones() {
     let seen = running(&[(1, "coder-default"), (2, "coder-2"), (3, "coder-9")]);
     let seen = [seen[0].clone(), seen[1].clone().execs(3), seen[2].clone()];
-    let world = World::new(ONE).project_listing(&seen).expect(
+    let world = World::new(ONE).project_listing(&seen).claims(&[]).expect(
         &format!("stop -t 0 {} {}", id(1), id(3)),
         Output::ok(format!("{}\n{}\n", id(1), id(3))),
     );
@@ -139,6 +139,45 @@ fn down_stops_running_containers_in_one_call_and_spares_busy_ones() {
         !r.calls
             .iter()
             .any(|c| c.verb() == "stop" && c.args.contains(&id(2)))
+    );
+}
+
+#[test]
+fn down_spares_an_agent_a_fleet_exec_has_claimed_before_its_command_starts() {
+    // coder-2 has no exec session yet: the claim alone makes it busy.
+    let seen = running(&[(1, "coder-default"), (2, "coder-2")]);
+    let world = World::new(ONE)
+        .project_listing(&seen)
+        .claims(&["coder-2"])
+        .expect(
+            &format!("stop -t 0 {}", id(1)),
+            Output::ok(format!("{}\n", id(1))),
+        );
+    let r = check(&["down", "-t", "0"], world);
+    assert_eq!(r.code, 0, "{r:?}");
+    assert!(
+        r.stdout
+            .contains("skipped: coder-2 (claimed by ops@far pid 4242"),
+        "{}",
+        r.stdout
+    );
+    assert!(
+        !r.calls
+            .iter()
+            .any(|c| c.verb() == "stop" && c.args.contains(&id(2)))
+    );
+
+    // --force stops it anyway, and reads no claim.
+    let world = World::new(ONE).project_listing(&seen).expect(
+        &format!("stop -t 0 {} {}", id(1), id(2)),
+        Output::ok(format!("{}\n{}\n", id(1), id(2))),
+    );
+    let r = check(&["down", "-t", "0", "--force"], world);
+    assert_eq!(r.code, 0, "{r:?}");
+    assert!(
+        !r.calls
+            .iter()
+            .any(|c| c.args.iter().any(|a| a.contains("fleet.claim")))
     );
 }
 

@@ -1,0 +1,395 @@
+//! `fleet exec` against the fake runner: the exact docker calls of each
+//! path (one look, the claim, waking a stopped or paused agent, the
+//! command, the release), what must not run (no `start` for a running
+//! agent, nothing after a refusal), and the exit codes.
+
+use fleet::docker::{Cmd, Output, argv};
+use serde_json::json;
+
+use crate::fake::ANY;
+use crate::harness::*;
+use crate::support::*;
+
+/// A pool of two `coder`s in project `p`.
+const TWO: &str = r#"{"project":"p","types":{"coder":{"image":"agent:latest","command":["sleep","infinity"],"instances":2}}}"#;
+
+fn members() -> Vec<Existing> {
+    desired(TWO).iter().map(Existing::matching).collect()
+}
+
+fn claim_name(agent: &str) -> String {
+    format!("{agent}.fleet-claim")
+}
+
+fn claim_id(agent: &str) -> String {
+    hex_id(&format!("claim {agent}"))
+}
+
+/// The look: one inspect of the members' names and their claims'. docker
+/// describes what exists on stdout and exits 1 naming the rest.
+fn look(w: World, agents: &[&str], seen: &[serde_json::Value]) -> World {
+    let mut names: Vec<String> = agents.iter().map(|a| a.to_string()).collect();
+    names.extend(agents.iter().map(|a| claim_name(a)));
+    let found: Vec<&str> = seen.iter().filter_map(|d| d["Name"].as_str()).collect();
+    let missing: String = (names.iter())
+        .filter(|n| !found.contains(&format!("/{n}").as_str()))
+        .map(|n| format!("Error: No such object: {n}\n"))
+        .collect();
+    let names: Vec<&str> = names.iter().map(String::as_str).collect();
+    let reply = Output {
+        code: Some(if missing.is_empty() { 0 } else { 1 }),
+        stdout: serde_json::to_string(seen).unwrap(),
+        stderr: missing,
+    };
+    w.expect_cmd(argv::inspect(&names), Ok(reply))
+}
+
+fn docs(seen: &[Existing]) -> Vec<serde_json::Value> {
+    seen.iter().map(Existing::to_json).collect()
+}
+
+/// Another fleet's claim on `agent`: taken a second ago on another machine
+/// with an hour's grace, so it counts.
+fn held_claim(agent: &str) -> serde_json::Value {
+    let since = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs_f64()
+        - 1.0;
+    json!({
+        "Id": claim_id(agent),
+        "Name": format!("/{}", claim_name(agent)),
+        "Image": "sha256:0000",
+        "State": { "Status": "created", "Running": false, "Paused": false, "Restarting": false,
+                   "OOMKilled": false, "Dead": false, "Pid": 0, "ExitCode": 0,
+                   "StartedAt": "0001-01-01T00:00:00Z" },
+        "RestartCount": 0,
+        "Config": { "Image": "fleet-lock:1", "Labels": {
+            "fleet.claim": "p", "fleet.claim.agent": agent,
+            "fleet.claim.holder": "ops@far pid 4242", "fleet.claim.machine": "far",
+            "fleet.claim.pid": "4242", "fleet.claim.since": format!("{since:.3}"),
+            "fleet.claim.grace": "3600"
+        }},
+        "HostConfig": {}
+    })
+}
+
+/// This run's claim on `agent`: the create, its labels' values (holder,
+/// machine, pid, time) left open.
+fn claim_create(agent: &str) -> Vec<String> {
+    let name = claim_name(agent);
+    let mut a: Vec<String> = [
+        "create",
+        "--pull",
+        "never",
+        "--name",
+        &name,
+        "--network",
+        "none",
+    ]
+    .map(String::from)
+    .to_vec();
+    for label in [
+        "fleet.claim=p".to_string(),
+        format!("fleet.claim.agent={agent}"),
+    ] {
+        a.extend(["--label".into(), label]);
+    }
+    for _ in 0..7 {
+        a.extend(["--label".into(), ANY.into()]);
+    }
+    a.extend(["fleet-lock:1".into(), "fleet-lock".into()]);
+    a
+}
+
+fn claimed(w: World, agent: &str) -> World {
+    w.expect_cmd(
+        Cmd::new(claim_create(agent)),
+        Ok(Output::ok(claim_id(agent) + "\n")),
+    )
+}
+
+fn released(w: World, agent: &str) -> World {
+    w.expect_cmd(
+        Cmd::new(["rm".to_string(), claim_id(agent)]),
+        Ok(Output::ok(claim_id(agent) + "\n")),
+    )
+}
+
+/// The command in `agent`: `docker exec -i --env-file <file> AGENT CMD`.
+fn ran(w: World, agent: &str, cmd: &[&str], reply: Output) -> World {
+    let mut a: Vec<String> = ["exec", "-i", "--env-file", ANY, agent]
+        .map(String::from)
+        .to_vec();
+    a.extend(cmd.iter().map(|s| s.to_string()));
+    w.expect_cmd(Cmd::new(a), Ok(reply))
+}
+
+fn exec(args: &[&str], w: World) -> Ran {
+    let mut all = vec!["exec"];
+    all.extend(args);
+    check(&all, w)
+}
+
+#[test]
+fn an_idle_agent_runs_the_command_under_a_claim_and_its_exit_status_is_fleets() {
+    let m = members();
+    let w = look(World::new(TWO), &["coder-default"], &docs(&m[..1]));
+    let w = claimed(w, "coder-default");
+    let w = ran(
+        w,
+        "coder-default",
+        &["sh", "-c", "exit 7"],
+        Output::fail(7, ""),
+    );
+    let w = released(w, "coder-default");
+    let r = exec(&["coder-default", "--", "sh", "-c", "exit 7"], w);
+    assert_eq!(r.code, 7, "{r:?}");
+    assert_eq!(r.verbs(), ["inspect", "create", "exec", "rm"]);
+    assert_eq!(r.stderr, "", "nothing of fleet's on a run that went well");
+}
+
+#[test]
+fn a_stopped_agent_is_started_a_paused_one_unpaused_and_each_is_said() {
+    let m = members();
+    let id = m[0].id.clone();
+    for (seen, wake, word) in [
+        (
+            m[0].clone().exited(137),
+            argv::start(&[&id]),
+            "starting `coder-default` (it was exited 137)",
+        ),
+        (
+            m[0].clone().created(),
+            argv::start(&[&id]),
+            "starting `coder-default` (it was created",
+        ),
+        (
+            m[0].clone().paused(),
+            argv::unpause(&[&id]),
+            "unpausing `coder-default` (it was paused",
+        ),
+    ] {
+        let w = look(World::new(TWO), &["coder-default"], &docs(&[seen]));
+        let w = claimed(w, "coder-default").expect_cmd(wake, Ok(Output::ok(id.clone() + "\n")));
+        // The readiness check: up and unchanged for the settle time.
+        let w = w.allow_cmd(
+            argv::inspect(&["coder-default"]),
+            Output::ok(serde_json::to_string(&docs(&m[..1])).unwrap()),
+        );
+        let w = ran(w, "coder-default", &["true"], Output::ok(""));
+        let w = released(w, "coder-default");
+        let r = exec(&["coder-default", "--", "true"], w);
+        assert_eq!(r.code, 0, "{r:?}");
+        assert!(r.stderr.contains(&format!("fleet: {word}")), "{}", r.stderr);
+        assert_eq!(r.stderr.lines().count(), 1, "one line: {}", r.stderr);
+        let verbs = r.verbs();
+        let woke = verbs
+            .iter()
+            .position(|v| *v == "start" || *v == "unpause")
+            .unwrap();
+        let ran = verbs.iter().position(|v| *v == "exec").unwrap();
+        assert!(woke < ran, "{verbs:?}");
+    }
+}
+
+#[test]
+fn an_agent_that_cannot_take_work_fails_with_125_and_why_before_anything_runs() {
+    let m = members();
+    for (seen, why) in [
+        (vec![m[0].clone().restarting().restarts(4)], "crash-looping"),
+        (vec![m[0].clone().dead()], "is dead"),
+        (
+            vec![m[0].clone().health("unhealthy", "probe said no")],
+            "unhealthy",
+        ),
+        (vec![], "`coder-default` does not exist"),
+    ] {
+        let w = look(World::new(TWO), &["coder-default"], &docs(&seen));
+        let r = exec(&["coder-default", "--", "true"], w);
+        assert_eq!(r.code, 125, "{why}: {r:?}");
+        assert!(r.stderr.contains(why), "{why}: {}", r.stderr);
+        assert_eq!(r.verbs(), ["inspect"], "{why}: nothing but the look");
+    }
+}
+
+#[test]
+fn a_type_takes_its_idle_member_and_never_starts_a_stopped_one_meanwhile() {
+    let m = members();
+    let seen = [m[0].clone().exited(137), m[1].clone()];
+    let w = look(World::new(TWO), &["coder-default", "coder-2"], &docs(&seen));
+    let w = claimed(w, "coder-2");
+    let w = ran(w, "coder-2", &["true"], Output::ok(""));
+    let w = released(w, "coder-2");
+    let r = exec(&["coder", "--", "true"], w);
+    assert_eq!(r.code, 0, "{r:?}");
+    assert!(!r.verbs().contains(&"start"), "{:?}", r.verbs());
+}
+
+#[test]
+fn every_member_busy_is_75_naming_who_holds_each_and_runs_nothing() {
+    let m = members();
+    let mut seen = docs(&[m[0].clone().execs(1), m[1].clone()]);
+    seen.push(held_claim("coder-2"));
+    let w = look(World::new(TWO), &["coder-default", "coder-2"], &seen);
+    let r = exec(&["coder", "--", "true"], w);
+    assert_eq!(r.code, 75, "{r:?}");
+    assert!(
+        r.stderr.contains("every member of the pool is busy"),
+        "{}",
+        r.stderr
+    );
+    assert!(
+        r.stderr.contains("`coder-default`: 1 live exec session"),
+        "{}",
+        r.stderr
+    );
+    assert!(
+        r.stderr.contains("`coder-2`: claimed by ops@far pid 4242"),
+        "{}",
+        r.stderr
+    );
+    assert_eq!(r.verbs(), ["inspect"]);
+}
+
+#[test]
+fn a_member_claimed_between_the_look_and_the_claim_is_passed_over() {
+    let m = members();
+    let w = look(World::new(TWO), &["coder-default", "coder-2"], &docs(&m));
+    // Another fleet claims coder-default first: the create says the name
+    // is taken, its claim is read and counts. Which member this run tries
+    // first depends on its pid: both orders are allowed.
+    let conflict = Output::fail(
+        1,
+        "Error response from daemon: Conflict. The container name \"/coder-default.fleet-claim\" is already in use",
+    );
+    let w = w.allow_cmd(Cmd::new(claim_create("coder-default")), conflict);
+    let w = w.allow_cmd(
+        argv::inspect(&[&claim_name("coder-default")]),
+        Output::ok(json!([held_claim("coder-default")]).to_string()),
+    );
+    let w = claimed(w, "coder-2");
+    let w = ran(w, "coder-2", &["true"], Output::ok(""));
+    let w = released(w, "coder-2");
+    let r = exec(&["coder", "--", "true"], w);
+    assert_eq!(r.code, 0, "{r:?}");
+    let into: Vec<&Cmd> = r.calls.iter().filter(|c| c.verb() == "exec").collect();
+    assert_eq!(into.len(), 1);
+    assert!(into[0].args.contains(&"coder-2".to_string()));
+}
+
+#[test]
+fn queue_waits_for_a_member_to_free() {
+    let m = members();
+    let w = look(
+        World::new(ONE_CODER),
+        &["coder-default"],
+        &docs(&[m[0].clone().execs(1)]),
+    );
+    let w = look(w, &["coder-default"], &docs(&m[..1]));
+    let w = claimed(w, "coder-default");
+    let w = ran(w, "coder-default", &["true"], Output::ok(""));
+    let w = released(w, "coder-default");
+    let r = exec(&["coder", "--queue", "30", "--", "true"], w);
+    assert_eq!(r.code, 0, "{r:?}");
+    assert_eq!(r.verbs(), ["inspect", "inspect", "create", "exec", "rm"]);
+}
+
+/// [`TWO`] with one member: the queue test's pool.
+const ONE_CODER: &str = r#"{"project":"p","types":{"coder":{"image":"agent:latest","command":["sleep","infinity"],"instances":1}}}"#;
+
+#[test]
+fn env_values_for_the_command_are_never_on_an_argv_nor_printed() {
+    let m = members();
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("env");
+    std::fs::write(&file, "# the caller's\nFROM_FILE=filed-s3cret\n").unwrap();
+    let w = look(World::new(TWO), &["coder-default"], &docs(&m[..1]));
+    let w = claimed(w, "coder-default");
+    let w = ran(w, "coder-default", &["env"], Output::ok(""));
+    let w = released(w, "coder-default");
+    let file = file.display().to_string();
+    let r = exec(
+        &[
+            "coder-default",
+            "-e",
+            "API_KEY=hunter2-s3cret",
+            "--env-file",
+            &file,
+            "-v",
+            "--",
+            "env",
+        ],
+        w,
+    );
+    assert_eq!(r.code, 0, "{r:?}");
+    for c in &r.calls {
+        assert!(!c.full_line().contains("s3cret"), "{}", c.full_line());
+    }
+    assert!(
+        !r.stdout.contains("s3cret") && !r.stderr.contains("s3cret"),
+        "{r:?}"
+    );
+}
+
+#[test]
+fn bad_env_is_fleets_failure_125_and_runs_no_docker() {
+    for bad in ["NOVALUE", "1X=y", "A B=c", "=v"] {
+        let r = exec(&["coder-default", "-e", bad, "--", "true"], World::new(TWO));
+        assert_eq!(r.code, 125, "{bad}: {r:?}");
+        assert!(r.calls.is_empty(), "{bad}");
+    }
+}
+
+#[test]
+fn the_docker_clis_own_failures_map_to_docker_runs_codes() {
+    let m = members();
+    for (reply, code) in [
+        (
+            Output::fail(
+                126,
+                "OCI runtime exec failed: exec failed: unable to start container process: exec: \"nope\": executable file not found in $PATH: unknown",
+            ),
+            127,
+        ),
+        (
+            Output::fail(
+                126,
+                "OCI runtime exec failed: exec failed: unable to start container process: exec: \"/etc\": permission denied: unknown",
+            ),
+            126,
+        ),
+        (Output::fail(137, ""), 137),
+        (Output::fail(0, ""), 0),
+    ] {
+        let w = look(World::new(TWO), &["coder-default"], &docs(&m[..1]));
+        let w = claimed(w, "coder-default");
+        let w = ran(w, "coder-default", &["nope"], reply);
+        let w = released(w, "coder-default");
+        let r = exec(&["coder-default", "--", "nope"], w);
+        assert_eq!(r.code, code, "{r:?}");
+    }
+}
+
+#[test]
+fn usage_errors_of_exec_are_125_never_a_code_the_command_could_give() {
+    let r = exec(&["nobody", "--", "true"], World::new(TWO));
+    assert_eq!(r.code, 125, "{r:?}");
+    assert!(
+        r.stderr.contains("no agent or type named `nobody`"),
+        "{}",
+        r.stderr
+    );
+    assert!(r.calls.is_empty());
+    for args in [
+        &["coder"][..],
+        &["coder", "--queue", "x", "--", "true"],
+        &["--bogus", "coder", "--", "true"],
+    ] {
+        let r = exec(args, World::new(TWO));
+        assert_eq!(r.code, 125, "{args:?}: {r:?}");
+        assert!(r.calls.is_empty());
+    }
+    // Another command's usage error is still 2.
+    assert_eq!(check(&["sync", "--bogus"], World::new(TWO)).code, 2);
+}
