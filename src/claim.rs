@@ -156,11 +156,15 @@ pub(crate) enum Taken<'r> {
     Mine(Claimed<'r>),
     /// Someone else's claim counts: its description.
     Held(ClaimInfo),
+    /// Other fleets took and freed the claim while this one tried: the
+    /// agent is in demand right now (busy, for this look).
+    Contended,
 }
 
 /// Claims `agent` of `project` for `me`, with `grace` (see the module doc).
 /// A claim under the name that no longer counts is removed and the claim
-/// taken again, once.
+/// taken again, once; a claim that others take and free meanwhile is
+/// [`Taken::Contended`].
 pub(crate) fn take<'r>(
     runner: &'r dyn Runner,
     project: &str,
@@ -191,10 +195,7 @@ pub(crate) fn take<'r>(
             ))
         })?;
     }
-    Err(Error::docker(format!(
-        "the claim `{name}` was taken and freed twice while fleet tried to take it"
-    ))
-    .with_help("another fleet is dispatching into this agent right now: run again"))
+    Ok(Taken::Contended)
 }
 
 /// `agent`'s claim, if there is one (one inspect by name). A container

@@ -333,6 +333,10 @@ fn pick<'p, 'a>(
                     m.place.name_at(&m.desired.name),
                     info.describe(claim::now())
                 )),
+                Taken::Contended => busy.push(format!(
+                    "`{}`: being claimed by another fleet",
+                    m.place.name_at(&m.desired.name)
+                )),
                 Taken::Mine(claimed) => {
                     // No second look: every fleet exec claims before it
                     // runs anything, so none came between; a bare `docker

@@ -401,6 +401,18 @@ impl Engine {
             .map(|o| String::from_utf8_lossy(&o.stdout).into_owned())
             .unwrap_or_default();
         let mut all: Vec<String> = ids.split_whitespace().map(str::to_string).collect();
+        // `fleet exec`'s claims (a SIGKILLed run's) are the test's too.
+        let claims = self
+            .docker_cmd(&[
+                "ps",
+                "-aq",
+                "--filter",
+                &format!("label=fleet.claim={}", self.project),
+            ])
+            .output()
+            .map(|o| String::from_utf8_lossy(&o.stdout).into_owned())
+            .unwrap_or_default();
+        all.extend(claims.split_whitespace().map(str::to_string));
         all.extend(self.extra.borrow().iter().cloned());
         if !all.is_empty() {
             let mut args = vec!["rm", "-f"];

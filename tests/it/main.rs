@@ -14,6 +14,7 @@ mod engine_lock;
 mod engine_lock_real;
 mod engines;
 mod exec;
+mod exec_real;
 mod fake;
 mod fuzz;
 mod harness;
