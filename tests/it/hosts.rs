@@ -441,11 +441,18 @@ impl Hosts {
             if self.killed.borrow().contains(&k) {
                 continue;
             }
-            let out = self
-                .docker_cmd(k, &["ps", "-aq", "--filter", &filter])
-                .output()
-                .map(|o| String::from_utf8_lossy(&o.stdout).into_owned())
-                .unwrap_or_default();
+            // The project's containers and its `fleet exec` claims.
+            let claims = format!("label=fleet.claim={}", self.project);
+            let out: String = [&filter, &claims]
+                .iter()
+                .map(|f| {
+                    self.docker_cmd(k, &["ps", "-aq", "--filter", f])
+                        .output()
+                        .map(|o| String::from_utf8_lossy(&o.stdout).into_owned())
+                        .unwrap_or_default()
+                })
+                .collect::<Vec<_>>()
+                .join("\n");
             let mut args = vec!["rm", "-f"];
             let lock = self.lock_name();
             args.extend(out.split_whitespace());
@@ -1365,6 +1372,57 @@ mod engine3 {
         let on3 = h.containers(3);
         assert_eq!(on3.len(), 10, "{on3:?}");
         assert!(on3.values().all(|c| c.state == "running 0"), "{on3:?}");
+    }
+
+    /// `fleet exec` into a type whose members live on an `ssh://` host:
+    /// one handshake for the look, the claim, the command and the release;
+    /// a stopped member woken there; stdin and the exit status through.
+    #[test]
+    fn exec_on_an_ssh_host_runs_through_one_handshake() {
+        let Some(h) = rig_alone("xssh") else {
+            return;
+        };
+        let a = h.t("a");
+        h.config(
+            json!({ "far": h.host(3, Via::Ssh) }),
+            json!({ "a": { "instances": 2, "hosts": ["far"] } }),
+        );
+        assert_eq!(h.fleet(&["sync", "--wait"]).code, 0);
+        h.docker(3, &["kill", &format!("{a}-default")]);
+        h.docker(3, &["kill", &format!("{a}-2")]);
+        let mark = h.sshd_mark();
+        let mut c = h.fleet_cmd(&["exec", &a, "--", "sh", "-c", "cat; exit 3"]);
+        c.stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped());
+        let mut child = c.spawn().unwrap();
+        {
+            use std::io::Write;
+            let mut stdin = child.stdin.take().unwrap();
+            stdin.write_all(b"through ssh\n").unwrap();
+        }
+        let r = Ran::of_process(child.wait_with_output().unwrap());
+        assert_eq!((r.code, r.stdout.as_str()), (3, "through ssh\n"), "{r:?}");
+        assert!(r.stderr.contains("fleet: starting `"), "{r:?}");
+        assert!(
+            r.stderr.contains("@far"),
+            "the member named with its host: {r:?}"
+        );
+        assert_eq!(
+            h.handshakes_since(3, mark),
+            1,
+            "SSH handshakes on engine 3's port"
+        );
+        let claims = h.docker(
+            3,
+            &[
+                "ps",
+                "-aq",
+                "--filter",
+                &format!("label=fleet.claim={}", h.project),
+            ],
+        );
+        assert_eq!(claims.trim(), "", "the claim is released");
     }
 }
 
