@@ -444,7 +444,7 @@ fn exit_code(ended: &crate::docker::Ended) -> i32 {
 fn settled(c: &ContainerSnapshot) -> bool {
     match c.readiness() {
         Readiness::Healthy => true,
-        Readiness::Running => crate::engine_lock::unix_seconds(&c.state.started_at)
+        Readiness::Running => crate::time::unix_seconds(&c.state.started_at)
             .is_some_and(|t| claim::now() - t > crate::ready::SETTLE.as_secs_f64()),
         _ => false,
     }
