@@ -792,15 +792,14 @@ fn unsettled(runner: &dyn Runner, id: &str) -> Result<bool, String> {
             Fault::Down { code, word } => {
                 format!("the replacement exited at once with code {code} ({word}){logs}")
             }
-            Fault::Restarting { last_exit, .. } => format!(
-                "the replacement exited at once with code {last_exit} (restarting (last exit {last_exit})){logs}"
-            ),
-            Fault::Restarted {
-                from,
-                to,
-                last_exit,
+            Fault::CrashLooping {
+                last_exit: Some(code),
+                ..
             } => format!(
-                "the replacement did not stay up: it restarted within {}s (restart count {from} → {to}, last exit {last_exit}){logs}",
+                "the replacement exited at once with code {code} (restarting (last exit {code})){logs}"
+            ),
+            Fault::Restarted { from, to } => format!(
+                "the replacement did not stay up: it restarted within {}s (restart count {from} → {to}){logs}",
                 SETTLE.as_secs()
             ),
             f => format!("{}{logs}", f.clause("the replacement")),

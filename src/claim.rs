@@ -27,7 +27,7 @@
 //! never removed).
 
 use std::collections::BTreeMap;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 
 use crate::docker::argv::LABEL_CLAIM;
 use crate::docker::{Runner, argv, short_id};
@@ -119,11 +119,7 @@ impl ClaimInfo {
 }
 
 /// This machine's clock, in Unix seconds.
-pub(crate) fn now() -> f64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0.0, |d| d.as_secs_f64())
-}
+pub(crate) use crate::time::now;
 
 /// A claim this run holds; released by [`Claimed::release`], or on drop.
 pub(crate) struct Claimed<'r> {

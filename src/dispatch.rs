@@ -218,7 +218,7 @@ fn look_at(
         .chain(claims.iter().map(String::as_str))
         .collect();
     let seen = crate::observe::inspect_containers(runner, &names)?;
-    let (me, now) = (Holder::this_process(), claim::now());
+    let (me, now) = (Holder::this_process(), crate::time::now());
     let mut held: BTreeMap<String, String> = BTreeMap::new();
     let mut agents = Vec::new();
     for c in seen {
@@ -331,7 +331,7 @@ fn pick<'p, 'a>(
                 Taken::Held(info) => busy.push(format!(
                     "`{}`: {}",
                     m.place.name_at(&m.desired.name),
-                    info.describe(claim::now())
+                    info.describe(crate::time::now())
                 )),
                 Taken::Contended => busy.push(format!(
                     "`{}`: being claimed by another fleet",
@@ -463,8 +463,8 @@ fn exit_code(ended: &crate::docker::Ended) -> i32 {
 fn settled(c: &ContainerSnapshot) -> bool {
     match c.readiness() {
         Readiness::Healthy => true,
-        Readiness::Running => crate::engine_lock::unix_seconds(&c.state.started_at)
-            .is_some_and(|t| claim::now() - t > crate::ready::SETTLE.as_secs_f64()),
+        Readiness::Running => crate::time::unix_seconds(&c.state.started_at)
+            .is_some_and(|t| crate::time::now() - t > crate::ready::SETTLE.as_secs_f64()),
         _ => false,
     }
 }

@@ -32,6 +32,7 @@ pub mod snapshot;
 pub mod spec;
 pub mod ssh;
 pub mod text;
+mod time;
 
 use std::collections::BTreeMap;
 use std::ffi::{OsStr, OsString};

@@ -126,7 +126,7 @@ fn counting_claims(rows: &[Listed], project: &str) -> BTreeMap<String, String> {
         return BTreeMap::new();
     }
     let me = crate::engine_lock::Holder::this_process();
-    let now = crate::claim::now();
+    let now = crate::time::now();
     (claims.into_iter())
         .filter(|k| k.counts(&me, now))
         .map(|k| (k.agent.clone(), k.describe(now)))
@@ -164,7 +164,7 @@ fn images_of(desired: &[Desired], types: &BTreeSet<&str>) -> Vec<String> {
 /// its `exec_create` event names the command, and a probe's is the
 /// healthcheck's. One `docker events` call, only when a container with a
 /// healthcheck has sessions; when it fails, every session counts as work.
-pub(crate) fn set_aside_probes(runner: &dyn Runner, containers: &mut [ContainerSnapshot]) {
+pub fn set_aside_probes(runner: &dyn Runner, containers: &mut [ContainerSnapshot]) {
     let mut with_probes = containers
         .iter()
         .filter(|c| !c.exec_ids.is_empty() && c.probe_command().is_some())
@@ -352,6 +352,8 @@ pub(crate) fn inspect_containers(
     let out = runner
         .run_reading(&cmd, &mut |stdout| read = Some(read_inspect(stdout)))
         .map_err(read_error)?;
+    // The look's own time, for readiness (a restart less than a minute old).
+    let seen_at = crate::time::now();
     let failed = || {
         read_error(DockerError::Failed {
             cmd: cmd.line(),
@@ -378,7 +380,8 @@ pub(crate) fn inspect_containers(
     if !out.success() && vanished.is_empty() {
         return Err(failed());
     }
-    let snaps = read.unwrap_or_else(|| Ok(Vec::new()))?;
+    let mut snaps = read.unwrap_or_else(|| Ok(Vec::new()))?;
+    ContainerSnapshot::seen(&mut snaps, seen_at);
     let missing: Vec<&&str> = ids
         .iter()
         .filter(|id| {

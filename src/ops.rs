@@ -279,7 +279,7 @@ pub(crate) struct StatusRow {
     /// `running`, `exited 137`, `paused`, `absent`, `foreign`, …
     pub state: String,
     /// Whether it can take work: `healthy`, `unhealthy: …`, `starting`,
-    /// `crash-looping (N restarts, last exit X)`, `running` (no
+    /// `crash-looping (N restarts, last exit X|unknown)`, `running` (no
     /// healthcheck), `down`; `-` without a container of ours.
     pub ready: String,
     /// Short image ID of the container, if it exists.

@@ -6,13 +6,15 @@
 //!
 //! Ready: healthy when the container has a healthcheck (`State.Health`);
 //! otherwise running for [`SETTLE`] with the same `StartedAt` and
-//! `RestartCount`. Exited, restarting, restarted or unhealthy fails at once.
+//! `RestartCount`. Exited, crash-looping (restarting, or restarted by its
+//! policy less than [`crate::snapshot::CRASH_WINDOW`] before the look),
+//! restarted between two looks or unhealthy fails at once.
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use crate::docker::{Runner, argv, run_ok};
-use crate::snapshot::{ContainerSnapshot, Readiness, parse_inspect};
+use crate::snapshot::{ContainerSnapshot, Readiness, exit_phrase, parse_inspect, restarts_phrase};
 
 /// How long a container without a healthcheck must stay up, with the same
 /// start time and restart count, to count as ready: a process that exits
@@ -32,10 +34,17 @@ pub(crate) const POLL: Duration = Duration::from_millis(500);
 pub enum Fault {
     /// Not running: exited, created, paused or dead (its state word).
     Down { code: i64, word: String },
-    /// docker is restarting it after an exit.
-    Restarting { restarts: i64, last_exit: i64 },
-    /// It restarted between two looks.
-    Restarted { from: i64, to: i64, last_exit: i64 },
+    /// Crash-looping ([`Readiness::CrashLooping`]): docker is restarting
+    /// it (`last_exit` known), or its restart policy restarted it within
+    /// the last minute (`last_exit` unknown: docker keeps no exit code
+    /// while the container runs).
+    CrashLooping {
+        restarts: i64,
+        last_exit: Option<i64>,
+    },
+    /// It restarted between two looks (and runs: its last exit code is
+    /// gone).
+    Restarted { from: i64, to: i64 },
     /// Its healthcheck fails: the last probe's output.
     Unhealthy(String),
     /// The inspect no longer lists it.
@@ -47,19 +56,25 @@ impl Fault {
     pub(crate) fn clause(&self, it: &str) -> String {
         match self {
             Fault::Down { code, word } => format!("{it} exited with code {code} ({word})"),
-            Fault::Restarting {
+            Fault::CrashLooping {
                 restarts,
-                last_exit,
+                last_exit: Some(code),
             } => format!(
-                "{it} is crash-looping: docker is restarting it ({restarts} restarts, last exit {last_exit})"
+                "{it} is crash-looping: docker is restarting it ({}, last exit {code})",
+                restarts_phrase(*restarts)
             ),
-            Fault::Restarted {
-                from,
-                to,
-                last_exit,
+            Fault::CrashLooping {
+                restarts,
+                last_exit: None,
             } => format!(
-                "{it} did not stay up: it restarted (restart count {from} → {to}, last exit {last_exit})"
+                "{it} is crash-looping: its restart policy restarted it less than {}s ago ({}, last exit {})",
+                crate::snapshot::CRASH_WINDOW.as_secs(),
+                restarts_phrase(*restarts),
+                exit_phrase(None)
             ),
+            Fault::Restarted { from, to } => {
+                format!("{it} did not stay up: it restarted (restart count {from} → {to})")
+            }
             Fault::Unhealthy(out) if out.is_empty() => format!("{it} is unhealthy"),
             Fault::Unhealthy(out) => format!("{it} is unhealthy: its healthcheck said `{out}`"),
             Fault::Vanished => format!("{it} vanished"),
@@ -90,9 +105,9 @@ impl Watch {
     pub fn look(&mut self, s: &ContainerSnapshot, now: Instant) -> Verdict {
         let st = &s.state;
         if st.restarting {
-            return Verdict::Failed(Fault::Restarting {
+            return Verdict::Failed(Fault::CrashLooping {
                 restarts: st.restart_count,
-                last_exit: st.exit_code,
+                last_exit: Some(st.exit_code),
             });
         }
         if !s.is_up() || st.dead {
@@ -106,7 +121,6 @@ impl Watch {
                 return Verdict::Failed(Fault::Restarted {
                     from: *count,
                     to: st.restart_count,
-                    last_exit: st.exit_code,
                 });
             }
             Some(_) => {}
@@ -115,6 +129,13 @@ impl Watch {
         let since = *self.up_since.get_or_insert(now);
         // The same reading of health as `status` ([`ContainerSnapshot::readiness`]).
         match s.readiness() {
+            Readiness::CrashLooping {
+                restarts,
+                last_exit,
+            } => Verdict::Failed(Fault::CrashLooping {
+                restarts,
+                last_exit,
+            }),
             Readiness::Healthy => Verdict::Ready,
             Readiness::Unhealthy(out) => Verdict::Failed(Fault::Unhealthy(out)),
             Readiness::Starting => Verdict::Pending,
@@ -196,11 +217,17 @@ fn look_all(
     pending: &[usize],
 ) -> Vec<Result<Option<ContainerSnapshot>, String>> {
     let asked: Vec<&str> = pending.iter().map(|&i| names[i].as_str()).collect();
-    let snaps = match runner.run(&argv::inspect(&asked)) {
+    let answer = runner.run(&argv::inspect(&asked));
+    // The look's own time, for readiness (a restart less than a minute old).
+    let seen_at = crate::time::now();
+    let snaps = match answer {
         // docker prints the ones it knows and exits 1 for the others.
-        Ok(out) if out.success() || !out.stdout.trim().is_empty() => {
-            parse_inspect(&out.stdout).map_err(|e| format!("{e:#}"))
-        }
+        Ok(out) if out.success() || !out.stdout.trim().is_empty() => parse_inspect(&out.stdout)
+            .map(|mut snaps| {
+                ContainerSnapshot::seen(&mut snaps, seen_at);
+                snaps
+            })
+            .map_err(|e| format!("{e:#}")),
         Ok(out) if out.stderr.to_ascii_lowercase().contains("no such") => Ok(Vec::new()),
         Ok(out) => Err(format!("docker inspect failed: {}", out.stderr.trim())),
         Err(e) => Err(e.message()),

@@ -13,6 +13,7 @@ use std::collections::BTreeMap;
 use std::fmt;
 use std::io::BufRead;
 use std::marker::PhantomData;
+use std::time::Duration;
 
 use serde::Deserialize;
 use serde::de::value::MapAccessDeserializer;
@@ -23,6 +24,15 @@ use crate::config::hex;
 use crate::docker::argv::{LABEL_HASH, LABEL_INSTANCE, LABEL_PROJECT, LABEL_TYPE};
 use crate::error::{Error, Result};
 use crate::spec::{ContainerState, DockerHealthcheck, HealthStatus};
+use crate::time::unix_seconds;
+
+/// How recent a restart by docker's restart policy must be for a running
+/// container to read as crash-looping ([`ContainerSnapshot::readiness`]).
+/// docker's restart back-off doubles from 100 ms up to 1 minute (and starts
+/// over once a run lasts 10 s), so a process that dies within a minute of
+/// each start is, at every look, either in the back-off (`Restarting`) or
+/// started by the policy less than a minute ago.
+pub const CRASH_WINDOW: Duration = Duration::from_secs(60);
 
 /// What fleet knows of one existing container.
 #[derive(Debug, Clone, PartialEq)]
@@ -67,6 +77,16 @@ pub struct ContainerSnapshot {
     pub env_digests: BTreeMap<String, String>,
     /// `Config.Healthcheck`: the container's own or its image's.
     pub healthcheck: Option<DockerHealthcheck>,
+    /// `Config.Shell` (empty when unset): the shell docker runs a
+    /// `CMD-SHELL` probe with. Measured on docker 20.10: an image's `SHELL`
+    /// does not reach the container's `Config.Shell`, so it is empty there.
+    pub shell: Vec<String>,
+    /// When the engine's answer was read, in Unix seconds by this
+    /// machine's clock: set by the code that ran the inspect
+    /// ([`ContainerSnapshot::seen`]), `None` for a document that was only
+    /// parsed. The crash-loop rule of [`ContainerSnapshot::readiness`]
+    /// judges `State.StartedAt` against it, so readiness needs no clock.
+    pub seen_at: Option<f64>,
 }
 
 /// `State` of `docker inspect`.
@@ -164,8 +184,14 @@ pub enum Readiness {
     Unhealthy(String),
     /// Its healthcheck has not passed yet.
     Starting,
-    /// docker is restarting it after an exit (`restart` policy).
-    CrashLooping { restarts: i64, last_exit: i64 },
+    /// docker's restart policy is restarting it, or restarted it less
+    /// than [`CRASH_WINDOW`] before the look. `last_exit` is the exit code
+    /// docker recorded, known only while it is restarting: once running
+    /// again, docker's `State.ExitCode` is 0 and the last one is gone.
+    CrashLooping {
+        restarts: i64,
+        last_exit: Option<i64>,
+    },
     /// Running, no healthcheck.
     Running,
     /// Not running (exited, created, paused, dead).
@@ -183,11 +209,29 @@ impl Readiness {
             Readiness::CrashLooping {
                 restarts,
                 last_exit,
-            } => format!("crash-looping ({restarts} restarts, last exit {last_exit})"),
+            } => format!(
+                "crash-looping ({}, last exit {})",
+                restarts_phrase(*restarts),
+                exit_phrase(*last_exit)
+            ),
             Readiness::Running => "running".into(),
             Readiness::Down => "down".into(),
         }
     }
+}
+
+/// `1 restart`, `7 restarts`.
+pub(crate) fn restarts_phrase(n: i64) -> String {
+    if n == 1 {
+        "1 restart".into()
+    } else {
+        format!("{n} restarts")
+    }
+}
+
+/// An exit code, or `unknown` when docker no longer says it.
+pub(crate) fn exit_phrase(code: Option<i64>) -> String {
+    code.map_or_else(|| "unknown".into(), |c| c.to_string())
 }
 
 /// The first line of `s`, at most `max` characters.
@@ -200,16 +244,37 @@ fn first_line(s: &str, max: usize) -> String {
 }
 
 impl ContainerSnapshot {
-    /// The command docker runs for each health probe, as its
-    /// `exec_create` event names it: `/bin/sh -c <cmd>` for `CMD-SHELL`
-    /// (docker's default shell), the argv joined for `CMD`.
-    pub(crate) fn probe_command(&self) -> Option<String> {
+    /// The argv docker runs for each health probe: `Test[1..]` for `CMD`;
+    /// for `CMD-SHELL`, the container's `Config.Shell` (`/bin/sh -c` when
+    /// unset, docker's default) then `Test[1..]`. `None` without a
+    /// healthcheck that runs a command (`NONE`, an empty `CMD`).
+    fn probe_argv(&self) -> Option<Vec<String>> {
         let test = &self.healthcheck.as_ref()?.test;
         match test.split_first() {
-            Some((k, rest)) if k == "CMD-SHELL" => Some(format!("/bin/sh -c {}", rest.join(" "))),
-            Some((k, rest)) if k == "CMD" && !rest.is_empty() => Some(rest.join(" ")),
+            Some((k, rest)) if k == "CMD-SHELL" => {
+                let shell = match self.shell.as_slice() {
+                    [] => vec!["/bin/sh".to_string(), "-c".to_string()],
+                    set => set.to_vec(),
+                };
+                Some([shell, rest.to_vec()].concat())
+            }
+            Some((k, rest)) if k == "CMD" && !rest.is_empty() => Some(rest.to_vec()),
             _ => None,
         }
+    }
+
+    /// The command of each health probe as the engine's `exec_create`
+    /// event names it (`exec_create: <this>`). The engine writes the
+    /// program, one space, then the arguments joined by spaces (docker's
+    /// `Entrypoint + " " + strings.Join(Args, " ")`, for probes and
+    /// `docker exec` alike), so a one-word probe ends in a space:
+    /// `CMD ["/healthcheck"]` is `/healthcheck ` (measured on docker
+    /// 20.10.24, fixtures/readiness/). Built here by that exact rule; read
+    /// with [`probe_matches`], which forgives trailing whitespace.
+    pub fn probe_command(&self) -> Option<String> {
+        let argv = self.probe_argv()?;
+        let (program, args) = argv.split_first()?;
+        Some(format!("{program} {}", args.join(" ")))
     }
 
     /// Moves the exec sessions that `probes` (exec ID → command, from the
@@ -222,23 +287,43 @@ impl ContainerSnapshot {
         };
         let (p, work): (Vec<String>, Vec<String>) = std::mem::take(&mut self.exec_ids)
             .into_iter()
-            .partition(|id| probes.get(id) == Some(&probe));
+            .partition(|id| probes.get(id).is_some_and(|cmd| probe_matches(cmd, &probe)));
         self.exec_ids = work;
         self.probe_ids = p;
     }
 
     /// Readiness from the state and `State.Health` (the container's own
     /// healthcheck or its image's).
+    ///
+    /// Crash-looping: docker is restarting it (`State.Restarting`, its
+    /// back-off), or it runs and its restart policy started it less than
+    /// [`CRASH_WINDOW`] before the look: `RestartCount` ≥ 1 and
+    /// `State.StartedAt` within the window of [`ContainerSnapshot::seen_at`].
+    /// `RestartCount` counts only the policy's restarts since the last
+    /// start by hand (`docker start` and `docker restart` reset it to 0,
+    /// measured on docker 20.10), so a count of 1 or more with a recent
+    /// start means the process the policy started last is under a minute
+    /// old and the one before it died on its own: one such restart is
+    /// enough, since a process that dies every few seconds spends most of
+    /// its time in exactly that state. A single crash shows so for at most
+    /// a minute. Without `seen_at` (a document only parsed) only the
+    /// back-off counts.
     pub fn readiness(&self) -> Readiness {
         let s = &self.state;
         if s.restarting {
             return Readiness::CrashLooping {
                 restarts: s.restart_count,
-                last_exit: s.exit_code,
+                last_exit: Some(s.exit_code),
             };
         }
         if !self.is_up() || s.dead {
             return Readiness::Down;
+        }
+        if s.restart_count >= 1 && self.started_within(CRASH_WINDOW) {
+            return Readiness::CrashLooping {
+                restarts: s.restart_count,
+                last_exit: None,
+            };
         }
         match s.health.as_ref().map(|h| (&h.status, h)) {
             Some((HealthStatus::Healthy, _)) => Readiness::Healthy,
@@ -247,6 +332,35 @@ impl ContainerSnapshot {
             _ => Readiness::Running,
         }
     }
+}
+
+impl ContainerSnapshot {
+    /// Whether `State.StartedAt` is less than `window` before the look
+    /// (`seen_at`). The engine's clock against this machine's: a start
+    /// that reads as later than the look (clocks apart) counts as recent.
+    fn started_within(&self, window: Duration) -> bool {
+        let started = unix_seconds(&self.state.started_at);
+        match (self.seen_at, started) {
+            (Some(seen), Some(started)) => seen - started < window.as_secs_f64(),
+            _ => false,
+        }
+    }
+
+    /// Stamps the snapshots of one inspect with when it was read.
+    pub(crate) fn seen(snaps: &mut [ContainerSnapshot], at: f64) {
+        for s in snaps {
+            s.seen_at = Some(at);
+        }
+    }
+}
+
+/// Whether an `exec_create` event's command is the probe `probe` (as
+/// [`ContainerSnapshot::probe_command`] builds it). Trailing whitespace
+/// is not compared: the engine's join leaves a space after a one-word
+/// command, and an engine that trims it must match too. Nothing else is
+/// normalised: the rest is the engine's exact text.
+pub(crate) fn probe_matches(event: &str, probe: &str) -> bool {
+    event.trim_end() == probe.trim_end()
 }
 
 /// sha256 of one env value, for [`ContainerSnapshot::env_digests`] and for
@@ -415,6 +529,7 @@ struct InspectConfig {
     working_dir: Field<String>,
     user: Field<String>,
     healthcheck: Field<Object<InspectHealthcheck>>,
+    shell: Field<Strings>,
 }
 
 #[derive(Deserialize, Default)]
@@ -480,6 +595,8 @@ impl Inspected {
             init: host.init.is_true(),
             env_digests: config.env.got().and_then(|e| e.0).unwrap_or_default(),
             healthcheck: config.healthcheck.got().map(|h| h.0.read()),
+            shell: config.shell.got().and_then(|s| s.0).unwrap_or_default(),
+            seen_at: None,
         })
     }
 }

@@ -23,6 +23,7 @@ mod ops;
 mod placement;
 mod plan;
 mod podman;
+mod readiness;
 mod ready;
 mod roll;
 mod snapshot;

@@ -166,6 +166,34 @@ fn crash_loops_and_unhealthy_containers_are_named() {
     );
 }
 
+/// Between two restarts a crash loop runs: `RestartCount` ≥ 1 and a start
+/// less than a minute before the look (`seen_at`, 2026-01-01T00:00:30Z
+/// here) is crash-looping all the same, with its last exit unknown
+/// (docker keeps none while it runs); a minute later it is running.
+#[test]
+fn a_crash_loop_between_two_restarts_is_named_too() {
+    let looking = |after: f64| {
+        let mut world = actual(&[one().restarts(2)], IMAGES);
+        world.containers[0].seen_at = Some(1_767_225_600.0 + after);
+        let p = plan("p", &desired(ONE), &world, Options::default()).unwrap();
+        let a = p.actions[0].clone();
+        (a.bucket, a.reason, a.unready)
+    };
+    let word = "crash-looping (2 restarts, last exit unknown)";
+    assert_eq!(
+        looking(30.0),
+        (
+            Bucket::Unchanged,
+            format!("matches, but {word}"),
+            Some(word.to_string())
+        )
+    );
+    assert_eq!(
+        looking(90.0),
+        (Bucket::Unchanged, "running, matches".to_string(), None)
+    );
+}
+
 #[test]
 fn env_change_is_recreated_naming_the_key_not_the_value() {
     let old = ONE.replace("\"ROLE\":\"coder\"", "\"ROLE\":\"old\"");

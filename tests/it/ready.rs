@@ -1,7 +1,9 @@
 //! `--wait` and the rolling recreate on the tests' real engine: a
 //! healthcheck that passes, one that never does, a command that exits at
 //! once, a crash loop, and a pool recreated one member at a time while a
-//! thread outside watches `docker ps`.
+//! thread outside watches `docker ps`. Issue 18: an image's own one-word
+//! `HEALTHCHECK CMD ["/healthcheck"]` is not work, and a crash loop reads
+//! as one at every look, between its restarts too.
 
 use serde_json::{Value, json};
 
@@ -107,4 +109,143 @@ fn a_rolling_recreate_keeps_all_but_one_member_up() {
     assert!(most <= 1, "{most} members were down at once");
     let p = e.fleet(&["plan"]);
     assert!(!p.stdout.contains("recreate"), "{p:?}");
+}
+
+/// An image made on the test engine from the demo image, with a
+/// `/healthcheck` script that echoes and takes `secs` (so a probe is live
+/// a good part of the time) and a `HEALTHCHECK` in docker's one-word exec
+/// form. No registry: `docker commit --change`. Removed on drop.
+struct HealthImage<'e> {
+    e: &'e crate::engine::Engine,
+    tag: String,
+}
+
+impl<'e> HealthImage<'e> {
+    fn one_word(e: &'e crate::engine::Engine, secs: u32) -> HealthImage<'e> {
+        let builder = e.t("build");
+        e.extra.borrow_mut().push(builder.clone());
+        let script = format!(
+            "printf '#!/bin/sh\\necho ok\\nsleep {secs}\\n' > /healthcheck && busybox chmod +x /healthcheck"
+        );
+        e.docker(&[
+            "run",
+            "--name",
+            &builder,
+            crate::engine::IMAGE,
+            "sh",
+            "-c",
+            &script,
+        ]);
+        let tag = format!("{}-hc:one", e.prefix);
+        e.docker(&[
+            "commit",
+            "--change",
+            "HEALTHCHECK --interval=1s --timeout=10s CMD [\"/healthcheck\"]",
+            &builder,
+            &tag,
+        ]);
+        HealthImage { e, tag }
+    }
+}
+
+impl Drop for HealthImage<'_> {
+    fn drop(&mut self) {
+        let _ = self.e.docker_cmd(&["rmi", "-f", &self.tag]).output();
+    }
+}
+
+/// The image's own `HEALTHCHECK CMD ["/healthcheck"]`: the engine names
+/// its probes `/healthcheck ` (a trailing space). With only probe
+/// sessions live, the container is not busy: status counts 0 sessions,
+/// plan and sync do not defer its recreate, and down stops it without
+/// `--force`.
+#[test]
+fn an_images_one_word_healthcheck_is_not_work() {
+    let Some(e) = engine("imghc") else { return };
+    let img = HealthImage::one_word(&e, 1);
+    let a = format!("{}-default", e.t("a"));
+    let spec = |v: &str| json!({ "a": { "image": img.tag, "env": { "V": v } } });
+    e.config(spec("1"));
+    assert_eq!(e.sync().code, 0);
+    let test = e.docker(&["inspect", "-f", "{{json .Config.Healthcheck.Test}}", &a]);
+    assert_eq!(test.trim(), r#"["CMD","/healthcheck"]"#);
+    e.config(spec("2"));
+    let mut live = 0;
+    for _ in 0..12 {
+        let execs = e.docker(&["inspect", "-f", "{{len .ExecIDs}}", &a]);
+        live += usize::from(execs.trim() != "0");
+        let st = e.fleet(&["--json", "status"]);
+        let rows: Value = serde_json::from_str(&st.stdout).unwrap();
+        assert_eq!(
+            rows[0]["exec_sessions"], 0,
+            "a probe counted as work: {rows:#}"
+        );
+        let p = e.fleet(&["plan"]);
+        assert!(
+            !p.stdout.contains("defer"),
+            "a probe counted as work: {p:?}"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(150));
+    }
+    assert!(live > 0, "no probe was ever live: the test proves nothing");
+    // Recreated at once, whatever probe is live.
+    let s = e.sync();
+    assert!(s.stdout.contains("recreated: "), "{s:?}");
+    for _ in 0..50 {
+        if e.docker(&["inspect", "-f", "{{len .ExecIDs}}", &a]).trim() != "0" {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    let d = e.fleet(&["down", "-t", "0"]);
+    assert_eq!(
+        d.stdout,
+        format!("[containers-down] stopped: {a}\n"),
+        "{d:?}"
+    );
+}
+
+/// `sh -c 'sleep 2; exit 3'` under `restart: always` spends most of its
+/// time running between restarts. Once docker has restarted it (polled
+/// for, no timing assumed), every look says crash-looping: status's READY,
+/// plan's reason and warning, whether docker shows it `running` or
+/// `restarting` at that moment; and `--wait` fails at once.
+#[test]
+fn a_crash_loop_reads_crash_looping_at_every_look_after_its_first_restart() {
+    let Some(e) = engine("crashlook") else { return };
+    let a = format!("{}-default", e.t("loop"));
+    e.config(json!({ "loop": {
+        "command": ["sh", "-c", "sleep 2; exit 3"], "restart": "always" } }));
+    assert_eq!(e.sync().code, 0);
+    let count = || {
+        e.docker(&["inspect", "-f", "{{.RestartCount}}", &a])
+            .trim()
+            .parse::<i64>()
+            .unwrap()
+    };
+    let t0 = std::time::Instant::now();
+    while count() < 1 {
+        assert!(t0.elapsed().as_secs() < 60, "docker never restarted it");
+        std::thread::sleep(std::time::Duration::from_millis(200));
+    }
+    let mut states = Vec::new();
+    for _ in 0..16 {
+        let st = e.fleet(&["--json", "status"]);
+        let rows: Value = serde_json::from_str(&st.stdout).unwrap();
+        let ready = rows[0]["ready"].as_str().unwrap_or("").to_string();
+        assert!(ready.starts_with("crash-looping ("), "{rows:#}");
+        states.push(rows[0]["state"].as_str().unwrap_or("").to_string());
+        let p = e.fleet(&["plan"]);
+        assert!(p.stdout.contains("matches, but crash-looping ("), "{p:?}");
+        assert!(p.stderr.contains("warning:"), "{p:?}");
+        std::thread::sleep(std::time::Duration::from_millis(300));
+    }
+    assert!(
+        states.iter().any(|s| s == "running"),
+        "never seen running between restarts: the test proves nothing new: {states:?}"
+    );
+    let w = e.fleet(&["sync", "--wait", "--wait-timeout", "600"]);
+    assert_eq!(w.code, 1, "{w:?}");
+    assert!(w.stderr.contains("is crash-looping"), "{w:?}");
+    assert!(!w.stderr.contains("timed out"), "{w:?}");
 }

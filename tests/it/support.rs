@@ -148,6 +148,19 @@ impl Existing {
         self
     }
 
+    /// Running again after `n` restarts by its restart policy, the last
+    /// one `secs_ago` seconds before now (this machine's clock, which the
+    /// look is stamped with): a crash loop between two restarts.
+    pub fn restarted_by_policy(mut self, n: i64, secs_ago: u64) -> Self {
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_secs();
+        self.restart_count = n;
+        self.started_at = rfc3339(now - secs_ago);
+        self
+    }
+
     /// A container of another project or none, named `name`.
     pub fn foreign(name: &str, project: Option<&str>) -> Existing {
         let mut e = Existing::matching(&desired(FLEET)[0]);
@@ -286,4 +299,27 @@ pub fn stored_healthcheck(s: &fleet::config::Spec) -> serde_json::Value {
         "StartPeriod": ns(&h.start_period),
         "Retries": h.retries.unwrap_or(0),
     })
+}
+
+/// Unix seconds as docker writes a time (`2026-01-01T00:00:00Z`), by
+/// Howard Hinnant's `civil_from_days`.
+pub fn rfc3339(unix: u64) -> String {
+    let (days, secs) = ((unix / 86_400) as i64, unix % 86_400);
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    let y = yoe + era * 400 + i64::from(m <= 2);
+    let (hh, mm, ss) = (secs / 3600, secs / 60 % 60, secs % 60);
+    format!("{y:04}-{m:02}-{d:02}T{hh:02}:{mm:02}:{ss:02}Z")
+}
+
+#[test]
+fn rfc3339_writes_docker_times() {
+    assert_eq!(rfc3339(1_767_225_600), "2026-01-01T00:00:00Z");
+    assert_eq!(rfc3339(951_827_696), "2000-02-29T12:34:56Z");
 }
