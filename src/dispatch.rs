@@ -224,7 +224,7 @@ fn fit(m: &Member) -> Fit {
         return Fit::Unusable(format!("`{name}` does not exist (run `fleet sync`)"));
     };
     if let Some(claim) = &c.claim {
-        return Fit::Busy(format!("`{name}`: {claim}"));
+        return Fit::Busy(format!("`{name}`: {}", claim.describe()));
     }
     if !c.exec_ids.is_empty() {
         let n = c.exec_ids.len();

@@ -119,7 +119,7 @@ fn mark_claims(rows: &[Listed], project: &str, containers: &mut [ContainerSnapsh
         let here = claims
             .iter()
             .find(|k| k.agent == c.name && k.counts(&me, now));
-        c.claim = here.map(|k| k.describe(now));
+        c.claim = here.map(|k| k.seen(now));
     }
 }
 

@@ -19,7 +19,8 @@ fn a_passing_healthcheck_is_waited_for() {
     let s = e.fleet(&["sync", "--wait", "--wait-timeout", "60"]);
     assert_eq!(s.code, 0, "{s:?}");
     let st = e.fleet(&["--json", "status"]);
-    let rows: Value = serde_json::from_str(&st.stdout).unwrap();
+    let doc: Value = serde_json::from_str(&st.stdout).unwrap();
+    let rows = &doc["agents"];
     for r in rows.as_array().unwrap() {
         assert_eq!(r["ready"], "healthy", "right after --wait: {rows:#}");
     }
