@@ -40,12 +40,12 @@ check:
 build:
     cargo build --release
 
-# Install the binary and the systemd units (as root): claude-hooks.service, and the optional drift timer from units/
+# Install the binary and the systemd units (as root): claude-hooks.service, and the optional drift and metrics timers from units/
 install: build
     install -m 0755 target/release/fleet /usr/local/bin/fleet
-    install -m 0644 claude-hooks.service units/fleet-drift.service units/fleet-drift.timer /etc/systemd/system/
+    install -m 0644 claude-hooks.service units/fleet-drift.service units/fleet-drift.timer units/fleet-metrics.service units/fleet-metrics.timer /etc/systemd/system/
     systemctl daemon-reload
-    @echo "now: systemctl enable --now claude-hooks.service (and optionally fleet-drift.timer)"
+    @echo "now: systemctl enable --now claude-hooks.service (and optionally fleet-drift.timer, fleet-metrics.timer)"
 
 # The tests, real engine included
 test:

@@ -847,12 +847,16 @@ _fleet() {
             return 0
             ;;
         fleet__subcmd__status)
-            opts="-c -v -q -h --config --docker --json --color --jobs --timeout --lock-wait --lock-lease --connect-timeout --host --lock-dir --verbose --quiet --help"
+            opts="-c -v -q -h --format --config --docker --json --color --jobs --timeout --lock-wait --lock-lease --connect-timeout --host --lock-dir --verbose --quiet --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
+                --format)
+                    COMPREPLY=($(compgen -W "text json prometheus" -- "${cur}"))
+                    return 0
+                    ;;
                 --config)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0

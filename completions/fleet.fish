@@ -45,7 +45,7 @@ complete -c fleet -n "__fish_fleet_needs_command" -f -a "sync" -d 'Converge: cre
 complete -c fleet -n "__fish_fleet_needs_command" -f -a "plan" -d 'Show what sync would do, changing nothing'
 complete -c fleet -n "__fish_fleet_needs_command" -f -a "up" -d 'Start every stopped container of the project (as `docker ps -a` shows them)'
 complete -c fleet -n "__fish_fleet_needs_command" -f -a "down" -d 'Stop every running container of the project, in parallel'
-complete -c fleet -n "__fish_fleet_needs_command" -f -a "status" -d 'Desired against actual, one row a container'
+complete -c fleet -n "__fish_fleet_needs_command" -f -a "status" -d 'Desired against actual, one row a container, and each pool\'s figures'
 complete -c fleet -n "__fish_fleet_needs_command" -f -a "hosts" -d 'Each host: how it is reached, its engine\'s version, who holds its lock'
 complete -c fleet -n "__fish_fleet_needs_command" -f -a "exec" -d 'Run a command in an agent, or in a ready, idle member of a type'
 complete -c fleet -n "__fish_fleet_needs_command" -f -a "unlock" -d 'Release the lock a fleet run left on a host\'s engine (after a crash)'
@@ -129,6 +129,9 @@ complete -c fleet -n "__fish_fleet_using_subcommand down" -l json -d 'Print one 
 complete -c fleet -n "__fish_fleet_using_subcommand down" -s v -l verbose -d 'Print every docker command as it runs (env values are never shown)'
 complete -c fleet -n "__fish_fleet_using_subcommand down" -s q -l quiet -d 'Print only errors (a requested --json document is still printed)'
 complete -c fleet -n "__fish_fleet_using_subcommand down" -s h -l help -d 'Print help'
+complete -c fleet -n "__fish_fleet_using_subcommand status" -l format -d 'What to print: a table, one JSON document (as --json), or Prometheus text exposition [default: text, json with --json]' -r -f -a "text\t''
+json\t''
+prometheus\t''"
 complete -c fleet -n "__fish_fleet_using_subcommand status" -s c -l config -d 'The config file [env: FLEET_CONFIG]' -r -F
 complete -c fleet -n "__fish_fleet_using_subcommand status" -l docker -d 'The docker CLI to run [env: FLEET_DOCKER]' -r
 complete -c fleet -n "__fish_fleet_using_subcommand status" -l color -d 'When to colour the text output (auto: never with NO_COLOR set)' -r -f -a "auto\t''
@@ -268,7 +271,7 @@ complete -c fleet -n "__fish_fleet_using_subcommand help; and not __fish_seen_su
 complete -c fleet -n "__fish_fleet_using_subcommand help; and not __fish_seen_subcommand_from sync plan up down status hosts exec unlock check schema completions man help" -f -a "plan" -d 'Show what sync would do, changing nothing'
 complete -c fleet -n "__fish_fleet_using_subcommand help; and not __fish_seen_subcommand_from sync plan up down status hosts exec unlock check schema completions man help" -f -a "up" -d 'Start every stopped container of the project (as `docker ps -a` shows them)'
 complete -c fleet -n "__fish_fleet_using_subcommand help; and not __fish_seen_subcommand_from sync plan up down status hosts exec unlock check schema completions man help" -f -a "down" -d 'Stop every running container of the project, in parallel'
-complete -c fleet -n "__fish_fleet_using_subcommand help; and not __fish_seen_subcommand_from sync plan up down status hosts exec unlock check schema completions man help" -f -a "status" -d 'Desired against actual, one row a container'
+complete -c fleet -n "__fish_fleet_using_subcommand help; and not __fish_seen_subcommand_from sync plan up down status hosts exec unlock check schema completions man help" -f -a "status" -d 'Desired against actual, one row a container, and each pool\'s figures'
 complete -c fleet -n "__fish_fleet_using_subcommand help; and not __fish_seen_subcommand_from sync plan up down status hosts exec unlock check schema completions man help" -f -a "hosts" -d 'Each host: how it is reached, its engine\'s version, who holds its lock'
 complete -c fleet -n "__fish_fleet_using_subcommand help; and not __fish_seen_subcommand_from sync plan up down status hosts exec unlock check schema completions man help" -f -a "exec" -d 'Run a command in an agent, or in a ready, idle member of a type'
 complete -c fleet -n "__fish_fleet_using_subcommand help; and not __fish_seen_subcommand_from sync plan up down status hosts exec unlock check schema completions man help" -f -a "unlock" -d 'Release the lock a fleet run left on a host\'s engine (after a crash)'

@@ -146,6 +146,7 @@ _arguments "${_arguments_options[@]}" : \
 ;;
 (status)
 _arguments "${_arguments_options[@]}" : \
+'--format=[What to print\: a table, one JSON document (as --json), or Prometheus text exposition \[default\: text, json with --json\]]:FORMAT:(text json prometheus)' \
 '-c+[The config file \[env\: FLEET_CONFIG\]]:CONFIG:_files' \
 '--config=[The config file \[env\: FLEET_CONFIG\]]:CONFIG:_files' \
 '--docker=[The docker CLI to run \[env\: FLEET_DOCKER\]]:DOCKER:_default' \
@@ -413,7 +414,7 @@ _fleet_commands() {
 'plan:Show what sync would do, changing nothing' \
 'up:Start every stopped container of the project (as \`docker ps -a\` shows them)' \
 'down:Stop every running container of the project, in parallel' \
-'status:Desired against actual, one row a container' \
+'status:Desired against actual, one row a container, and each pool'\''s figures' \
 'hosts:Each host\: how it is reached, its engine'\''s version, who holds its lock' \
 'exec:Run a command in an agent, or in a ready, idle member of a type' \
 'unlock:Release the lock a fleet run left on a host'\''s engine (after a crash)' \
@@ -452,7 +453,7 @@ _fleet__subcmd__help_commands() {
 'plan:Show what sync would do, changing nothing' \
 'up:Start every stopped container of the project (as \`docker ps -a\` shows them)' \
 'down:Stop every running container of the project, in parallel' \
-'status:Desired against actual, one row a container' \
+'status:Desired against actual, one row a container, and each pool'\''s figures' \
 'hosts:Each host\: how it is reached, its engine'\''s version, who holds its lock' \
 'exec:Run a command in an agent, or in a ready, idle member of a type' \
 'unlock:Release the lock a fleet run left on a host'\''s engine (after a crash)' \

@@ -33,6 +33,7 @@ use crate::docker::argv::LABEL_CLAIM;
 use crate::docker::{Runner, argv, short_id};
 use crate::engine_lock::{self, Holder};
 use crate::error::{Error, Result};
+use crate::snapshot::Claim;
 
 /// Label keys of a claim's container (beside [`argv::LABEL_CLAIM`], its project).
 const LABEL_AGENT: &str = "fleet.claim.agent";
@@ -108,13 +109,22 @@ impl ClaimInfo {
         }
     }
 
-    /// `claimed by <holder> since <seconds>s ago`, for people.
+    /// The claim as a look at `now` (Unix seconds, this machine's clock)
+    /// finds it.
+    pub(crate) fn seen(&self, now: f64) -> Claim {
+        Claim {
+            holder: self.holder.clone(),
+            machine: self.machine.clone(),
+            pid: self.pid,
+            since: self.since,
+            age: (now - self.since).max(0.0),
+        }
+    }
+
+    /// `claimed by <pid>@<hostname> since <age>`, for people
+    /// ([`Claim::describe`]).
     pub fn describe(&self, now: f64) -> String {
-        format!(
-            "claimed by {} since {:.0}s ago",
-            self.holder,
-            (now - self.since).max(0.0)
-        )
+        self.seen(now).describe()
     }
 }
 

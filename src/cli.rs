@@ -169,7 +169,37 @@ pub fn parse(
     if g.color == Color::Auto && env.get("NO_COLOR").is_some_and(|v| !v.is_empty()) {
         g.color = Color::Never;
     }
+    if let Command::Status(a) = &mut cli.command {
+        a.format = Some(status_format(a.format, &mut g.json, &cmd)?);
+    }
     Ok(cli)
+}
+
+/// `--format` and `--json` as one: `--json` is `--format json` (and
+/// `--format json` makes errors JSON too, as `--json` does); `--json` with
+/// another format is a usage error.
+fn status_format(
+    format: Option<Format>,
+    json: &mut bool,
+    cmd: &clap::Command,
+) -> Result<Format, clap::Error> {
+    match (format, *json) {
+        (None, false) => Ok(Format::Text),
+        (None | Some(Format::Json), _) => {
+            *json = true;
+            Ok(Format::Json)
+        }
+        (Some(f), true) => Err(cmd.clone().error(
+            ErrorKind::ArgumentConflict,
+            format!(
+                "the argument '--json' cannot be used with '--format {}'",
+                f.to_possible_value()
+                    .map(|v| v.get_name().to_string())
+                    .unwrap_or_default()
+            ),
+        )),
+        (Some(f), false) => Ok(f),
+    }
 }
 
 /// A variable's value on its way to a flag.
@@ -229,9 +259,11 @@ pub enum Command {
     /// Stop every running container of the project, in parallel.
     #[command(after_help = "Example:\n  fleet down -t 5")]
     Down(DownArgs),
-    /// Desired against actual, one row a container.
-    #[command(after_help = "Example:\n  fleet status --json")]
-    Status,
+    /// Desired against actual, one row a container, and each pool's figures.
+    #[command(
+        after_help = "Example:\n  fleet status --json\n  fleet status --format prometheus   # node_exporter's textfile collector: see README"
+    )]
+    Status(StatusArgs),
     /// Each host: how it is reached, its engine's version, who holds its lock.
     #[command(after_help = "Example:\n  fleet hosts --json")]
     Hosts,
@@ -298,6 +330,29 @@ pub struct ExecArgs {
     /// The command and its arguments, after `--`
     #[arg(last = true, required = true, value_name = "CMD")]
     pub cmd: Vec<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct StatusArgs {
+    /// What to print: a table, one JSON document (as --json), or Prometheus text exposition
+    /// [default: text, json with --json]
+    #[arg(long, value_enum, value_name = "FORMAT")]
+    pub format: Option<Format>,
+}
+
+impl StatusArgs {
+    /// The format asked for (after [`parse`], `--json` included).
+    pub fn format(&self) -> Format {
+        self.format.unwrap_or(Format::Text)
+    }
+}
+
+/// `fleet status --format`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    Text,
+    Json,
+    Prometheus,
 }
 
 #[derive(Debug, Args)]

@@ -43,8 +43,12 @@ pub(crate) enum Report {
         ops: OpsResult,
         interrupted: bool,
     },
-    /// The rows, each host lock held by a run, the hosts not read.
-    Status(Status),
+    /// The rows, the pools, each host lock held by a run, the hosts not
+    /// read; and how to print them.
+    Status {
+        status: Status,
+        format: crate::cli::Format,
+    },
     Hosts(Vec<HostRow>),
     Unlock(Vec<Unlocked>),
     /// `fleet exec`: the command's exit code, or fleet's failure.
@@ -113,7 +117,10 @@ pub fn run(command: &Command, ctx: &Context) -> Result<Report> {
             ops: down(ctx, &config()?, a.options())?,
             interrupted: interrupted(),
         },
-        Command::Status => Report::Status(status(ctx, &config()?)?),
+        Command::Status(a) => Report::Status {
+            status: status(ctx, &config()?)?,
+            format: a.format(),
+        },
         Command::Hosts => Report::Hosts(hosts(ctx, &config()?)?),
         Command::Unlock(a) => Report::Unlock(unlock(ctx, &config()?, a.force)?),
         Command::Exec(a) => Report::Exec(exec(ctx, a)),

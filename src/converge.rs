@@ -28,7 +28,7 @@ use crate::docker::Runner;
 use crate::engine_lock;
 use crate::error::{Error, Result, Unreached};
 use crate::observe::{self, Actual};
-use crate::ops::{self, OpsResult, StatusRow};
+use crate::ops::{self, OpsResult, PoolFigures, StatusRow};
 use crate::place::{self, Held, Place, Places};
 use crate::plan::{self, Action, Bucket, Op, Plan};
 use crate::ready;
@@ -192,7 +192,12 @@ fn plan_places(run: &Run, places: &Places) -> Result<(Planned, Rows)> {
         let here = run.here(place);
         match look {
             Ok(look) => {
-                rows.push(ops::status_rows(&look.actual, &look.plan));
+                let mut mine = ops::status_rows(&look.actual, &look.plan);
+                // A place's plan holds its desired agents first.
+                for r in mine.iter_mut().take(here) {
+                    r.member = true;
+                }
+                rows.push(mine);
                 parts.push((look.plan.actions, here));
             }
             Err(e) => {
@@ -259,7 +264,13 @@ fn judge_moves(actions: &mut [Action]) {
 /// locks held on the hosts, and the hosts that could not be read.
 #[derive(Debug)]
 pub struct Status {
+    pub project: String,
     pub rows: Vec<StatusRow>,
+    /// Each type's pool on each host, from the rows.
+    pub pools: Vec<PoolFigures>,
+    /// Each place of the run (`None`: the implicit host) and whether it
+    /// was read.
+    pub places: Vec<(Option<String>, bool)>,
     /// (host, who holds its lock and since when).
     pub locks: Vec<(String, String)>,
     pub unreached: Vec<Unreached>,
@@ -284,8 +295,15 @@ pub fn status(ctx: &Context, config: &Config) -> Result<Status> {
             .iter()
             .position(|&(n, h)| n == r.name && h == r.host.as_deref())
     });
+    let unread = |h: &str| planned.unreached.iter().any(|u| u.host == h);
+    let read = (places.iter())
+        .map(|p| (p.name().map(String::from), !p.name().is_some_and(unread)))
+        .collect();
     Ok(Status {
+        project: config.project.clone(),
+        pools: ops::pools(&rows),
         rows,
+        places: read,
         locks,
         unreached: planned.unreached,
     })

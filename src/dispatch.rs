@@ -219,14 +219,14 @@ fn look_at(
         .collect();
     let seen = crate::observe::inspect_containers(runner, &names)?;
     let (me, now) = (Holder::this_process(), crate::time::now());
-    let mut held: BTreeMap<String, String> = BTreeMap::new();
+    let mut held: BTreeMap<String, crate::snapshot::Claim> = BTreeMap::new();
     let mut agents = Vec::new();
     for c in seen {
         if claims.contains(&c.name) {
             if let Some(k) = claim::ClaimInfo::from_labels(&c.id, &c.labels, project)
                 && k.counts(&me, now)
             {
-                held.insert(k.agent.clone(), k.describe(now));
+                held.insert(k.agent.clone(), k.seen(now));
             }
         } else if c.project() == Some(project) && members.iter().any(|m| m.name == c.name) {
             agents.push(c);
@@ -258,7 +258,7 @@ fn fit(m: &Member) -> Fit {
         return Fit::Unusable(format!("`{name}` does not exist (run `fleet sync`)"));
     };
     if let Some(claim) = &c.claim {
-        return Fit::Busy(format!("`{name}`: {claim}"));
+        return Fit::Busy(format!("`{name}`: {}", claim.describe()));
     }
     if !c.exec_ids.is_empty() {
         let n = c.exec_ids.len();

@@ -26,6 +26,7 @@ pub(crate) mod ops;
 pub(crate) mod place;
 pub mod plan;
 mod process;
+mod prometheus;
 pub mod ready;
 pub mod report;
 pub mod snapshot;
@@ -134,15 +135,17 @@ pub fn main_with(args: Vec<OsString>, env: &Env, io: &mut Io) -> i32 {
 
 /// Parses `args` against `env` ([`cli::parse`]). On a usage error, or
 /// `--help` / `--version`, prints what clap says and returns the exit
-/// code; a usage error with `--json` among the arguments also prints
-/// `{"error": …}` on stdout.
+/// code; a usage error with `--json` (or `--format json`) among the
+/// arguments also prints `{"error": …}` on stdout.
 pub fn parse(args: Vec<OsString>, env: &Env, io: &mut Io) -> Result<Cli, i32> {
     // Before parsing, since a failed parse says nothing about the flags.
-    let json = args
+    let before: Vec<&OsString> = args.iter().skip(1).take_while(|a| *a != "--").collect();
+    let json = before
         .iter()
-        .skip(1)
-        .take_while(|a| *a != "--")
-        .any(|a| a == "--json");
+        .any(|a| *a == "--json" || *a == "--format=json")
+        || before
+            .windows(2)
+            .any(|w| w[0] == "--format" && w[1] == "json");
     let exec = cli::is_exec(&args);
     let e = match cli::parse(args, env, io.term_width) {
         Ok(cli) => return Ok(cli),

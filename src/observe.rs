@@ -10,7 +10,7 @@ use crate::error::{Error, Result};
 use crate::claim::ClaimInfo;
 use crate::config::{Desired, name_order};
 use crate::docker::{Cmd, DockerError, Runner, argv, run_ok};
-use crate::snapshot::{ContainerSnapshot, read_inspect};
+use crate::snapshot::{Claim, ContainerSnapshot, read_inspect};
 use crate::spec::normal_image_ref;
 
 /// Everything the planner needs to know about the engine's side.
@@ -117,7 +117,7 @@ fn mark_claims(rows: &[Listed], project: &str, containers: &mut [ContainerSnapsh
 
 /// The claims of `project` among `rows` that count now, by agent: each
 /// one's description.
-fn counting_claims(rows: &[Listed], project: &str) -> BTreeMap<String, String> {
+fn counting_claims(rows: &[Listed], project: &str) -> BTreeMap<String, Claim> {
     let claims: Vec<ClaimInfo> = (rows.iter())
         .filter(|r| r.names.iter().any(|n| n.ends_with(".fleet-claim")))
         .filter_map(|r| ClaimInfo::from_labels(&r.id, &r.labels.to_map(), project))
@@ -129,14 +129,14 @@ fn counting_claims(rows: &[Listed], project: &str) -> BTreeMap<String, String> {
     let now = crate::time::now();
     (claims.into_iter())
         .filter(|k| k.counts(&me, now))
-        .map(|k| (k.agent.clone(), k.describe(now)))
+        .map(|k| (k.agent.clone(), k.seen(now)))
         .collect()
 }
 
 /// The agents of `project` a `fleet exec` claim that counts is on, each
 /// with its description: one listing of the claims alone (for `down`,
 /// whose own listing shows only the project's agents).
-pub(crate) fn live_claims(runner: &dyn Runner, project: &str) -> Result<BTreeMap<String, String>> {
+pub(crate) fn live_claims(runner: &dyn Runner, project: &str) -> Result<BTreeMap<String, Claim>> {
     let out = read_stdout(runner, &argv::list_claims(project))?;
     let rows = parse_listing(&out).map_err(|why| {
         Error::docker(format!(

@@ -16,6 +16,7 @@ use crate::docker::{Runner, argv};
 use crate::error::{Error, Result};
 use crate::observe::{Actual, inspect_containers, read_stdout, set_aside_probes};
 use crate::plan::{Action, Bucket, Op, Plan};
+use crate::snapshot::{Claim, ContainerSnapshot, Readiness};
 use crate::spec::ContainerState;
 
 /// What `up` or `down` did (its JSON document as it is).
@@ -238,7 +239,10 @@ pub fn down(runner: &dyn Runner, project: &str, opts: DownOptions) -> Result<Ops
             _ if force => to_stop.push(c),
             (_, Some(claim)) => r.skipped.push(Named {
                 name: c.name.clone(),
-                reason: format!("{claim}, left running; --force stops it anyway"),
+                reason: format!(
+                    "{}, left running; --force stops it anyway",
+                    claim.describe()
+                ),
             }),
             (n, None) if n > 0 => r.skipped.push(Named {
                 name: c.name.clone(),
@@ -268,7 +272,7 @@ pub fn down(runner: &dyn Runner, project: &str, opts: DownOptions) -> Result<Ops
 }
 
 /// One row of `fleet status`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub(crate) struct StatusRow {
     pub name: String,
     /// The host it is on, when the config declares hosts.
@@ -287,12 +291,127 @@ pub(crate) struct StatusRow {
     /// Whether it matches its desired spec (`None`: absent, foreign or not desired).
     pub matches: Option<bool>,
     pub exec_sessions: usize,
+    /// A `fleet exec`'s claim that counts, if there is one.
+    pub claim: Option<Claim>,
     /// What `fleet sync` would do.
     pub action: Bucket,
     pub reason: String,
+    /// A desired agent on this host: a member of its type's pool here (not
+    /// an orphan, nor the old container of a move).
+    #[serde(skip)]
+    pub member: bool,
+    #[serde(skip)]
+    pub standing: Standing,
 }
 
-/// Desired against actual, in plan order.
+/// How an agent stands for its pool's figures.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Standing {
+    /// Healthy, or running without a healthcheck: ready as `--wait` judges
+    /// a look.
+    Ready,
+    /// Running, not ready: its healthcheck starting or failing.
+    Unready,
+    /// Not running: no container of ours (absent, or the name held by a
+    /// foreign one), exited, created, paused, dead, or restarting between
+    /// exits (crash-looping).
+    Down,
+    /// Its host could not be read.
+    Unknown,
+}
+
+impl Standing {
+    /// How `c` (`None`: no container of ours) stands.
+    fn of(c: Option<&ContainerSnapshot>) -> Standing {
+        match c.map(ContainerSnapshot::readiness) {
+            Some(Readiness::Healthy | Readiness::Running) => Standing::Ready,
+            Some(Readiness::Starting | Readiness::Unhealthy(_)) => Standing::Unready,
+            Some(Readiness::Down | Readiness::CrashLooping { .. }) | None => Standing::Down,
+        }
+    }
+}
+
+impl StatusRow {
+    /// Live exec sessions, or a claim.
+    pub(crate) fn busy(&self) -> bool {
+        self.exec_sessions > 0 || self.claim.is_some()
+    }
+}
+
+/// One type's pool on one host, in figures (README, "Pool figures and
+/// monitoring"). `busy` and `claimed` overlap the others; `members` is
+/// `ready + down +` the running members not ready yet.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub(crate) struct PoolFigures {
+    #[serde(rename = "type")]
+    pub type_name: String,
+    /// The host, when the config declares hosts.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub host: Option<String>,
+    /// The desired agents of the type on the host.
+    pub members: usize,
+    /// Healthy, or running without a healthcheck.
+    pub ready: usize,
+    /// Ready and not busy: what `fleet exec TYPE` could pick now.
+    pub idle: usize,
+    /// With live exec sessions (health probes aside) or a claim.
+    pub busy: usize,
+    /// With a `fleet exec` claim that counts.
+    pub claimed: usize,
+    /// Not running (see [`Standing::Down`]).
+    pub down: usize,
+}
+
+impl PoolFigures {
+    fn add(&mut self, r: &StatusRow) {
+        let ready = r.standing == Standing::Ready;
+        self.members += 1;
+        self.ready += usize::from(ready);
+        self.idle += usize::from(ready && !r.busy());
+        self.busy += usize::from(r.busy());
+        self.claimed += usize::from(r.claim.is_some());
+        self.down += usize::from(r.standing == Standing::Down);
+    }
+}
+
+/// Each pool's figures, per type and host in the order of the rows, from
+/// the member rows; a pool with a member on a host that could not be read
+/// has none.
+pub(crate) fn pools(rows: &[StatusRow]) -> Vec<PoolFigures> {
+    let mut pools: Vec<PoolFigures> = Vec::new();
+    let mut unread: Vec<(&str, Option<&str>)> = Vec::new();
+    for r in rows.iter().filter(|r| r.member) {
+        let Some(t) = r.type_name.as_deref() else {
+            continue;
+        };
+        if r.standing == Standing::Unknown {
+            unread.push((t, r.host.as_deref()));
+            continue;
+        }
+        let at = pools
+            .iter()
+            .position(|p| p.type_name == t && p.host == r.host);
+        let i = at.unwrap_or_else(|| {
+            pools.push(PoolFigures {
+                type_name: t.to_string(),
+                host: r.host.clone(),
+                members: 0,
+                ready: 0,
+                idle: 0,
+                busy: 0,
+                claimed: 0,
+                down: 0,
+            });
+            pools.len() - 1
+        });
+        pools[i].add(r);
+    }
+    pools.retain(|p| !unread.contains(&(p.type_name.as_str(), p.host.as_deref())));
+    pools
+}
+
+/// Desired against actual, in plan order. Which rows are members is the
+/// caller's to say (it knows how many of the plan's actions are desired).
 pub(crate) fn status_rows(actual: &Actual, plan: &Plan) -> Vec<StatusRow> {
     plan.actions
         .iter()
@@ -322,8 +441,11 @@ pub(crate) fn status_rows(actual: &Actual, plan: &Plan) -> Vec<StatusRow> {
                 image: c.map(|c| short_id(&c.image_id).to_string()),
                 matches: a.matches,
                 exec_sessions: c.map_or(0, |c| c.exec_ids.len()),
+                claim: c.and_then(|c| c.claim.clone()),
                 action: a.bucket,
                 reason: a.reason.clone(),
+                member: false,
+                standing: Standing::of(c.filter(|_| !foreign)),
             }
         })
         .collect()
@@ -341,7 +463,10 @@ pub(crate) fn unknown_row(a: &Action) -> StatusRow {
         image: None,
         matches: None,
         exec_sessions: 0,
+        claim: None,
         action: a.bucket,
         reason: a.reason.clone(),
+        member: true,
+        standing: Standing::Unknown,
     }
 }

@@ -625,7 +625,7 @@ fn guard_busy(action: Action, c: &ContainerSnapshot, opts: Options) -> Action {
     }
     let sessions = if n == 1 { "session" } else { "sessions" };
     let busy = match &c.claim {
-        Some(claim) => format!("{claim}, {n} live exec {sessions}"),
+        Some(claim) => format!("{}, {n} live exec {sessions}", claim.describe()),
         None => format!("{n} live exec {sessions}"),
     };
     Action {

@@ -17,13 +17,15 @@ use owo_colors::OwoColorize;
 use serde::Serialize;
 
 use crate::apply::{Done, Failure, Halt, Outcome};
+use crate::cli::Format;
 use crate::commands::{Checked, HostRow, Report, Unlocked};
 use crate::context::Event;
 use crate::converge::{Planned, Status};
 use crate::engine_lock::LockEvent;
 use crate::error::{Error, Kind, Unreached};
-use crate::ops::{OpsResult, StatusRow};
+use crate::ops::{OpsResult, PoolFigures, StatusRow};
 use crate::plan::{Bucket, Op};
+use crate::snapshot::Claim;
 use crate::text::{terminal_safe as safe, terminal_safe_lines as safe_lines};
 use crate::{EXIT_ERROR, EXIT_INTERRUPTED, EXIT_OK, EXIT_PENDING, EXIT_USAGE};
 
@@ -106,7 +108,7 @@ pub(crate) fn render(report: &Report, style: &Style) -> Output {
         Report::Up { ops, interrupted } => ops_output(ops, Verb::Start, *interrupted, style),
         Report::Down { ops, interrupted } => ops_output(ops, Verb::Stop, *interrupted, style),
         // The table even with `--quiet`: it is what was asked for.
-        Report::Status(st) => status_output(st, style),
+        Report::Status { status, format } => status_output(status, *format, style),
         Report::Hosts(rows) => hosts_output(rows, style),
         // The command's own output went straight to fleet's stdout and
         // stderr; only fleet's failure is told, on stderr.
@@ -861,26 +863,44 @@ fn ops_text(r: &OpsResult, verb: Verb, color: bool) -> Rendered {
     out
 }
 
-/// `fleet status`: the table (or JSON array) even with `--quiet`, since it
-/// is what was asked for; the locks held; each host that could not be read
-/// named on stderr, exit 1.
-fn status_output(st: &Status, style: &Style) -> Output {
+/// `fleet status`: the tables, the JSON document or the Prometheus text
+/// even with `--quiet`, since it is what was asked for; the locks held;
+/// each host that could not be read named on stderr, exit 1.
+fn status_output(st: &Status, format: Format, style: &Style) -> Output {
     let unread = !st.unreached.is_empty() || st.rows.iter().any(|r| r.state == "unknown");
     let mut out = Output {
         code: if unread { EXIT_ERROR } else { EXIT_OK },
         stderr: unreached_lines(&st.unreached, style.err_color),
         ..Output::default()
     };
-    out.stdout = if style.json {
-        json_document(&st.rows)
-    } else {
-        let mut text = status_text(&st.rows, style.color);
-        for (host, who) in &st.locks {
-            text += &format!("lock on host `{host}`: {}\n", safe(who));
+    out.stdout = match format {
+        Format::Json => json_document(&StatusDocument {
+            project: &st.project,
+            agents: &st.rows,
+            pools: &st.pools,
+        }),
+        Format::Prometheus => crate::prometheus::status(st),
+        Format::Text => {
+            let mut text = status_text(&st.rows, style.color);
+            if !st.pools.is_empty() {
+                text += "\n";
+                text += &pools_text(&st.pools);
+            }
+            for (host, who) in &st.locks {
+                text += &format!("lock on host `{host}`: {}\n", safe(who));
+            }
+            text
         }
-        text
     };
     out
+}
+
+/// `fleet status --json`.
+#[derive(Serialize)]
+struct StatusDocument<'a> {
+    project: &'a str,
+    agents: &'a [StatusRow],
+    pools: &'a [PoolFigures],
 }
 
 /// `fleet status` as an aligned table; a failed row in red.
@@ -892,19 +912,54 @@ fn status_text(rows: &[StatusRow], color: bool) -> String {
         "READY",
         "IMAGE",
         "MATCHES",
-        "EXECS",
+        "BUSY",
         "SYNC WOULD",
         "REASON",
-    ]
-    .map(str::to_string);
+    ];
     let cells: Vec<[String; 9]> = rows.iter().map(status_cells).collect();
-    let mut w = header.clone().map(|h| h.len());
-    for row in &cells {
+    let lines = table(header, &cells);
+    let mut out = lines[0].clone();
+    for (text, r) in lines[1..].iter().zip(rows) {
+        out += &if color && r.action == Bucket::Failed {
+            text.red().to_string()
+        } else {
+            text.clone()
+        };
+    }
+    out
+}
+
+/// The pools' figures as an aligned table.
+fn pools_text(pools: &[PoolFigures]) -> String {
+    let header = [
+        "POOL", "MEMBERS", "READY", "IDLE", "BUSY", "CLAIMED", "DOWN",
+    ];
+    let cells: Vec<[String; 7]> = (pools.iter())
+        .map(|p| {
+            [
+                safe(&crate::config::name_at(&p.type_name, p.host.as_deref())).into_owned(),
+                p.members.to_string(),
+                p.ready.to_string(),
+                p.idle.to_string(),
+                p.busy.to_string(),
+                p.claimed.to_string(),
+                p.down.to_string(),
+            ]
+        })
+        .collect();
+    table(header, &cells).concat()
+}
+
+/// The header and the rows as lines of left-aligned columns two spaces
+/// apart (the last column unpadded), each ending in a newline.
+fn table<const N: usize>(header: [&str; N], rows: &[[String; N]]) -> Vec<String> {
+    let mut w = header.map(str::len);
+    for row in rows {
         for (i, c) in row.iter().enumerate() {
             w[i] = w[i].max(c.len());
         }
     }
-    let line = |row: &[String]| -> String {
+    let line = |row: &[&str]| -> String {
         let mut s = String::new();
         for (i, c) in row.iter().enumerate() {
             if i == row.len() - 1 {
@@ -915,16 +970,9 @@ fn status_text(rows: &[StatusRow], color: bool) -> String {
         }
         s.trim_end().to_string() + "\n"
     };
-    let mut out = line(&header);
-    for (row, r) in cells.iter().zip(rows) {
-        let text = line(row);
-        out += &if color && r.action == Bucket::Failed {
-            text.red().to_string()
-        } else {
-            text
-        };
-    }
-    out
+    let mut lines = vec![line(&header)];
+    lines.extend(rows.iter().map(|r| line(&r.each_ref().map(String::as_str))));
+    lines
 }
 
 /// The cells of one status row, each terminal-safe.
@@ -940,11 +988,21 @@ fn status_cells(r: &StatusRow) -> [String; 9] {
             Some(false) => "no".into(),
             None => "-".into(),
         },
-        r.exec_sessions.to_string(),
+        busy_cell(r),
         r.action.as_str().to_string(),
         r.reason.clone(),
     ];
     cells.map(|c| safe(&c).into_owned())
+}
+
+/// `-`, `2 exec`, `claimed by 1234@ws-3 since 12s`, or both.
+fn busy_cell(r: &StatusRow) -> String {
+    let execs = (r.exec_sessions > 0).then(|| format!("{} exec", r.exec_sessions));
+    match (r.claim.as_ref().map(Claim::describe), execs) {
+        (Some(c), Some(e)) => format!("{c}, {e}"),
+        (Some(one), None) | (None, Some(one)) => one,
+        (None, None) => "-".into(),
+    }
 }
 
 /// One pretty JSON document and a newline. The documents are plain derived

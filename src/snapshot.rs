@@ -52,10 +52,9 @@ pub struct ContainerSnapshot {
     pub exec_ids: Vec<String>,
     /// Exec sessions that are docker's own health probes (`observe`).
     pub probe_ids: Vec<String>,
-    /// A `fleet exec`'s claim that counts ([`crate::claim`]), described
-    /// for people (`claimed by … since …`); set by `observe`. Busy, as a
-    /// live exec session is.
-    pub claim: Option<String>,
+    /// A `fleet exec`'s claim that counts ([`crate::claim`]); set by
+    /// `observe`. Busy, as a live exec session is.
+    pub claim: Option<Claim>,
     /// `Config.Cmd`.
     pub command: Option<Vec<String>>,
     /// `Config.Entrypoint`.
@@ -87,6 +86,53 @@ pub struct ContainerSnapshot {
     /// parsed. The crash-loop rule of [`ContainerSnapshot::readiness`]
     /// judges `State.StartedAt` against it, so readiness needs no clock.
     pub seen_at: Option<f64>,
+}
+
+/// A `fleet exec`'s claim on a container, as `observe` found it: who holds
+/// it, and its age when it was read (so what is said of it does not depend
+/// on when it is said).
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct Claim {
+    /// `user@hostname pid N`.
+    pub holder: String,
+    /// The holder's machine (`/etc/machine-id`, else its hostname).
+    pub machine: String,
+    pub pid: Option<u32>,
+    /// When it was taken: Unix seconds, by the holder's clock.
+    pub since: f64,
+    /// Seconds from `since` to the look that found it, by the reader's
+    /// clock (never negative).
+    #[serde(skip)]
+    pub age: f64,
+}
+
+impl Claim {
+    /// `claimed by <pid>@<hostname> since <age>` (`12s`, `4m07s`,
+    /// `2h03m`, `3d04h`): an age rather than a time of day, since the
+    /// holder's clock and time zone are not the reader's.
+    pub fn describe(&self) -> String {
+        let host = (self.holder.rsplit_once(" pid "))
+            .and_then(|(who, _)| who.split_once('@'))
+            .map_or(self.machine.as_str(), |(_, host)| host);
+        let who = match self.pid {
+            Some(pid) => format!("{pid}@{host}"),
+            None => self.holder.clone(),
+        };
+        format!("claimed by {who} since {}", age(self.age))
+    }
+}
+
+/// An age for people: `12s`, `4m07s`, `2h03m`, `3d04h` (whole units,
+/// rounded down; two units at most, so it reads at a glance).
+pub fn age(secs: f64) -> String {
+    // `as` saturates: NaN is 0, a huge value u64::MAX.
+    let s = secs.max(0.0) as u64;
+    match s {
+        0..60 => format!("{s}s"),
+        60..3_600 => format!("{}m{:02}s", s / 60, s % 60),
+        3_600..86_400 => format!("{}h{:02}m", s / 3_600, s % 3_600 / 60),
+        _ => format!("{}d{:02}h", s / 86_400, s % 86_400 / 3_600),
+    }
 }
 
 /// `State` of `docker inspect`.

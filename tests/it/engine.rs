@@ -836,8 +836,8 @@ fn status_rows_match_reality() {
     e.config(json!({ "a": { "instances": 4 } }));
     let s = e.fleet(&["status", "--json"]);
     assert_eq!(s.code, 0, "{s:?}");
-    let rows: Value = serde_json::from_str(&s.stdout).unwrap();
-    let got: Vec<(String, String, String)> = rows
+    let doc: Value = serde_json::from_str(&s.stdout).unwrap();
+    let got: Vec<(String, String, String)> = doc["agents"]
         .as_array()
         .unwrap()
         .iter()
@@ -1021,7 +1021,8 @@ fn status_shows_readiness() {
     let mut rows = Value::Null;
     for _ in 0..50 {
         let s = e.fleet(&["--json", "status"]);
-        rows = serde_json::from_str(&s.stdout).unwrap();
+        let doc: Value = serde_json::from_str(&s.stdout).unwrap();
+        rows = doc["agents"].clone();
         let ready = |t: &str| {
             let name = format!("{}-default", e.t(t));
             rows.as_array()

@@ -157,7 +157,8 @@ fn every_full_document_replayed_as_an_agent_gets_the_right_decision() {
         // for it, which is no healthcheck).
         if row.get("expect") == "running" && doc[0]["Config"]["Healthcheck"].is_null() {
             let st = check(&["status", "--json"], world());
-            let rows: Value = serde_json::from_str(&st.stdout).unwrap();
+            let doc: Value = serde_json::from_str(&st.stdout).unwrap();
+            let rows = &doc["agents"];
             assert_eq!(rows[0]["ready"], "running", "{file}: {}", rows[0]);
         }
         let r = check(&["plan", "--json"], world());

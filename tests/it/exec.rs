@@ -245,7 +245,7 @@ fn every_member_busy_is_75_naming_who_holds_each_and_runs_nothing() {
         r.stderr
     );
     assert!(
-        r.stderr.contains("`coder-2`: claimed by ops@far pid 4242"),
+        r.stderr.contains("`coder-2`: claimed by 4242@far since "),
         "{}",
         r.stderr
     );

@@ -850,7 +850,8 @@ fn assert_converged_view(h: &Hosts, placed: &[(&String, &str)]) {
     let p = h.fleet(&["plan", "--detailed-exitcode"]);
     assert_eq!(p.code, 0, "{p:?}");
 
-    let (st, rows) = h.fleet_json(&["status"]);
+    let (st, doc) = h.fleet_json(&["status"]);
+    let rows = &doc["agents"];
     assert_eq!(st.code, 0, "{st:?}");
     let row = |r: &Value| {
         (

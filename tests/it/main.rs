@@ -29,6 +29,7 @@ mod roll;
 mod snapshot;
 mod spec;
 mod ssh;
+mod status;
 mod support;
 mod swap;
 mod terminal;

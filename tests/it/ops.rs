@@ -157,7 +157,7 @@ fn down_spares_an_agent_a_fleet_exec_has_claimed_before_its_command_starts() {
     assert_eq!(r.code, 0, "{r:?}");
     assert!(
         r.stdout
-            .contains("skipped: coder-2 (claimed by ops@far pid 4242"),
+            .contains("skipped: coder-2 (claimed by 4242@far since "),
         "{}",
         r.stdout
     );

@@ -51,7 +51,7 @@ pub fn seen_on(w: World, url: &str, existing: &[Existing]) -> World {
 }
 
 /// The container `name` of [`TWO`], as created on its host.
-fn agent(name: &str) -> Existing {
+pub fn agent(name: &str) -> Existing {
     let d = desired(TWO).into_iter().find(|d| d.name == name).unwrap();
     let mut e = Existing::matching(&d);
     e.labels
@@ -195,7 +195,8 @@ fn status_shows_each_host_and_unknown_for_one_it_cannot_read() {
     assert_eq!(r.code, 0, "{r:?}");
     let doc: serde_json::Value = serde_json::from_str(&r.stdout).unwrap();
     assert!(
-        doc.as_array()
+        doc["agents"]
+            .as_array()
             .unwrap()
             .iter()
             .all(|row| row["host"] == "h1")
@@ -335,7 +336,7 @@ fn created_on(w: World, url: &str, names: &[&str]) -> World {
 }
 
 /// No lock on the engine at `url` (read by `status`).
-fn no_lock(w: World, url: &str) -> World {
+pub fn no_lock(w: World, url: &str) -> World {
     w.expect_cmd(
         at(url, argv::inspect(&["p.fleet-lock"])),
         Ok(Output::fail(1, "Error: No such object: p.fleet-lock")),

@@ -86,7 +86,8 @@ fn podman_down_spares_busy_and_up_starts_all() {
     let a = e.t("a");
     let before = down_spares_a_busy_agent(&e);
     let st = e.fleet(&["status", "--json"]);
-    let rows: serde_json::Value = serde_json::from_str(&st.stdout).unwrap();
+    let doc: serde_json::Value = serde_json::from_str(&st.stdout).unwrap();
+    let rows = &doc["agents"];
     assert_eq!(rows[0]["state"], "exited 137", "{rows}");
     assert_eq!(rows[0]["action"], "started", "{rows}");
     assert_eq!(rows[1]["exec_sessions"], 1, "{rows}");

@@ -21,7 +21,8 @@ fn a_passing_healthcheck_is_waited_for() {
     let s = e.fleet(&["sync", "--wait", "--wait-timeout", "60"]);
     assert_eq!(s.code, 0, "{s:?}");
     let st = e.fleet(&["--json", "status"]);
-    let rows: Value = serde_json::from_str(&st.stdout).unwrap();
+    let doc: Value = serde_json::from_str(&st.stdout).unwrap();
+    let rows = &doc["agents"];
     for r in rows.as_array().unwrap() {
         assert_eq!(r["ready"], "healthy", "right after --wait: {rows:#}");
     }
@@ -175,7 +176,7 @@ fn an_images_one_word_healthcheck_is_not_work() {
         let execs = e.docker(&["inspect", "-f", "{{len .ExecIDs}}", &a]);
         live += usize::from(execs.trim() != "0");
         let st = e.fleet(&["--json", "status"]);
-        let rows: Value = serde_json::from_str(&st.stdout).unwrap();
+        let rows: Value = serde_json::from_str::<Value>(&st.stdout).unwrap()["agents"].clone();
         assert_eq!(
             rows[0]["exec_sessions"], 0,
             "a probe counted as work: {rows:#}"
@@ -231,7 +232,7 @@ fn a_crash_loop_reads_crash_looping_at_every_look_after_its_first_restart() {
     let mut states = Vec::new();
     for _ in 0..16 {
         let st = e.fleet(&["--json", "status"]);
-        let rows: Value = serde_json::from_str(&st.stdout).unwrap();
+        let rows: Value = serde_json::from_str::<Value>(&st.stdout).unwrap()["agents"].clone();
         let ready = rows[0]["ready"].as_str().unwrap_or("").to_string();
         assert!(ready.starts_with("crash-looping ("), "{rows:#}");
         states.push(rows[0]["state"].as_str().unwrap_or("").to_string());

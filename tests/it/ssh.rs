@@ -611,12 +611,7 @@ impl Rig {
     }
 
     /// `docker ps` on `url` with `path` as its PATH and nothing else of
-    /// the caller's environment.
-    fn docker_ps(&self, url: &str, path: &OsString) -> Output {
-        self.docker_ps_pinned(url, path, None)
-    }
-
-    /// `docker ps` as above; with `api`, the CLI is told the engine's API
+    /// the caller's environment; with `api`, the CLI is told the engine's API
     /// version (`DOCKER_API_VERSION`) instead of asking for it first.
     fn docker_ps_pinned(&self, url: &str, path: &OsString, api: Option<&str>) -> Output {
         let mut cmd = Command::new("docker");

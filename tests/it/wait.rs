@@ -193,7 +193,7 @@ fn a_crash_loop_between_two_restarts_is_said_by_sync_status_and_wait() {
     );
     let status = check(&["--json", "status"], seen());
     let rows: serde_json::Value = serde_json::from_str(&status.stdout).unwrap();
-    assert_eq!(rows[0]["ready"], word, "{status:?}");
+    assert_eq!(rows["agents"][0]["ready"], word, "{status:?}");
     let w = logs(
         poll(seen(), std::slice::from_ref(&looping)),
         "coder-default",
@@ -213,7 +213,7 @@ fn a_crash_loop_between_two_restarts_is_said_by_sync_status_and_wait() {
     let seen = || World::new(ONE).discovery(std::slice::from_ref(&settled), IMAGES);
     let status = check(&["--json", "status"], seen());
     let rows: serde_json::Value = serde_json::from_str(&status.stdout).unwrap();
-    assert_eq!(rows[0]["ready"], "running", "{status:?}");
+    assert_eq!(rows["agents"][0]["ready"], "running", "{status:?}");
 }
 
 #[test]
