@@ -27,7 +27,7 @@ containers-up *args:
 containers-down *args:
     {{fleet}} -c {{config}} down {{args}}
 
-# Run a command in a ready, idle member of a type (or in the agent so named); its exit status is the command's. e.g. just agent-exec coder uname -a
+# Run a command in a ready, idle member of a type (or in the agent so named); its exit status is the command's. e.g. just agent-exec coder busybox uname -a
 [positional-arguments]
 agent-exec target *cmd:
     t="$1"; shift; {{fleet}} -c {{config}} exec "$t" -- "$@"

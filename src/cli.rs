@@ -269,7 +269,7 @@ pub enum Command {
     Hosts,
     /// Run a command in an agent, or in a ready, idle member of a type.
     #[command(
-        after_help = "Exit status: the command's; 125 when fleet or the engine failed (the command did not run),\n126/127 when the command cannot be invoked / is not found, 75 when every member is busy.\n\nExample:\n  fleet exec coder-default -- uname -a\n  fleet exec coder --queue 60 -- sh -c 'echo working; sleep 1'"
+        after_help = "Exit status: the command's; 125 when fleet or the engine failed (the command did not run),\n126/127 when the command cannot be invoked / is not found, 75 when every member is busy.\n\nExample:\n  fleet exec coder-default -- busybox uname -a\n  fleet exec coder --queue 60 -- sh -c 'echo working; sleep 1'"
     )]
     Exec(ExecArgs),
     /// Release the lock a fleet run left on a host's engine (after a crash).

@@ -45,9 +45,9 @@ use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
+use crate::docker::missing_image_named;
 use crate::docker::{Cmd, DockerError, Runner, argv, run_ok};
 use crate::error::{Error, Result};
-use crate::observe::missing_image_named;
 pub use crate::process::process_start_time;
 use crate::process::{Process, gone, pid_namespace, process, read_trimmed};
 use crate::time::unix_seconds;

@@ -9,7 +9,7 @@ use crate::error::{Error, Result};
 
 use crate::claim::ClaimInfo;
 use crate::config::{Desired, name_order};
-use crate::docker::{Cmd, DockerError, Runner, argv, run_ok};
+use crate::docker::{Cmd, DockerError, Runner, argv, missing_image_named, run_ok};
 use crate::snapshot::{Claim, ContainerSnapshot, read_inspect};
 use crate::spec::normal_image_ref;
 
@@ -468,23 +468,6 @@ fn resolve_images(runner: &dyn Runner, refs: &[String]) -> Result<BTreeMap<Strin
         images.insert(r.clone(), image_line(&cmd, line)?);
     }
     Ok(images)
-}
-
-/// The image a "missing image" stderr line names, in each engine's words:
-/// docker's `Error: No such image: <ref>` (the daemon's words and the CLI's,
-/// once or twice on a line; the CLI may print the ref with
-/// `:latest` added, or without `docker.io/library/`: compare normalised),
-/// podman's `Error: inspecting object: <ref>: image not known`.
-pub(crate) fn missing_image_named(line: &str) -> Option<String> {
-    let lower = line.to_ascii_lowercase();
-    // The last mention: docker 28 says it twice (`…: no such image: x: No
-    // such image: x`).
-    if let Some(i) = lower.rfind("no such image:") {
-        return Some(line[i + "no such image:".len()..].trim().to_string());
-    }
-    let end = lower.find(": image not known")?;
-    let start = line[..end].rfind(": ").map_or(0, |i| i + 2);
-    Some(line[start..end].trim().to_string())
 }
 
 /// One line of `docker image inspect`: `<ID>\t<JSON array of its env>`.

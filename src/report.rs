@@ -116,10 +116,16 @@ pub(crate) fn render(report: &Report, style: &Style) -> Output {
             code: *code,
             ..Output::default()
         },
+        // The command's own output is never wrapped: --json is for
+        // fleet's failures alone.
         Report::Exec(crate::dispatch::Dispatched::Failed { code, error }) => Output {
+            stdout: if style.json {
+                error_json(error)
+            } else {
+                String::new()
+            },
             stderr: error_text(error, style.err_color),
             code: *code,
-            ..Output::default()
         },
         Report::Unlock(rows) => unlock_output(rows, style),
     }

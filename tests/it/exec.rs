@@ -393,3 +393,39 @@ fn usage_errors_of_exec_are_125_never_a_code_the_command_could_give() {
     // Another command's usage error is still 2.
     assert_eq!(check(&["sync", "--bogus"], World::new(TWO)).code, 2);
 }
+
+/// With `--json`, fleet's own failure is the `{"error": …}` document on
+/// stdout as for every command, usage errors included; the command's
+/// output is never wrapped.
+#[test]
+fn json_wraps_fleets_failures_and_never_the_commands_output() {
+    for args in [
+        &["--json", "exec", "nobody", "--", "true"][..],
+        &["exec", "--json", "coder", "--queue", "x", "--", "true"],
+    ] {
+        let r = check(args, World::new(TWO));
+        assert_eq!(r.code, 125, "{args:?}: {r:?}");
+        let doc: serde_json::Value = serde_json::from_str(&r.stdout)
+            .unwrap_or_else(|e| panic!("{args:?}: not JSON ({e}): {r:?}"));
+        assert!(
+            doc["error"].is_object() || doc["error"].is_string(),
+            "{doc}"
+        );
+    }
+    let w = ran(
+        claimed(
+            look(World::new(TWO), &["coder-default"], &docs(&members()[..1])),
+            "coder-default",
+        ),
+        "coder-default",
+        &["echo", "hi"],
+        Output::ok("hi\n"),
+    );
+    let r = check(
+        &["--json", "exec", "coder-default", "--", "echo", "hi"],
+        released(w, "coder-default"),
+    );
+    // The command's output goes straight to fleet's stdout (attached, not
+    // through fleet's report): fleet adds no document of its own.
+    assert_eq!((r.code, r.stdout.as_str()), (0, ""), "{r:?}");
+}
