@@ -19,6 +19,7 @@ mod fake;
 mod fuzz;
 mod harness;
 mod hosts;
+mod layers;
 mod ops;
 mod placement;
 mod plan;
