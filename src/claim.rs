@@ -109,6 +109,14 @@ impl ClaimInfo {
         }
     }
 
+    /// Whether `me` (this very process) holds it.
+    pub(crate) fn is_held_by(&self, me: &Holder) -> bool {
+        self.pid_ns.is_some()
+            && self.pid_ns == me.pid_ns
+            && self.pid == Some(me.pid)
+            && self.pid_start == me.pid_start
+    }
+
     /// The claim as a look at `now` (Unix seconds, this machine's clock)
     /// finds it.
     pub(crate) fn seen(&self, now: f64) -> Claim {

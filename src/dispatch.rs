@@ -91,9 +91,22 @@ fn run(ctx: &Context, config: &Config, req: &Request) -> std::result::Result<i32
     let me = Holder::this_process();
     let grace = req.wait_timeout + claim::GRACE_MARGIN;
     let deadline = req.queue.map(|q| Instant::now() + q);
+    let mut first = true;
     loop {
-        let seen = look(config, &places, &pool).map_err(fleet_failed)?;
-        match pick(&config.project, &seen, &me, grace).map_err(fleet_failed)? {
+        // A named agent's first look and its claim go side by side: one
+        // docker call's time instead of two (the claim is let go if the
+        // look says the agent cannot take work now).
+        let (seen, taken) = match (first, pool.named) {
+            (true, true) => look_and_claim(config, &places, &pool, &me, grace),
+            _ => look(config, &places, &pool).map(|seen| (seen, None)),
+        }
+        .map_err(fleet_failed)?;
+        first = false;
+        let picked = match taken {
+            Some(taken) => judge_named(&seen, taken),
+            None => pick(&config.project, &seen, &me, grace),
+        };
+        match picked.map_err(fleet_failed)? {
             Pick::Got(got) => return run_in(ctx, req, *got),
             Pick::Unusable(why) => {
                 return Err(fleet_failed(Error::new(Kind::Refused, why).with_help(
@@ -205,6 +218,67 @@ fn look<'p, 'a>(
     Ok(members)
 }
 
+/// A named agent's look and its claim, side by side on its place; the
+/// claim is `None` when the agent has no place this run reaches (the look
+/// then says why).
+#[allow(clippy::type_complexity)]
+fn look_and_claim<'p, 'a>(
+    config: &Config,
+    places: &'p [Place<'a>],
+    pool: &Pool,
+    me: &Holder,
+    grace: Duration,
+) -> Result<(Vec<Member<'p, 'a>>, Option<Taken<'p>>)> {
+    let agent = pool.members[0];
+    let place = (places.iter()).find(|p| p.name().is_none() || agent.host.as_deref() == p.name());
+    let Some(place) = place else {
+        return look(config, places, pool).map(|seen| (seen, None));
+    };
+    let runner = place.runner()?;
+    let (seen, taken) = std::thread::scope(|s| {
+        let taken = s.spawn(|| claim::take(runner, &config.project, &agent.name, me, grace));
+        let seen = look(config, places, pool);
+        let taken = taken
+            .join()
+            .unwrap_or_else(|p| Err(place::panicked(p.as_ref())));
+        (seen, taken)
+    });
+    // The look fails first: a claim already taken is let go on drop.
+    let seen = seen?;
+    Ok((seen, Some(taken?)))
+}
+
+/// The named agent's claim, taken beside its look, judged against that
+/// look: kept when the agent can take work (idle, or startable), let go
+/// (on drop) when it is busy or unusable.
+fn judge_named<'p, 'a>(members: &[Member<'p, 'a>], taken: Taken<'p>) -> Result<Pick<'p, 'a>> {
+    let Some(m) = members.first() else {
+        return Ok(Pick::Unusable(
+            "the agent is on no host this run reaches".into(),
+        ));
+    };
+    let shown = m.place.name_at(&m.desired.name);
+    match (fit(m), taken) {
+        (Fit::Unusable(why), _) => Ok(Pick::Unusable(why)),
+        (Fit::Busy(who), _) => Ok(Pick::Busy(vec![who])),
+        (_, Taken::Held(info)) => Ok(Pick::Busy(vec![format!(
+            "`{shown}`: {}",
+            info.describe(crate::time::now())
+        )])),
+        (_, Taken::Contended) => Ok(Pick::Busy(vec![format!(
+            "`{shown}`: being claimed by another fleet"
+        )])),
+        (Fit::Idle | Fit::Startable, Taken::Mine(claim)) => Ok(Pick::Got(Box::new(Got {
+            member: Member {
+                desired: m.desired.clone(),
+                place: m.place,
+                container: m.container.clone(),
+            },
+            claim,
+        }))),
+    }
+}
+
 /// The containers of `project` named as `members` on one engine, by name,
 /// each marked with its claim when one counts: one inspect of every
 /// member's name and its claim's.
@@ -223,7 +297,10 @@ fn look_at(
     let mut agents = Vec::new();
     for c in seen {
         if claims.contains(&c.name) {
+            // This process's own claim (taken beside this look) is not
+            // someone else's work.
             if let Some(k) = claim::ClaimInfo::from_labels(&c.id, &c.labels, project)
+                && !k.is_held_by(&me)
                 && k.counts(&me, now)
             {
                 held.insert(k.agent.clone(), k.seen(now));
@@ -424,11 +501,12 @@ fn run_in(ctx: &Context, req: &Request, got: Got<'_, '_>) -> std::result::Result
         stdin: cmd.args.iter().any(|a| a == "-i"),
         own_group: !req.tty,
     };
-    let done = AtomicBool::new(false);
+    let (ended, done) = std::sync::mpsc::channel::<()>();
     let code = std::thread::scope(|s| {
-        s.spawn(|| forward_signals(ctx, runner, name, &id, &done));
+        let id = &id;
+        s.spawn(move || forward_signals(ctx, runner, name, id, done));
         let code = runner.attached(&cmd, attach);
-        done.store(true, Ordering::Relaxed);
+        drop(ended);
         code
     });
     drop(env_file);
@@ -534,9 +612,17 @@ fn env_file(ctx: &Context, env: &[(String, String)], id: &str) -> Result<tempfil
 
 /// While the command runs: each SIGINT, SIGTERM or SIGHUP fleet gets is
 /// sent to the command's processes in the agent.
-fn forward_signals(ctx: &Context, runner: &dyn Runner, name: &str, id: &str, done: &AtomicBool) {
-    while !done.load(Ordering::Relaxed) {
-        std::thread::sleep(Duration::from_millis(50));
+/// It ends as soon as `done` is dropped or sent to (the command ended), so
+/// fleet's exit never waits out a polling step.
+fn forward_signals(
+    ctx: &Context,
+    runner: &dyn Runner,
+    name: &str,
+    id: &str,
+    done: std::sync::mpsc::Receiver<()>,
+) {
+    use std::sync::mpsc::RecvTimeoutError;
+    while let Err(RecvTimeoutError::Timeout) = done.recv_timeout(Duration::from_millis(20)) {
         let now = ctx.signal.swap(0, Ordering::Relaxed);
         if now == 0 {
             continue;

@@ -125,6 +125,16 @@ fn ran(w: World, agent: &str, cmd: &[&str], reply: Output) -> World {
     w.expect_cmd(Cmd::new(a), Ok(reply))
 }
 
+/// A named agent's first two calls, the look and the claim, run side by
+/// side (either may come first); the verbs after them.
+fn side_by_side_then(r: &Ran) -> Vec<String> {
+    let verbs = r.verbs();
+    let mut first: Vec<&str> = verbs.iter().take(2).copied().collect();
+    first.sort_unstable();
+    assert_eq!(first, ["create", "inspect"], "{r:?}");
+    verbs[2..].iter().map(|v| v.to_string()).collect()
+}
+
 fn exec(args: &[&str], w: World) -> Ran {
     let mut all = vec!["exec"];
     all.extend(args);
@@ -145,7 +155,7 @@ fn an_idle_agent_runs_the_command_under_a_claim_and_its_exit_status_is_fleets() 
     let w = released(w, "coder-default");
     let r = exec(&["coder-default", "--", "sh", "-c", "exit 7"], w);
     assert_eq!(r.code, 7, "{r:?}");
-    assert_eq!(r.verbs(), ["inspect", "create", "exec", "rm"]);
+    assert_eq!(side_by_side_then(&r), ["exec", "rm"]);
     assert_eq!(r.stderr, "", "nothing of fleet's on a run that went well");
 }
 
@@ -205,11 +215,17 @@ fn an_agent_that_cannot_take_work_fails_with_125_and_why_before_anything_runs() 
         ),
         (vec![], "`coder-default` does not exist"),
     ] {
+        // The claim is taken beside the look, and let go.
         let w = look(World::new(TWO), &["coder-default"], &docs(&seen));
+        let w = released(claimed(w, "coder-default"), "coder-default");
         let r = exec(&["coder-default", "--", "true"], w);
         assert_eq!(r.code, 125, "{why}: {r:?}");
         assert!(r.stderr.contains(why), "{why}: {}", r.stderr);
-        assert_eq!(r.verbs(), ["inspect"], "{why}: nothing but the look");
+        assert_eq!(
+            side_by_side_then(&r),
+            ["rm"],
+            "{why}: nothing but the look and the claim let go"
+        );
     }
 }
 
@@ -428,4 +444,43 @@ fn json_wraps_fleets_failures_and_never_the_commands_output() {
     // The command's output goes straight to fleet's stdout (attached, not
     // through fleet's report): fleet adds no document of its own.
     assert_eq!((r.code, r.stdout.as_str()), (0, ""), "{r:?}");
+}
+
+/// A named agent whose claim another fleet holds: the claim taken beside
+/// the look finds the name taken and that claim counting; 75, naming the
+/// holder, nothing run and nothing removed. The same agent with only an
+/// exec session: this run's claim is taken and let go, 75.
+#[test]
+fn a_named_agent_held_by_another_claim_or_a_session_is_75_and_its_claim_let_go() {
+    let m = members();
+    let conflict = Output::fail(
+        1,
+        "Error response from daemon: Conflict. The container name \"/coder-2.fleet-claim\" is already in use",
+    );
+    let w = look(World::new(TWO), &["coder-2"], &docs(&m[1..]))
+        .expect_cmd(Cmd::new(claim_create("coder-2")), Ok(conflict))
+        .expect_cmd(
+            argv::inspect(&[&claim_name("coder-2")]),
+            Ok(Output::ok(json!([held_claim("coder-2")]).to_string())),
+        );
+    let r = exec(&["coder-2", "--", "true"], w);
+    assert_eq!(r.code, 75, "{r:?}");
+    assert!(
+        r.stderr
+            .contains("the agent is busy: `coder-2`: claimed by 4242@far since "),
+        "{}",
+        r.stderr
+    );
+    assert!(
+        !r.verbs().contains(&"exec") && !r.verbs().contains(&"rm"),
+        "{r:?}"
+    );
+
+    let working = m[1].clone().execs(1);
+    let w = look(World::new(TWO), &["coder-2"], &docs(&[working]));
+    let w = released(claimed(w, "coder-2"), "coder-2");
+    let r = exec(&["coder-2", "--", "true"], w);
+    assert_eq!(r.code, 75, "{r:?}");
+    assert!(r.stderr.contains("1 live exec session"), "{}", r.stderr);
+    assert_eq!(side_by_side_then(&r), ["rm"]);
 }
