@@ -37,14 +37,15 @@ done
 # The engine's packages (docker.io, containerd, runc, busybox-static for the
 # image, util-linux, mount, iproute2, procps for scripts/test-engine.sh),
 # systemd (systemd-analyze) and python3-venv for scripts/check-units.sh,
-# openssh-server/-client and iproute2 (ss) for scripts/test-hosts.sh's sshd.
+# openssh-server/-client and iproute2 (ss) for scripts/test-hosts.sh's sshd;
+# bsdutils (script) for the terminal fleet exec -t is given.
 venv=
 python3 -c 'import ensurepip' >/dev/null 2>&1 || venv=:python3-venv
 bash scripts/need.sh dockerd:docker.io docker:docker.io containerd:containerd runc:runc \
   /bin/busybox:busybox-static unshare:util-linux nsenter:util-linux flock:util-linux \
   findmnt:util-linux mountpoint:util-linux mount:mount ip:iproute2 pgrep:procps \
   systemd-analyze:systemd python3:python3 /usr/sbin/sshd:openssh-server /usr/bin/ssh:openssh-client \
-  ssh-keygen:openssh-client ss:iproute2 $venv
+  ssh-keygen:openssh-client ss:iproute2 script:bsdutils $venv
 
 # One run at a time on a test engine: a second would stop it under the first.
 run_dir=${FLEET_TEST_ENGINE_DIR:-/run/fleet-test-engine}

@@ -85,6 +85,17 @@ fn fleet_failed(e: Error) -> Failed {
 }
 
 fn run(ctx: &Context, config: &Config, req: &Request) -> std::result::Result<i32, Failed> {
+    // The docker CLI would refuse it only after the claim and the wake, in
+    // words (and an exit code, 1) that read as the command's.
+    if req.tty && !ctx.stdin_is_terminal {
+        return Err(fleet_failed(
+            Error::new(
+                Kind::Usage,
+                "-t gives the command a terminal for the one fleet reads from, and stdin is not a terminal",
+            )
+            .with_help("drop -t to pass stdin through as it is"),
+        ));
+    }
     let desired = config.desired();
     let pool = pool(config, &desired, &req.target).map_err(fleet_failed)?;
     let places = place::places(config, ctx).map_err(fleet_failed)?;
@@ -667,6 +678,14 @@ pub(crate) fn read_env(
             return Err(Error::new(
                 Kind::Usage,
                 format!("{whence}: `{k}` is not an environment variable name"),
+            ));
+        }
+        if k == "FLEET_EXEC_ID" {
+            return Err(Error::new(
+                Kind::Usage,
+                format!(
+                    "{whence}: `FLEET_EXEC_ID` is fleet's own (it finds the command's processes for a signal by it)"
+                ),
             ));
         }
         if let Some(why) = crate::spec::env_file_problem(k, v) {

@@ -350,7 +350,9 @@ fn env_values_for_the_command_are_never_on_an_argv_nor_printed() {
 
 #[test]
 fn bad_env_is_fleets_failure_125_and_runs_no_docker() {
-    for bad in ["NOVALUE", "1X=y", "A B=c", "=v"] {
+    // FLEET_EXEC_ID is fleet's: another dispatch's ID would aim this
+    // one's signals at that one's command.
+    for bad in ["NOVALUE", "1X=y", "A B=c", "=v", "FLEET_EXEC_ID=1-2"] {
         let r = exec(&["coder-default", "-e", bad, "--", "true"], World::new(TWO));
         assert_eq!(r.code, 125, "{bad}: {r:?}");
         assert!(r.calls.is_empty(), "{bad}");
@@ -483,4 +485,15 @@ fn a_named_agent_held_by_another_claim_or_a_session_is_75_and_its_claim_let_go()
     assert_eq!(r.code, 75, "{r:?}");
     assert!(r.stderr.contains("1 live exec session"), "{}", r.stderr);
     assert_eq!(side_by_side_then(&r), ["rm"]);
+}
+
+/// `-t` with a stdin that is not a terminal: the docker CLI would refuse
+/// it after the claim and the wake, with exit 1, which reads as the
+/// command's. fleet refuses it first: 125, nothing run.
+#[test]
+fn a_tty_without_a_terminal_is_refused_before_any_docker_call() {
+    let r = exec(&["-t", "coder-default", "--", "true"], World::new(TWO));
+    assert_eq!(r.code, 125, "{r:?}");
+    assert!(r.stderr.contains("stdin is not a terminal"), "{}", r.stderr);
+    assert!(r.calls.is_empty(), "{r:?}");
 }

@@ -262,3 +262,39 @@ fn sync_defers_a_member_under_a_dispatched_command_and_down_spares_it() {
     assert_eq!(e.state(&a), "running 0");
     assert_eq!(ended(c).code, 0);
 }
+
+/// `-t` from a terminal (util-linux `script` gives fleet one): the command
+/// has a terminal too, and its exit status is fleet's.
+#[test]
+fn a_tty_from_a_terminal_reaches_the_command() {
+    let Some(e) = engine("tty") else { return };
+    let t = pool(&e, 1);
+    let inner = e.fleet_cmd(&[
+        "exec",
+        "-t",
+        &t,
+        "--",
+        "sh",
+        "-c",
+        "test -t 0 && test -t 1 && echo has-a-tty; exit 3",
+    ]);
+    // The same program, arguments and environment, run under `script`.
+    let line: Vec<String> = std::iter::once(inner.get_program())
+        .chain(inner.get_args())
+        .map(|a| format!("'{}'", a.to_string_lossy().replace('\'', r"'\''")))
+        .collect();
+    let mut outer = std::process::Command::new("script");
+    outer.args(["-qec", &line.join(" "), "/dev/null"]);
+    for (k, v) in inner.get_envs() {
+        match v {
+            Some(v) => outer.env(k, v),
+            None => outer.env_remove(k),
+        };
+    }
+    if let Some(dir) = inner.get_current_dir() {
+        outer.current_dir(dir);
+    }
+    let r = Ran::of_process(outer.stdin(Stdio::null()).output().unwrap());
+    assert_eq!(r.code, 3, "{r:?}");
+    assert!(r.stdout.contains("has-a-tty"), "{r:?}");
+}
