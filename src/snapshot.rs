@@ -109,7 +109,8 @@ pub struct Claim {
 impl Claim {
     /// `claimed by <pid>@<hostname> since <age>` (`12s`, `4m07s`,
     /// `2h03m`, `3d04h`): an age rather than a time of day, since the
-    /// holder's clock and time zone are not the reader's.
+    /// holder's clock and time zone are not the reader's. Made safe for
+    /// a terminal ([`crate::text::terminal_safe`]).
     pub fn describe(&self) -> String {
         let host = (self.holder.rsplit_once(" pid "))
             .and_then(|(who, _)| who.split_once('@'))
@@ -118,6 +119,9 @@ impl Claim {
             Some(pid) => format!("{pid}@{host}"),
             None => self.holder.clone(),
         };
+        // The labels are anyone's with access to the engine: a line of
+        // its own or an escape sequence in them is shown, never obeyed.
+        let who = crate::text::terminal_safe(&who);
         format!("claimed by {who} since {}", age(self.age))
     }
 }

@@ -497,3 +497,36 @@ fn a_tty_without_a_terminal_is_refused_before_any_docker_call() {
     assert!(r.stderr.contains("stdin is not a terminal"), "{}", r.stderr);
     assert!(r.calls.is_empty(), "{r:?}");
 }
+
+/// A claim's labels are anyone's with access to the engine: a holder
+/// naming an escape sequence and a forged `error:` line is shown escaped
+/// on one line, never obeyed.
+#[test]
+fn a_hostile_claim_holder_is_shown_escaped() {
+    let m = members();
+    let mut hostile = held_claim("coder-2");
+    hostile["Config"]["Labels"]["fleet.claim.holder"] =
+        json!("ops@\u{1b}[31mred\nerror: forged pid 4242");
+    let w = look(World::new(TWO), &["coder-2"], &[docs(&m[1..])[0].clone(), hostile.clone()])
+        .expect_cmd(
+            Cmd::new(claim_create("coder-2")),
+            Ok(Output::fail(
+                1,
+                "Error response from daemon: Conflict. The container name \"/coder-2.fleet-claim\" is already in use",
+            )),
+        )
+        .expect_cmd(
+            argv::inspect(&[&claim_name("coder-2")]),
+            Ok(Output::ok(json!([hostile]).to_string())),
+        );
+    let r = exec(&["coder-2", "--", "true"], w);
+    assert_eq!(r.code, 75, "{r:?}");
+    assert!(!r.stderr.contains('\u{1b}'), "{:?}", r.stderr);
+    assert!(
+        r.stderr
+            .contains(r"claimed by 4242@\u{1b}[31mred\nerror: forged since "),
+        "{:?}",
+        r.stderr
+    );
+    assert!(!r.stderr.lines().any(|l| l.starts_with("error: forged")));
+}
