@@ -53,7 +53,7 @@ pub enum Failure {
     /// action's reason says which).
     Conflict,
     /// It did not become ready (`--wait`): why, with its last log lines.
-    NotReady(String),
+    NotReady(crate::ready::NotReady),
     /// Its host could not be reached, read or converged; the host's error
     /// is in the outcome's `unreached`, told once.
     Unreached,

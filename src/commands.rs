@@ -170,9 +170,9 @@ pub fn up(ctx: &Context, config: &Config, wait: Option<Duration>) -> Result<OpsR
             for (name, e) in names.iter().zip(verdicts) {
                 match e {
                     None => r.done.push(name.clone()),
-                    Some(reason) => r.failed.push(ops::Named {
+                    Some(why) => r.failed.push(ops::Named {
                         name: name.clone(),
-                        reason,
+                        reason: why.to_string(),
                     }),
                 }
             }

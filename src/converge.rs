@@ -543,7 +543,7 @@ pub fn wait_for(
     runner: &dyn Runner,
     names: &[String],
     timeout: Duration,
-) -> Vec<Option<String>> {
+) -> Vec<Option<ready::NotReady>> {
     if names.is_empty() {
         return Vec::new();
     }
@@ -706,7 +706,7 @@ fn ready_there(
     for ((_, members), result) in waits.iter().zip(checked) {
         for (k, (m, _)) in members.iter().enumerate() {
             let why = match &result {
-                Ok(whys) => whys.get(k).cloned().flatten(),
+                Ok(whys) => whys.get(k).cloned().flatten().map(|w| w.to_string()),
                 Err(e) => Some(format!("its readiness check failed: {}", e.message())),
             };
             if let Some(why) = why {

@@ -500,10 +500,16 @@ fn run_in(ctx: &Context, req: &Request, got: Got<'_, '_>) -> std::result::Result
             .flatten(),
     };
     if let Some(why) = why {
-        return Err(fleet_failed(Error::new(
-            Kind::Refused,
-            format!("`{shown}` is not ready: {why}"),
-        )));
+        // Stopped by a signal while it waited: the caller's doing, 130 as
+        // for a queue left the same way; nothing ran either way.
+        let code = match why {
+            crate::ready::NotReady::Stopped { .. } => crate::EXIT_INTERRUPTED,
+            _ => EXIT_FLEET_FAILED,
+        };
+        return Err((
+            code,
+            Error::new(Kind::Refused, format!("`{shown}` is not ready: {why}")),
+        ));
     }
     let id = exec_id();
     let env_file = env_file(ctx, &req.env, &id).map_err(fleet_failed)?;

@@ -154,14 +154,56 @@ pub struct Waiting<'a> {
     pub count: &'a (dyn Fn(usize, usize) + Sync),
 }
 
+/// Why a container was not ready when [`wait`] ended. Its `Display` is
+/// the sentence people read (the container named in it).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum NotReady {
+    /// It failed: what, and `; its last output: …` from its logs (or "").
+    Failed {
+        name: String,
+        fault: Fault,
+        logs: String,
+    },
+    /// docker could not say: its words.
+    Unknown { name: String, why: String },
+    /// Still pending when the wait ran out.
+    TimedOut { name: String, after: Duration },
+    /// fleet was asked to stop while it was pending.
+    Stopped { name: String },
+}
+
+impl std::fmt::Display for NotReady {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            NotReady::Failed { name, fault, logs } => write!(
+                f,
+                "{} while fleet waited for it to be ready{logs}",
+                fault.clause(&format!("`{name}`"))
+            ),
+            NotReady::Unknown { name, why } => {
+                write!(f, "could not tell whether `{name}` is ready: {why}")
+            }
+            NotReady::TimedOut { name, after } => write!(
+                f,
+                "`{name}` was not ready: the wait timed out after {}s",
+                after.as_secs_f64()
+            ),
+            NotReady::Stopped { name } => write!(
+                f,
+                "`{name}` was not ready: fleet was asked to stop (SIGINT or SIGTERM) first"
+            ),
+        }
+    }
+}
+
 /// Waits until every container in `names` is ready, has failed, or
 /// `timeout` has passed, with one batched `docker inspect` of those still
 /// pending a round, [`POLL`] apart. Returns, per name, `None` when it is
-/// ready or the error sentence (with its last log lines) when it is not.
-pub fn wait(runner: &dyn Runner, names: &[String], w: &Waiting) -> Vec<Option<String>> {
+/// ready, or why it is not.
+pub fn wait(runner: &dyn Runner, names: &[String], w: &Waiting) -> Vec<Option<NotReady>> {
     let t0 = Instant::now();
     let mut watches = vec![Watch::default(); names.len()];
-    let mut result: Vec<Option<Option<String>>> = vec![None; names.len()];
+    let mut result: Vec<Option<Option<NotReady>>> = vec![None; names.len()];
     loop {
         let pending: Vec<usize> = (0..names.len()).filter(|&i| result[i].is_none()).collect();
         if pending.is_empty() {
@@ -173,18 +215,18 @@ pub fn wait(runner: &dyn Runner, names: &[String], w: &Waiting) -> Vec<Option<St
             let verdict = match seen {
                 Ok(Some(s)) => watches[i].look(&s, now),
                 Ok(None) => Verdict::Failed(Fault::Vanished),
-                Err(e) => {
-                    result[i] = Some(Some(format!(
-                        "could not tell whether `{}` is ready: {e}",
-                        names[i]
-                    )));
+                Err(why) => {
+                    result[i] = Some(Some(NotReady::Unknown {
+                        name: names[i].clone(),
+                        why,
+                    }));
                     continue;
                 }
             };
             result[i] = match verdict {
                 Verdict::Ready => Some(None),
                 Verdict::Pending => None,
-                Verdict::Failed(f) => Some(Some(failure(runner, &names[i], &f))),
+                Verdict::Failed(fault) => Some(Some(failure(runner, &names[i], fault))),
             };
         }
         (w.count)(
@@ -193,13 +235,16 @@ pub fn wait(runner: &dyn Runner, names: &[String], w: &Waiting) -> Vec<Option<St
         );
         let left = result.iter().any(Option::is_none);
         if left && (t0.elapsed() >= w.timeout || w.stop.load(Ordering::Relaxed)) {
-            let why = if w.stop.load(Ordering::Relaxed) {
-                "fleet was asked to stop (SIGINT or SIGTERM) first".to_string()
-            } else {
-                format!("the wait timed out after {}s", w.timeout.as_secs_f64())
-            };
+            let stopped = w.stop.load(Ordering::Relaxed);
             for (i, r) in result.iter_mut().enumerate().filter(|(_, r)| r.is_none()) {
-                *r = Some(Some(format!("`{}` was not ready: {why}", names[i])));
+                let name = names[i].clone();
+                *r = Some(Some(match stopped {
+                    true => NotReady::Stopped { name },
+                    false => NotReady::TimedOut {
+                        name,
+                        after: w.timeout,
+                    },
+                }));
             }
         } else if left {
             std::thread::sleep(POLL.min(w.timeout.saturating_sub(t0.elapsed())));
@@ -241,17 +286,17 @@ fn look_all(
         .collect()
 }
 
-/// The error sentence for `name`, with its last log lines.
-fn failure(runner: &dyn Runner, name: &str, f: &Fault) -> String {
-    let it = format!("`{name}`");
-    let logs = match f {
+/// `name`'s failure, with its last log lines.
+fn failure(runner: &dyn Runner, name: &str, fault: Fault) -> NotReady {
+    let logs = match fault {
         Fault::Vanished => String::new(),
         _ => last_lines(runner, name),
     };
-    format!(
-        "{} while fleet waited for it to be ready{logs}",
-        f.clause(&it)
-    )
+    NotReady::Failed {
+        name: name.to_string(),
+        fault,
+        logs,
+    }
 }
 
 /// `; its last output: …` from a container's logs, or "" when there is none.

@@ -551,7 +551,8 @@ fn failure_line(d: &Done, e: &Failure) -> String {
 impl std::fmt::Display for Failure {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
-            Failure::Docker(text) | Failure::NotReady(text) => f.write_str(text),
+            Failure::Docker(text) => f.write_str(text),
+            Failure::NotReady(why) => write!(f, "{why}"),
             Failure::NotStarted(Halt::Signal) => {
                 f.write_str("was not started: fleet was asked to stop (SIGINT or SIGTERM) first")
             }

@@ -257,3 +257,83 @@ fn a_plain_sync_waits_for_nothing() {
     assert_eq!(r.code, 0, "{r:?}");
     assert_eq!(rounds(&r), 0, "{r:?}");
 }
+
+/// `ready::wait` says why in types, not sentences: an exit is `Failed`
+/// with the fault and the last lines, one still pending at the timeout is
+/// `TimedOut`, one asked to stop meanwhile is `Stopped`; the sentences
+/// are their `Display`.
+#[test]
+fn wait_says_why_in_types() {
+    use fleet::ready::{Fault, NotReady, Waiting, wait};
+    use std::sync::atomic::AtomicBool;
+    use std::time::Duration;
+    let m = members();
+    let runner = crate::fake::FakeRunner::new();
+    let exited = m[0].clone().exited(3);
+    let doc = serde_json::to_string(&[exited.to_json(), m[1].to_json()]).unwrap();
+    runner.expect(
+        argv::inspect(&[&m[0].name, &m[1].name]).args,
+        Ok(Output::ok(doc)),
+    );
+    runner.expect(
+        argv::logs_tail(&m[0].name, 5).args,
+        Ok(Output::ok("boom\n")),
+    );
+    let stop = AtomicBool::new(false);
+    let names = vec![m[0].name.clone(), m[1].name.clone()];
+    let got = wait(
+        &runner,
+        &names,
+        &Waiting {
+            timeout: Duration::ZERO,
+            stop: &stop,
+            count: &|_, _| {},
+        },
+    );
+    assert_eq!(
+        got,
+        [
+            Some(NotReady::Failed {
+                name: m[0].name.clone(),
+                fault: Fault::Down {
+                    code: 3,
+                    word: "exited 3".into()
+                },
+                logs: "; its last output: boom".into(),
+            }),
+            Some(NotReady::TimedOut {
+                name: m[1].name.clone(),
+                after: Duration::ZERO,
+            }),
+        ]
+    );
+    assert_eq!(
+        got[1].as_ref().unwrap().to_string(),
+        format!("`{}` was not ready: the wait timed out after 0s", m[1].name)
+    );
+    assert!(runner.unmet().is_none(), "{:?}", runner.unmet());
+
+    let runner = crate::fake::FakeRunner::new();
+    runner.expect(
+        argv::inspect(&[&m[1].name]).args,
+        Ok(Output::ok(
+            serde_json::to_string(&[m[1].to_json()]).unwrap(),
+        )),
+    );
+    let stop = AtomicBool::new(true);
+    let got = wait(
+        &runner,
+        &names[1..],
+        &Waiting {
+            timeout: Duration::from_secs(60),
+            stop: &stop,
+            count: &|_, _| {},
+        },
+    );
+    assert_eq!(
+        got,
+        [Some(NotReady::Stopped {
+            name: m[1].name.clone()
+        })]
+    );
+}
