@@ -219,10 +219,20 @@ fn look<'p, 'a>(
             }),
         }
     }
-    if members.is_empty()
-        && let Some(e) = errors.into_iter().next()
-    {
-        return Err(e);
+    if members.is_empty() && !errors.is_empty() {
+        // Every host with members failed: each one said.
+        let mut errors = errors.into_iter();
+        let first = errors.next().expect("not empty");
+        return Err(errors.fold(first, |all, e| {
+            let help = all.help().to_vec();
+            let mut joined = Error::new(all.kind(), format!("{}\n{}", all.message(), e.message()));
+            for h in help.into_iter().chain(e.help().iter().cloned()) {
+                if !joined.help().contains(&h) {
+                    joined = joined.with_help(h);
+                }
+            }
+            joined
+        }));
     }
     let order = |m: &Member| pool.members.iter().position(|d| d.name == m.desired.name);
     members.sort_by_key(order);

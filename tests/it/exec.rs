@@ -530,3 +530,54 @@ fn a_hostile_claim_holder_is_shown_escaped() {
     );
     assert!(!r.stderr.lines().any(|l| l.starts_with("error: forged")));
 }
+
+/// A type spread over two hosts, one of them down: its members there are
+/// passed over and a member on the other host runs the command, every call
+/// on that host's engine. Both down: 125, naming the hosts.
+#[test]
+fn a_host_that_is_down_gives_up_its_members_to_the_others() {
+    use crate::placement::{H1, H2, TWO as HOSTS, agent, at};
+    let h1_look = || {
+        argv::inspect(&[
+            "coder-default",
+            "coder-3",
+            "coder-default.fleet-claim",
+            "coder-3.fleet-claim",
+        ])
+    };
+    let h2_look = argv::inspect(&["coder-2", "coder-2.fleet-claim"]);
+    let on_h2 = Output {
+        code: Some(1),
+        stdout: json!([agent("coder-2").to_json()]).to_string(),
+        stderr: "Error: No such object: coder-2.fleet-claim\n".into(),
+    };
+    let exec_args: Vec<String> = ["exec", "-i", "--env-file", ANY, "coder-2", "true"]
+        .map(String::from)
+        .to_vec();
+    let w = World::new(HOSTS)
+        .expect_cmd(at(H1, h1_look()), Ok(engine_down()))
+        .expect_cmd(at(H2, h2_look.clone()), Ok(on_h2))
+        .expect_cmd(
+            at(H2, Cmd::new(claim_create("coder-2"))),
+            Ok(Output::ok(claim_id("coder-2") + "\n")),
+        )
+        .expect_cmd(at(H2, Cmd::new(exec_args)), Ok(Output::ok("")))
+        .expect_cmd(
+            at(H2, Cmd::new(["rm".to_string(), claim_id("coder-2")])),
+            Ok(Output::ok(claim_id("coder-2") + "\n")),
+        );
+    let r = exec(&["coder", "--", "true"], w);
+    assert_eq!(r.code, 0, "{r:?}");
+
+    let w = World::new(HOSTS)
+        .expect_cmd(at(H1, h1_look()), Ok(engine_down()))
+        .expect_cmd(at(H2, h2_look), Ok(engine_down()));
+    let r = exec(&["coder", "--", "true"], w);
+    assert_eq!(r.code, 125, "{r:?}");
+    assert!(
+        r.stderr.contains("host `h1`: ") && r.stderr.contains("host `h2`: "),
+        "{}",
+        r.stderr
+    );
+    assert!(!r.verbs().contains(&"create"), "{r:?}");
+}
