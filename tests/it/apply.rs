@@ -545,3 +545,40 @@ fn a_health_probe_is_not_work_but_a_dispatchers_session_is() {
         r.stdout
     );
 }
+
+/// A `fleet exec` claim alone (no exec session yet: the command is still
+/// being started) makes its agent busy for sync: a drifted one is
+/// deferred, saying who holds it, and nothing mutates it. The claim is
+/// read from the listing sync makes anyway (no call of its own).
+#[test]
+fn a_claimed_agent_is_deferred_by_sync_before_its_command_starts() {
+    let old = one().image_id(IMG2);
+    let since = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs_f64()
+        - 1.0;
+    let claim_row = format!(
+        "{:064x}\tcoder-default.fleet-claim\t{}\n",
+        0xc1a1u64,
+        serde_json::json!(format!(
+            "fleet.claim=p,fleet.claim.agent=coder-default,fleet.claim.holder=ops@far pid 4242,fleet.claim.machine=far,fleet.claim.pid=4242,fleet.claim.since={since:.3},fleet.claim.grace=3600"
+        ))
+    );
+    let w = World::new(ONE)
+        .expect_cmd(
+            argv::list_all(),
+            Ok(Output::ok(listing(std::slice::from_ref(&old)) + &claim_row)),
+        )
+        .inspect(std::slice::from_ref(&old))
+        .images(IMAGES);
+    let r = check(&["sync"], w);
+    assert_eq!(r.code, 0, "{r:?}");
+    assert_eq!(r.stdout, "[agents-sync] deferred: coder-default\n");
+    assert!(
+        r.stderr.contains("claimed by 4242@far since "),
+        "{}",
+        r.stderr
+    );
+    assert_eq!(r.verbs(), ["ps", "inspect", "image"], "{r:?}");
+}
