@@ -23,8 +23,8 @@
 //!   ends (or at once, if the command never started), without an operator.
 //!
 //! A claim that no longer counts is removed by the next `fleet exec` that
-//! wants the agent (by its ID, so a claim someone else took meanwhile is
-//! never removed).
+//! wants the agent, or by the next `fleet sync` (by its ID, so a claim
+//! someone else took meanwhile is never removed).
 
 use std::collections::BTreeMap;
 use std::time::Duration;

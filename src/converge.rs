@@ -401,9 +401,12 @@ fn converge_place(
         true => place.lock(ctx, &run.config.project)?,
         false => None,
     };
-    let plan = match &held {
-        None => first.plan,
-        Some(_) => run.look(place)?.plan,
+    let (plan, lapsed) = match &held {
+        None => (first.plan, first.actual.lapsed_claims),
+        Some(_) => {
+            let again = run.look(place)?;
+            (again.plan, again.actual.lapsed_claims)
+        }
     };
     let (moving, now): (Vec<Action>, Vec<Action>) =
         (plan.actions.into_iter()).partition(|a| a.moved_to.is_some());
@@ -427,6 +430,9 @@ fn converge_place(
     {
         wait_outcome(ctx, runner, &mut outcome, timeout);
     }
+    if !ctx.stopping() {
+        clear_lapsed_claims(ctx, place, runner, &lapsed);
+    }
     if let Some(held) = held {
         held.release(ctx);
     }
@@ -441,6 +447,33 @@ fn converge_place(
         done,
         desired: run.here(place),
     })
+}
+
+/// Removes the `fleet exec` claims of this place whose holder is gone (by
+/// ID: one taken again meanwhile is another container), saying so; a
+/// claim that cannot be removed is a warning, never the run's failure.
+/// Without this, a lapsed claim on an agent nobody dispatches to again (a
+/// pool scaled down) would stay forever.
+fn clear_lapsed_claims(
+    ctx: &Context,
+    place: &Place,
+    runner: &dyn Runner,
+    lapsed: &[crate::observe::LapsedClaim],
+) {
+    for claim in lapsed {
+        let shown = place.name_at(&claim.agent);
+        let said = match crate::engine_lock::remove(runner, &claim.id) {
+            Ok(true) => {
+                format!("fleet: removed `{shown}`'s lapsed `fleet exec` claim (its holder is gone)")
+            }
+            Ok(false) => continue,
+            Err(e) => format!(
+                "warning: could not remove `{shown}`'s lapsed `fleet exec` claim: {}",
+                crate::error::Error::from(e).message()
+            ),
+        };
+        (ctx.events)(Event::Note(said));
+    }
 }
 
 /// Runs `apply` with a stop flag that is also set when `held`'s lease

@@ -22,6 +22,16 @@ pub struct Actual {
     /// Image reference → what it resolves to now. A reference absent from
     /// the map does not exist locally.
     pub images: BTreeMap<String, Image>,
+    /// `fleet exec` claims of this project that no longer count (their
+    /// holder is gone): read from the same listing, removed by `sync`.
+    pub lapsed_claims: Vec<LapsedClaim>,
+}
+
+/// A claim container whose holder is gone ([`crate::claim`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LapsedClaim {
+    pub id: String,
+    pub agent: String,
 }
 
 /// A local image, as `docker image inspect` resolves a reference.
@@ -100,7 +110,12 @@ pub fn observe(runner: &dyn Runner, project: &str, desired: &[Desired]) -> Resul
         .collect();
     images.extend(resolve_images(runner, &late)?);
     images.retain(|r, _| refs.contains(r));
-    Ok(Actual { containers, images })
+    let lapsed_claims = lapsed_claims(&rows, project);
+    Ok(Actual {
+        containers,
+        images,
+        lapsed_claims,
+    })
 }
 
 /// Marks the containers a `fleet exec` claim that counts is on (the
@@ -130,6 +145,21 @@ fn counting_claims(rows: &[Listed], project: &str) -> BTreeMap<String, Claim> {
     (claims.into_iter())
         .filter(|k| k.counts(&me, now))
         .map(|k| (k.agent.clone(), k.seen(now)))
+        .collect()
+}
+
+/// The claims of `project` among `rows` that no longer count.
+fn lapsed_claims(rows: &[Listed], project: &str) -> Vec<LapsedClaim> {
+    let me = crate::engine_lock::Holder::this_process();
+    let now = crate::time::now();
+    (rows.iter())
+        .filter(|r| r.names.iter().any(|n| n.ends_with(".fleet-claim")))
+        .filter_map(|r| ClaimInfo::from_labels(&r.id, &r.labels.to_map(), project))
+        .filter(|k| !k.counts(&me, now))
+        .map(|k| LapsedClaim {
+            id: k.id.clone(),
+            agent: k.agent.clone(),
+        })
         .collect()
 }
 

@@ -582,3 +582,59 @@ fn a_claimed_agent_is_deferred_by_sync_before_its_command_starts() {
     );
     assert_eq!(r.verbs(), ["ps", "inspect", "image"], "{r:?}");
 }
+
+/// A claim row of the listing, `since` seconds ago with `grace`.
+fn claim_row(n: u64, agent: &str, project: &str, age: f64, grace: f64) -> String {
+    let since = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs_f64()
+        - age;
+    format!(
+        "{:064x}\t{agent}.fleet-claim\t{}\n",
+        n,
+        serde_json::json!(format!(
+            "fleet.claim={project},fleet.claim.agent={agent},fleet.claim.holder=ops@far pid 4242,fleet.claim.machine=far,fleet.claim.pid=4242,fleet.claim.since={since:.3},fleet.claim.grace={grace}"
+        ))
+    )
+}
+
+/// sync removes the claims whose holder is gone (here: taken on another
+/// machine past their grace), by ID, saying so, even when it changes
+/// nothing else; it never removes a claim that counts, another project's,
+/// or one `plan` sees (plan changes nothing).
+#[test]
+fn sync_clears_lapsed_claims_and_nothing_else() {
+    let agent = one();
+    let rows = || {
+        listing(std::slice::from_ref(&agent))
+            + &claim_row(0xdead, "coder-9", "p", 7200.0, 150.0)
+            + &claim_row(0xbeef, "coder-default", "p", 1.0, 3600.0)
+            + &claim_row(0xf00d, "coder-8", "other", 7200.0, 150.0)
+    };
+    let seen = || {
+        World::new(ONE)
+            .expect_cmd(argv::list_all(), Ok(Output::ok(rows())))
+            .inspect(std::slice::from_ref(&agent))
+            .images(IMAGES)
+    };
+    let lapsed = format!("{:064x}", 0xdead);
+    let w = seen().expect_cmd(
+        fleet::docker::Cmd::new(["rm", lapsed.as_str()]),
+        Ok(Output::ok(lapsed.clone() + "\n")),
+    );
+    let r = check(&["sync"], w);
+    assert_eq!(r.code, 0, "{r:?}");
+    assert!(
+        r.stderr
+            .contains("fleet: removed `coder-9`'s lapsed `fleet exec` claim (its holder is gone)"),
+        "{}",
+        r.stderr
+    );
+    let removed: Vec<&fleet::docker::Cmd> = r.calls.iter().filter(|c| c.verb() == "rm").collect();
+    assert_eq!(removed.len(), 1, "{r:?}");
+
+    let r = check(&["plan"], seen());
+    assert_eq!(r.code, 0, "{r:?}");
+    assert!(!r.verbs().contains(&"rm"), "{r:?}");
+}

@@ -112,7 +112,7 @@ fn exercise(config: &str, inspect: &str) {
     if let (Ok(c), Ok(containers)) = (c, snaps) {
         let actual = Actual {
             containers,
-            images: Default::default(),
+            ..Default::default()
         };
         let _ = plan(&c.project, &c.desired(), &actual, Options::default());
         let _ = plan(

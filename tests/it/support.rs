@@ -275,6 +275,7 @@ pub fn actual(existing: &[Existing], images: &[(&str, &str)]) -> Actual {
                 )
             })
             .collect(),
+        lapsed_claims: Vec::new(),
     }
 }
 
