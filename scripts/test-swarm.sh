@@ -52,10 +52,13 @@
 #   its own with no link out and names the host after its dir; a node needs
 #   a given namespace (its veth in place before swarm init) and a given name.
 # - Inside its namespace an engine keeps docker0 (10.215.0.1/24) and iptables
-#   (which touch that namespace only), so services on the default bridge and
-#   on overlay networks (allocated from 10.217.0.0/16) work as on a real
-#   node. These ranges, 10.214.0.0/24 for the nodes and 10.216.0.0/16 for the
-#   engines' local networks exist inside the rig's namespaces only; the
+#   (which touch that namespace only), so tasks run on `--network host`, on
+#   the default bridge and on overlay networks (allocated from
+#   10.217.0.0/16). This kernel has no IPVS, so a service's virtual IP and
+#   the ingress routing mesh (`-p P:T`) do not answer; `tasks.<service>`,
+#   `--endpoint-mode dnsrr` and `--publish mode=host` do (scripts/test-swarm.md).
+#   These ranges, 10.214.0.0/24 for the nodes and 10.216.0.0/16 for the
+#   engines' local networks, exist inside the rig's namespaces only; the
 #   other rigs use 10.231.0.0/24 and 10.232.0.0/16 inside theirs.
 # - Images: no registry, so the image (fleet-demo:busybox, made from the
 #   host's busybox-static by scripts/busybox-image.sh) is made once on node 1
@@ -301,21 +304,29 @@ kill_all() {
   for p in $pids; do wait_gone "$p" 100 || log "process $p of node $k did not go"; done
 }
 
-stop_engine() {
-  local k=$1 pid
-  if pid=$(dockerd_pid "$k"); then
+# Every node's dockerd gets SIGTERM at once (each takes ~1.5 s to shut down),
+# then whatever is left of a node (containerd, shims, containers) SIGKILL.
+stop_engines() {
+  local k pid pids=()
+  for k in $(seq 1 "$NODES"); do
+    pid=$(dockerd_pid "$k") || continue
     log "stopping node $k's engine (dockerd $pid) with SIGTERM"
     kill -TERM "$pid"
-    # dockerd gives containers that ignore SIGTERM 10 s, then kills them.
+    pids+=("$pid")
+  done
+  # dockerd gives containers that ignore SIGTERM 10 s, then kills them.
+  for pid in "${pids[@]}"; do
     wait_gone "$pid" 900 || log "dockerd $pid did not stop within 90s; killing it"
-  fi
+  done
   local left
-  left=$(node_pids "$k" | sort -un | tr '\n' ' ')
-  if [ -n "${left// /}" ]; then
-    log "killing what is left of node $k: $left"
-    kill_all "$k"
-  fi
-  rm -f "$(node_dir "$k")/dockerd.pid" "$(node_sock "$k")"
+  for k in $(seq 1 "$NODES"); do
+    left=$(node_pids "$k" | sort -un | tr '\n' ' ')
+    if [ -n "${left// /}" ]; then
+      log "killing what is left of node $k: $left"
+      kill_all "$k"
+    fi
+    rm -f "$(node_dir "$k")/dockerd.pid" "$(node_sock "$k")"
+  done
 }
 
 remove_cgroups() {
@@ -373,7 +384,10 @@ form_swarm() {
   done < <(manager_nodes)
 }
 
-# Until the manager sees node k Ready (or every node, without k).
+# Until node k (or every node, without k) is connected to the manager (its
+# own state `active`: a restarted node is `pending` until its agent has a
+# session) and the manager sees it Ready. Both: a node killed a moment ago
+# is still Ready for the manager, which notices only when heartbeats stop.
 wait_ready() {
   local want=${1:-} i k id ok t0
   t0=$(now)
@@ -381,7 +395,8 @@ wait_ready() {
     ok=1
     for k in ${want:-$(seq 1 "$NODES")}; do
       id=$(swarm_field "$k" NodeID) || id=
-      [ -n "$id" ] && [ "$(on 1 node inspect "$id" --format '{{.Status.State}}' 2>/dev/null)" = ready ] || { ok=; break; }
+      [ -n "$id" ] && [ "$(swarm_field "$k" LocalNodeState)" = active ] &&
+        [ "$(on 1 node inspect "$id" --format '{{.Status.State}}' 2>/dev/null)" = ready ] || { ok=; break; }
     done
     [ -z "$ok" ] || { log "Ready: node(s) $(echo ${want:-$(seq 1 "$NODES")}) ($(since "$t0")s)"; return 0; }
     sleep 0.1
@@ -481,20 +496,28 @@ teardown() {
       on 1 service rm "$id" >/dev/null 2>&1 || log "could not remove service $id"
     done
   fi
-  # Workers first: a manager that left first would leave them waiting for it.
-  for k in $(seq "$NODES" -1 1); do
+  # The tasks' containers, killed now: `service rm` only asks the agents to
+  # stop them, and `swarm leave` waits for that (10 s for a task that
+  # ignores SIGTERM, as `sleep` does as PID 1).
+  for k in $(seq 1 "$NODES"); do
     answers "$k" || continue
-    if [ "$(swarm_field "$k" LocalNodeState)" != inactive ]; then
-      log "node $k leaves the swarm"
-      on "$k" swarm leave --force >/dev/null 2>&1 || log "node $k: swarm leave failed"
-    fi
-    # Task containers the agent had no time to remove (service rm is
-    # asynchronous): gone with the node's swarm.
     for id in $(on "$k" ps -aq --filter label=com.docker.swarm.task.id 2>/dev/null); do
       on "$k" rm -f "$id" >/dev/null 2>&1 || true
     done
   done
-  for k in $(seq 1 "$NODES"); do stop_engine "$k"; done
+  # Workers first: a manager that left first would leave them waiting for it.
+  for k in $(seq "$NODES" -1 1); do
+    answers "$k" || continue
+    [ "$(swarm_field "$k" LocalNodeState)" != inactive ] || continue
+    log "node $k leaves the swarm"
+    on "$k" swarm leave --force >/dev/null 2>&1 || log "node $k: swarm leave failed"
+  done
+  stop_engines
+  # What `swarm leave` deletes, for a node that could not leave (killed, or
+  # hung): its engine would otherwise come back in the old swarm and hold
+  # its API for 20 s ("swarm component could not be started before timeout
+  # was reached") before it can leave and join the new one.
+  for k in $(seq 1 "$NODES"); do rm -rf "$(node_data "$k")/swarm"; done
   drop_namespaces
   remove_cgroups
 }

@@ -286,8 +286,12 @@ fn a_tty_from_a_terminal_reaches_the_command() {
         .chain(inner.get_args())
         .map(|a| format!("'{}'", a.to_string_lossy().replace('\'', r"'\''")))
         .collect();
-    let mut outer = std::process::Command::new("script");
+    // The harness gives fleet an environment of its own (nothing of the
+    // caller's: test.sh exports hostile FLEET_* on purpose); `script` and
+    // fleet under it get exactly that one.
+    let mut outer = std::process::Command::new("/usr/bin/script");
     outer.args(["-qec", &line.join(" "), "/dev/null"]);
+    outer.env_clear();
     for (k, v) in inner.get_envs() {
         match v {
             Some(v) => outer.env(k, v),
