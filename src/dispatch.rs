@@ -104,18 +104,21 @@ fn run(ctx: &Context, config: &Config, req: &Request) -> std::result::Result<i32
     let deadline = req.queue.map(|q| Instant::now() + q);
     let mut first = true;
     loop {
-        // A named agent's first look and its claim go side by side: one
-        // docker call's time instead of two (the claim is let go if the
-        // look says the agent cannot take work now).
-        let (seen, taken) = match (first, pool.named) {
-            (true, true) => look_and_claim(config, &places, &pool, &me, grace),
-            _ => look(config, &places, &pool).map(|seen| (seen, None)),
+        // First, one member's look and its claim side by side (one docker
+        // call's time instead of two): the named agent, whatever it says;
+        // for a type, the member its pick would try first, kept only if it
+        // is idle (else let go, and the whole pool is looked at).
+        let picked = match std::mem::take(&mut first) {
+            true => first_try(config, &places, &pool, &me, grace),
+            false => Ok(None),
         }
         .map_err(fleet_failed)?;
-        first = false;
-        let picked = match taken {
-            Some(taken) => judge_named(&seen, taken),
-            None => pick(&config.project, &seen, &me, grace),
+        let picked = match picked {
+            Some(picked) => Ok(picked),
+            None => {
+                let seen = look(config, &places, &pool).map_err(fleet_failed)?;
+                pick(&config.project, &seen, &me, grace)
+            }
         };
         match picked.map_err(fleet_failed)? {
             Pick::Got(got) => return run_in(ctx, req, *got),
@@ -237,6 +240,52 @@ fn look<'p, 'a>(
     let order = |m: &Member| pool.members.iter().position(|d| d.name == m.desired.name);
     members.sort_by_key(order);
     Ok(members)
+}
+
+/// The first try ([`run`]): the named agent's (or a pool of one's) look
+/// and claim judged (`Some`, final), or for a type the member its pick
+/// would start with,
+/// `Some` only when it is idle and now claimed; `None`: look at the whole
+/// pool. A type's first try that fails in any way is no failure: the
+/// whole look then tells.
+fn first_try<'p, 'a>(
+    config: &Config,
+    places: &'p [Place<'a>],
+    pool: &Pool,
+    me: &Holder,
+    grace: Duration,
+) -> Result<Option<Pick<'p, 'a>>> {
+    let n = pool.members.len().max(1);
+    let guess = pool.members[usize::try_from(me.pid).unwrap_or_default() % n];
+    let one = Pool {
+        members: vec![guess],
+        named: pool.named,
+    };
+    let tried = look_and_claim(config, places, &one, me, grace);
+    // A pool of one is judged as a named agent: its first look is the
+    // whole look.
+    if pool.named || pool.members.len() == 1 {
+        let (seen, taken) = tried?;
+        return match taken {
+            Some(taken) => judge_named(&seen, taken).map(Some),
+            None => Ok(None),
+        };
+    }
+    let Ok((seen, Some(Taken::Mine(claim)))) = tried else {
+        return Ok(None);
+    };
+    // Anything but idle lets the claim go (on drop) for the whole look.
+    match seen.first() {
+        Some(m) if matches!(fit(m), Fit::Idle) => Ok(Some(Pick::Got(Box::new(Got {
+            member: Member {
+                desired: m.desired.clone(),
+                place: m.place,
+                container: m.container.clone(),
+            },
+            claim,
+        })))),
+        _ => Ok(None),
+    }
 }
 
 /// A named agent's look and its claim, side by side on its place; the
