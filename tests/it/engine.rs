@@ -367,6 +367,22 @@ impl Engine {
             .to_string()
     }
 
+    /// Polls (100 ms apart, `tries` times at most) until `name` has a live
+    /// exec session (a health probe, say); whether one was seen.
+    pub fn until_exec_session(&self, name: &str, tries: usize) -> bool {
+        for _ in 0..tries {
+            if self
+                .docker(&["inspect", "-f", "{{len .ExecIDs}}", name])
+                .trim()
+                != "0"
+            {
+                return true;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(100));
+        }
+        false
+    }
+
     pub fn state(&self, name: &str) -> String {
         self.docker(&[
             "inspect",
@@ -986,12 +1002,8 @@ fn health_probes_are_not_work() {
     assert_eq!(d.code, 0, "{d:?}");
     e.config(json!({ "a": { "healthcheck": hc } }));
     assert_eq!(e.sync().code, 0);
-    for _ in 0..20 {
-        if e.docker(&["inspect", "-f", "{{len .ExecIDs}}", &a]).trim() != "0" {
-            break;
-        }
-        std::thread::sleep(std::time::Duration::from_millis(100));
-    }
+    // Down while a probe is live, when one can be caught.
+    e.until_exec_session(&a, 20);
     let d = e.fleet(&["down", "-t", "0"]);
     assert_eq!(
         d.stdout,

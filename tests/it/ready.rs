@@ -192,12 +192,8 @@ fn an_images_one_word_healthcheck_is_not_work() {
     // Recreated at once, whatever probe is live.
     let s = e.sync();
     assert!(s.stdout.contains("recreated: "), "{s:?}");
-    for _ in 0..50 {
-        if e.docker(&["inspect", "-f", "{{len .ExecIDs}}", &a]).trim() != "0" {
-            break;
-        }
-        std::thread::sleep(std::time::Duration::from_millis(100));
-    }
+    // Down while a probe is live, when one can be caught.
+    e.until_exec_session(&a, 50);
     let d = e.fleet(&["down", "-t", "0"]);
     assert_eq!(
         d.stdout,
