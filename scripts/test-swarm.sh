@@ -533,12 +533,17 @@ stop() {
   log "stopped ($(since "$t0")s)"
 }
 
-kill_node() {
-  local k=$1 pids
-  check_node "$k"
+# Node K of a started rig, under the rig's lock (kill-node, restart-node).
+started_rig_for_node() {
+  check_node "$1"
   lock
   load_state
   [ -n "$STARTED" ] && rig_ns_ready || die "the rig in $RIG is not started; run: bash $0 start"
+}
+
+kill_node() {
+  local k=$1 pids
+  started_rig_for_node "$k"
   pids=$(node_pids "$k" | sort -un | tr '\n' ' ')
   [ -n "${pids// /}" ] || die "nothing of node $k runs (killed already?); bring it back with: bash $0 restart-node $k"
   log "killing node $k with SIGKILL: dockerd $(dockerd_pid "$k" || echo none), containerd $(containerd_pid "$k" || echo none), all: $pids"
@@ -547,10 +552,7 @@ kill_node() {
 
 restart_node() {
   local k=$1 t0
-  check_node "$k"
-  lock
-  load_state
-  [ -n "$STARTED" ] && rig_ns_ready || die "the rig in $RIG is not started; run: bash $0 start"
+  started_rig_for_node "$k"
   t0=$(now)
   if answers "$k"; then
     log "node $k's engine runs already"
