@@ -449,8 +449,9 @@ enum Pick<'p, 'a> {
 }
 
 /// Claims an idle member (starting with one this process's pid picks, so
-/// dispatches at once spread), else a startable one; the claim is judged
-/// again after it is taken (a bare `docker exec` may have come between).
+/// dispatches at once spread), else a startable one. No second look under
+/// the claim: every `fleet exec` claims before it runs anything, so none
+/// came between (a bare `docker exec` may, as it may a moment later).
 fn pick<'p, 'a>(
     project: &str,
     members: &[Member<'p, 'a>],
