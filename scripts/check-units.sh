@@ -67,7 +67,8 @@ for path in good:
         sys.exit(f"[check-units] {path} does not validate against the schema: {errors[0].message}")
 bad = ["instances-too-many", "restart-bad", "unknown-field-type", "label-reserved", "mount-relative",
        "name-uppercase", "env-key-bad", "run-args-name", "cpus-zero", "memory-bad", "workdir-relative",
-       "hosts-scheme", "hosts-bad-name", "hosts-unknown-field"]
+       "hosts-scheme", "hosts-bad-name", "hosts-unknown-field", "swarm-unknown-field",
+       "constraint-no-operator", "constraint-bad-value"]
 for name in bad:
     path = f"fixtures/configs/bad/{name}.json"
     if not list(v.iter_errors(json.load(open(path)))):

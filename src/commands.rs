@@ -88,18 +88,21 @@ pub(crate) struct Checked {
     pub containers: usize,
     /// The declared hosts (empty without `hosts`).
     pub hosts: Vec<String>,
+    /// The swarm's manager, when the project runs on a swarm.
+    pub swarm: Option<String>,
 }
 
 /// Runs `command`: the one place a command is picked.
 pub fn run(command: &Command, ctx: &Context) -> Result<Report> {
-    let config = || Config::load(ctx.config);
+    let load = || Config::load(ctx.config);
+    let config = || load().and_then(not_a_swarm);
     let interrupted = || ctx.stopping();
     Ok(match command {
         Command::Schema => Report::Text(config::schema_json()),
         Command::Completions { shell } => Report::Text(completions(*shell)),
         Command::Man => Report::Text(man()?),
         Command::Check => {
-            let config = config()?;
+            let config = load()?;
             // `--host` names are checked here too: no docker command runs.
             hosts::choose(&config, ctx.only_hosts)?;
             Report::Check(check(ctx, &config))
@@ -127,6 +130,20 @@ pub fn run(command: &Command, ctx: &Context) -> Result<Report> {
     })
 }
 
+/// A config that runs on a swarm, refused by every command but `check`:
+/// fleet checks the format (DESIGN.md "Swarm") but does not drive a swarm
+/// yet, and must not take its hosts for plain engines. Nothing runs.
+fn not_a_swarm(config: Config) -> Result<Config> {
+    match &config.swarm {
+        None => Ok(config),
+        Some(s) => Err(Error::refused(format!(
+            "project `{}` runs on a swarm (swarm.manager: `{}`), and fleet does not drive a swarm yet; nothing was done",
+            config.project, s.manager
+        ))
+        .with_help("`fleet check` validates this config; to run the agents on the declared hosts as plain engines, remove `swarm` and `constraints`")),
+    }
+}
+
 /// `fleet check`: the config is valid; what it declares.
 pub fn check(ctx: &Context, config: &Config) -> Checked {
     Checked {
@@ -135,6 +152,7 @@ pub fn check(ctx: &Context, config: &Config) -> Checked {
         types: config.types.iter().map(|t| t.name.clone()).collect(),
         containers: config.desired().len(),
         hosts: config.hosts.iter().map(|h| h.name.clone()).collect(),
+        swarm: config.swarm.as_ref().map(|s| s.manager.clone()),
     }
 }
 
@@ -297,7 +315,7 @@ pub fn unlock(ctx: &Context, config: &Config, force: bool) -> Result<Vec<Unlocke
 fn exec(ctx: &Context, a: &crate::cli::ExecArgs) -> crate::dispatch::Dispatched {
     use crate::dispatch::{Dispatched, EXIT_FLEET_FAILED, Request};
     let request = || -> Result<(Config, Request)> {
-        let config = Config::load(ctx.config)?;
+        let config = Config::load(ctx.config).and_then(not_a_swarm)?;
         let env = crate::dispatch::read_env(&a.env, &a.env_file)?;
         let req = Request {
             target: a.target.clone(),

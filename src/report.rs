@@ -375,11 +375,18 @@ fn check(c: &Checked, style: &Style) -> Rendered {
         if !c.hosts.is_empty() {
             doc["hosts"] = serde_json::json!(c.hosts);
         }
+        if let Some(manager) = &c.swarm {
+            doc["swarm"] = serde_json::json!({ "manager": manager });
+        }
         format!("{doc}\n")
     } else {
-        let on = match c.hosts.len() {
-            0 => String::new(),
-            n => format!(" on {n} hosts ({})", c.hosts.join(", ")),
+        let on = match (c.hosts.len(), &c.swarm) {
+            (0, _) => String::new(),
+            (n, None) => format!(" on {n} hosts ({})", c.hosts.join(", ")),
+            (n, Some(m)) => format!(
+                " on the swarm managed by `{m}` ({n} hosts: {}; fleet does not drive a swarm yet)",
+                c.hosts.join(", ")
+            ),
         };
         format!(
             "{}: ok: project `{}`, {} types, {} containers{on}\n",

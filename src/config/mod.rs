@@ -30,6 +30,7 @@ mod names;
 mod raw;
 mod run_args;
 mod snippet;
+mod swarm;
 mod unique_map;
 mod values;
 
@@ -44,6 +45,7 @@ pub use crate::spec::{Duration, Healthcheck, Memory, Restart};
 pub use hosts::{Host, Reach};
 pub(crate) use names::{name_at, name_order, placed_on};
 pub(crate) use raw::schema_json;
+pub use swarm::Swarm;
 
 use crate::error::{Error, Result};
 use errors::{char_position, first_char_position, is_json_space, refused, shown};
@@ -70,6 +72,9 @@ pub struct Config {
     /// none (one implicit host: the docker CLI's default engine, and every
     /// output as on one host).
     pub hosts: Vec<Host>,
+    /// The swarm the project runs on (`swarm`), if it says so: checked,
+    /// not driven yet (every command but `check` refuses such a config).
+    pub swarm: Option<Swarm>,
     /// Types in name order.
     pub types: Vec<AgentType>,
 }
@@ -87,6 +92,9 @@ pub struct AgentType {
     /// `hosts[(i-1) mod len]`. Empty when the config declares no hosts.
     /// Not in the hash: where a container runs is not what it is.
     pub hosts: Vec<String>,
+    /// Swarm placement constraints (`constraints`, only with `swarm`).
+    /// Not in the hash, as `hosts`.
+    pub constraints: Vec<String>,
     pub spec: Spec,
     /// `sha256:<hex>` of the canonical JSON of `spec`.
     pub hash: String,

@@ -9,6 +9,7 @@ use serde::Deserialize;
 
 use super::errors::Source;
 use super::hosts::{RawHost, resolve_hosts, type_hosts};
+use super::swarm::{Constraint, RawSwarm, constraints, resolve_swarm};
 use super::unique_map::UniqueMap;
 use super::values::{
     AbsPath, Arg, Cpus, EnvKey, EnvValue, HealthTest, Image, Instances, LabelKey, MaxUnavailable,
@@ -35,6 +36,8 @@ pub(super) struct RawConfig {
     defaults: RawFields,
     /// The Docker engines the fleet runs on, by name (several hosts). Without it, one host: the docker CLI's default engine.
     hosts: Option<UniqueMap<Name, RawHost>>,
+    /// The project runs on a Docker Swarm: {"manager": HOST}, the declared host whose engine manages it. Checked by `fleet check`; fleet does not drive a swarm yet, and every other command refuses such a config.
+    swarm: Option<RawSwarm>,
     /// Agent types by name; containers are `<type>-default`, `<type>-2` … `<type>-N`.
     types: UniqueMap<Name, RawFields>,
 }
@@ -49,6 +52,8 @@ pub(super) struct RawFields {
     instances: Option<Instances>,
     /// The hosts (names from the top-level `hosts`) its instances run on: instance i on hosts[(i-1) mod len]. Not part of the config hash.
     hosts: Option<Vec<Name>>,
+    /// Swarm placement constraints (as `docker service create --constraint` takes them), e.g. ["node.labels.gpu==true"]; only with a top-level `swarm`. Not part of the config hash.
+    constraints: Option<Vec<Constraint>>,
     /// The command (argv array).
     command: Option<Vec<Arg>>,
     /// The entrypoint (argv array).
@@ -140,9 +145,17 @@ impl RawConfig {
                 .with_help("move it to each entry of `types`"));
         }
         let hosts = resolve_hosts(src, self.hosts)?;
+        let swarm = resolve_swarm(src, self.swarm, &hosts)?;
         let mut types = Vec::new();
         for (Name(name), mut t) in self.types.0 {
-            let placed = type_hosts(src, &name, t.hosts.take(), d.hosts.as_ref(), &hosts)?;
+            // On a swarm, a type without `hosts` is Swarm's to place.
+            let unpinned = swarm.is_some() && t.hosts.is_none() && d.hosts.is_none();
+            let placed = match unpinned {
+                true => Vec::new(),
+                false => type_hosts(src, &name, t.hosts.take(), d.hosts.as_ref(), &hosts)?,
+            };
+            swarm_fields(src, &name, &t, &d, swarm.is_some())?;
+            let constraints = constraints(t.constraints.take().or_else(|| d.constraints.clone()));
             let Some(Image(image)) = t.image.clone().or_else(|| d.image.clone()) else {
                 let message = format!("types.{name}.image: missing; every type needs an image");
                 return Err(src
@@ -160,6 +173,7 @@ impl RawConfig {
                 instances,
                 max_unavailable,
                 hosts: placed,
+                constraints,
                 name,
                 spec,
                 hash,
@@ -168,12 +182,56 @@ impl RawConfig {
         let config = Config {
             project,
             hosts,
+            swarm,
             types,
         };
         // Names cannot clash: the part after the last `-` is `default` or a
         // number, neither of which contains `-`, so the split is unique.
         Ok(config)
     }
+}
+
+/// The fields that belong to a swarm, or cannot go on one: `constraints`
+/// only with `swarm`; `run_args` (`docker run` options) not on a swarm,
+/// where an agent is a service and fleet does not map them to `docker
+/// service create` (yet).
+fn swarm_fields(src: Source, name: &str, t: &RawFields, d: &RawFields, swarm: bool) -> Result<()> {
+    let at = |own: bool, field: &str| -> Vec<String> {
+        match own {
+            true => vec!["types".into(), name.into(), field.into()],
+            false => vec!["defaults".into(), field.into()],
+        }
+    };
+    let path = |p: &[String]| p.join(".");
+    let has_constraints = t.constraints.as_ref().or(d.constraints.as_ref());
+    if !swarm && has_constraints.is_some_and(|c| !c.is_empty()) {
+        let p = at(t.constraints.is_some(), "constraints");
+        let keys: Vec<&str> = p.iter().map(String::as_str).collect();
+        return Err(src
+            .at_key(
+                &keys,
+                format!(
+                    "{}: constraints place agents on a swarm's nodes, and this config has no `swarm`",
+                    path(&p)
+                ),
+            )
+            .with_help(r#"add "swarm": {"manager": HOST}, or remove `constraints` (`hosts` places agents on plain engines)"#));
+    }
+    let run_args = t.run_args.as_ref().or(d.run_args.as_ref());
+    if swarm && run_args.is_some_and(|a| !a.0.is_empty()) {
+        let p = at(t.run_args.is_some(), "run_args");
+        let keys: Vec<&str> = p.iter().map(String::as_str).collect();
+        return Err(src
+            .at_key(
+                &keys,
+                format!(
+                    "{}: run_args are `docker run` options; on a swarm each agent is a service, and fleet does not map them to `docker service create`",
+                    path(&p)
+                ),
+            )
+            .with_help("use the type's own fields (memory, cpus, mounts, user, …), or run this type on plain engines"));
+    }
+    Ok(())
 }
 
 impl RawFields {

@@ -896,3 +896,108 @@ fn a_hosts_password_is_never_shown() {
         assert!(!format!("{e:?}").contains("s3cret"), "{host}:\n{e:?}");
     }
 }
+
+/// The swarm example of DESIGN.md: its manager a declared host, a type
+/// without `hosts` Swarm's to place (no host), one pinned, constraints
+/// kept as written and out of the hash (as `hosts`).
+#[test]
+fn the_swarm_example_is_checked_as_designed() {
+    let c = load("fixtures/configs/good/swarm.json").unwrap();
+    assert_eq!(c.swarm.as_ref().unwrap().manager, "m1");
+    let t = |n: &str| c.types.iter().find(|t| t.name == n).unwrap();
+    assert!(t("coder").hosts.is_empty(), "unpinned: Swarm places it");
+    assert_eq!(t("reviewer").hosts, ["w2"]);
+    assert_eq!(
+        t("gpu").constraints,
+        ["node.labels.gpu==true", "node.role != manager"]
+    );
+    let mut plain: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(
+            Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/configs/good/swarm.json"),
+        )
+        .unwrap(),
+    )
+    .unwrap();
+    plain["types"]["gpu"]
+        .as_object_mut()
+        .unwrap()
+        .remove("constraints");
+    let plain = Config::parse(Path::new("x.json"), &plain.to_string()).unwrap();
+    let gpu = plain.types.iter().find(|t| t.name == "gpu").unwrap();
+    assert_eq!(gpu.hash, t("gpu").hash, "constraints are not in the hash");
+}
+
+/// Swarm's constraint grammar, both ways: what it takes and places by is
+/// accepted; what it refuses, or takes and never places by, is refused.
+#[test]
+fn constraints_are_read_by_swarms_grammar() {
+    let with = |c: &str| {
+        let text = serde_json::json!({
+            "hosts": { "m1": {} }, "swarm": { "manager": "m1" },
+            "types": { "a": { "image": "a:1", "constraints": [c] } }
+        });
+        Config::parse(Path::new("x.json"), &text.to_string())
+    };
+    for ok in [
+        "node.labels.gpu==true",
+        " node.role != manager ",
+        "NODE.HOSTNAME==w1",
+        "node.hostname==worker-2.example.com",
+        "engine.labels.os==ubuntu 22.04",
+        "node.id==2ivku8v2gvtg4",
+        "node.platform.arch!=aarch64",
+        "node.labels.zone==eu/west-1",
+    ] {
+        assert!(with(ok).is_ok(), "{ok}: {:?}", with(ok).err());
+    }
+    for (bad, why) in [
+        ("node.labels.gpu=true", "no operator"),
+        ("node.labels.==x", "Swarm places by"),
+        ("a!=b==c", "is not one Swarm reads"),
+        ("node.role==leader", "`manager` or `worker`"),
+        ("node.labels.gpu==", "is not one Swarm takes"),
+        ("==x", "is not one Swarm reads"),
+        ("node.hostname==a=b", "is not one Swarm takes"),
+        ("node.name==w1", "Swarm places by"),
+        ("node.hostname==w1;rm -rf", "is not one Swarm takes"),
+    ] {
+        let e = with(bad).expect_err(bad);
+        let text = fleet::report::error_text(&e, false);
+        assert!(text.contains(why), "{bad}: {text}");
+    }
+}
+
+/// Every command but `check` refuses a swarm config, naming it, before
+/// any docker call: fleet must not take a swarm's hosts for plain engines.
+#[test]
+fn every_command_but_check_refuses_a_swarm_config_before_any_docker_call() {
+    use crate::harness::{World, check};
+    let text = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/configs/good/swarm.json"),
+    )
+    .unwrap();
+    for args in [
+        &["plan"][..],
+        &["sync"],
+        &["up"],
+        &["down"],
+        &["status"],
+        &["hosts"],
+        &["unlock", "--host", "m1"],
+    ] {
+        let r = check(args, World::new(&text));
+        assert_eq!(r.code, 1, "{args:?}: {r:?}");
+        assert!(
+            r.stderr.contains("runs on a swarm (swarm.manager: `m1`)"),
+            "{args:?}: {}",
+            r.stderr
+        );
+        assert!(r.calls.is_empty(), "{args:?}: {r:?}");
+    }
+    let r = check(&["exec", "coder", "--", "true"], World::new(&text));
+    assert_eq!(r.code, 125, "{r:?}");
+    assert!(r.calls.is_empty(), "{r:?}");
+    let r = check(&["check"], World::new(&text));
+    assert_eq!(r.code, 0, "{r:?}");
+    assert!(r.stdout.contains("on the swarm managed by `m1`"), "{r:?}");
+}
