@@ -3,7 +3,9 @@
 # what it needs locally: the Docker engine if none answers, and the
 # fleet-demo:busybox image from the host's busybox (no registry needed).
 # Then kills two agents (Exited 137, the bug fleet was born from) and syncs
-# again to show them started. Remove the demo with:
+# again to show them started, and dispatches work with `fleet exec`: into a
+# stopped agent (started first, never a hang) and into any idle member.
+# Remove the demo with:
 #   target/release/fleet down -t 0 && docker rm -f $(docker ps -aq --filter label=fleet.project=fleet-demo)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -23,3 +25,12 @@ echo "\$ fleet sync"
 echo
 echo "\$ fleet status"
 "$fleet" status
+echo
+echo "\$ docker kill coder-3; fleet exec coder-3 -- sh -c 'echo \"work done in \$(hostname)\"'   # a stopped agent is started first"
+docker kill coder-3 >/dev/null
+"$fleet" exec coder-3 -- sh -c 'echo "work done in $(hostname)"'
+echo "\$ fleet exec coder -- sh -c 'exit 7'; echo \$?   # any ready, idle coder; the command's exit status"
+set +e
+"$fleet" exec coder -- sh -c 'exit 7'
+echo "$?"
+set -e
