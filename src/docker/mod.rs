@@ -183,7 +183,7 @@ impl DockerError {
                 let cmd = short(cmd);
                 match stderr.trim() {
                     "" => format!("`docker {cmd}` {how}"),
-                    stderr => format!("`docker {cmd}` {how}: {stderr}"),
+                    stderr => format!("`docker {cmd}` {how}: {}", distinct_lines(stderr)),
                 }
             }
         }
@@ -217,6 +217,19 @@ impl fmt::Display for DockerError {
 }
 
 impl std::error::Error for DockerError {}
+
+/// `text`'s lines, each said once (in the order first said): a batched
+/// call (`inspect`, `stop`, `rm` of many) repeats one failure per name,
+/// "Cannot connect to the Docker daemon …" six times for six names.
+fn distinct_lines(text: &str) -> String {
+    let mut seen: Vec<&str> = Vec::new();
+    for line in text.lines() {
+        if !seen.contains(&line) {
+            seen.push(line);
+        }
+    }
+    seen.join("\n")
+}
 
 /// The subcommand of an argv line, for messages: `run`, `image inspect`.
 /// The full argv is what `-v` prints.

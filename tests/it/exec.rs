@@ -682,3 +682,41 @@ fn a_host_that_is_down_gives_up_its_members_to_the_others() {
         "{r:?}"
     );
 }
+
+/// An engine that is down: the look's batched inspect says "Cannot
+/// connect …" once per name (members and claims); fleet says it once.
+#[test]
+fn an_engine_that_is_down_is_said_once_not_once_per_name() {
+    let down = "Cannot connect to the Docker daemon at unix:///var/run/docker.sock. Is the docker daemon running?";
+    let per_name = Output::fail(1, format!("{down}\n{down}\n{down}\n{down}\n"));
+    let r = exec(
+        &["coder", "--", "true"],
+        World::new(TWO)
+            .allow_cmd(
+                argv::inspect(&["coder-default", "coder-default.fleet-claim"]),
+                per_name.clone(),
+            )
+            .allow_cmd(
+                argv::inspect(&["coder-2", "coder-2.fleet-claim"]),
+                per_name.clone(),
+            )
+            .allow_cmd(Cmd::new(claim_create("coder-default")), per_name.clone())
+            .allow_cmd(Cmd::new(claim_create("coder-2")), per_name.clone())
+            .allow_cmd(
+                argv::inspect(&[
+                    "coder-default",
+                    "coder-2",
+                    "coder-default.fleet-claim",
+                    "coder-2.fleet-claim",
+                ]),
+                per_name,
+            ),
+    );
+    assert_eq!(r.code, 125, "{r:?}");
+    assert_eq!(
+        r.stderr.matches("Cannot connect").count(),
+        1,
+        "{}",
+        r.stderr
+    );
+}
