@@ -97,8 +97,9 @@ fn run(ctx: &Context, config: &Config, req: &Request) -> std::result::Result<i32
         ));
     }
     let desired = config.desired();
-    let pool = pool(config, &desired, &req.target).map_err(fleet_failed)?;
+    let mut pool = pool(config, &desired, &req.target).map_err(fleet_failed)?;
     let places = place::places(config, ctx).map_err(fleet_failed)?;
+    within_run(&mut pool, &places, &req.target).map_err(fleet_failed)?;
     let me = Holder::this_process();
     let grace = req.wait_timeout + claim::GRACE_MARGIN;
     let deadline = req.queue.map(|q| Instant::now() + q);
@@ -169,6 +170,37 @@ fn pool<'a>(config: &Config, desired: &'a [Desired], target: &str) -> Result<Poo
         members,
         named: false,
     })
+}
+
+/// Keeps the members on the places of this run (`--host` may leave some
+/// out); none left is a usage error naming where they are.
+fn within_run(pool: &mut Pool, places: &[Place], target: &str) -> Result<()> {
+    let on =
+        |m: &Desired| (places.iter()).any(|p| p.name().is_none() || m.host.as_deref() == p.name());
+    let hosts: Vec<String> = (pool.members.iter())
+        .filter_map(|m| m.host.clone())
+        .collect::<std::collections::BTreeSet<_>>()
+        .into_iter()
+        .collect();
+    pool.members.retain(|m| on(m));
+    if !pool.members.is_empty() {
+        return Ok(());
+    }
+    let whose = match pool.named {
+        true => format!("`{target}` runs on host `{}`", hosts.join("`, `")),
+        false => format!(
+            "type `{target}` has members only on host(s) `{}`",
+            hosts.join("`, `")
+        ),
+    };
+    Err(Error::new(
+        Kind::Usage,
+        format!("{whose}, which --host leaves out of this run"),
+    )
+    .with_help(match hosts.first() {
+        Some(h) => format!("add --host {h} (or drop --host)"),
+        None => "drop --host".to_string(),
+    }))
 }
 
 /// One member as its engine shows it now.

@@ -720,3 +720,49 @@ fn an_engine_that_is_down_is_said_once_not_once_per_name() {
         r.stderr
     );
 }
+
+/// `--host` leaves some members out of the run: a named agent on a host
+/// left out is a usage error naming its host, before any docker call; a
+/// type is looked for only on the hosts of the run.
+#[test]
+fn host_narrows_the_pool_and_a_named_agent_left_out_is_said() {
+    use crate::placement::{H2, TWO as HOSTS, agent, at};
+    let r = exec(
+        &["--host", "h2", "coder-default", "--", "true"],
+        World::new(HOSTS),
+    );
+    assert_eq!(r.code, 125, "{r:?}");
+    assert!(
+        r.stderr
+            .contains("`coder-default` runs on host `h1`, which --host leaves out of this run"),
+        "{}",
+        r.stderr
+    );
+    assert!(r.calls.is_empty(), "{r:?}");
+
+    // Only coder-2 is on h2: the pool is that one member.
+    let idle = Output {
+        code: Some(1),
+        stdout: json!([agent("coder-2").to_json()]).to_string(),
+        stderr: "Error: No such object: coder-2.fleet-claim\n".into(),
+    };
+    let exec_args: Vec<String> = ["exec", "-i", "--env-file", ANY, "coder-2", "true"]
+        .map(String::from)
+        .to_vec();
+    let w = World::new(HOSTS)
+        .expect_cmd(
+            at(H2, argv::inspect(&["coder-2", "coder-2.fleet-claim"])),
+            Ok(idle),
+        )
+        .expect_cmd(
+            at(H2, Cmd::new(claim_create("coder-2"))),
+            Ok(Output::ok(claim_id("coder-2") + "\n")),
+        )
+        .expect_cmd(at(H2, Cmd::new(exec_args)), Ok(Output::ok("")))
+        .expect_cmd(
+            at(H2, Cmd::new(["rm".to_string(), claim_id("coder-2")])),
+            Ok(Output::ok(claim_id("coder-2") + "\n")),
+        );
+    let r = exec(&["--host", "h2", "coder", "--", "true"], w);
+    assert_eq!(r.code, 0, "{r:?}");
+}
