@@ -544,7 +544,11 @@ fn pick<'p, 'a>(
     busy.sort();
     busy.dedup();
     if busy.is_empty() {
-        return Ok(Pick::Unusable(unusable.join("; ")));
+        // Never an empty reason, whatever left the pool empty.
+        return Ok(Pick::Unusable(match unusable.is_empty() {
+            true => "no member of the pool could be looked at".to_string(),
+            false => unusable.join("; "),
+        }));
     }
     Ok(Pick::Busy(busy))
 }
