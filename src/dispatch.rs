@@ -146,7 +146,18 @@ fn run(ctx: &Context, config: &Config, req: &Request) -> std::result::Result<i32
 
 /// The members `target` names: the agent of that name, else the type's.
 fn pool<'a>(config: &Config, desired: &'a [Desired], target: &str) -> Result<Pool<'a>> {
+    let is_type = config.types.iter().any(|t| t.name == target);
     if let Some(d) = desired.iter().find(|d| d.name == target) {
+        if is_type {
+            return Err(Error::new(
+                Kind::Usage,
+                format!(
+                    "`{target}` is both an agent (of type `{}`) and a type: fleet cannot tell which is meant",
+                    d.type_name
+                ),
+            )
+            .with_help(format!("rename the type `{target}` in the config")));
+        }
         return Ok(Pool {
             members: vec![d],
             named: true,

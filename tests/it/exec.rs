@@ -766,3 +766,19 @@ fn host_narrows_the_pool_and_a_named_agent_left_out_is_said() {
     let r = exec(&["--host", "h2", "coder", "--", "true"], w);
     assert_eq!(r.code, 0, "{r:?}");
 }
+
+/// A target that is both an agent (`coder-2` of type `coder`) and a type
+/// named `coder-2` is refused, naming both, before any docker call.
+#[test]
+fn a_target_that_is_an_agent_and_a_type_is_refused() {
+    let both = r#"{"project":"p","types":{"coder":{"image":"a:1","instances":2},"coder-2":{"image":"a:1"}}}"#;
+    let r = exec(&["coder-2", "--", "true"], World::new(both));
+    assert_eq!(r.code, 125, "{r:?}");
+    assert!(
+        r.stderr
+            .contains("`coder-2` is both an agent (of type `coder`) and a type"),
+        "{}",
+        r.stderr
+    );
+    assert!(r.calls.is_empty(), "{r:?}");
+}
