@@ -186,8 +186,7 @@ fn pool<'a>(config: &Config, desired: &'a [Desired], target: &str) -> Result<Poo
 /// Keeps the members on the places of this run (`--host` may leave some
 /// out); none left is a usage error naming where they are.
 fn within_run(pool: &mut Pool, places: &[Place], target: &str) -> Result<()> {
-    let on =
-        |m: &Desired| (places.iter()).any(|p| p.name().is_none() || m.host.as_deref() == p.name());
+    let on = |m: &Desired| places.iter().any(|p| holds(p, m));
     let hosts: Vec<String> = (pool.members.iter())
         .filter_map(|m| m.host.clone())
         .collect::<std::collections::BTreeSet<_>>()
@@ -214,6 +213,12 @@ fn within_run(pool: &mut Pool, places: &[Place], target: &str) -> Result<()> {
     }))
 }
 
+/// Whether `place` is where member `m` runs (the implicit host holds
+/// every member).
+fn holds(place: &Place, m: &Desired) -> bool {
+    place.name().is_none() || m.host.as_deref() == place.name()
+}
+
 /// One member as its engine shows it now.
 struct Member<'p, 'a> {
     desired: Desired,
@@ -233,13 +238,12 @@ fn look<'p, 'a>(
     places: &'p [Place<'a>],
     pool: &Pool,
 ) -> Result<Vec<Member<'p, 'a>>> {
-    let on = |p: &Place, m: &Desired| p.name().is_none() || m.host.as_deref() == p.name();
     let wanted: Vec<&'p Place<'a>> = (places.iter())
-        .filter(|p| pool.members.iter().any(|m| on(p, m)))
+        .filter(|p| pool.members.iter().any(|m| holds(p, m)))
         .collect();
     let looks = place::each(wanted.iter().copied(), |p| {
         let here: Vec<Desired> = (pool.members.iter().copied())
-            .filter(|m| on(p, m))
+            .filter(|m| holds(p, m))
             .cloned()
             .collect();
         let seen = look_at(p.runner()?, &config.project, &here)?;
@@ -319,14 +323,7 @@ fn first_try<'p, 'a>(
     };
     // Anything but idle lets the claim go (on drop) for the whole look.
     match seen.first() {
-        Some(m) if matches!(fit(m), Fit::Idle) => Ok(Some(Pick::Got(Box::new(Got {
-            member: Member {
-                desired: m.desired.clone(),
-                place: m.place,
-                container: m.container.clone(),
-            },
-            claim,
-        })))),
+        Some(m) if matches!(fit(m), Fit::Idle) => Ok(Some(got(m, claim))),
         _ => Ok(None),
     }
 }
@@ -343,7 +340,7 @@ fn look_and_claim<'p, 'a>(
     grace: Duration,
 ) -> Result<(Vec<Member<'p, 'a>>, Option<Taken<'p>>)> {
     let agent = pool.members[0];
-    let place = (places.iter()).find(|p| p.name().is_none() || agent.host.as_deref() == p.name());
+    let place = places.iter().find(|p| holds(p, agent));
     let Some(place) = place else {
         return look(config, places, pool).map(|seen| (seen, None));
     };
@@ -374,21 +371,30 @@ fn judge_named<'p, 'a>(members: &[Member<'p, 'a>], taken: Taken<'p>) -> Result<P
     match (fit(m), taken) {
         (Fit::Unusable(why), _) => Ok(Pick::Unusable(why)),
         (Fit::Busy(who), _) => Ok(Pick::Busy(vec![who])),
-        (_, Taken::Held(info)) => Ok(Pick::Busy(vec![format!(
-            "`{shown}`: {}",
-            info.describe(crate::time::now())
-        )])),
-        (_, Taken::Contended) => Ok(Pick::Busy(vec![format!(
-            "`{shown}`: being claimed by another fleet"
-        )])),
-        (Fit::Idle | Fit::Startable, Taken::Mine(claim)) => Ok(Pick::Got(Box::new(Got {
-            member: Member {
-                desired: m.desired.clone(),
-                place: m.place,
-                container: m.container.clone(),
-            },
-            claim,
-        }))),
+        (_, Taken::Mine(claim)) => Ok(got(m, claim)),
+        (_, other) => Ok(Pick::Busy(vec![held_by(&shown, &other)])),
+    }
+}
+
+/// `m`, claimed: the pick.
+fn got<'p, 'a>(m: &Member<'p, 'a>, claim: Claimed<'p>) -> Pick<'p, 'a> {
+    Pick::Got(Box::new(Got {
+        member: Member {
+            desired: m.desired.clone(),
+            place: m.place,
+            container: m.container.clone(),
+        },
+        claim,
+    }))
+}
+
+/// Who holds `shown` when its claim could not be taken.
+fn held_by(shown: &str, taken: &Taken) -> String {
+    match taken {
+        Taken::Held(info) => format!("`{shown}`: {}", info.describe(crate::time::now())),
+        Taken::Contended | Taken::Mine(_) => {
+            format!("`{shown}`: being claimed by another fleet")
+        }
     }
 }
 
@@ -518,30 +524,12 @@ fn pick<'p, 'a>(
             }
             let m = &members[i];
             let runner = m.place.runner()?;
+            // No second look once it is taken: every fleet exec claims
+            // before it runs anything, so none came between; a bare
+            // `docker exec` may, as it may a moment later.
             match claim::take(runner, project, &m.desired.name, me, grace)? {
-                Taken::Held(info) => busy.push(format!(
-                    "`{}`: {}",
-                    m.place.name_at(&m.desired.name),
-                    info.describe(crate::time::now())
-                )),
-                Taken::Contended => busy.push(format!(
-                    "`{}`: being claimed by another fleet",
-                    m.place.name_at(&m.desired.name)
-                )),
-                Taken::Mine(claimed) => {
-                    // No second look: every fleet exec claims before it
-                    // runs anything, so none came between; a bare `docker
-                    // exec` may, as it may a moment later.
-                    let member = Member {
-                        desired: m.desired.clone(),
-                        place: m.place,
-                        container: m.container.clone(),
-                    };
-                    return Ok(Pick::Got(Box::new(Got {
-                        member,
-                        claim: claimed,
-                    })));
-                }
+                Taken::Mine(claimed) => return Ok(got(m, claimed)),
+                other => busy.push(held_by(&m.place.name_at(&m.desired.name), &other)),
             }
         }
     }

@@ -84,7 +84,11 @@ pub fn observe(runner: &dyn Runner, project: &str, desired: &[Desired]) -> Resul
     });
     let mut containers = containers?;
     set_aside_probes(runner, &mut containers);
-    mark_claims(&rows, project, &mut containers);
+    // A claim that counts makes its agent busy.
+    let (counting, lapsed_claims) = claims_in(&rows, project);
+    for c in containers.iter_mut() {
+        c.claim = counting.get(&c.name).cloned();
+    }
     containers.sort_by(|a, b| name_order(&a.name).cmp(&name_order(&b.name)));
 
     // Only images of desired containers that exist as ours need resolving:
@@ -110,7 +114,6 @@ pub fn observe(runner: &dyn Runner, project: &str, desired: &[Desired]) -> Resul
         .collect();
     images.extend(resolve_images(runner, &late)?);
     images.retain(|r, _| refs.contains(r));
-    let lapsed_claims = lapsed_claims(&rows, project);
     Ok(Actual {
         containers,
         images,
@@ -118,49 +121,32 @@ pub fn observe(runner: &dyn Runner, project: &str, desired: &[Desired]) -> Resul
     })
 }
 
-/// Marks the containers a `fleet exec` claim that counts is on (the
-/// claims are read from the listing: no docker call of their own).
-fn mark_claims(rows: &[Listed], project: &str, containers: &mut [ContainerSnapshot]) {
-    let claims = counting_claims(rows, project);
-    if claims.is_empty() {
-        return;
-    }
-    for c in containers.iter_mut() {
-        c.claim = claims.get(&c.name).cloned();
-    }
-}
-
-/// The claims of `project` among `rows` that count now, by agent: each
-/// one's description.
-fn counting_claims(rows: &[Listed], project: &str) -> BTreeMap<String, Claim> {
+/// The `fleet exec` claims of `project` among `rows`, read from a listing
+/// (no docker call of their own) and judged once: the ones that count, by
+/// agent, and the lapsed ones.
+fn claims_in(rows: &[Listed], project: &str) -> (BTreeMap<String, Claim>, Vec<LapsedClaim>) {
     let claims: Vec<ClaimInfo> = (rows.iter())
         .filter(|r| r.names.iter().any(|n| n.ends_with(".fleet-claim")))
         .filter_map(|r| ClaimInfo::from_labels(&r.id, &r.labels.to_map(), project))
         .collect();
+    let (mut counting, mut lapsed) = (BTreeMap::new(), Vec::new());
     if claims.is_empty() {
-        return BTreeMap::new();
+        return (counting, lapsed);
     }
     let me = crate::engine_lock::Holder::this_process();
     let now = crate::time::now();
-    (claims.into_iter())
-        .filter(|k| k.counts(&me, now))
-        .map(|k| (k.agent.clone(), k.seen(now)))
-        .collect()
-}
-
-/// The claims of `project` among `rows` that no longer count.
-fn lapsed_claims(rows: &[Listed], project: &str) -> Vec<LapsedClaim> {
-    let me = crate::engine_lock::Holder::this_process();
-    let now = crate::time::now();
-    (rows.iter())
-        .filter(|r| r.names.iter().any(|n| n.ends_with(".fleet-claim")))
-        .filter_map(|r| ClaimInfo::from_labels(&r.id, &r.labels.to_map(), project))
-        .filter(|k| !k.counts(&me, now))
-        .map(|k| LapsedClaim {
-            id: k.id.clone(),
-            agent: k.agent.clone(),
-        })
-        .collect()
+    for k in claims {
+        match k.counts(&me, now) {
+            true => {
+                counting.insert(k.agent.clone(), k.seen(now));
+            }
+            false => lapsed.push(LapsedClaim {
+                id: k.id,
+                agent: k.agent,
+            }),
+        }
+    }
+    (counting, lapsed)
 }
 
 /// The agents of `project` a `fleet exec` claim that counts is on, each
@@ -173,7 +159,7 @@ pub(crate) fn live_claims(runner: &dyn Runner, project: &str) -> Result<BTreeMap
             "could not read the claims: `docker ps` printed a {why}"
         ))
     })?;
-    Ok(counting_claims(&rows, project))
+    Ok(claims_in(&rows, project).0)
 }
 
 /// The image references (each once, in order) of the desired containers of

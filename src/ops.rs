@@ -341,7 +341,7 @@ impl StatusRow {
 /// One type's pool on one host, in figures (README, "Pool figures and
 /// monitoring"). `busy` and `claimed` overlap the others; `members` is
 /// `ready + down +` the running members not ready yet.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub(crate) struct PoolFigures {
     #[serde(rename = "type")]
     pub type_name: String,
@@ -395,12 +395,7 @@ pub(crate) fn pools(rows: &[StatusRow]) -> Vec<PoolFigures> {
             pools.push(PoolFigures {
                 type_name: t.to_string(),
                 host: r.host.clone(),
-                members: 0,
-                ready: 0,
-                idle: 0,
-                busy: 0,
-                claimed: 0,
-                down: 0,
+                ..PoolFigures::default()
             });
             pools.len() - 1
         });
