@@ -604,12 +604,40 @@ fn a_hostile_claim_holder_is_shown_escaped() {
     assert!(!r.stderr.lines().any(|l| l.starts_with("error: forged")));
 }
 
+/// On the engine at `url`: `agent` claimed, `true` run in it, the claim
+/// released (the calls of one dispatch there after its look).
+fn ran_true_on(w: World, url: &str, agent: &str) -> World {
+    use crate::placement::at;
+    let exec_args: Vec<String> = ["exec", "-i", "--env-file", ANY, agent, "true"]
+        .map(String::from)
+        .to_vec();
+    w.expect_cmd(
+        at(url, Cmd::new(claim_create(agent))),
+        Ok(Output::ok(claim_id(agent) + "\n")),
+    )
+    .expect_cmd(at(url, Cmd::new(exec_args)), Ok(Output::ok("")))
+    .expect_cmd(
+        at(url, Cmd::new(["rm".to_string(), claim_id(agent)])),
+        Ok(Output::ok(claim_id(agent) + "\n")),
+    )
+}
+
+/// The look's answer for `coder-2` of the hosts config, idle, its claim
+/// free.
+fn coder_2_idle() -> Output {
+    Output {
+        code: Some(1),
+        stdout: json!([crate::placement::agent("coder-2").to_json()]).to_string(),
+        stderr: "Error: No such object: coder-2.fleet-claim\n".into(),
+    }
+}
+
 /// A type spread over two hosts, one of them down: its members there are
 /// passed over and a member on the other host runs the command, every call
 /// on that host's engine. Both down: 125, naming the hosts.
 #[test]
 fn a_host_that_is_down_gives_up_its_members_to_the_others() {
-    use crate::placement::{H1, H2, TWO as HOSTS, agent, at};
+    use crate::placement::{H1, H2, TWO as HOSTS, at};
     let pool = ["coder-default", "coder-2", "coder-3"];
     let h1_look = || {
         argv::inspect(&[
@@ -620,11 +648,7 @@ fn a_host_that_is_down_gives_up_its_members_to_the_others() {
         ])
     };
     let h2_look = || argv::inspect(&["coder-2", "coder-2.fleet-claim"]);
-    let on_h2 = || Output {
-        code: Some(1),
-        stdout: json!([agent("coder-2").to_json()]).to_string(),
-        stderr: "Error: No such object: coder-2.fleet-claim\n".into(),
-    };
+    let on_h2 = coder_2_idle;
     let claim_on = |url: &str, a: &str| at(url, Cmd::new(claim_create(a)));
     // The first try on a member of the host that is down fails there
     // (its look and its claim), which is no failure: the whole look tells.
@@ -635,9 +659,6 @@ fn a_host_that_is_down_gives_up_its_members_to_the_others() {
         )
         .expect_cmd(claim_on(H1, g), Ok(engine_down()))
     };
-    let exec_args: Vec<String> = ["exec", "-i", "--env-file", ANY, "coder-2", "true"]
-        .map(String::from)
-        .to_vec();
     let w = World::new(HOSTS);
     let w = match guess(&pool) {
         "coder-2" => w.expect_cmd(at(H2, h2_look()), Ok(on_h2())),
@@ -645,16 +666,7 @@ fn a_host_that_is_down_gives_up_its_members_to_the_others() {
             .expect_cmd(at(H1, h1_look()), Ok(engine_down()))
             .expect_cmd(at(H2, h2_look()), Ok(on_h2())),
     };
-    let w = w
-        .expect_cmd(
-            claim_on(H2, "coder-2"),
-            Ok(Output::ok(claim_id("coder-2") + "\n")),
-        )
-        .expect_cmd(at(H2, Cmd::new(exec_args)), Ok(Output::ok("")))
-        .expect_cmd(
-            at(H2, Cmd::new(["rm".to_string(), claim_id("coder-2")])),
-            Ok(Output::ok(claim_id("coder-2") + "\n")),
-        );
+    let w = ran_true_on(w, H2, "coder-2");
     let r = exec(&["coder", "--", "true"], w);
     assert_eq!(r.code, 0, "{r:?}");
 
@@ -726,7 +738,7 @@ fn an_engine_that_is_down_is_said_once_not_once_per_name() {
 /// type is looked for only on the hosts of the run.
 #[test]
 fn host_narrows_the_pool_and_a_named_agent_left_out_is_said() {
-    use crate::placement::{H2, TWO as HOSTS, agent, at};
+    use crate::placement::{H2, TWO as HOSTS, at};
     let r = exec(
         &["--host", "h2", "coder-default", "--", "true"],
         World::new(HOSTS),
@@ -741,28 +753,11 @@ fn host_narrows_the_pool_and_a_named_agent_left_out_is_said() {
     assert!(r.calls.is_empty(), "{r:?}");
 
     // Only coder-2 is on h2: the pool is that one member.
-    let idle = Output {
-        code: Some(1),
-        stdout: json!([agent("coder-2").to_json()]).to_string(),
-        stderr: "Error: No such object: coder-2.fleet-claim\n".into(),
-    };
-    let exec_args: Vec<String> = ["exec", "-i", "--env-file", ANY, "coder-2", "true"]
-        .map(String::from)
-        .to_vec();
-    let w = World::new(HOSTS)
-        .expect_cmd(
-            at(H2, argv::inspect(&["coder-2", "coder-2.fleet-claim"])),
-            Ok(idle),
-        )
-        .expect_cmd(
-            at(H2, Cmd::new(claim_create("coder-2"))),
-            Ok(Output::ok(claim_id("coder-2") + "\n")),
-        )
-        .expect_cmd(at(H2, Cmd::new(exec_args)), Ok(Output::ok("")))
-        .expect_cmd(
-            at(H2, Cmd::new(["rm".to_string(), claim_id("coder-2")])),
-            Ok(Output::ok(claim_id("coder-2") + "\n")),
-        );
+    let w = World::new(HOSTS).expect_cmd(
+        at(H2, argv::inspect(&["coder-2", "coder-2.fleet-claim"])),
+        Ok(coder_2_idle()),
+    );
+    let w = ran_true_on(w, H2, "coder-2");
     let r = exec(&["--host", "h2", "coder", "--", "true"], w);
     assert_eq!(r.code, 0, "{r:?}");
 }
