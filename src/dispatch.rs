@@ -291,10 +291,9 @@ fn look<'p, 'a>(
 
 /// The first try ([`run`]): the named agent's (or a pool of one's) look
 /// and claim judged (`Some`, final), or for a type the member its pick
-/// would start with,
-/// `Some` only when it is idle and now claimed; `None`: look at the whole
-/// pool. A type's first try that fails in any way is no failure: the
-/// whole look then tells.
+/// would start with, `Some` only when it is idle and now claimed; `None`:
+/// look at the whole pool. A type's first try that fails is no failure
+/// (the whole look then tells), unless it panicked: that is fleet's bug.
 fn first_try<'p, 'a>(
     config: &Config,
     places: &'p [Place<'a>],
@@ -318,8 +317,11 @@ fn first_try<'p, 'a>(
             None => Ok(None),
         };
     }
-    let Ok((seen, Some(Taken::Mine(claim)))) = tried else {
-        return Ok(None);
+    // A panic is a bug, said as one, never passed over as "look again".
+    let (seen, claim) = match tried {
+        Ok((seen, Some(Taken::Mine(claim)))) => (seen, claim),
+        Err(e) if e.kind() == Kind::Internal => return Err(e),
+        _ => return Ok(None),
     };
     // Anything but idle lets the claim go (on drop) for the whole look.
     match seen.first() {

@@ -777,3 +777,29 @@ fn a_target_that_is_an_agent_and_a_type_is_refused() {
     );
     assert!(r.calls.is_empty(), "{r:?}");
 }
+
+/// A panic in a type's first try (here: while looking at the member it
+/// tries first) is fleet's bug, said as one (125), never passed over for
+/// the whole look; the claim taken beside it is released.
+#[test]
+fn a_panic_in_the_first_try_is_a_bug_said_and_its_claim_released() {
+    let m = members();
+    let pool = ["coder-default", "coder-2"];
+    let g = guess(&pool);
+    let w = World::new(TWO)
+        .panic_on(argv::inspect(&[g, &claim_name(g)]))
+        .allow_cmd(
+            argv::inspect(&[
+                "coder-default",
+                "coder-2",
+                "coder-default.fleet-claim",
+                "coder-2.fleet-claim",
+            ]),
+            Output::ok(serde_json::to_string(&docs(&m)).unwrap()),
+        );
+    let w = released(claimed(w, g), g);
+    let r = exec(&["coder", "--", "true"], w);
+    assert_eq!(r.code, 125, "{r:?}");
+    assert!(r.stderr.contains("panicked"), "{}", r.stderr);
+    assert!(!r.verbs().contains(&"exec"), "{r:?}");
+}
