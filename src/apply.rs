@@ -192,7 +192,8 @@ fn phases<'a>(plan: &'a Plan, jobs: usize, skip: &[bool]) -> [Vec<Unit<'a>>; 3] 
     let mut rolls: Vec<(&str, Vec<(usize, Single)>)> = Vec::new();
     for (i, a) in plan.actions.iter().enumerate().filter(|(i, _)| !skip[*i]) {
         match &a.op {
-            Op::Nothing => {}
+            // A swarm's: `swarm/` applies those.
+            Op::Nothing | Op::Service(_) => {}
             Op::Remove { id } => removals.push(Unit::One(i, Single::Remove(id))),
             Op::Start { id, rebuild } => starts.push(Wake {
                 i,

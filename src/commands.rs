@@ -95,7 +95,7 @@ pub(crate) struct Checked {
 /// Runs `command`: the one place a command is picked.
 pub fn run(command: &Command, ctx: &Context) -> Result<Report> {
     let load = || Config::load(ctx.config);
-    let config = || load().and_then(not_a_swarm);
+    let config = load;
     let interrupted = || ctx.stopping();
     Ok(match command {
         Command::Schema => Report::Text(config::schema_json()),
@@ -124,23 +124,27 @@ pub fn run(command: &Command, ctx: &Context) -> Result<Report> {
             status: status(ctx, &config()?)?,
             format: a.format(),
         },
-        Command::Hosts => Report::Hosts(hosts(ctx, &config()?)?),
-        Command::Unlock(a) => Report::Unlock(unlock(ctx, &config()?, a.force)?),
+        Command::Hosts => Report::Hosts(hosts(ctx, &not_a_swarm(config()?, "hosts")?)?),
+        Command::Unlock(a) => Report::Unlock(unlock(
+            ctx,
+            &not_a_swarm(config()?, "unlock")?,
+            a.force,
+        )?),
         Command::Exec(a) => Report::Exec(exec(ctx, a)),
     })
 }
 
-/// A config that runs on a swarm, refused by every command but `check`:
-/// fleet checks the format (DESIGN.md "Swarm") but does not drive a swarm
-/// yet, and must not take its hosts for plain engines. Nothing runs.
-fn not_a_swarm(config: Config) -> Result<Config> {
+/// A config that runs on a swarm, refused by the commands that do not
+/// drive one yet (`exec`, `hosts`, `unlock`): they must not take its
+/// hosts for plain engines. Nothing runs.
+fn not_a_swarm(config: Config, what: &str) -> Result<Config> {
     match &config.swarm {
         None => Ok(config),
         Some(s) => Err(Error::refused(format!(
-            "project `{}` runs on a swarm (swarm.manager: `{}`), and fleet does not drive a swarm yet; nothing was done",
+            "project `{}` runs on a swarm (swarm.manager: `{}`), and `fleet {what}` does not work on a swarm yet; nothing was done",
             config.project, s.manager
         ))
-        .with_help("`fleet check` validates this config; to run the agents on the declared hosts as plain engines, remove `swarm` and `constraints`")),
+        .with_help("on a swarm: sync, plan, status, up, down and check; `docker exec` on the agent's node (`fleet status` names it)")),
     }
 }
 
@@ -158,7 +162,10 @@ pub fn check(ctx: &Context, config: &Config) -> Checked {
 
 /// `fleet plan`: what sync would do; changes nothing.
 pub fn plan(ctx: &Context, config: &Config, opts: plan::Options) -> Result<Planned> {
-    converge::plan(ctx, config, opts)
+    match config.swarm {
+        Some(_) => crate::swarm::plan(ctx, config, opts),
+        None => converge::plan(ctx, config, opts),
+    }
 }
 
 /// `fleet sync`: under the machine's lock, every host observed, planned,
@@ -171,13 +178,19 @@ pub fn sync(
     wait: Option<Duration>,
 ) -> Result<Outcome> {
     let _lock = take_lock(ctx, &config.project)?;
-    converge::sync(ctx, config, opts, wait)
+    match config.swarm {
+        Some(_) => crate::swarm::sync(ctx, config, opts, wait),
+        None => converge::sync(ctx, config, opts, wait),
+    }
 }
 
 /// `fleet up`, under the project's lock (and each host's); with `wait`,
 /// then waits for what it started to be ready.
 pub fn up(ctx: &Context, config: &Config, wait: Option<Duration>) -> Result<OpsResult> {
     let _lock = take_lock(ctx, &config.project)?;
+    if config.swarm.is_some() {
+        return crate::swarm::up(ctx, config, wait);
+    }
     let act = |runner: &dyn Runner| -> Result<OpsResult> {
         let mut r = ops::up(runner, &config.project, ctx.jobs, ctx.stop)?;
         if let Some(timeout) = wait
@@ -203,6 +216,9 @@ pub fn up(ctx: &Context, config: &Config, wait: Option<Duration>) -> Result<OpsR
 /// `fleet down`, under the project's lock (and each host's).
 pub fn down(ctx: &Context, config: &Config, opts: ops::DownOptions) -> Result<OpsResult> {
     let _lock = take_lock(ctx, &config.project)?;
+    if config.swarm.is_some() {
+        return crate::swarm::down(ctx, config, opts);
+    }
     let act = |runner: &dyn Runner| ops::down(runner, &config.project, opts);
     converge::ops(ctx, config, "stopped", &act)
 }
@@ -211,7 +227,10 @@ pub fn down(ctx: &Context, config: &Config, opts: ops::DownOptions) -> Result<Op
 /// host locks held by a run (host, who and since). It describes even an
 /// empty config (it changes nothing).
 pub fn status(ctx: &Context, config: &Config) -> Result<Status> {
-    converge::status(ctx, config)
+    match config.swarm {
+        Some(_) => crate::swarm::status(ctx, config),
+        None => converge::status(ctx, config),
+    }
 }
 
 /// `fleet hosts`: each place side by side: its engine's version and its
@@ -288,7 +307,13 @@ pub fn unlock(ctx: &Context, config: &Config, force: bool) -> Result<Vec<Unlocke
     let places = place::places(config, ctx)?;
     let me = engine_lock::Holder::this_process();
     let released = place::each(places.iter(), |p| {
-        engine_lock::release_any(p.runner()?, &config.project, &me, force)
+        engine_lock::release_any(
+            p.runner()?,
+            &config.project,
+            &me,
+            force,
+            engine_lock::Store::Engine,
+        )
     });
     Ok((places.iter().zip(released))
         .map(|(p, r)| {
@@ -315,7 +340,7 @@ pub fn unlock(ctx: &Context, config: &Config, force: bool) -> Result<Vec<Unlocke
 fn exec(ctx: &Context, a: &crate::cli::ExecArgs) -> crate::dispatch::Dispatched {
     use crate::dispatch::{Dispatched, EXIT_FLEET_FAILED, Request};
     let request = || -> Result<(Config, Request)> {
-        let config = Config::load(ctx.config).and_then(not_a_swarm)?;
+        let config = not_a_swarm(Config::load(ctx.config)?, "exec")?;
         let env = crate::dispatch::read_env(&a.env, &a.env_file)?;
         let req = Request {
             target: a.target.clone(),

@@ -37,6 +37,11 @@
 //! meaningful in the pid namespace of the kernel boot that gave it, which
 //! the boot ID and the namespace's inode name exactly.
 //!
+//! On a swarm ([`Store::Swarm`]) the same lock is a `docker config` object
+//! of that name on the swarm's managers: Swarm creates a name once
+//! cluster-wide (its raft store), so two runs through two managers
+//! exclude each other too; removed by its ID, read by `config inspect`.
+//!
 //! Every docker call goes through the [`Runner`]; this module reads
 //! `/proc`, `/etc/machine-id` and the password database, and nothing of
 //! the environment.
@@ -46,7 +51,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use crate::docker::missing_image_named;
-use crate::docker::{Cmd, DockerError, Runner, argv, run_ok};
+use crate::docker::{Cmd, DockerError, Runner, argv, run_ok, service};
 use crate::error::{Error, Result};
 pub use crate::process::process_start_time;
 use crate::process::{Process, gone, pid_namespace, process, read_trimmed};
@@ -137,6 +142,57 @@ impl Holder {
             l.push((LABEL_HOST, h.to_string()));
         }
         l
+    }
+}
+
+/// Where the lock lives: a container on one engine, or a `docker config`
+/// object of a swarm (atomic by name across its managers).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Store {
+    #[default]
+    Engine,
+    Swarm,
+}
+
+impl Store {
+    fn create(self, name: &str, labels: &[(&str, String)]) -> Cmd {
+        match self {
+            Store::Engine => argv::lock_create(name, labels),
+            Store::Swarm => service::lock_create(name, labels),
+        }
+    }
+
+    fn inspect(self, name: &str) -> Cmd {
+        match self {
+            Store::Engine => argv::inspect(&[name]),
+            Store::Swarm => service::lock_inspect(name),
+        }
+    }
+
+    fn remove(self, id: &str) -> Cmd {
+        match self {
+            Store::Engine => argv::remove_one(id),
+            Store::Swarm => service::lock_remove(id),
+        }
+    }
+
+    /// What the lock is, in messages.
+    pub fn what(self) -> &'static str {
+        match self {
+            Store::Engine => "lock container",
+            Store::Swarm => "lock config",
+        }
+    }
+
+    /// The engine's words for a name or ID that holds nothing.
+    fn absent(self, stderr: &str) -> bool {
+        match self {
+            Store::Engine => no_such(stderr),
+            Store::Swarm => {
+                let s = stderr.to_ascii_lowercase();
+                s.contains("not found") || s.contains("no such config")
+            }
+        }
     }
 }
 
@@ -258,6 +314,7 @@ pub struct EngineLock {
     host: Option<String>,
     /// Just before the create that took it: the lease counts from here.
     taken: Instant,
+    store: Store,
 }
 
 impl EngineLock {
@@ -276,18 +333,19 @@ impl EngineLock {
     /// someone removed and another run took since is theirs). One already
     /// gone is fine.
     pub fn release(self, runner: &dyn Runner) -> Result<()> {
-        match remove(runner, &self.id) {
+        match remove_in(runner, self.store, &self.id) {
             Ok(_) => Ok(()),
             Err(e) => Err(Error::from(e)
                 .context(format!(
-                    "could not release the lock container `{}` ({}){}",
+                    "could not release the {} `{}` ({}){}",
+                    self.store.what(),
                     self.name,
                     short_id(&self.id),
                     on_host(self.host.as_deref())
                 ))
                 .with_help(format!(
-                    "remove it by hand once the engine answers: `docker rm {}`",
-                    self.id
+                    "remove it by hand once the engine answers: `docker {}`",
+                    self.store.remove(&self.id).line()
                 ))),
         }
     }
@@ -300,6 +358,7 @@ pub struct Claim<'a> {
     pub project: &'a str,
     pub host: Option<&'a str>,
     pub me: &'a Holder,
+    pub store: Store,
 }
 
 /// Takes `project`'s lock on the engine `runner` reaches, waiting up to
@@ -313,9 +372,14 @@ pub fn acquire(
     stop: &AtomicBool,
     events: &dyn Fn(LockEvent),
 ) -> Result<EngineLock> {
-    let Claim { project, host, me } = *claim;
+    let Claim {
+        project,
+        host,
+        me,
+        store,
+    } = *claim;
     let name = lock_name(project);
-    let create = argv::lock_create(&name, &me.labels(project, host, opts.lease));
+    let create = store.create(&name, &me.labels(project, host, opts.lease));
     let start = Instant::now();
     let mut clock = Clock::default();
     let mut told = false;
@@ -329,9 +393,10 @@ pub fn acquire(
                 name,
                 host: host.map(str::to_string),
                 taken,
+                store,
             });
         }
-        let info = match inspect(runner, &name).map_err(|e| e.context(taking(&name, host)))? {
+        let info = match inspect(runner, store, &name).map_err(|e| e.context(taking(&name, host)))? {
             // Released between the create and the inspect: try again.
             Found::Absent if races < MAX_RACES => {
                 races += 1;
@@ -343,7 +408,7 @@ pub fn acquire(
         };
         races = 0;
         if let Some(why) = stale(&info, me, || clock.now(runner)) {
-            take_over(runner, &info, &mut removed, &name, host)?;
+            take_over(runner, store, &info, &mut removed, &name, host)?;
             events(LockEvent::TakenOver { from: &info, why });
             continue;
         }
@@ -365,8 +430,13 @@ pub fn acquire(
 /// container under the lock's name that is not `project`'s lock is an
 /// error naming it.
 pub fn read(runner: &dyn Runner, project: &str) -> Result<Option<LockInfo>> {
+    read_in(runner, Store::Engine, project)
+}
+
+/// [`read`] in either store.
+pub fn read_in(runner: &dyn Runner, store: Store, project: &str) -> Result<Option<LockInfo>> {
     let name = lock_name(project);
-    match inspect(runner, &name).map_err(|e| e.context(format!("could not read `{name}`")))? {
+    match inspect(runner, store, &name).map_err(|e| e.context(format!("could not read `{name}`")))? {
         Found::Absent => Ok(None),
         Found::Ours(info) => Ok(Some(info)),
         Found::Foreign(id) => Err(foreign(&name, &id, project, None)),
@@ -404,8 +474,9 @@ pub fn release_any(
     project: &str,
     me: &Holder,
     force: bool,
+    store: Store,
 ) -> Result<Option<LockInfo>> {
-    let Some(info) = read(runner, project)? else {
+    let Some(info) = read_in(runner, store, project)? else {
         return Ok(None);
     };
     if !force && held_by_live_process_here(&info, me) {
@@ -418,11 +489,12 @@ pub fn release_any(
             info.pid.unwrap_or_default()
         )));
     }
-    match remove(runner, &info.id) {
+    match remove_in(runner, store, &info.id) {
         Ok(true) => Ok(Some(info)),
         Ok(false) => Ok(None),
         Err(e) => Err(Error::from(e).context(format!(
-            "could not remove the lock container `{}` ({})",
+            "could not remove the {} `{}` ({})",
+            store.what(),
             lock_name(project),
             short_id(&info.id)
         ))),
@@ -488,7 +560,8 @@ pub(crate) fn try_create(
             .context(taking(name, host))),
         };
     }
-    if out.stderr.to_ascii_lowercase().contains("already in use") {
+    let words = out.stderr.to_ascii_lowercase();
+    if words.contains("already in use") || words.contains("already exists") {
         return Ok(None);
     }
     Err(context(DockerError::Failed {
@@ -530,12 +603,25 @@ struct InspectedConfig {
     labels: Option<BTreeMap<String, String>>,
 }
 
-/// One `docker inspect --type container <name>`.
-fn inspect(runner: &dyn Runner, name: &str) -> Result<Found> {
-    let cmd = argv::inspect(&[name]);
+/// A swarm config as `docker config inspect` prints it (the fields the
+/// lock needs).
+#[derive(serde::Deserialize)]
+struct InspectedConfigObject {
+    #[serde(rename = "ID")]
+    id: String,
+    #[serde(rename = "CreatedAt", default)]
+    created: String,
+    #[serde(rename = "Spec", default)]
+    spec: Option<InspectedConfig>,
+}
+
+/// One `docker inspect` of the lock's name (`docker config inspect` on a
+/// swarm).
+fn inspect(runner: &dyn Runner, store: Store, name: &str) -> Result<Found> {
+    let cmd = store.inspect(name);
     let out = runner.run(&cmd)?;
     if !out.success() {
-        if no_such(&out.stderr) {
+        if store.absent(&out.stderr) {
             return Ok(Found::Absent);
         }
         return Err(DockerError::Failed {
@@ -545,17 +631,36 @@ fn inspect(runner: &dyn Runner, name: &str) -> Result<Found> {
         }
         .into());
     }
-    let docs: Vec<Inspected> = serde_json::from_str(&out.stdout).map_err(|e| {
+    let unreadable = |e: serde_json::Error| {
         Error::docker(format!(
-            "`docker inspect` printed what fleet cannot read as the container `{name}`"
+            "`docker {}` printed what fleet cannot read as the {} `{name}`",
+            cmd.line(),
+            store.what()
         ))
         .because(e)
-    })?;
+    };
+    let docs: Vec<(String, String, Option<InspectedConfig>)> = match store {
+        Store::Engine => serde_json::from_str::<Vec<Inspected>>(&out.stdout)
+            .map_err(unreadable)?
+            .into_iter()
+            .map(|d| (d.id, d.created, d.config))
+            .collect(),
+        Store::Swarm => serde_json::from_str::<Vec<InspectedConfigObject>>(&out.stdout)
+            .map_err(unreadable)?
+            .into_iter()
+            .map(|d| (d.id, d.created, d.spec))
+            .collect(),
+    };
     let mut docs = docs.into_iter();
-    let (Some(doc), None) = (docs.next(), docs.next()) else {
+    let (Some((id, created, config)), None) = (docs.next(), docs.next()) else {
         return Ok(Found::Absent);
     };
-    let labels = doc.config.and_then(|c| c.labels).unwrap_or_default();
+    let doc = Inspected {
+        id,
+        created,
+        config: None,
+    };
+    let labels = config.and_then(|c| c.labels).unwrap_or_default();
     let project = name.strip_suffix(".fleet-lock").unwrap_or(name);
     if labels.get(LABEL_LOCK).map(String::as_str) != Some(project) {
         return Ok(Found::Foreign(doc.id));
@@ -575,11 +680,16 @@ pub(crate) fn no_such(stderr: &str) -> bool {
 
 /// `docker rm <id>`: `Ok(false)` when it was already gone.
 pub(crate) fn remove(runner: &dyn Runner, id: &str) -> Result<bool, DockerError> {
-    let cmd = argv::remove_one(id);
+    remove_in(runner, Store::Engine, id)
+}
+
+/// [`remove`] in either store.
+fn remove_in(runner: &dyn Runner, store: Store, id: &str) -> Result<bool, DockerError> {
+    let cmd = store.remove(id);
     let out = runner.run(&cmd)?;
     if out.success() {
         Ok(true)
-    } else if no_such(&out.stderr) {
+    } else if store.absent(&out.stderr) {
         Ok(false)
     } else {
         Err(DockerError::Failed {
@@ -594,6 +704,7 @@ pub(crate) fn remove(runner: &dyn Runner, id: &str) -> Result<bool, DockerError>
 /// last one removed: seeing it again means the engine did not remove it.
 fn take_over(
     runner: &dyn Runner,
+    store: Store,
     info: &LockInfo,
     removed: &mut Option<String>,
     name: &str,
@@ -607,7 +718,7 @@ fn take_over(
         )));
     }
     *removed = Some(info.id.clone());
-    remove(runner, &info.id).map(drop).map_err(|e| {
+    remove_in(runner, store, &info.id).map(drop).map_err(|e| {
         Error::from(e).context(format!(
             "could not remove the stale lock container `{name}` ({}){}, {}",
             short_id(&info.id),

@@ -32,6 +32,7 @@ pub mod report;
 pub mod snapshot;
 pub mod spec;
 pub mod ssh;
+pub(crate) mod swarm;
 pub mod text;
 mod time;
 

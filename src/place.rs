@@ -95,6 +95,7 @@ impl<'a> Place<'a> {
             project,
             host: Some(host),
             me: &me,
+            store: engine_lock::Store::Engine,
         };
         let lock = engine_lock::acquire(runner, &claim, &opts, ctx.stop, &told)?;
         // Counted from just before the create that took it, less a margin

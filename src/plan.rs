@@ -77,6 +77,48 @@ pub enum Op {
     },
     /// `docker rm -f <id>`.
     Remove { id: String },
+    /// On a swarm: what is done to an agent's service (`swarm/`).
+    Service(Box<ServiceOp>),
+}
+
+/// What a swarm run does to one agent (DESIGN.md "Swarm"). Services are
+/// addressed by ID once they exist.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ServiceOp {
+    /// `docker service create`: `constraints` are the type's and a pinned
+    /// agent's node; `image_id` the manager's ID of its image.
+    Create {
+        desired: Desired,
+        constraints: Vec<String>,
+        image_id: Option<String>,
+    },
+    /// `docker service update` to the config (Swarm rolls back a new task
+    /// that fails).
+    Update {
+        id: String,
+        desired: Desired,
+        held: crate::docker::service::Held,
+        constraints: Vec<String>,
+        image_id: Option<String>,
+    },
+    /// `docker service scale NAME=1` of a service scaled to 0.
+    Start { id: String },
+    /// `docker service rm`.
+    Remove { id: String },
+    /// `docker rm -f` of a plain container of the project on a node's
+    /// engine (the project moved to the swarm): on `host`.
+    RemovePlain { host: String, id: String },
+}
+
+impl ServiceOp {
+    pub fn verb(&self) -> &'static str {
+        match self {
+            ServiceOp::Create { .. } => "create",
+            ServiceOp::Update { .. } => "update",
+            ServiceOp::Start { .. } => "start",
+            ServiceOp::Remove { .. } | ServiceOp::RemovePlain { .. } => "remove",
+        }
+    }
 }
 
 impl Op {
@@ -89,6 +131,7 @@ impl Op {
             Op::Unpause { .. } => "unpause",
             Op::Recreate { .. } => "recreate",
             Op::Remove { .. } => "remove",
+            Op::Service(s) => s.verb(),
         }
     }
 }

@@ -384,7 +384,7 @@ fn check(c: &Checked, style: &Style) -> Rendered {
             (0, _) => String::new(),
             (n, None) => format!(" on {n} hosts ({})", c.hosts.join(", ")),
             (n, Some(m)) => format!(
-                " on the swarm managed by `{m}` ({n} hosts: {}; fleet does not drive a swarm yet)",
+                " on the swarm managed by `{m}` ({n} hosts: {})",
                 c.hosts.join(", ")
             ),
         };

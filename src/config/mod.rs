@@ -116,6 +116,8 @@ pub struct Desired {
     /// The host it runs on (label `fleet.host`); `None` when the config
     /// declares no hosts.
     pub host: Option<String>,
+    /// Its type's Swarm placement constraints (empty off a swarm).
+    pub constraints: Vec<String>,
 }
 
 /// The resolved spec of one container: everything that reaches `docker run`.
@@ -232,6 +234,7 @@ impl Config {
                     hash: t.hash.clone(),
                     max_unavailable: t.max_unavailable,
                     host: placement(&t.hosts, i),
+                    constraints: t.constraints.clone(),
                 });
             }
         }

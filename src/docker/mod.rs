@@ -11,6 +11,7 @@
 
 pub mod argv;
 pub mod real;
+pub mod service;
 
 use std::fmt;
 
@@ -22,6 +23,16 @@ pub struct Cmd {
     /// one `KEY=value` a line, when `args` holds `--env-file /dev/stdin`.
     /// Never in the child's environment, never printed.
     pub env_file: Vec<(String, String)>,
+    /// Agent env handed to the docker CLI in its own environment, for
+    /// `docker service update --env-add KEY` (the CLI takes the value of a
+    /// bare `KEY` from its environment; `service update` has no
+    /// `--env-file`). Only the child's environment, readable by its user
+    /// and root as the 0600 env file is; never on an argv, never printed.
+    /// A swarm config refuses the keys the docker CLI reads itself.
+    pub env_vars: Vec<(String, String)>,
+    /// Bytes for the child's stdin when there is no env file (a swarm
+    /// lock's data for `docker config create NAME -`). Never a secret.
+    pub input: Option<String>,
     /// A floor under the runner's timeout, for the calls that undo a failed
     /// swap or read the engine again after a failure: a `--timeout` short
     /// enough to cut off the mutation must not also cut off its repair.
@@ -44,6 +55,8 @@ impl Cmd {
         Cmd {
             args: args.into_iter().map(Into::into).collect(),
             env_file: Vec::new(),
+            env_vars: Vec::new(),
+            input: None,
             min_timeout: None,
             global: Vec::new(),
             path: None,
@@ -62,7 +75,7 @@ impl Cmd {
     /// rejects those first; this guards every other way in).
     pub fn stdin(&self) -> Result<Option<Vec<u8>>, String> {
         if self.env_file.is_empty() {
-            return Ok(None);
+            return Ok(self.input.as_ref().map(|t| t.clone().into_bytes()));
         }
         let mut text = String::new();
         for (k, v) in &self.env_file {
@@ -96,7 +109,9 @@ impl Cmd {
 
 impl fmt::Debug for Cmd {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let keys: Vec<&str> = self.env_file.iter().map(|(k, _)| k.as_str()).collect();
+        let keys: Vec<&str> = (self.env_file.iter().chain(&self.env_vars))
+            .map(|(k, _)| k.as_str())
+            .collect();
         write!(f, "docker {} (env keys: {keys:?})", self.line())
     }
 }

@@ -5,8 +5,9 @@
 //! Each docker process leads a process group of its own, so a timeout kills
 //! it with every child it started (an `ssh` for an `ssh://` DOCKER_HOST, a
 //! credential helper), not only the CLI, and no orphan keeps a pipe open.
-//! The child inherits fleet's own environment unchanged: agent env never
-//! enters it (see [`Cmd::env_file`]).
+//! The child inherits fleet's own environment; agent env enters it only
+//! for `docker service update --env-add KEY` ([`Cmd::env_vars`]), never an
+//! argv (see [`Cmd::env_file`]).
 
 use std::io::Read;
 use std::os::unix::process::CommandExt;
@@ -42,6 +43,9 @@ impl DuctRunner {
             });
         if let Some(path) = &cmd.path {
             expr = expr.env("PATH", path);
+        }
+        for (k, v) in &cmd.env_vars {
+            expr = expr.env(k, v);
         }
         Ok(match stdin {
             Some(bytes) => expr.stdin_bytes(bytes),

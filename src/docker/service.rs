@@ -1,0 +1,347 @@
+//! Every docker argv fleet issues on a swarm (DESIGN.md "Swarm"): the
+//! manager's reads (services, tasks, nodes), a service's create, update,
+//! scale and removal, the swarm lock (a `docker config` object), a node's
+//! own swarm ID. Pure: argv built here and nowhere else.
+//!
+//! An agent is a service of one replica named as the agent. Its env goes
+//! through the env-file channel on create (`--env-file /dev/stdin`) and
+//! through the docker CLI's own environment on update (`--env-add KEY`,
+//! the value looked up by the CLI: `service update` has no `--env-file`);
+//! never on an argv.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use super::Cmd;
+use super::argv::{LABEL_HASH, LABEL_HOST, LABEL_INSTANCE, LABEL_PROJECT, LABEL_TYPE};
+use crate::config::{Desired, Spec};
+use crate::spec::Restart;
+
+/// The manager's image ID of the agent's image when it was created or
+/// updated: an image retagged on the nodes is drift, as on a plain engine.
+pub(crate) const LABEL_IMAGE_ID: &str = "fleet.image-id";
+
+/// Docker's own label on a task's container: the service it belongs to.
+pub(crate) const LABEL_SWARM_SERVICE: &str = "com.docker.swarm.service.name";
+
+/// `docker service ls`: the project's services, IDs only.
+pub fn list(project: &str) -> Cmd {
+    Cmd::new([
+        "service".to_string(),
+        "ls".into(),
+        "--quiet".into(),
+        "--filter".into(),
+        format!("label={LABEL_PROJECT}={project}"),
+    ])
+}
+
+/// `docker service inspect ID…`, batched.
+pub fn inspect<S: AsRef<str>>(ids: &[S]) -> Cmd {
+    let mut args = vec!["service".to_string(), "inspect".into()];
+    args.extend(ids.iter().map(|s| s.as_ref().to_string()));
+    Cmd::new(args)
+}
+
+/// `docker service ps ID…`: every task of the services (the history Swarm
+/// keeps included), one JSON object a line, newest first within a slot.
+pub fn tasks<S: AsRef<str>>(ids: &[S]) -> Cmd {
+    let mut args = vec![
+        "service".to_string(),
+        "ps".into(),
+        "--no-trunc".into(),
+        "--format".into(),
+        "{{json .}}".into(),
+    ];
+    args.extend(ids.iter().map(|s| s.as_ref().to_string()));
+    Cmd::new(args)
+}
+
+/// `docker node ls`: every node, one JSON object a line.
+pub fn nodes() -> Cmd {
+    Cmd::new(["node", "ls", "--format", "{{json .}}"])
+}
+
+/// The engine's own swarm node ID and state (`docker info`).
+pub fn node_id() -> Cmd {
+    Cmd::new([
+        "info",
+        "--format",
+        "{{.Swarm.NodeID}} {{.Swarm.LocalNodeState}} {{.Swarm.ControlAvailable}}",
+    ])
+}
+
+/// What `service create` and `update` both set the same way.
+fn common(args: &mut Vec<String>) {
+    args.extend(
+        [
+            "--detach",
+            "--no-resolve-image",
+            "--update-failure-action",
+            "rollback",
+            "--update-order",
+            "stop-first",
+        ]
+        .map(String::from),
+    );
+}
+
+/// fleet's labels of an agent, on the service and on its containers.
+fn fleet_labels(d: &Desired, image_id: Option<&str>) -> Vec<(String, String)> {
+    let mut l = vec![
+        (LABEL_PROJECT.to_string(), d.project.clone()),
+        (LABEL_TYPE.to_string(), d.type_name.clone()),
+        (LABEL_INSTANCE.to_string(), d.instance.to_string()),
+        (LABEL_HASH.to_string(), d.hash.clone()),
+    ];
+    if let Some(h) = &d.host {
+        l.push((LABEL_HOST.to_string(), h.clone()));
+    }
+    if let Some(id) = image_id {
+        l.push((LABEL_IMAGE_ID.to_string(), id.to_string()));
+    }
+    l.extend(d.spec.labels.iter().map(|(k, v)| (k.clone(), v.clone())));
+    l
+}
+
+/// Swarm's restart condition for a docker restart policy: `always` and
+/// `unless-stopped` restart on any exit (a service has no "stopped by
+/// hand"), `on-failure` on a failure, `no` never.
+pub(crate) fn restart_condition(r: Restart) -> &'static str {
+    match r {
+        Restart::Always | Restart::UnlessStopped => "any",
+        Restart::OnFailure => "on-failure",
+        Restart::No => "none",
+    }
+}
+
+/// A mount as `--mount` takes it, from the config's `SRC:DST[:OPTS]`: an
+/// absolute source is a bind, a name a volume; `ro` read-only. (`z`/`Z`
+/// have no `--mount` spelling; `check` refuses them on a swarm.)
+pub(crate) fn mount(m: &str) -> String {
+    let mut parts = m.splitn(3, ':');
+    let (src, dst) = (parts.next().unwrap_or(""), parts.next().unwrap_or(""));
+    let ro = parts.next().is_some_and(|o| o.split(',').any(|o| o == "ro"));
+    let kind = if src.starts_with('/') { "bind" } else { "volume" };
+    let mut s = format!("type={kind},source={src},target={dst}");
+    if ro {
+        s.push_str(",readonly");
+    }
+    s
+}
+
+/// One word for a shell-like option (`--entrypoint`, `--args`: the CLI
+/// splits them as a shell would): single-quoted unless plain.
+pub(crate) fn shell_word(w: &str) -> String {
+    let plain = !w.is_empty()
+        && w.chars()
+            .all(|c| c.is_ascii_alphanumeric() || "-_./=:,@%+".contains(c));
+    if plain {
+        w.to_string()
+    } else {
+        format!("'{}'", w.replace('\'', r"'\''"))
+    }
+}
+
+fn shell_line<S: AsRef<str>>(words: &[S]) -> String {
+    let w: Vec<String> = words.iter().map(|w| shell_word(w.as_ref())).collect();
+    w.join(" ")
+}
+
+/// The options of a spec that `create` and `update` spell alike.
+fn spec_options(s: &Spec, args: &mut Vec<String>) {
+    let mut push = |flag: &str, value: String| {
+        args.push(flag.to_string());
+        args.push(value);
+    };
+    push("--restart-condition", restart_condition(s.restart).into());
+    if let Some(m) = &s.memory {
+        push("--limit-memory", m.as_str().to_string());
+    }
+    if let Some(c) = s.cpus {
+        push("--limit-cpu", c.to_string());
+    }
+    if let Some(h) = &s.healthcheck {
+        args.extend(h.args());
+    }
+}
+
+/// `docker service create` of agent `d`: one replica, its hostname the
+/// agent's name, fleet's labels on the service and its containers, the
+/// env on stdin. `constraints`: the type's, and a pinned agent's node.
+pub fn create(d: &Desired, constraints: &[String], image_id: Option<&str>) -> Cmd {
+    let s = &d.spec;
+    let mut args = vec!["service".to_string(), "create".into()];
+    common(&mut args);
+    let mut push = |flag: &str, value: String| {
+        args.push(flag.to_string());
+        args.push(value);
+    };
+    push("--name", d.name.clone());
+    push("--replicas", "1".into());
+    push("--hostname", d.name.clone());
+    for (k, v) in fleet_labels(d, image_id) {
+        push("--label", format!("{k}={v}"));
+        push("--container-label", format!("{k}={v}"));
+    }
+    if !s.env.is_empty() {
+        push("--env-file", "/dev/stdin".into());
+    }
+    for m in &s.mounts {
+        push("--mount", mount(m));
+    }
+    if let Some(w) = &s.workdir {
+        push("--workdir", w.clone());
+    }
+    if let Some(u) = &s.user {
+        push("--user", u.clone());
+    }
+    if let Some(n) = &s.network {
+        push("--network", n.clone());
+    }
+    for c in constraints {
+        push("--constraint", c.clone());
+    }
+    if s.init {
+        args.push("--init".into());
+    }
+    spec_options(s, &mut args);
+    let launch = s.launch();
+    if let Some(program) = launch.program {
+        args.push("--entrypoint".into());
+        args.push(shell_word(program));
+    }
+    args.push(s.image.clone());
+    args.extend(launch.args.into_iter().flatten().map(str::to_string));
+    Cmd {
+        args,
+        env_file: s.env.iter().map(|(k, v)| (k.clone(), v.clone())).collect(),
+        ..Cmd::new(Vec::<String>::new())
+    }
+}
+
+/// What a service holds now, as an update must undo it: its labels, its
+/// containers' labels, env keys, mount targets and constraints.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Held {
+    pub labels: BTreeSet<String>,
+    pub container_labels: BTreeSet<String>,
+    pub env_keys: BTreeSet<String>,
+    pub mount_targets: BTreeSet<String>,
+    pub constraints: BTreeSet<String>,
+    pub network: Option<String>,
+}
+
+/// `docker service update` of agent `d`'s service `id` to its config:
+/// everything set again, what the service holds and the config does not
+/// removed, the env values in the CLI's environment (`--env-add KEY`).
+/// Swarm rolls back by itself when the new task fails.
+pub fn update(
+    id: &str,
+    d: &Desired,
+    held: &Held,
+    constraints: &[String],
+    image_id: Option<&str>,
+) -> Cmd {
+    let s = &d.spec;
+    let mut args = vec!["service".to_string(), "update".into()];
+    common(&mut args);
+    let mut push = |flag: &str, value: String| {
+        args.push(flag.to_string());
+        args.push(value);
+    };
+    push("--image", s.image.clone());
+    push("--hostname", d.name.clone());
+    let labels: BTreeMap<String, String> = fleet_labels(d, image_id).into_iter().collect();
+    for k in held.labels.iter().filter(|k| !labels.contains_key(*k)) {
+        push("--label-rm", k.clone());
+    }
+    for k in (held.container_labels.iter()).filter(|k| !labels.contains_key(*k)) {
+        push("--container-label-rm", k.clone());
+    }
+    for (k, v) in &labels {
+        push("--label-add", format!("{k}={v}"));
+        push("--container-label-add", format!("{k}={v}"));
+    }
+    for k in held.env_keys.iter().filter(|k| !s.env.contains_key(*k)) {
+        push("--env-rm", k.clone());
+    }
+    for k in s.env.keys() {
+        push("--env-add", k.clone());
+    }
+    for t in &held.mount_targets {
+        push("--mount-rm", t.clone());
+    }
+    for m in &s.mounts {
+        push("--mount-add", mount(m));
+    }
+    push("--workdir", s.workdir.clone().unwrap_or_default());
+    push("--user", s.user.clone().unwrap_or_default());
+    if held.network.as_deref() != s.network.as_deref() {
+        if let Some(n) = &held.network {
+            push("--network-rm", n.clone());
+        }
+        if let Some(n) = &s.network {
+            push("--network-add", n.clone());
+        }
+    }
+    let want: BTreeSet<&String> = constraints.iter().collect();
+    for c in held.constraints.iter().filter(|c| !want.contains(c)) {
+        push("--constraint-rm", c.clone());
+    }
+    for c in constraints {
+        push("--constraint-add", c.clone());
+    }
+    args.push(format!("--init={}", s.init));
+    spec_options(s, &mut args);
+    let launch = s.launch();
+    args.push("--entrypoint".into());
+    args.push(launch.program.map(shell_word).unwrap_or_default());
+    args.push("--args".into());
+    args.push(launch.args.map(|a| shell_line(&a)).unwrap_or_default());
+    args.push(id.to_string());
+    Cmd {
+        args,
+        env_vars: s.env.iter().map(|(k, v)| (k.clone(), v.clone())).collect(),
+        ..Cmd::new(Vec::<String>::new())
+    }
+}
+
+/// `docker service scale --detach NAME=N…`, batched.
+pub fn scale<S: AsRef<str>>(names: &[S], replicas: u32) -> Cmd {
+    let mut args = vec!["service".to_string(), "scale".into(), "--detach".into()];
+    args.extend(names.iter().map(|n| format!("{}={replicas}", n.as_ref())));
+    Cmd::new(args)
+}
+
+/// `docker service rm ID…`, batched.
+pub fn remove<S: AsRef<str>>(ids: &[S]) -> Cmd {
+    let mut args = vec!["service".to_string(), "rm".into()];
+    args.extend(ids.iter().map(|s| s.as_ref().to_string()));
+    Cmd::new(args)
+}
+
+/// `docker config create` of the swarm lock: labels in order, a fixed
+/// line of data on stdin (Swarm refuses an empty config).
+pub fn lock_create(name: &str, labels: &[(&str, String)]) -> Cmd {
+    let mut args = vec!["config".to_string(), "create".into()];
+    for (k, v) in labels {
+        args.push("--label".into());
+        args.push(format!("{k}={v}"));
+    }
+    args.push(name.to_string());
+    args.push("-".into());
+    Cmd {
+        args,
+        input: Some("fleet lock\n".into()),
+        ..Cmd::new(Vec::<String>::new())
+    }
+}
+
+/// `docker config inspect NAME`.
+pub fn lock_inspect(name: &str) -> Cmd {
+    Cmd::new(["config", "inspect", name])
+}
+
+/// `docker config rm ID`.
+pub fn lock_remove(id: &str) -> Cmd {
+    Cmd::new(["config", "rm", id])
+}

@@ -1,0 +1,335 @@
+//! A look at a swarm through its manager: the project's services (one
+//! `service ls`, one batched `service inspect`), their tasks (one
+//! `service ps`), the nodes (one `node ls`) and the images' IDs on the
+//! manager (one `image inspect`): a fixed number of calls, whatever the
+//! number of agents. Parsing is pure.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use serde::Deserialize;
+
+use crate::docker::argv::LABEL_PROJECT;
+use crate::docker::service::{self, Held};
+use crate::docker::{Runner, run_ok};
+use crate::error::{Error, Result};
+
+/// One service of the project, as `service inspect` shows it.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub(crate) struct Service {
+    pub id: String,
+    pub name: String,
+    pub labels: BTreeMap<String, String>,
+    /// What an update must undo.
+    pub held: Held,
+    /// `None`: not a replicated service.
+    pub replicas: Option<u64>,
+    /// Swarm's last update: `updating`, `completed`, `rollback_started`,
+    /// `rollback_completed`, `paused`, … and its message.
+    pub update: Option<(String, String)>,
+}
+
+/// One task, as `service ps` shows it.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub(crate) struct Task {
+    pub id: String,
+    pub service: String,
+    /// The node's hostname (empty: not assigned).
+    pub node: String,
+    /// `Running`, `Shutdown`, `Ready`, …
+    pub desired: String,
+    /// The first word of Swarm's current state: `Running`, `Pending`,
+    /// `Rejected`, `Failed`, `Starting`, …
+    pub state: String,
+    /// Swarm's whole current-state phrase (`Running 5 minutes ago`).
+    pub current: String,
+    /// Swarm's error (`no suitable node (…)`, `No such image: …`,
+    /// `task: non-zero exit (1)`).
+    pub error: String,
+}
+
+/// One node, as `node ls` shows it.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub(crate) struct Node {
+    pub id: String,
+    pub hostname: String,
+    /// `Ready`, `Down`, `Unknown`, `Disconnected`.
+    pub status: String,
+    /// `Active`, `Pause`, `Drain`.
+    pub availability: String,
+}
+
+/// Everything one look found.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub(crate) struct Look {
+    /// In name order.
+    pub services: Vec<Service>,
+    /// Each service's tasks, newest first.
+    pub tasks: BTreeMap<String, Vec<Task>>,
+    pub nodes: Vec<Node>,
+    /// Image reference → its ID on the manager (absent: not there).
+    pub images: BTreeMap<String, String>,
+}
+
+impl Look {
+    pub(crate) fn service(&self, name: &str) -> Option<&Service> {
+        self.services.iter().find(|s| s.name == name)
+    }
+
+    /// The task that stands for the service now: the newest one Swarm
+    /// wants running, else the newest.
+    pub(crate) fn task(&self, service: &str) -> Option<&Task> {
+        let tasks = self.tasks.get(service)?;
+        (tasks.iter())
+            .find(|t| matches!(t.desired.as_str(), "Running" | "Ready"))
+            .or_else(|| tasks.first())
+    }
+
+    pub(crate) fn node(&self, hostname: &str) -> Option<&Node> {
+        self.nodes.iter().find(|n| n.hostname == hostname)
+    }
+}
+
+/// Reads the swarm through `manager` for `project`; `images` are the
+/// references the config names.
+pub(crate) fn look(manager: &dyn Runner, project: &str, images: &[&str]) -> Result<Look> {
+    let read = |cmd: &crate::docker::Cmd| {
+        run_ok(manager, cmd).map_err(|e| {
+            Error::from(e).context("could not read the swarm through its manager; nothing was changed")
+        })
+    };
+    let (ids, nodes, image_ids) = std::thread::scope(|s| {
+        let nodes = s.spawn(|| read(&service::nodes()));
+        let images = s.spawn(|| image_ids(manager, images));
+        let ids = read(&service::list(project));
+        (ids, nodes.join(), images.join())
+    });
+    fn joined<T>(r: std::thread::Result<Result<T>>) -> Result<T> {
+        r.unwrap_or_else(|p| Err(crate::place::panicked(p.as_ref())))
+    }
+    let ids: Vec<String> = (ids?.stdout.lines())
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .map(String::from)
+        .collect();
+    let nodes = parse_nodes(&joined(nodes)?.stdout)?;
+    let images = joined(image_ids)?;
+    if ids.is_empty() {
+        return Ok(Look {
+            nodes,
+            images,
+            ..Look::default()
+        });
+    }
+    let (inspected, tasks) = std::thread::scope(|s| {
+        let tasks = s.spawn(|| read(&service::tasks(&ids)));
+        (read(&service::inspect(&ids)), tasks.join())
+    });
+    let mut services = parse_services(&inspected?.stdout)?;
+    // A service that carries the label only on its containers is not ours.
+    services.retain(|s| s.labels.get(LABEL_PROJECT).map(String::as_str) == Some(project));
+    services.sort_by(|a, b| a.name.cmp(&b.name));
+    let tasks = parse_tasks(&joined(tasks)?.stdout)?;
+    Ok(Look {
+        services,
+        tasks,
+        nodes,
+        images,
+    })
+}
+
+/// The IDs of `refs` on the manager's engine, one batched inspect
+/// (`observe`'s); a reference it lacks is left out.
+fn image_ids(runner: &dyn Runner, refs: &[&str]) -> Result<BTreeMap<String, String>> {
+    let refs: Vec<String> = (refs.iter().map(|r| r.to_string()))
+        .collect::<BTreeSet<_>>()
+        .into_iter()
+        .collect();
+    let found = crate::observe::resolve_images(runner, &refs)?;
+    Ok(found.into_iter().map(|(r, i)| (r, i.id)).collect())
+}
+
+fn unreadable(what: &str, e: impl std::fmt::Display) -> Error {
+    Error::docker(format!(
+        "could not read the swarm: `docker {what}` printed what fleet cannot read ({e}); nothing was changed"
+    ))
+}
+
+#[derive(Deserialize)]
+struct RawService {
+    #[serde(rename = "ID")]
+    id: String,
+    #[serde(rename = "Spec")]
+    spec: RawSpec,
+    #[serde(rename = "UpdateStatus", default)]
+    update: Option<RawUpdate>,
+}
+
+#[derive(Deserialize)]
+struct RawSpec {
+    #[serde(rename = "Name")]
+    name: String,
+    #[serde(rename = "Labels", default)]
+    labels: Option<BTreeMap<String, String>>,
+    #[serde(rename = "TaskTemplate", default)]
+    template: Option<RawTemplate>,
+    #[serde(rename = "Mode", default)]
+    mode: Option<RawMode>,
+}
+
+#[derive(Deserialize, Default)]
+struct RawTemplate {
+    #[serde(rename = "ContainerSpec", default)]
+    container: Option<RawContainer>,
+    #[serde(rename = "Placement", default)]
+    placement: Option<RawPlacement>,
+    #[serde(rename = "Networks", default)]
+    networks: Option<Vec<RawNetwork>>,
+}
+
+#[derive(Deserialize, Default)]
+struct RawContainer {
+    #[serde(rename = "Labels", default)]
+    labels: Option<BTreeMap<String, String>>,
+    #[serde(rename = "Env", default)]
+    env: Option<Vec<String>>,
+    #[serde(rename = "Mounts", default)]
+    mounts: Option<Vec<RawMount>>,
+}
+
+#[derive(Deserialize)]
+struct RawMount {
+    #[serde(rename = "Target", default)]
+    target: String,
+}
+
+#[derive(Deserialize, Default)]
+struct RawPlacement {
+    #[serde(rename = "Constraints", default)]
+    constraints: Option<Vec<String>>,
+}
+
+#[derive(Deserialize)]
+struct RawNetwork {
+    #[serde(rename = "Target", default)]
+    target: String,
+}
+
+#[derive(Deserialize)]
+struct RawMode {
+    #[serde(rename = "Replicated", default)]
+    replicated: Option<RawReplicated>,
+}
+
+#[derive(Deserialize)]
+struct RawReplicated {
+    #[serde(rename = "Replicas", default)]
+    replicas: Option<u64>,
+}
+
+#[derive(Deserialize)]
+struct RawUpdate {
+    #[serde(rename = "State", default)]
+    state: String,
+    #[serde(rename = "Message", default)]
+    message: String,
+}
+
+/// `docker service inspect`'s JSON array.
+pub(crate) fn parse_services(json: &str) -> Result<Vec<Service>> {
+    let raw: Vec<RawService> =
+        serde_json::from_str(json).map_err(|e| unreadable("service inspect", e))?;
+    Ok(raw
+        .into_iter()
+        .map(|r| {
+            let t = r.spec.template.unwrap_or_default();
+            let c = t.container.unwrap_or_default();
+            let held = Held {
+                labels: r.spec.labels.iter().flatten().map(|(k, _)| k.clone()).collect(),
+                container_labels: c.labels.iter().flatten().map(|(k, _)| k.clone()).collect(),
+                env_keys: (c.env.iter().flatten())
+                    .map(|e| e.split_once('=').map_or(e.as_str(), |(k, _)| k).to_string())
+                    .collect(),
+                mount_targets: c.mounts.iter().flatten().map(|m| m.target.clone()).collect(),
+                constraints: (t.placement.and_then(|p| p.constraints))
+                    .into_iter()
+                    .flatten()
+                    .collect(),
+                network: t.networks.and_then(|n| n.into_iter().next()).map(|n| n.target),
+            };
+            Service {
+                id: r.id,
+                name: r.spec.name,
+                labels: r.spec.labels.unwrap_or_default(),
+                held,
+                replicas: r.spec.mode.and_then(|m| m.replicated).and_then(|r| r.replicas),
+                update: r.update.map(|u| (u.state, u.message)),
+            }
+        })
+        .collect())
+}
+
+#[derive(Deserialize)]
+struct RawTask {
+    #[serde(rename = "ID")]
+    id: String,
+    #[serde(rename = "Name", default)]
+    name: String,
+    #[serde(rename = "Node", default)]
+    node: String,
+    #[serde(rename = "DesiredState", default)]
+    desired: String,
+    #[serde(rename = "CurrentState", default)]
+    current: String,
+    #[serde(rename = "Error", default)]
+    error: String,
+}
+
+/// `docker service ps --format '{{json .}}'`: one object a line.
+pub(crate) fn parse_tasks(text: &str) -> Result<BTreeMap<String, Vec<Task>>> {
+    let mut out: BTreeMap<String, Vec<Task>> = BTreeMap::new();
+    for line in text.lines().map(str::trim).filter(|l| !l.is_empty()) {
+        let r: RawTask = serde_json::from_str(line).map_err(|e| unreadable("service ps", e))?;
+        // `coder-2.1` (replicated: service, then slot); the table format's
+        // `\_ ` of an older task is not in the JSON, but tolerated.
+        let name = r.name.trim_start_matches("\\_").trim();
+        let service = name.rsplit_once('.').map_or(name, |(s, _)| s).to_string();
+        out.entry(service.clone()).or_default().push(Task {
+            id: r.id,
+            service,
+            node: r.node,
+            desired: r.desired,
+            state: r.current.split_whitespace().next().unwrap_or("").to_string(),
+            current: r.current,
+            error: r.error,
+        });
+    }
+    Ok(out)
+}
+
+#[derive(Deserialize)]
+struct RawNode {
+    #[serde(rename = "ID")]
+    id: String,
+    #[serde(rename = "Hostname", default)]
+    hostname: String,
+    #[serde(rename = "Status", default)]
+    status: String,
+    #[serde(rename = "Availability", default)]
+    availability: String,
+}
+
+/// `docker node ls --format '{{json .}}'`. The ID of the node answering
+/// is marked `*` by the table format only; the JSON's is plain.
+pub(crate) fn parse_nodes(text: &str) -> Result<Vec<Node>> {
+    (text.lines().map(str::trim).filter(|l| !l.is_empty()))
+        .map(|line| {
+            let r: RawNode = serde_json::from_str(line).map_err(|e| unreadable("node ls", e))?;
+            Ok(Node {
+                id: r.id.trim_end_matches('*').trim().to_string(),
+                hostname: r.hostname,
+                status: r.status,
+                availability: r.availability,
+            })
+        })
+        .collect()
+}
