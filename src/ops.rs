@@ -99,9 +99,11 @@ fn list(runner: &dyn Runner, project: &str) -> Result<Vec<Listed>> {
     let ids: Vec<&str> = ids.iter().map(String::as_str).collect();
     let mut snaps = inspect_containers(runner, &ids)?;
     set_aside_probes(runner, &mut snaps);
+    // A swarm task is Swarm's: stopped here, Swarm would start it again.
     let mut rows: Vec<Listed> = snaps
         .into_iter()
         .filter(|c| c.project() == Some(project))
+        .filter(|c| !c.labels.contains_key(crate::docker::service::LABEL_SWARM_SERVICE))
         .map(|c| Listed {
             state: c.effective_state(),
             exec_sessions: c.exec_ids.len(),

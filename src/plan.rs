@@ -9,6 +9,7 @@ use serde::Serialize;
 
 use crate::config::{Desired, Spec, name_order, placed_on};
 use crate::docker::argv::{TEMP_SUFFIX, temp_name};
+use crate::docker::service::LABEL_SWARM_SERVICE;
 use crate::docker::short_id;
 use crate::observe::Actual;
 use crate::snapshot::{ContainerSnapshot, Readiness, env_digest};
@@ -234,6 +235,33 @@ pub(crate) fn plan_on(
     actual: &Actual,
     opts: Options,
 ) -> Result<Plan> {
+    let task = |c: &ContainerSnapshot| c.labels.contains_key(LABEL_SWARM_SERVICE);
+    if actual.containers.iter().any(task) {
+        // Swarm's containers are Swarm's: a task removed here would be
+        // started again by Swarm, and a task renamed would be an agent
+        // twice. Planned without them, each shown left alone.
+        let mut plain = actual.clone();
+        plain.containers.retain(|c| !task(c));
+        let mut plan = plan_on(project, host, desired, &plain, opts)?;
+        for c in actual.containers.iter().filter(|c| task(c) && c.project() == Some(project)) {
+            let service = &c.labels[LABEL_SWARM_SERVICE];
+            plan.actions.push(Action {
+                name: c.name.clone(),
+                type_name: c.type_name().map(str::to_string),
+                bucket: Bucket::Deferred,
+                rename: None,
+                op: Op::Nothing,
+                reason: format!(
+                    "a task of the swarm service `{service}`: Swarm's, left alone (this config has no `swarm`); once the agents run here, remove the service on a manager: `docker service rm {service}`"
+                ),
+                matches: None,
+                unready: None,
+                host: host.map(str::to_string),
+                moved_to: None,
+            });
+        }
+        return Ok(plan);
+    }
     let ours = |c: &ContainerSnapshot| c.project() == Some(project);
     let managed = actual.containers.iter().filter(|c| ours(c)).count();
     if desired.is_empty() && managed > 0 && !opts.allow_empty {

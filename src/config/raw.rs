@@ -231,7 +231,58 @@ fn swarm_fields(src: Source, name: &str, t: &RawFields, d: &RawFields, swarm: bo
             )
             .with_help("use the type's own fields (memory, cpus, mounts, user, …), or run this type on plain engines"));
     }
+    if !swarm {
+        return Ok(());
+    }
+    // `docker service update` takes env values from the docker CLI's own
+    // environment (`--env-add KEY`): a key the CLI reads itself would
+    // steer it.
+    for (own, env) in [(true, &t.env), (false, &d.env)] {
+        let Some(env) = env else { continue };
+        if let Some(key) = env.0.keys().map(|k| k.0.as_str()).find(|k| cli_reads(k)) {
+            let mut p = at(own, "env");
+            p.push(key.to_string());
+            let keys: Vec<&str> = p.iter().map(String::as_str).collect();
+            return Err(src
+                .at_key(
+                    &keys,
+                    format!(
+                        "{}: on a swarm fleet hands env to `docker service update` through the docker CLI's own environment, where `{key}` would change the CLI itself",
+                        path(&p)
+                    ),
+                )
+                .with_help("set it in the image (ENV), or run this type on plain engines"));
+        }
+    }
+    for (own, mounts) in [(true, &t.mounts), (false, &d.mounts)] {
+        let Some(mounts) = mounts else { continue };
+        if let Some(m) = (mounts.iter().map(|m| m.0.as_str()))
+            .find(|m| m.splitn(3, ':').nth(2).is_some_and(|o| o.split(',').any(|o| o == "z" || o == "Z")))
+        {
+            let p = at(own, "mounts");
+            let keys: Vec<&str> = p.iter().map(String::as_str).collect();
+            return Err(src
+                .at_key(
+                    &keys,
+                    format!("{}: `{m}`: SELinux relabelling (z, Z) has no `docker service create --mount` spelling", path(&p)),
+                )
+                .with_help("relabel the source on the nodes, and drop z/Z"));
+        }
+    }
     Ok(())
+}
+
+/// Variables the docker CLI (or the Go runtime, the dynamic loader, ssh)
+/// reads from its own environment.
+fn cli_reads(key: &str) -> bool {
+    const EXACT: &[&str] = &[
+        "PATH", "HOME", "TMPDIR", "USER", "SHELL", "GODEBUG", "GOGC", "GOMAXPROCS",
+        "GOMEMLIMIT", "GOTRACEBACK", "HTTP_PROXY", "HTTPS_PROXY", "NO_PROXY", "ALL_PROXY",
+        "BUILDKIT_PROGRESS", "BUILDX_BUILDER", "NO_COLOR",
+    ];
+    const PREFIXES: &[&str] = &["DOCKER_", "LD_", "SSH_", "XDG_", "OTEL_", "COMPOSE_"];
+    let upper = key.to_ascii_uppercase();
+    EXACT.contains(&upper.as_str()) || PREFIXES.iter().any(|p| upper.starts_with(p))
 }
 
 impl RawFields {
