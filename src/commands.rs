@@ -125,17 +125,13 @@ pub fn run(command: &Command, ctx: &Context) -> Result<Report> {
             format: a.format(),
         },
         Command::Hosts => Report::Hosts(hosts(ctx, &not_a_swarm(config()?, "hosts")?)?),
-        Command::Unlock(a) => Report::Unlock(unlock(
-            ctx,
-            &not_a_swarm(config()?, "unlock")?,
-            a.force,
-        )?),
+        Command::Unlock(a) => Report::Unlock(unlock(ctx, &config()?, a.force)?),
         Command::Exec(a) => Report::Exec(exec(ctx, a)),
     })
 }
 
 /// A config that runs on a swarm, refused by the commands that do not
-/// drive one yet (`exec`, `hosts`, `unlock`): they must not take its
+/// drive one yet (`exec`, `hosts`): they must not take its
 /// hosts for plain engines. Nothing runs.
 fn not_a_swarm(config: Config, what: &str) -> Result<Config> {
     match &config.swarm {
@@ -144,7 +140,7 @@ fn not_a_swarm(config: Config, what: &str) -> Result<Config> {
             "project `{}` runs on a swarm (swarm.manager: `{}`), and `fleet {what}` does not work on a swarm yet; nothing was done",
             config.project, s.manager
         ))
-        .with_help("on a swarm: sync, plan, status, up, down and check; `docker exec` on the agent's node (`fleet status` names it)")),
+        .with_help("on a swarm: sync, plan, status, up, down, unlock and check; `docker exec` on the agent's node (`fleet status` names it)")),
     }
 }
 
@@ -295,6 +291,9 @@ fn host_row(p: &Place, project: &str) -> HostRow {
 /// host's engine (only a fleet lock of this project; one whose holder
 /// still runs on this machine only with `force`).
 pub fn unlock(ctx: &Context, config: &Config, force: bool) -> Result<Vec<Unlocked>> {
+    if let Some(sw) = &config.swarm {
+        return unlock_swarm(ctx, config, &sw.manager, force);
+    }
     if ctx.only_hosts.is_empty() || config.hosts.is_empty() {
         let why = if config.hosts.is_empty() {
             "the config declares no hosts: fleet keeps no lock on the engine (the machine's lock file is released when its run ends)"
@@ -332,6 +331,48 @@ pub fn unlock(ctx: &Context, config: &Config, force: bool) -> Result<Vec<Unlocke
             }
         })
         .collect())
+}
+
+/// `fleet unlock` on a swarm: the swarm's lock (a `docker config` object)
+/// through its manager; `--host` is not for a swarm.
+fn unlock_swarm(
+    ctx: &Context,
+    config: &Config,
+    manager: &str,
+    force: bool,
+) -> Result<Vec<Unlocked>> {
+    if !ctx.only_hosts.is_empty() {
+        return Err(Error::new(
+            crate::error::Kind::Usage,
+            "a swarm has one lock, in the swarm: `fleet unlock` without --host releases it",
+        ));
+    }
+    let places = place::places(config, ctx)?;
+    let me = engine_lock::Holder::this_process();
+    let place = (places.iter())
+        .find(|p| p.name() == Some(manager))
+        .ok_or_else(|| {
+            Error::new(
+                crate::error::Kind::Internal,
+                "the swarm's manager is not a place",
+            )
+        })?;
+    let host = format!("swarm@{manager}");
+    let released = place.runner().and_then(|r| {
+        engine_lock::release_any(r, &config.project, &me, force, engine_lock::Store::Swarm)
+    });
+    Ok(vec![match released {
+        Ok(l) => Unlocked {
+            host,
+            released: l.map(|l| l.held_by()),
+            error: None,
+        },
+        Err(e) => Unlocked {
+            host,
+            released: None,
+            error: Some(e.to_string()),
+        },
+    }])
 }
 
 /// `fleet exec`: every failure of fleet's, the config's included, is

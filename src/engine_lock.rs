@@ -396,16 +396,17 @@ pub fn acquire(
                 store,
             });
         }
-        let info = match inspect(runner, store, &name).map_err(|e| e.context(taking(&name, host)))? {
-            // Released between the create and the inspect: try again.
-            Found::Absent if races < MAX_RACES => {
-                races += 1;
-                continue;
-            }
-            Found::Absent => return Err(vanishing(&name, host)),
-            Found::Foreign(id) => return Err(foreign(&name, &id, project, host)),
-            Found::Ours(info) => info,
-        };
+        let info =
+            match inspect(runner, store, &name).map_err(|e| e.context(taking(&name, host)))? {
+                // Released between the create and the inspect: try again.
+                Found::Absent if races < MAX_RACES => {
+                    races += 1;
+                    continue;
+                }
+                Found::Absent => return Err(vanishing(&name, host)),
+                Found::Foreign(id) => return Err(foreign(&name, &id, project, host)),
+                Found::Ours(info) => info,
+            };
         races = 0;
         if let Some(why) = stale(&info, me, || clock.now(runner)) {
             take_over(runner, store, &info, &mut removed, &name, host)?;
@@ -436,7 +437,9 @@ pub fn read(runner: &dyn Runner, project: &str) -> Result<Option<LockInfo>> {
 /// [`read`] in either store.
 pub fn read_in(runner: &dyn Runner, store: Store, project: &str) -> Result<Option<LockInfo>> {
     let name = lock_name(project);
-    match inspect(runner, store, &name).map_err(|e| e.context(format!("could not read `{name}`")))? {
+    match inspect(runner, store, &name)
+        .map_err(|e| e.context(format!("could not read `{name}`")))?
+    {
         Found::Absent => Ok(None),
         Found::Ours(info) => Ok(Some(info)),
         Found::Foreign(id) => Err(foreign(&name, &id, project, None)),
@@ -632,10 +635,13 @@ fn inspect(runner: &dyn Runner, store: Store, name: &str) -> Result<Found> {
         .into());
     }
     let unreadable = |e: serde_json::Error| {
+        let noun = match store {
+            Store::Engine => "container",
+            Store::Swarm => "config",
+        };
         Error::docker(format!(
-            "`docker {}` printed what fleet cannot read as the {} `{name}`",
-            cmd.line(),
-            store.what()
+            "`docker {}` printed what fleet cannot read as the {noun} `{name}`",
+            cmd.verb()
         ))
         .because(e)
     };

@@ -433,7 +433,10 @@ fn short_cmd(cmd: &Cmd) -> String {
 
 /// One `docker image inspect` of `refs`. Missing images are left out of the
 /// map (docker names them on stderr and exits 1; the others still print).
-pub(crate) fn resolve_images(runner: &dyn Runner, refs: &[String]) -> Result<BTreeMap<String, Image>> {
+pub(crate) fn resolve_images(
+    runner: &dyn Runner,
+    refs: &[String],
+) -> Result<BTreeMap<String, Image>> {
     let mut images = BTreeMap::new();
     if refs.is_empty() {
         return Ok(images);

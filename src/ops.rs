@@ -103,7 +103,10 @@ fn list(runner: &dyn Runner, project: &str) -> Result<Vec<Listed>> {
     let mut rows: Vec<Listed> = snaps
         .into_iter()
         .filter(|c| c.project() == Some(project))
-        .filter(|c| !c.labels.contains_key(crate::docker::service::LABEL_SWARM_SERVICE))
+        .filter(|c| {
+            !c.labels
+                .contains_key(crate::docker::service::LABEL_SWARM_SERVICE)
+        })
         .map(|c| Listed {
             state: c.effective_state(),
             exec_sessions: c.exec_ids.len(),

@@ -243,7 +243,11 @@ pub(crate) fn plan_on(
         let mut plain = actual.clone();
         plain.containers.retain(|c| !task(c));
         let mut plan = plan_on(project, host, desired, &plain, opts)?;
-        for c in actual.containers.iter().filter(|c| task(c) && c.project() == Some(project)) {
+        for c in actual
+            .containers
+            .iter()
+            .filter(|c| task(c) && c.project() == Some(project))
+        {
             let service = &c.labels[LABEL_SWARM_SERVICE];
             plan.actions.push(Action {
                 name: c.name.clone(),

@@ -72,8 +72,8 @@ pub struct Config {
     /// none (one implicit host: the docker CLI's default engine, and every
     /// output as on one host).
     pub hosts: Vec<Host>,
-    /// The swarm the project runs on (`swarm`), if it says so: checked,
-    /// not driven yet (every command but `check` refuses such a config).
+    /// The swarm the project runs on (`swarm`), if it says so (`swarm/`
+    /// drives it).
     pub swarm: Option<Swarm>,
     /// Types in name order.
     pub types: Vec<AgentType>,

@@ -36,7 +36,7 @@ pub(super) struct RawConfig {
     defaults: RawFields,
     /// The Docker engines the fleet runs on, by name (several hosts). Without it, one host: the docker CLI's default engine.
     hosts: Option<UniqueMap<Name, RawHost>>,
-    /// The project runs on a Docker Swarm: {"manager": HOST}, the declared host whose engine manages it. Checked by `fleet check`; fleet does not drive a swarm yet, and every other command refuses such a config.
+    /// The project runs on a Docker Swarm: {"manager": HOST}, the declared host whose engine manages it; every agent is a service of one replica; the other declared hosts are the nodes' engines (busy agents are read there).
     swarm: Option<RawSwarm>,
     /// Agent types by name; containers are `<type>-default`, `<type>-2` … `<type>-N`.
     types: UniqueMap<Name, RawFields>,
@@ -256,9 +256,11 @@ fn swarm_fields(src: Source, name: &str, t: &RawFields, d: &RawFields, swarm: bo
     }
     for (own, mounts) in [(true, &t.mounts), (false, &d.mounts)] {
         let Some(mounts) = mounts else { continue };
-        if let Some(m) = (mounts.iter().map(|m| m.0.as_str()))
-            .find(|m| m.splitn(3, ':').nth(2).is_some_and(|o| o.split(',').any(|o| o == "z" || o == "Z")))
-        {
+        if let Some(m) = (mounts.iter().map(|m| m.0.as_str())).find(|m| {
+            m.splitn(3, ':')
+                .nth(2)
+                .is_some_and(|o| o.split(',').any(|o| o == "z" || o == "Z"))
+        }) {
             let p = at(own, "mounts");
             let keys: Vec<&str> = p.iter().map(String::as_str).collect();
             return Err(src
@@ -276,9 +278,23 @@ fn swarm_fields(src: Source, name: &str, t: &RawFields, d: &RawFields, swarm: bo
 /// reads from its own environment.
 fn cli_reads(key: &str) -> bool {
     const EXACT: &[&str] = &[
-        "PATH", "HOME", "TMPDIR", "USER", "SHELL", "GODEBUG", "GOGC", "GOMAXPROCS",
-        "GOMEMLIMIT", "GOTRACEBACK", "HTTP_PROXY", "HTTPS_PROXY", "NO_PROXY", "ALL_PROXY",
-        "BUILDKIT_PROGRESS", "BUILDX_BUILDER", "NO_COLOR",
+        "PATH",
+        "HOME",
+        "TMPDIR",
+        "USER",
+        "SHELL",
+        "GODEBUG",
+        "GOGC",
+        "GOMAXPROCS",
+        "GOMEMLIMIT",
+        "GOTRACEBACK",
+        "HTTP_PROXY",
+        "HTTPS_PROXY",
+        "NO_PROXY",
+        "ALL_PROXY",
+        "BUILDKIT_PROGRESS",
+        "BUILDX_BUILDER",
+        "NO_COLOR",
     ];
     const PREFIXES: &[&str] = &["DOCKER_", "LD_", "SSH_", "XDG_", "OTEL_", "COMPOSE_"];
     let upper = key.to_ascii_uppercase();

@@ -119,8 +119,14 @@ pub(crate) fn restart_condition(r: Restart) -> &'static str {
 pub(crate) fn mount(m: &str) -> String {
     let mut parts = m.splitn(3, ':');
     let (src, dst) = (parts.next().unwrap_or(""), parts.next().unwrap_or(""));
-    let ro = parts.next().is_some_and(|o| o.split(',').any(|o| o == "ro"));
-    let kind = if src.starts_with('/') { "bind" } else { "volume" };
+    let ro = parts
+        .next()
+        .is_some_and(|o| o.split(',').any(|o| o == "ro"));
+    let kind = if src.starts_with('/') {
+        "bind"
+    } else {
+        "volume"
+    };
     let mut s = format!("type={kind},source={src},target={dst}");
     if ro {
         s.push_str(",readonly");

@@ -140,7 +140,7 @@ fn drift(d: &Desired, s: &Service, look: &Look) -> Vec<String> {
 
 /// An agent's container on the node its task runs on: its live sessions
 /// and claim, or why fleet cannot tell.
-enum Busy<'a> {
+enum Use<'a> {
     Idle,
     Busy(&'a ContainerSnapshot),
     Unknown(String),
@@ -151,35 +151,36 @@ fn busy<'a>(
     s: &Service,
     reads: Option<&'a Reads>,
     hosts_of_nodes: &BTreeMap<&str, &str>,
-) -> Busy<'a> {
+) -> Use<'a> {
     let node = match standing(look, s) {
         Standing::Running { node } => node,
         // No task running: nothing in it to be busy.
-        _ => return Busy::Idle,
+        _ => return Use::Idle,
     };
     // A draft decides as if idle: its change is what makes the reads
     // happen, and the real decision guards it.
     let Some(reads) = reads else {
-        return Busy::Idle;
+        return Use::Idle;
     };
     let node_id = look.node(&node).map(|n| n.id.as_str()).unwrap_or("");
     let Some(host) = hosts_of_nodes.get(node_id) else {
-        return Busy::Unknown(format!(
+        return Use::Unknown(format!(
             "its node {node} is not one of the declared hosts, so fleet cannot see its exec sessions"
         ));
     };
     match reads.get(*host) {
         Some(Ok(read)) => {
-            let c = read.containers.iter().find(|c| {
-                c.labels.get(LABEL_SWARM_SERVICE) == Some(&s.name) && c.state.running
-            });
+            let c = read
+                .containers
+                .iter()
+                .find(|c| c.labels.get(LABEL_SWARM_SERVICE) == Some(&s.name) && c.state.running);
             match c {
-                Some(c) if !c.exec_ids.is_empty() || c.claim.is_some() => Busy::Busy(c),
-                _ => Busy::Idle,
+                Some(c) if !c.exec_ids.is_empty() || c.claim.is_some() => Use::Busy(c),
+                _ => Use::Idle,
             }
         }
-        Some(Err(e)) => Busy::Unknown(format!("host `{host}` (its node) could not be read: {e}")),
-        None => Busy::Unknown(format!("host `{host}` (its node) was not read")),
+        Some(Err(e)) => Use::Unknown(format!("host `{host}` (its node) could not be read: {e}")),
+        None => Use::Unknown(format!("host `{host}` (its node) was not read")),
     }
 }
 
@@ -192,16 +193,20 @@ pub(crate) fn guard_busy(
     reads: &Reads,
     nodes: &BTreeMap<&str, &str>,
 ) -> Action {
-    guard(action, busy(look, s, Some(reads), nodes), Options::default())
+    guard(
+        action,
+        busy(look, s, Some(reads), nodes),
+        Options::default(),
+    )
 }
 
 /// `action` deferred when its agent is busy or fleet cannot tell (unless
 /// `--force`).
-fn guard(action: Action, b: Busy, opts: Options) -> Action {
+fn guard(action: Action, b: Use, opts: Options) -> Action {
     let why = match b {
         _ if opts.force => return action,
-        Busy::Idle => return action,
-        Busy::Busy(c) => {
+        Use::Idle => return action,
+        Use::Busy(c) => {
             let n = c.exec_ids.len();
             let sessions = if n == 1 { "session" } else { "sessions" };
             match &c.claim {
@@ -209,7 +214,7 @@ fn guard(action: Action, b: Busy, opts: Options) -> Action {
                 None => format!("{n} live exec {sessions}"),
             }
         }
-        Busy::Unknown(why) => why,
+        Use::Unknown(why) => why,
     };
     let verb = action.op.verb();
     Action {
@@ -250,7 +255,11 @@ fn constraints(d: &Desired, reads: Option<&Reads>) -> Result<Vec<String>, String
     if let (Some(h), Some(reads)) = (&d.host, reads) {
         match reads.get(h) {
             Some(Ok(read)) => c.push(pin(&read.node_id)),
-            Some(Err(e)) => return Err(format!("host `{h}`, its pinned node, could not be read: {e}")),
+            Some(Err(e)) => {
+                return Err(format!(
+                    "host `{h}`, its pinned node, could not be read: {e}"
+                ));
+            }
             None => return Err(format!("host `{h}`, its pinned node, was not read")),
         }
     }
@@ -328,7 +337,11 @@ pub(crate) fn decide(
                     && matches!(state.as_str(), "updating" | "rollback_started")
                 {
                     a.bucket = Bucket::Deferred;
-                    a.reason = format!("Swarm is still {}; would update: {}", state.replace('_', " "), a.reason);
+                    a.reason = format!(
+                        "Swarm is still {}; would update: {}",
+                        state.replace('_', " "),
+                        a.reason
+                    );
                     a.op = Op::Nothing;
                 } else {
                     a = guard(a, busy(look, s, reads, &nodes), opts);
@@ -363,7 +376,11 @@ pub(crate) fn decide(
         actions.push(a);
     }
     let wanted: BTreeSet<&str> = desired.iter().map(|d| d.name.as_str()).collect();
-    for s in look.services.iter().filter(|s| !wanted.contains(s.name.as_str())) {
+    for s in look
+        .services
+        .iter()
+        .filter(|s| !wanted.contains(s.name.as_str()))
+    {
         let mut a = action(None, &s.name, Bucket::Removed, None);
         a.type_name = s.labels.get(crate::docker::argv::LABEL_TYPE).cloned();
         a.reason = "not in the config".into();
@@ -375,8 +392,9 @@ pub(crate) fn decide(
     }
     for (host, read) in reads.into_iter().flatten() {
         let Ok(read) = read else { continue };
-        let plain = (read.containers.iter())
-            .filter(|c| c.project() == Some(project) && !c.labels.contains_key(LABEL_SWARM_SERVICE));
+        let plain = (read.containers.iter()).filter(|c| {
+            c.project() == Some(project) && !c.labels.contains_key(LABEL_SWARM_SERVICE)
+        });
         for c in plain {
             let mut a = action(None, &c.name, Bucket::Removed, None);
             a.type_name = c.type_name().map(String::from);
@@ -389,9 +407,9 @@ pub(crate) fn decide(
                 id: c.id.clone(),
             }));
             let b = if c.exec_ids.is_empty() && c.claim.is_none() {
-                Busy::Idle
+                Use::Idle
             } else {
-                Busy::Busy(c)
+                Use::Busy(c)
             };
             actions.push(guard(a, b, opts));
         }

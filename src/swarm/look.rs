@@ -94,7 +94,8 @@ impl Look {
 pub(crate) fn look(manager: &dyn Runner, project: &str, images: &[&str]) -> Result<Look> {
     let read = |cmd: &crate::docker::Cmd| {
         run_ok(manager, cmd).map_err(|e| {
-            Error::from(e).context("could not read the swarm through its manager; nothing was changed")
+            Error::from(e)
+                .context("could not read the swarm through its manager; nothing was changed")
         })
     };
     let (ids, nodes, image_ids) = std::thread::scope(|s| {
@@ -244,24 +245,42 @@ pub(crate) fn parse_services(json: &str) -> Result<Vec<Service>> {
             let t = r.spec.template.unwrap_or_default();
             let c = t.container.unwrap_or_default();
             let held = Held {
-                labels: r.spec.labels.iter().flatten().map(|(k, _)| k.clone()).collect(),
+                labels: r
+                    .spec
+                    .labels
+                    .iter()
+                    .flatten()
+                    .map(|(k, _)| k.clone())
+                    .collect(),
                 container_labels: c.labels.iter().flatten().map(|(k, _)| k.clone()).collect(),
                 env_keys: (c.env.iter().flatten())
                     .map(|e| e.split_once('=').map_or(e.as_str(), |(k, _)| k).to_string())
                     .collect(),
-                mount_targets: c.mounts.iter().flatten().map(|m| m.target.clone()).collect(),
+                mount_targets: c
+                    .mounts
+                    .iter()
+                    .flatten()
+                    .map(|m| m.target.clone())
+                    .collect(),
                 constraints: (t.placement.and_then(|p| p.constraints))
                     .into_iter()
                     .flatten()
                     .collect(),
-                network: t.networks.and_then(|n| n.into_iter().next()).map(|n| n.target),
+                network: t
+                    .networks
+                    .and_then(|n| n.into_iter().next())
+                    .map(|n| n.target),
             };
             Service {
                 id: r.id,
                 name: r.spec.name,
                 labels: r.spec.labels.unwrap_or_default(),
                 held,
-                replicas: r.spec.mode.and_then(|m| m.replicated).and_then(|r| r.replicas),
+                replicas: r
+                    .spec
+                    .mode
+                    .and_then(|m| m.replicated)
+                    .and_then(|r| r.replicas),
                 update: r.update.map(|u| (u.state, u.message)),
             }
         })
@@ -298,7 +317,12 @@ pub(crate) fn parse_tasks(text: &str) -> Result<BTreeMap<String, Vec<Task>>> {
             service,
             node: r.node,
             desired: r.desired,
-            state: r.current.split_whitespace().next().unwrap_or("").to_string(),
+            state: r
+                .current
+                .split_whitespace()
+                .next()
+                .unwrap_or("")
+                .to_string(),
             current: r.current,
             error: r.error,
         });

@@ -52,7 +52,10 @@ struct Swarm<'a> {
 impl<'a> Swarm<'a> {
     fn new(ctx: &'a Context<'a>, config: &'a Config) -> Result<Swarm<'a>> {
         let Some(sw) = &config.swarm else {
-            return Err(Error::new(Kind::Internal, "a swarm run of a config without `swarm`"));
+            return Err(Error::new(
+                Kind::Internal,
+                "a swarm run of a config without `swarm`",
+            ));
         };
         if !ctx.only_hosts.is_empty() {
             return Err(Error::new(Kind::Usage, format!(
@@ -218,9 +221,7 @@ fn status_row(a: &Action, look: &Look, reads: &Reads, member: bool) -> StatusRow
     use crate::ops::Standing as S;
     let container = (reads.values().flatten())
         .flat_map(|r| r.containers.iter())
-        .find(|c| {
-            c.labels.get(service::LABEL_SWARM_SERVICE) == Some(&a.name) && c.state.running
-        });
+        .find(|c| c.labels.get(service::LABEL_SWARM_SERVICE) == Some(&a.name) && c.state.running);
     let (state, ready, standing) = match look.service(&a.name).map(|s| decide::standing(look, s)) {
         None => ("absent".to_string(), "-".to_string(), S::Down),
         Some(decide::Standing::Running { .. }) => {
@@ -351,7 +352,14 @@ fn apply(swarm: &Swarm, plan: &Plan, reads: Option<&Reads>, deadline: Instant) -
         Ok(r) => r,
         Err(e) => {
             let words = e.to_string();
-            return finish(plan, results.into_iter().map(|_| Some(Err(words.clone()))).collect(), took);
+            return finish(
+                plan,
+                results
+                    .into_iter()
+                    .map(|_| Some(Err(words.clone())))
+                    .collect(),
+                took,
+            );
         }
     };
     let op = |i: usize| match &plan.actions[i].op {
@@ -386,7 +394,11 @@ fn apply(swarm: &Swarm, plan: &Plan, reads: Option<&Reads>, deadline: Instant) -
             return (i, Ok(()), Duration::ZERO);
         };
         let cmd = service::create(desired, constraints, image_id.as_deref());
-        (i, run_ok(runner, &cmd).map(drop).map_err(docker_words), t.elapsed())
+        (
+            i,
+            run_ok(runner, &cmd).map(drop).map_err(docker_words),
+            t.elapsed(),
+        )
     };
     for chunk in creates.chunks(ctx.jobs.max(1)) {
         if let Some(h) = halted(deadline) {
@@ -408,8 +420,13 @@ fn apply(swarm: &Swarm, plan: &Plan, reads: Option<&Reads>, deadline: Instant) -
         .filter(|&i| matches!(op(i), Some(ServiceOp::Start { .. })))
         .collect();
     if !starts.is_empty() {
-        let names: Vec<&str> = starts.iter().map(|&i| plan.actions[i].name.as_str()).collect();
-        let r = run_ok(runner, &service::scale(&names, 1)).map(drop).map_err(docker_words);
+        let names: Vec<&str> = starts
+            .iter()
+            .map(|&i| plan.actions[i].name.as_str())
+            .collect();
+        let r = run_ok(runner, &service::scale(&names, 1))
+            .map(drop)
+            .map_err(docker_words);
         for &i in &starts {
             results[i] = Some(r.clone());
             tell(ctx, plan, i, &results[i], Duration::ZERO);
@@ -420,7 +437,10 @@ fn apply(swarm: &Swarm, plan: &Plan, reads: Option<&Reads>, deadline: Instant) -
     let mut by_type: BTreeMap<&str, Vec<usize>> = BTreeMap::new();
     for i in 0..plan.actions.len() {
         if let Some(ServiceOp::Update { desired, .. }) = op(i) {
-            by_type.entry(desired.type_name.as_str()).or_default().push(i);
+            by_type
+                .entry(desired.type_name.as_str())
+                .or_default()
+                .push(i);
         }
     }
     // Each type's groups in turn; the types side by side.
@@ -524,10 +544,11 @@ fn apply(swarm: &Swarm, plan: &Plan, reads: Option<&Reads>, deadline: Instant) -
                 });
                 continue;
             }
-            (Some(p), None, Some(_)) => p
-                .runner()
-                .map_err(|e| e.to_string())
-                .and_then(|r| run_ok(r, &argv::remove(&ids)).map(drop).map_err(docker_words)),
+            (Some(p), None, Some(_)) => p.runner().map_err(|e| e.to_string()).and_then(|r| {
+                run_ok(r, &argv::remove(&ids))
+                    .map(drop)
+                    .map_err(docker_words)
+            }),
             _ => Err(format!("host `{host}` was not read")),
         };
         for &i in &idx {
@@ -547,7 +568,9 @@ fn gone_or_absent(stderr: &str, id: &str) -> bool {
     let s = stderr.to_ascii_lowercase();
     stderr.trim().lines().all(|l| {
         let l = l.to_ascii_lowercase();
-        !l.contains(&id.to_ascii_lowercase()) || l.contains("not found") || l.contains("no such service")
+        !l.contains(&id.to_ascii_lowercase())
+            || l.contains("not found")
+            || l.contains("no such service")
     }) && !s.is_empty()
 }
 
@@ -611,8 +634,10 @@ fn update_group(swarm: &Swarm, runner: &dyn Runner, plan: &Plan, group: &[usize]
     let mut verdicts: BTreeMap<usize, Step> = BTreeMap::new();
     let start = Instant::now();
     while verdicts.len() < ids.len() {
-        let waiting: Vec<&(usize, String)> =
-            ids.iter().filter(|(i, _)| !verdicts.contains_key(i)).collect();
+        let waiting: Vec<&(usize, String)> = ids
+            .iter()
+            .filter(|(i, _)| !verdicts.contains_key(i))
+            .collect();
         let wanted: Vec<&str> = waiting.iter().map(|(_, id)| id.as_str()).collect();
         let read = run_ok(runner, &service::inspect(&wanted))
             .map_err(docker_words)
@@ -633,13 +658,17 @@ fn update_group(swarm: &Swarm, runner: &dyn Runner, plan: &Plan, group: &[usize]
                             verdicts.insert(*i, Ok(()));
                         }
                         Some(("rollback_completed", _)) => {
-                            let why = failed_task(runner, id).unwrap_or_else(|| "its new task failed".into());
+                            let why = failed_task(runner, id)
+                                .unwrap_or_else(|| "its new task failed".into());
                             verdicts.insert(*i, Err(format!(
                                 "Swarm's update failed ({why}) and was rolled back: the agent runs its previous spec"
                             )));
                         }
                         Some((st @ ("paused" | "rollback_paused"), m)) => {
-                            verdicts.insert(*i, Err(format!("Swarm's update is {}: {m}", st.replace('_', " "))));
+                            verdicts.insert(
+                                *i,
+                                Err(format!("Swarm's update is {}: {m}", st.replace('_', " "))),
+                            );
                         }
                         _ => {}
                     }
@@ -744,21 +773,24 @@ pub(crate) fn up(ctx: &Context, config: &Config, wait: Option<Duration>) -> Resu
         loop {
             let look = swarm.look()?;
             let pending: Vec<(String, String)> = (r.done.iter())
-                .filter_map(|n| match look.service(n).map(|s| decide::standing(&look, s)) {
-                    Some(decide::Standing::Running { .. }) => None,
-                    Some(decide::Standing::NotRunning { why, .. }) => Some((n.clone(), why)),
-                    _ => Some((n.clone(), "not running yet".into())),
-                })
+                .filter_map(
+                    |n| match look.service(n).map(|s| decide::standing(&look, s)) {
+                        Some(decide::Standing::Running { .. }) => None,
+                        Some(decide::Standing::NotRunning { why, .. }) => Some((n.clone(), why)),
+                        _ => Some((n.clone(), "not running yet".into())),
+                    },
+                )
                 .collect();
             if pending.is_empty() {
                 break;
             }
             if start.elapsed() >= timeout || ctx.stopping() {
                 r.done.retain(|n| !pending.iter().any(|(p, _)| p == n));
-                r.failed.extend(pending.into_iter().map(|(name, why)| Named {
-                    name,
-                    reason: format!("not running after {}s: {why}", timeout.as_secs()),
-                }));
+                r.failed
+                    .extend(pending.into_iter().map(|(name, why)| Named {
+                        name,
+                        reason: format!("not running after {}s: {why}", timeout.as_secs()),
+                    }));
                 break;
             }
             std::thread::sleep(POLL);

@@ -614,7 +614,8 @@ fn release_any_refuses_a_live_holder_on_this_machine_unless_forced() {
     let live = Lock::here(2, pid, engine_lock::process_start_time(pid));
     let fake = FakeRunner::new();
     fake.expect(inspect(), Ok(live.reply()));
-    let e = engine_lock::release_any(&fake, "proj", &me(), false).unwrap_err();
+    let e = engine_lock::release_any(&fake, "proj", &me(), false, engine_lock::Store::Engine)
+        .unwrap_err();
     assert!(e.message().contains("still running on this machine"), "{e}");
     assert!(e.help().iter().any(|h| h.contains("--force")), "{e:#}");
     assert_eq!(calls(&fake), [inspect()], "nothing removed");
@@ -622,7 +623,8 @@ fn release_any_refuses_a_live_holder_on_this_machine_unless_forced() {
     let fake = FakeRunner::new();
     fake.expect(inspect(), Ok(live.reply()));
     fake.expect(rm(2), Ok(created(2)));
-    let gone = engine_lock::release_any(&fake, "proj", &me(), true).unwrap();
+    let gone =
+        engine_lock::release_any(&fake, "proj", &me(), true, engine_lock::Store::Engine).unwrap();
     assert_eq!(gone.map(|g| g.id), Some(id(2)));
 
     // The same pid with another start time is another process: the
@@ -632,7 +634,7 @@ fn release_any_refuses_a_live_holder_on_this_machine_unless_forced() {
     fake.expect(inspect(), Ok(reused.reply()));
     fake.expect(rm(3), Ok(created(3)));
     assert!(
-        engine_lock::release_any(&fake, "proj", &me(), false)
+        engine_lock::release_any(&fake, "proj", &me(), false, engine_lock::Store::Engine)
             .unwrap()
             .is_some()
     );
@@ -643,7 +645,7 @@ fn release_any_removes_the_projects_lock_by_id_whoever_holds_it() {
     let fake = FakeRunner::new();
     fake.expect(inspect(), Ok(Lock::elsewhere(2).reply()));
     fake.expect(rm(2), Ok(created(2)));
-    let gone = engine_lock::release_any(&fake, "proj", &me(), false)
+    let gone = engine_lock::release_any(&fake, "proj", &me(), false, engine_lock::Store::Engine)
         .unwrap()
         .unwrap();
     assert_eq!(gone.id, id(2));
@@ -652,7 +654,8 @@ fn release_any_removes_the_projects_lock_by_id_whoever_holds_it() {
     let fake = FakeRunner::new();
     let doc = serde_json::json!([{ "Id": id(3), "Created": "x", "Config": { "Labels": { "app": "web" } } }]);
     fake.expect(inspect(), Ok(Output::ok(doc.to_string())));
-    let e = engine_lock::release_any(&fake, "proj", &me(), false).unwrap_err();
+    let e = engine_lock::release_any(&fake, "proj", &me(), false, engine_lock::Store::Engine)
+        .unwrap_err();
     assert!(e.message().contains("fleet never removes it"), "{e}");
     assert_eq!(calls(&fake), [inspect()]);
 }
@@ -819,5 +822,6 @@ fn claim<'a>(host: &'a str, me: &'a Holder) -> engine_lock::Claim<'a> {
         project: "proj",
         host: Some(host),
         me,
+        store: engine_lock::Store::Engine,
     }
 }

@@ -75,6 +75,7 @@ fn contend(e: Engine) {
                         project,
                         host: Some("local"),
                         me: &me,
+                        store: engine_lock::Store::Engine,
                     };
                     let lock = engine_lock::acquire(runner, &claim, &opts, stop, &events).unwrap();
                     log.lock().unwrap().push((t, "enter"));
@@ -198,5 +199,6 @@ fn claim<'a>(project: &'a str, me: &'a Holder) -> engine_lock::Claim<'a> {
         project,
         host: None,
         me,
+        store: engine_lock::Store::Engine,
     }
 }

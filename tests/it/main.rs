@@ -33,6 +33,7 @@ mod ssh;
 mod status;
 mod support;
 mod swap;
+mod swarm;
 mod terminal;
 mod trust;
 mod wait;
