@@ -234,7 +234,7 @@ fn status_row(a: &Action, look: &Look, reads: &Reads, member: bool) -> StatusRow
     };
     StatusRow {
         name: a.name.clone(),
-        host: a.host.clone().or_else(|| Some("-".into())),
+        host: a.host.clone(),
         type_name: a.type_name.clone(),
         state,
         ready,
