@@ -49,8 +49,9 @@ pub(crate) fn task_words(t: &Task) -> String {
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) enum Standing {
     /// Its task runs on `node` (Swarm started it only once healthy, when
-    /// it has a healthcheck).
-    Running { node: String },
+    /// it has a healthcheck); `from`: the node it ran on before, when
+    /// Swarm moved it off a node that is not ready now.
+    Running { node: String, from: Option<String> },
     /// Scaled to 0 (`fleet down`).
     Stopped,
     /// On its way (assigned, preparing, starting) with no error yet.
@@ -73,9 +74,13 @@ pub(crate) fn standing(look: &Look, s: &Service) -> Standing {
     if let Some(n) = node.as_deref().and_then(|n| look.node(n))
         && n.status != "Ready"
     {
+        let then = match s.labels.contains_key(LABEL_HOST) {
+            true => "pinned there: it runs again when the node is back",
+            false => "Swarm moves it once it gives the node up",
+        };
         return Standing::NotRunning {
             why: format!(
-                "its node {} is {} (Swarm moves an unpinned agent once it gives the node up)",
+                "its node {} is {} ({then})",
                 n.hostname,
                 n.status.to_ascii_lowercase()
             ),
@@ -85,6 +90,7 @@ pub(crate) fn standing(look: &Look, s: &Service) -> Standing {
     if t.state == "Running" && t.desired == "Running" {
         return Standing::Running {
             node: t.node.clone(),
+            from: moved_from(look, s, t),
         };
     }
     let failing = |t: &Task| !t.error.is_empty();
@@ -106,6 +112,23 @@ pub(crate) fn standing(look: &Look, s: &Service) -> Standing {
     Standing::Starting {
         words: task_words(t),
     }
+}
+
+const MOVED: &str = " (Swarm moved it from ";
+
+/// The node an unchanged agent's reason says Swarm moved it from.
+pub(crate) fn moved_from_words(reason: &str) -> Option<&str> {
+    let (_, from) = reason.split_once(MOVED)?;
+    from.strip_suffix(')')
+}
+
+/// The node `s`'s previous task ran on, when that node is not ready now
+/// and is not `now`'s: Swarm moved the agent off it.
+fn moved_from(look: &Look, s: &Service, now: &Task) -> Option<String> {
+    let before = look.tasks.get(&s.name)?.iter().find(|t| t.id != now.id)?;
+    let node = look.node(&before.node)?;
+    (before.node != now.node && node.status != "Ready")
+        .then(|| format!("{} ({})", node.hostname, node.status.to_ascii_lowercase()))
 }
 
 /// Why `s` differs from `d`, if it does: config hash, host, constraints,
@@ -153,7 +176,7 @@ fn busy<'a>(
     hosts_of_nodes: &BTreeMap<&str, &str>,
 ) -> Use<'a> {
     let node = match standing(look, s) {
-        Standing::Running { node } => node,
+        Standing::Running { node, .. } => node,
         // No task running: nothing in it to be busy.
         _ => return Use::Idle,
     };
@@ -301,7 +324,7 @@ pub(crate) fn decide(
         };
         let st = standing(look, s);
         let on = match &st {
-            Standing::Running { node } => Some(node.clone()),
+            Standing::Running { node, .. } => Some(node.clone()),
             Standing::NotRunning { node, .. } => node.clone(),
             _ => None,
         };
@@ -356,8 +379,11 @@ pub(crate) fn decide(
                 a.reason = "scaled to 0 (fleet down): scaled to 1".into();
                 a.op = Op::Service(Box::new(ServiceOp::Start { id: s.id.clone() }));
             }
-            Standing::Running { node } => {
+            Standing::Running { node, from } => {
                 a.reason = format!("running on {node}");
+                if let Some(from) = from {
+                    a.reason += &format!("{MOVED}{from})");
+                }
                 if let Some((state, msg)) = &s.update
                     && state.starts_with("rollback")
                 {
@@ -366,7 +392,6 @@ pub(crate) fn decide(
             }
             Standing::Starting { words } => {
                 a.reason = format!("starting: {words}");
-                a.unready = Some("starting".into());
             }
             Standing::NotRunning { why, .. } => {
                 a.bucket = Bucket::Failed;
@@ -385,7 +410,7 @@ pub(crate) fn decide(
         a.type_name = s.labels.get(crate::docker::argv::LABEL_TYPE).cloned();
         a.reason = "not in the config".into();
         a.op = Op::Service(Box::new(ServiceOp::Remove { id: s.id.clone() }));
-        if let Standing::Running { node } = standing(look, s) {
+        if let Standing::Running { node, .. } = standing(look, s) {
             a.host = Some(node);
         }
         actions.push(guard(a, busy(look, s, reads, &nodes), opts));

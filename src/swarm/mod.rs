@@ -47,6 +47,8 @@ struct Swarm<'a> {
     config: &'a Config,
     places: Places<'a>,
     manager: usize,
+    /// The hosts whose failed read was told (once a run).
+    told: std::sync::Mutex<BTreeSet<String>>,
 }
 
 impl<'a> Swarm<'a> {
@@ -73,6 +75,7 @@ impl<'a> Swarm<'a> {
             config,
             places,
             manager,
+            told: Default::default(),
         })
     }
 
@@ -136,9 +139,13 @@ impl<'a> Swarm<'a> {
             .map(|(p, r)| {
                 let host = p.name().unwrap_or_default().to_string();
                 let r = r.map_err(|e| {
-                    (self.ctx.events)(Event::Note(format!(
-                        "fleet: host `{host}` could not be read: {e}"
-                    )));
+                    let mut told =
+                        (self.told.lock()).unwrap_or_else(std::sync::PoisonError::into_inner);
+                    if told.insert(host.clone()) {
+                        (self.ctx.events)(Event::Note(format!(
+                            "fleet: host `{host}` could not be read: {e}"
+                        )));
+                    }
                     e.to_string()
                 });
                 (host, r)
@@ -203,9 +210,13 @@ pub(crate) fn status(ctx: &Context, config: &Config) -> Result<Status> {
     let lock = engine_lock::read_in(swarm.runner()?, Store::Swarm, &config.project)
         .ok()
         .flatten();
+    // A pool is a type's, wherever Swarm runs its members.
+    let unplaced: Vec<StatusRow> = (rows.iter().cloned())
+        .map(|r| StatusRow { host: None, ..r })
+        .collect();
     Ok(Status {
         project: config.project.clone(),
-        pools: ops::pools(&rows),
+        pools: ops::pools(&unplaced),
         rows,
         places: (reads.iter())
             .map(|(h, r)| (Some(h.clone()), r.is_ok()))
@@ -324,6 +335,15 @@ pub(crate) fn sync(
     } else {
         Outcome::planned(&first).done
     };
+    for d in &done {
+        if let Some(from) = decide::moved_from_words(&d.action.reason) {
+            (ctx.events)(Event::Note(format!(
+                "fleet: `{}` runs on {}: Swarm moved it from {from}",
+                d.action.name,
+                d.action.host.as_deref().unwrap_or("?")
+            )));
+        }
+    }
     if let Some(timeout) = wait
         && !ctx.stopping()
     {
@@ -682,8 +702,11 @@ fn update_group(swarm: &Swarm, runner: &dyn Runner, plan: &Plan, group: &[usize]
             for (i, _) in &ids {
                 verdicts.entry(*i).or_insert_with(|| {
                     Err(format!(
-                        "Swarm's update did not finish within {}s (see `docker service ps {}`)",
-                        UPDATE_WAIT.as_secs(),
+                        "{}: Swarm goes on with it (or rolls it back) by itself; see `docker service ps {}`",
+                        match swarm.ctx.stopping() {
+                            true => "interrupted while Swarm updated it".to_string(),
+                            false => format!("Swarm's update did not finish within {}s", UPDATE_WAIT.as_secs()),
+                        },
                         plan.actions[*i].name
                     ))
                 });

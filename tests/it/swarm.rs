@@ -77,7 +77,7 @@ fn service_json(
 
 fn task_line(name: &str, node: &str, desired: &str, current: &str, error: &str) -> String {
     serde_json::json!({
-        "ID": format!("task-{name}-{}", current.split_whitespace().next().unwrap_or("")),
+        "ID": format!("task-{name}-{node}-{}", current.split_whitespace().next().unwrap_or("")),
         "Name": format!("{name}.1"),
         "Image": "agent:latest",
         "Node": node,
@@ -609,4 +609,94 @@ fn plain_leftovers_on_the_hosts_are_planned_for_removal_and_the_services_for_cre
         "{r:?}"
     );
     assert!(r.stdout.contains("removed: coder-default@m1"), "{r:?}");
+}
+
+const NODE2_DOWN: &str = "{\"Availability\":\"Active\",\"Hostname\":\"node-1\",\"ID\":\"node-m1\",\"Status\":\"Ready\"}\n{\"Availability\":\"Active\",\"Hostname\":\"node-2\",\"ID\":\"node-w1\",\"Status\":\"Down\"}\n";
+
+#[test]
+fn a_node_that_dies_moved_agents_are_told_and_a_pinned_one_fails_with_why() {
+    // coder-2 moved from the dead node-2 to node-1; pinned-default cannot move.
+    let services = [
+        (
+            "coder-default",
+            service_json("coder-default", None, 1, None),
+        ),
+        ("coder-2", service_json("coder-2", None, 1, None)),
+        (
+            "pinned-default",
+            service_json("pinned-default", None, 1, None),
+        ),
+    ];
+    let ids: Vec<String> = services.iter().map(|(n, _)| sid(n)).collect();
+    let docs: Vec<&serde_json::Value> = services.iter().map(|(_, v)| v).collect();
+    let tasks = task_line(
+        "coder-default",
+        "node-1",
+        "Running",
+        "Running 5 minutes ago",
+        "",
+    ) + &task_line("coder-2", "node-1", "Running", "Running 3 seconds ago", "")
+        + &task_line("coder-2", "node-2", "Shutdown", "Running 5 minutes ago", "")
+        + &task_line(
+            "pinned-default",
+            "node-2",
+            "Running",
+            "Running 5 minutes ago",
+            "",
+        );
+    let w = World::new(SWARM)
+        .expect_cmd(at(M, service::list("p")), Ok(Output::ok(ids.join("\n"))))
+        .expect_cmd(at(M, service::nodes()), Ok(Output::ok(NODE2_DOWN)))
+        .expect_cmd(
+            at(M, argv::image_inspect(&["agent:latest"])),
+            Ok(Output::ok(format!("{IMG}\t[\"PATH=/bin\"]\n"))),
+        )
+        .expect_cmd(
+            at(M, service::inspect(&ids)),
+            Ok(Output::ok(serde_json::to_string(&docs).unwrap())),
+        )
+        .expect_cmd(at(M, service::tasks(&ids)), Ok(Output::ok(tasks)));
+    let r = check(&["sync"], w);
+    // Every agent's verdict: one does not run, so 1; nothing is changed.
+    assert_eq!(r.code, 1, "{r:?}");
+    assert_eq!(r.calls.len(), 5, "{r:?}");
+    assert!(
+        r.stderr
+            .contains("fleet: `coder-2` runs on node-1: Swarm moved it from node-2 (down)"),
+        "{r:?}"
+    );
+    assert!(
+        r.stderr.contains("not running: its node node-2 is down (pinned there: it runs again when the node is back)"),
+        "{r:?}"
+    );
+}
+
+#[test]
+fn host_is_not_for_a_swarm_and_unlock_releases_the_swarms_lock_by_id() {
+    let r = check(&["--host", "w1", "sync"], World::new(SWARM));
+    assert_eq!(r.code, 2, "{r:?}");
+    assert!(r.calls.is_empty(), "{r:?}");
+    let held = serde_json::json!([{
+        "ID": "lockid",
+        "CreatedAt": "2026-12-06T21:31:05.335312822Z",
+        "Spec": { "Name": "p.fleet-lock", "Labels": {
+            "fleet.lock": "p", "fleet.lock.holder": "ops@elsewhere pid 7",
+            "fleet.lock.machine": "m", "fleet.lock.pid": "7", "fleet.lock.lease": "3600",
+            "fleet.lock.host": "m1" } }
+    }]);
+    let w = World::new(SWARM)
+        .expect_cmd(
+            at(M, service::lock_inspect("p.fleet-lock")),
+            Ok(Output::ok(held.to_string())),
+        )
+        .expect_cmd(
+            at(M, service::lock_remove("lockid")),
+            Ok(Output::ok("lockid\n")),
+        );
+    let r = check(&["unlock"], w);
+    assert_eq!(r.code, 0, "{r:?}");
+    assert!(
+        r.stdout.contains("swarm@m1") && r.stdout.contains("ops@elsewhere pid 7"),
+        "{r:?}"
+    );
 }
