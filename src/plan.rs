@@ -243,11 +243,10 @@ pub(crate) fn plan_on(
         let mut plain = actual.clone();
         plain.containers.retain(|c| !task(c));
         let mut plan = plan_on(project, host, desired, &plain, opts)?;
-        for c in actual
-            .containers
-            .iter()
-            .filter(|c| task(c) && c.project() == Some(project))
-        {
+        // Only the running ones: a stopped task is Swarm's history, which
+        // Swarm prunes by itself.
+        let live = |c: &&ContainerSnapshot| task(c) && c.is_up() && c.project() == Some(project);
+        for c in actual.containers.iter().filter(live) {
             let service = &c.labels[LABEL_SWARM_SERVICE];
             plan.actions.push(Action {
                 name: c.name.clone(),

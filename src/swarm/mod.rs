@@ -157,8 +157,8 @@ impl<'a> Swarm<'a> {
     /// `always`, for plan and status).
     fn plan(&self, opts: plan::Options, always: bool) -> Result<(Look, Option<Reads>, Plan)> {
         let desired = self.config.desired();
-        empty_guard(self.config, &desired, opts)?;
         let look = self.look()?;
+        empty_guard(self.config, &desired, &look, opts)?;
         let project = &self.config.project;
         let draft = decide::decide(project, &desired, &look, None, opts);
         if !always && !decide::needs_reads(&draft) {
@@ -172,10 +172,11 @@ impl<'a> Swarm<'a> {
 
 /// The guard of an empty config (as on hosts): a config that declares no
 /// agent removes nothing without `--allow-empty`.
-fn empty_guard(config: &Config, desired: &[Desired], opts: plan::Options) -> Result<()> {
-    if desired.is_empty() && !opts.allow_empty {
+fn empty_guard(config: &Config, desired: &[Desired], look: &Look, opts: plan::Options) -> Result<()> {
+    let n = look.services.len();
+    if desired.is_empty() && n > 0 && !opts.allow_empty {
         return Err(Error::refused(format!(
-            "the config declares no agents; on the swarm this would remove every service of project `{}`",
+            "the config declares no agents, but project `{}` has {n} services on the swarm; refusing to remove them all",
             config.project
         ))
         .with_help("pass --allow-empty to remove them"));
