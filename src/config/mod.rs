@@ -31,6 +31,7 @@ mod raw;
 mod run_args;
 mod snippet;
 mod swarm;
+pub(crate) mod swarm_args;
 mod unique_map;
 mod values;
 

@@ -192,9 +192,9 @@ impl RawConfig {
 }
 
 /// The fields that belong to a swarm, or cannot go on one: `constraints`
-/// only with `swarm`; `run_args` (`docker run` options) not on a swarm,
-/// where an agent is a service and fleet does not map them to `docker
-/// service create` (yet).
+/// only with `swarm`; on a swarm, `run_args` that have a `docker service
+/// create` equivalent only, env keys the docker CLI does not read itself,
+/// mounts without z/Z.
 fn swarm_fields(src: Source, name: &str, t: &RawFields, d: &RawFields, swarm: bool) -> Result<()> {
     let at = |own: bool, field: &str| -> Vec<String> {
         match own {
@@ -217,22 +217,20 @@ fn swarm_fields(src: Source, name: &str, t: &RawFields, d: &RawFields, swarm: bo
             )
             .with_help(r#"add "swarm": {"manager": HOST}, or remove `constraints` (`hosts` places agents on plain engines)"#));
     }
-    let run_args = t.run_args.as_ref().or(d.run_args.as_ref());
-    if swarm && run_args.is_some_and(|a| !a.0.is_empty()) {
-        let p = at(t.run_args.is_some(), "run_args");
-        let keys: Vec<&str> = p.iter().map(String::as_str).collect();
-        return Err(src
-            .at_key(
-                &keys,
-                format!(
-                    "{}: run_args are `docker run` options; on a swarm each agent is a service, and fleet does not map them to `docker service create`",
-                    path(&p)
-                ),
-            )
-            .with_help("use the type's own fields (memory, cpus, mounts, user, …), or run this type on plain engines"));
-    }
     if !swarm {
         return Ok(());
+    }
+    // On a swarm each `docker run` option must have a `service create`
+    // equivalent (config/swarm_args.rs).
+    for (own, args) in [(true, &t.run_args), (false, &d.run_args)] {
+        let Some(args) = args else { continue };
+        if let Err(why) = super::swarm_args::on_swarm(&args.0) {
+            let p = at(own, "run_args");
+            let keys: Vec<&str> = p.iter().map(String::as_str).collect();
+            return Err(src.at_key(&keys, format!("{}: {why}", path(&p))).with_help(
+                "README \"Swarm\" lists each run_arg's `docker service create` equivalent",
+            ));
+        }
     }
     // `docker service update` takes env values from the docker CLI's own
     // environment (`--env-add KEY`): a key the CLI reads itself would

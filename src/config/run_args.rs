@@ -235,6 +235,22 @@ fn spelled(o: &Opt, short: bool) -> String {
 pub(crate) struct Reader {
     /// The option whose value the next argument is, and how it was spelled.
     pending: Option<(&'static Opt, bool)>,
+    /// Every option read, by its long name, with its value (a boolean's
+    /// `true` when given bare).
+    seen: Vec<(&'static str, String)>,
+}
+
+/// run_args as docker reads them: each option by its long name (`-v` is
+/// `volume`, `--net` `network`) with its value, in order. `Err` for
+/// run_args the config check refuses.
+pub(crate) fn parse(args: &[String]) -> Result<Vec<(&'static str, String)>, Invalid> {
+    let mut r = Reader::default();
+    for a in args {
+        r.next(a)?;
+    }
+    let seen = std::mem::take(&mut r.seen);
+    r.finish()?;
+    Ok(seen)
 }
 
 impl Reader {
@@ -246,7 +262,7 @@ impl Reader {
             ));
         }
         if let Some((o, short)) = self.pending.take() {
-            return value(o, short, arg);
+            return self.value(o, short, arg);
         }
         if arg == "--" {
             return Err(Invalid::new(
@@ -299,12 +315,12 @@ impl Reader {
         };
         allowed(o, false)?;
         match inline {
-            Some(v) => value(o, false, v),
+            Some(v) => self.value(o, false, v),
             None if o.value => {
                 self.pending = Some((o, false));
                 Ok(())
             }
-            None => Ok(()),
+            None => self.value(o, false, "true"),
         }
     }
 
@@ -326,17 +342,25 @@ impl Reader {
             if rest.len() > 1
                 && let Some(v) = rest.strip_prefix('=')
             {
-                return value(o, true, v);
+                return self.value(o, true, v);
             }
             if !o.value {
+                self.value(o, true, "true")?;
                 continue;
             }
             if rest.is_empty() {
                 self.pending = Some((o, true));
                 return Ok(());
             }
-            return value(o, true, rest);
+            return self.value(o, true, rest);
         }
+        Ok(())
+    }
+
+    /// Checks `v` as `o`'s value, and keeps it.
+    fn value(&mut self, o: &'static Opt, short: bool, v: &str) -> Result<(), Invalid> {
+        value(o, short, v)?;
+        self.seen.push((o.long, v.to_string()));
         Ok(())
     }
 }

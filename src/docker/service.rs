@@ -13,6 +13,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use super::Cmd;
 use super::argv::{LABEL_HASH, LABEL_HOST, LABEL_INSTANCE, LABEL_PROJECT, LABEL_TYPE};
+use crate::config::swarm_args::{SwarmArgs, mount_spec, on_swarm};
 use crate::config::{Desired, Spec};
 use crate::spec::Restart;
 
@@ -113,25 +114,17 @@ pub(crate) fn restart_condition(r: Restart) -> &'static str {
     }
 }
 
-/// A mount as `--mount` takes it, from the config's `SRC:DST[:OPTS]`: an
-/// absolute source is a bind, a name a volume; `ro` read-only. (`z`/`Z`
-/// have no `--mount` spelling; `check` refuses them on a swarm.)
+/// A mount as `--mount` takes it ([`crate::config::swarm_args::mount_spec`]).
 pub(crate) fn mount(m: &str) -> String {
-    let mut parts = m.splitn(3, ':');
-    let (src, dst) = (parts.next().unwrap_or(""), parts.next().unwrap_or(""));
-    let ro = parts
-        .next()
-        .is_some_and(|o| o.split(',').any(|o| o == "ro"));
-    let kind = if src.starts_with('/') {
-        "bind"
-    } else {
-        "volume"
-    };
-    let mut s = format!("type={kind},source={src},target={dst}");
-    if ro {
-        s.push_str(",readonly");
-    }
-    s
+    mount_spec(m)
+}
+
+/// The target of a `--mount` value (`target=`, `dst=` or `destination=`).
+fn mount_target(m: &str) -> Option<&str> {
+    m.split(',').find_map(|kv| match kv.split_once('=') {
+        Some(("target" | "dst" | "destination", t)) => Some(t),
+        _ => None,
+    })
 }
 
 /// One word for a shell-like option (`--entrypoint`, `--args`: the CLI
@@ -209,6 +202,7 @@ pub fn create(d: &Desired, constraints: &[String], image_id: Option<&str>) -> Cm
     if s.init {
         args.push("--init".into());
     }
+    create_run_args(&swarm_args(s), &mut args);
     spec_options(s, &mut args);
     let launch = s.launch();
     if let Some(program) = launch.program {
@@ -234,6 +228,145 @@ pub struct Held {
     pub mount_targets: BTreeSet<String>,
     pub constraints: BTreeSet<String>,
     pub network: Option<String>,
+    /// From run_args: `host:ip` entries, DNS servers, search domains and
+    /// options, sysctl keys, ulimit names, groups, capabilities.
+    pub hosts: BTreeSet<String>,
+    pub dns: BTreeSet<String>,
+    pub dns_search: BTreeSet<String>,
+    pub dns_options: BTreeSet<String>,
+    pub sysctls: BTreeSet<String>,
+    pub ulimits: BTreeSet<String>,
+    pub groups: BTreeSet<String>,
+    pub cap_add: BTreeSet<String>,
+    pub cap_drop: BTreeSet<String>,
+}
+
+/// A type's run_args on a swarm (checked by the config: they map).
+fn swarm_args(s: &Spec) -> SwarmArgs {
+    on_swarm(&s.run_args).unwrap_or_default()
+}
+
+/// The options of run_args as `service create` takes them.
+fn create_run_args(a: &SwarmArgs, args: &mut Vec<String>) {
+    let mut push = |flag: &str, value: &str| {
+        args.push(flag.to_string());
+        args.push(value.to_string());
+    };
+    for (k, v) in &a.labels {
+        push("--container-label", &format!("{k}={v}"));
+    }
+    for m in &a.mounts {
+        push("--mount", m);
+    }
+    let lists: [(&str, &Vec<String>); 8] = [
+        ("--host", &a.hosts),
+        ("--dns", &a.dns),
+        ("--dns-search", &a.dns_search),
+        ("--dns-option", &a.dns_options),
+        ("--ulimit", &a.ulimits),
+        ("--group", &a.groups),
+        ("--cap-add", &a.cap_add),
+        ("--cap-drop", &a.cap_drop),
+    ];
+    for (flag, values) in lists {
+        for v in values {
+            push(flag, v);
+        }
+    }
+    for (k, v) in &a.sysctls {
+        push("--sysctl", &format!("{k}={v}"));
+    }
+    let scalars = [
+        ("--stop-signal", &a.stop_signal),
+        ("--stop-grace-period", &a.stop_grace),
+        ("--limit-pids", &a.pids_limit),
+        ("--reserve-memory", &a.reserve_memory),
+    ];
+    for (flag, v) in scalars {
+        if let Some(v) = v {
+            push(flag, v);
+        }
+    }
+    if a.read_only {
+        args.push("--read-only".into());
+    }
+    if a.tty {
+        args.push("--tty".into());
+    }
+}
+
+/// The options of run_args as `service update` takes them: lists by what
+/// to remove (held, not wanted) and to add (wanted, not held), scalars
+/// set or set back to Swarm's default.
+fn update_run_args(a: &SwarmArgs, held: &Held, args: &mut Vec<String>) {
+    let mut push = |flag: &str, value: &str| {
+        args.push(flag.to_string());
+        args.push(value.to_string());
+    };
+    let lists: [(&str, &Vec<String>, &BTreeSet<String>); 6] = [
+        ("host", &a.hosts, &held.hosts),
+        ("dns", &a.dns, &held.dns),
+        ("dns-search", &a.dns_search, &held.dns_search),
+        ("dns-option", &a.dns_options, &held.dns_options),
+        ("group", &a.groups, &held.groups),
+        ("ulimit", &a.ulimits, &held.ulimits),
+    ];
+    for (name, want, have) in lists {
+        let key = |v: &str| match name {
+            "ulimit" => v.split('=').next().unwrap_or(v).to_string(),
+            _ => v.to_string(),
+        };
+        let wanted: BTreeSet<String> = want.iter().map(|v| key(v)).collect();
+        for h in have.iter().filter(|h| !wanted.contains(*h)) {
+            push(&format!("--{name}-rm"), h);
+        }
+        for w in want
+            .iter()
+            .filter(|w| name == "ulimit" || !have.contains(*w))
+        {
+            push(&format!("--{name}-add"), w);
+        }
+    }
+    let keys: BTreeSet<&str> = a.sysctls.iter().map(|(k, _)| k.as_str()).collect();
+    for k in held.sysctls.iter().filter(|k| !keys.contains(k.as_str())) {
+        push("--sysctl-rm", k);
+    }
+    for (k, v) in &a.sysctls {
+        push("--sysctl-add", &format!("{k}={v}"));
+    }
+    // `service update` has no way back to the default set: a capability
+    // no longer added is dropped, one no longer dropped is added. Swarm
+    // keeps them as `CAP_X`.
+    let cap = |c: &String| match c.to_ascii_uppercase() {
+        u if u.starts_with("CAP_") || u == "ALL" => u,
+        u => format!("CAP_{u}"),
+    };
+    let (add, drop): (BTreeSet<String>, BTreeSet<String>) = (
+        a.cap_add.iter().map(cap).collect(),
+        a.cap_drop.iter().map(cap).collect(),
+    );
+    let (had_add, had_drop): (BTreeSet<String>, BTreeSet<String>) = (
+        held.cap_add.iter().map(cap).collect(),
+        held.cap_drop.iter().map(cap).collect(),
+    );
+    for c in add.difference(&had_add).chain(had_drop.difference(&drop)) {
+        push("--cap-add", c);
+    }
+    for c in drop.difference(&had_drop).chain(had_add.difference(&add)) {
+        push("--cap-drop", c);
+    }
+    push("--stop-signal", a.stop_signal.as_deref().unwrap_or(""));
+    push(
+        "--stop-grace-period",
+        a.stop_grace.as_deref().unwrap_or("10s"),
+    );
+    push("--limit-pids", a.pids_limit.as_deref().unwrap_or("0"));
+    push(
+        "--reserve-memory",
+        a.reserve_memory.as_deref().unwrap_or("0"),
+    );
+    args.push(format!("--read-only={}", a.read_only));
+    args.push(format!("--tty={}", a.tty));
 }
 
 /// `docker service update` of agent `d`'s service `id` to its config:
@@ -254,17 +387,22 @@ pub fn update(
         args.push(flag.to_string());
         args.push(value);
     };
+    let sa = swarm_args(s);
     push("--image", s.image.clone());
     push("--hostname", d.name.clone());
     let labels: BTreeMap<String, String> = fleet_labels(d, image_id).into_iter().collect();
+    let mut container_labels = labels.clone();
+    container_labels.extend(sa.labels.iter().cloned());
     for k in held.labels.iter().filter(|k| !labels.contains_key(*k)) {
         push("--label-rm", k.clone());
     }
-    for k in (held.container_labels.iter()).filter(|k| !labels.contains_key(*k)) {
+    for k in (held.container_labels.iter()).filter(|k| !container_labels.contains_key(*k)) {
         push("--container-label-rm", k.clone());
     }
     for (k, v) in &labels {
         push("--label-add", format!("{k}={v}"));
+    }
+    for (k, v) in &container_labels {
         push("--container-label-add", format!("{k}={v}"));
     }
     for k in held.env_keys.iter().filter(|k| !s.env.contains_key(*k)) {
@@ -273,11 +411,21 @@ pub fn update(
     for k in s.env.keys() {
         push("--env-add", k.clone());
     }
-    for t in &held.mount_targets {
+    // The CLI adds (replacing by target) before it removes: a target
+    // removed and added again would be gone.
+    let mounts: Vec<String> = (s.mounts.iter().map(|m| mount(m)))
+        .chain(sa.mounts.iter().cloned())
+        .collect();
+    let targets: BTreeSet<&str> = mounts.iter().filter_map(|m| mount_target(m)).collect();
+    for t in held
+        .mount_targets
+        .iter()
+        .filter(|t| !targets.contains(t.as_str()))
+    {
         push("--mount-rm", t.clone());
     }
-    for m in &s.mounts {
-        push("--mount-add", mount(m));
+    for m in mounts {
+        push("--mount-add", m);
     }
     push("--workdir", s.workdir.clone().unwrap_or_default());
     push("--user", s.user.clone().unwrap_or_default());
@@ -297,6 +445,7 @@ pub fn update(
         push("--constraint-add", c.clone());
     }
     args.push(format!("--init={}", s.init));
+    update_run_args(&sa, held, &mut args);
     spec_options(s, &mut args);
     let launch = s.launch();
     args.push("--entrypoint".into());

@@ -195,6 +195,41 @@ struct RawContainer {
     env: Option<Vec<String>>,
     #[serde(rename = "Mounts", default)]
     mounts: Option<Vec<RawMount>>,
+    /// `ip host` entries.
+    #[serde(rename = "Hosts", default)]
+    hosts: Option<Vec<String>>,
+    #[serde(rename = "DNSConfig", default)]
+    dns: Option<RawDns>,
+    #[serde(rename = "Sysctls", default)]
+    sysctls: Option<BTreeMap<String, String>>,
+    #[serde(rename = "Ulimits", default)]
+    ulimits: Option<Vec<RawUlimit>>,
+    #[serde(rename = "Groups", default)]
+    groups: Option<Vec<String>>,
+    #[serde(rename = "CapabilityAdd", default)]
+    cap_add: Option<Vec<String>>,
+    #[serde(rename = "CapabilityDrop", default)]
+    cap_drop: Option<Vec<String>>,
+}
+
+#[derive(Deserialize, Default)]
+struct RawDns {
+    #[serde(rename = "Nameservers", default)]
+    nameservers: Option<Vec<String>>,
+    #[serde(rename = "Search", default)]
+    search: Option<Vec<String>>,
+    #[serde(rename = "Options", default)]
+    options: Option<Vec<String>>,
+}
+
+#[derive(Deserialize)]
+struct RawUlimit {
+    #[serde(rename = "Name", default)]
+    name: String,
+}
+
+fn set(v: Option<Vec<String>>) -> BTreeSet<String> {
+    v.into_iter().flatten().collect()
 }
 
 #[derive(Deserialize)]
@@ -270,6 +305,21 @@ pub(crate) fn parse_services(json: &str) -> Result<Vec<Service>> {
                     .networks
                     .and_then(|n| n.into_iter().next())
                     .map(|n| n.target),
+                // Swarm keeps `ip host`; `--host-rm` takes `host:ip`.
+                hosts: (c.hosts.into_iter().flatten())
+                    .map(|h| match h.split_once(' ') {
+                        Some((ip, host)) => format!("{}:{ip}", host.trim()),
+                        None => h,
+                    })
+                    .collect(),
+                dns: set(c.dns.as_ref().and_then(|d| d.nameservers.clone())),
+                dns_search: set(c.dns.as_ref().and_then(|d| d.search.clone())),
+                dns_options: set(c.dns.and_then(|d| d.options)),
+                sysctls: c.sysctls.into_iter().flatten().map(|(k, _)| k).collect(),
+                ulimits: c.ulimits.into_iter().flatten().map(|u| u.name).collect(),
+                groups: set(c.groups),
+                cap_add: set(c.cap_add),
+                cap_drop: set(c.cap_drop),
             };
             Service {
                 id: r.id,

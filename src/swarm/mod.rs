@@ -172,7 +172,12 @@ impl<'a> Swarm<'a> {
 
 /// The guard of an empty config (as on hosts): a config that declares no
 /// agent removes nothing without `--allow-empty`.
-fn empty_guard(config: &Config, desired: &[Desired], look: &Look, opts: plan::Options) -> Result<()> {
+fn empty_guard(
+    config: &Config,
+    desired: &[Desired],
+    look: &Look,
+    opts: plan::Options,
+) -> Result<()> {
     let n = look.services.len();
     if desired.is_empty() && n > 0 && !opts.allow_empty {
         return Err(Error::refused(format!(

@@ -700,3 +700,59 @@ fn host_is_not_for_a_swarm_and_unlock_releases_the_swarms_lock_by_id() {
         "{r:?}"
     );
 }
+
+/// A type whose run_args all have a `service create` equivalent.
+const RUN_ARGS: &str = r#"{
+  "project": "p",
+  "hosts": { "m1": { "docker_host": "unix:///run/m1.sock" } },
+  "swarm": { "manager": "m1" },
+  "types": { "ra": { "image": "agent:latest", "run_args": [
+    "--read-only", "--tmpfs", "/scratch:size=16m", "--add-host", "db:10.0.0.5", "--ulimit", "nofile=1024:2048",
+    "--cap-add", "SYS_PTRACE", "--stop-timeout", "2", "-l", "team=a", "--dns-search", "corp.local",
+    "-v", "/srv:/srv:ro", "--sysctl", "net.core.somaxconn=1024", "--group-add", "audio", "-t"
+  ] } }
+}"#;
+
+#[test]
+fn run_args_become_their_service_options_and_an_update_undoes_only_what_went() {
+    let d = desired(RUN_ARGS).remove(0);
+    let create = service::create(&d, &[], None);
+    insta::assert_snapshot!("swarm_run_args_create", create.line());
+    // What the service holds: an older spec with another host, search
+    // domain, sysctl, ulimit and cap, and the same /scratch mount.
+    let held = Held {
+        mount_targets: ["/scratch".to_string(), "/old".to_string()].into(),
+        hosts: ["db:10.0.0.5".to_string(), "old:10.0.0.9".to_string()].into(),
+        dns_search: ["old.local".to_string()].into(),
+        sysctls: ["net.core.old".to_string()].into(),
+        ulimits: ["nproc".to_string()].into(),
+        groups: ["audio".to_string(), "video".to_string()].into(),
+        cap_add: ["CAP_SYS_PTRACE".to_string(), "CAP_NET_ADMIN".to_string()].into(),
+        ..Held::default()
+    };
+    let update = service::update("svc", &d, &held, &[], None);
+    let args = update.args.join(" ");
+    for gone in [
+        "--mount-rm /old",
+        "--host-rm old:10.0.0.9",
+        "--dns-search-rm old.local",
+        "--sysctl-rm net.core.old",
+        "--ulimit-rm nproc",
+        "--group-rm video",
+        "--cap-drop CAP_NET_ADMIN",
+    ] {
+        assert!(args.contains(gone), "{gone}: {args}");
+    }
+    // Kept ones are neither removed nor added again (the CLI adds before it
+    // removes: a target removed and added would be lost).
+    for kept in [
+        "--mount-rm /scratch",
+        "--host-add db:10.0.0.5",
+        "--host-rm db:10.0.0.5",
+        "--group-add audio",
+        "--cap-add CAP_SYS_PTRACE",
+    ] {
+        assert!(!args.contains(kept), "{kept}: {args}");
+    }
+    insta::assert_snapshot!("swarm_run_args_update", args);
+}
