@@ -98,7 +98,7 @@ pub enum ServiceOp {
     Update {
         id: String,
         desired: Desired,
-        held: crate::docker::service::Held,
+        held: Box<crate::docker::service::Held>,
         constraints: Vec<String>,
         image_id: Option<String>,
     },

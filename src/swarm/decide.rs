@@ -345,7 +345,7 @@ pub(crate) fn decide(
                     a.op = Op::Service(Box::new(ServiceOp::Update {
                         id: s.id.clone(),
                         desired: d.clone(),
-                        held: s.held.clone(),
+                        held: Box::new(s.held.clone()),
                         constraints,
                         image_id,
                     }))
