@@ -73,7 +73,8 @@
 #
 # Printed facts (`start`, `env`), for k = 1..3 (node 1 the manager, 2 and 3
 # workers):
-#   FLEET_TEST_SWARM_DIR, FLEET_TEST_SWARM_NODES=3,
+#   FLEET_TEST_SWARM_DIR, FLEET_TEST_SWARM_DATA (what kill-node and
+#   restart-node need besides the dir), FLEET_TEST_SWARM_NODES=3,
 #   FLEET_TEST_SWARM_DOCKER_HOST (the manager's socket, = NODE1's),
 #   FLEET_TEST_SWARM_IMAGE (fleet-demo:busybox, on every node),
 #   FLEET_TEST_SWARM_NODEk_DOCKER_HOST (unix://…, reachable from the host),
@@ -427,6 +428,7 @@ print_env() {
   local k
   cat <<EOF
 FLEET_TEST_SWARM_DIR=$RIG
+FLEET_TEST_SWARM_DATA=$DATA
 FLEET_TEST_SWARM_NODES=$NODES
 FLEET_TEST_SWARM_DOCKER_HOST=unix://$(node_sock 1)
 FLEET_TEST_SWARM_IMAGE=$IMAGE

@@ -5,9 +5,10 @@
 # lints, runs the restart and fault scenarios (which stop and kill that
 # engine, so they run before the suite), the unit, justfile and schema
 # checks, then starts the multi-host rig (scripts/test-hosts.sh: two more
-# engines and an sshd on 127.0.0.1 in front of all three) and runs every
-# test with snapshots frozen and the engine and hosts tests required; stops
-# the rig and the test engine at the end, pass or fail. The host's dockerd
+# engines and an sshd on 127.0.0.1 in front of all three) and the swarm rig
+# (scripts/test-swarm.sh: a three-node Docker Swarm) and runs every test
+# with snapshots frozen and the engine, hosts and swarm tests required;
+# stops the rigs and the test engine at the end, pass or fail. The host's dockerd
 # and sshd are never started, stopped or asked anything, nor are its
 # containers.
 #
@@ -15,8 +16,10 @@
 # dirs (defaults /run/fleet-test-engine, /var/lib/fleet-test-engine), which
 # is also the rig's engine 1; FLEET_TEST_HOSTS_DIR / FLEET_TEST_HOSTS_DATA /
 # FLEET_TEST_HOSTS_PORT the rig's (defaults: see scripts/test-hosts.sh);
-# FLEET_TEST_PODMAN_DIR / FLEET_TEST_PODMAN_DATA the test podman's. Two runs
-# at once on one machine need different ones.
+# FLEET_TEST_PODMAN_DIR / FLEET_TEST_PODMAN_DATA the test podman's;
+# FLEET_TEST_SWARM_DIR / FLEET_TEST_SWARM_DATA the swarm rig's (defaults
+# /run/fleet-test-swarm, /var/lib/fleet-test-swarm). Two runs at once on one
+# machine need different ones.
 # Usage: bash scripts/test.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -30,12 +33,14 @@ for v in $(compgen -e); do
     FLEET_TEST_ENGINE_DIR | FLEET_TEST_ENGINE_DATA) ;;
     FLEET_TEST_HOSTS_DIR | FLEET_TEST_HOSTS_DATA | FLEET_TEST_HOSTS_PORT) ;;
     FLEET_TEST_PODMAN_DIR | FLEET_TEST_PODMAN_DATA) ;;
+    FLEET_TEST_SWARM_DIR | FLEET_TEST_SWARM_DATA) ;;
     DOCKER_* | FLEET_* | INSTA_*) unset "$v" ;;
   esac
 done
 
 # The engine's packages (docker.io, containerd, runc, busybox-static for the
-# image, util-linux, mount, iproute2, procps for scripts/test-engine.sh),
+# image, util-linux, mount, iproute2, procps for scripts/test-engine.sh and
+# scripts/test-swarm.sh, and iptables, which the swarm nodes' engines use),
 # systemd (systemd-analyze) and python3-venv for scripts/check-units.sh,
 # openssh-server/-client and iproute2 (ss) for scripts/test-hosts.sh's sshd;
 # bsdutils (script) for the terminal fleet exec -t is given.
@@ -43,7 +48,7 @@ venv=
 python3 -c 'import ensurepip' >/dev/null 2>&1 || venv=:python3-venv
 bash scripts/need.sh dockerd:docker.io docker:docker.io containerd:containerd runc:runc \
   /bin/busybox:busybox-static unshare:util-linux nsenter:util-linux flock:util-linux \
-  findmnt:util-linux mountpoint:util-linux mount:mount ip:iproute2 pgrep:procps \
+  findmnt:util-linux mountpoint:util-linux mount:mount ip:iproute2 pgrep:procps iptables:iptables \
   systemd-analyze:systemd python3:python3 /usr/sbin/sshd:openssh-server /usr/bin/ssh:openssh-client \
   ssh-keygen:openssh-client ss:iproute2 script:bsdutils $venv
 
@@ -54,7 +59,7 @@ flock -n 8 || { log "another scripts/test.sh uses the test engine $run_dir; give
 
 # The rig first: it leaves engine 1 (the test engine, started below before
 # it) to test-engine.sh.
-trap 'bash scripts/test-hosts.sh stop || true; bash scripts/test-engine.sh stop; bash scripts/test-podman.sh stop' EXIT
+trap 'bash scripts/test-swarm.sh stop || true; bash scripts/test-hosts.sh stop || true; bash scripts/test-engine.sh stop; bash scripts/test-podman.sh stop' EXIT
 trap 'exit 130' INT TERM
 docker_host=$(bash scripts/test-engine.sh start | sed -n 's/^DOCKER_HOST=//p')
 # The tests' own podman (its own storage; podman has no daemon), for the
@@ -80,6 +85,16 @@ while IFS='=' read -r k v; do
 done <<<"$rig_facts"
 [ -n "${FLEET_TEST_HOST3_DOCKER_HOST:-}" ] || { log "the hosts rig did not start"; exit 1; }
 log "hosts rig: 3 engines, sshd ports $FLEET_TEST_HOST1_SSH_PORT-$FLEET_TEST_HOST3_SSH_PORT (started in $((SECONDS - rig_start))s)"
+# The swarm rig (scripts/test-swarm.sh: a three-node Docker Swarm in
+# namespaces of its own, for tests/it/swarm_real.rs); its facts
+# (FLEET_TEST_SWARM_*, FLEET_TEST_SWARM_NODEk_*) go to the tests.
+rig_start=$SECONDS
+swarm_facts=$(bash scripts/test-swarm.sh start)
+while IFS='=' read -r k v; do
+  if [[ $k =~ ^FLEET_TEST_SWARM_[A-Z0-9_]+$ ]]; then export "$k=$v"; fi
+done <<<"$swarm_facts"
+[ -n "${FLEET_TEST_SWARM_NODE3_DOCKER_HOST:-}" ] || { log "the swarm rig did not start"; exit 1; }
+log "swarm rig: 3 nodes, manager $FLEET_TEST_SWARM_DOCKER_HOST (started in $((SECONDS - rig_start))s)"
 export INSTA_UPDATE=no FLEET_ENGINE_TESTS=require FLEET_TEST_DOCKER_HOST="$docker_host" FLEET_TEST_PODMAN="$podman_cli"
 if cargo nextest --version >/dev/null 2>&1; then
   # Hostile values of fleet's own variables, exported on purpose: the

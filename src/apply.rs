@@ -57,6 +57,9 @@ pub enum Failure {
     /// Its host could not be reached, read or converged; the host's error
     /// is in the outcome's `unreached`, told once.
     Unreached,
+    /// On a swarm: Swarm does not run the agent, or refused or rolled back
+    /// what fleet asked; in Swarm's words.
+    Swarm(String),
 }
 
 /// Why a run stopped starting new work.
@@ -91,7 +94,10 @@ impl Outcome {
                 .actions
                 .iter()
                 .map(|a| Done {
-                    error: a.planned_failure().map(|_| Failure::Conflict),
+                    error: a.planned_failure().map(|why| match a.op {
+                        Op::Service(_) => Failure::Swarm(why),
+                        _ => Failure::Conflict,
+                    }),
                     now: None,
                     action: a.clone(),
                     took: Duration::ZERO,

@@ -109,6 +109,9 @@ pub enum ServiceOp {
     /// `docker rm -f` of a plain container of the project on a node's
     /// engine (the project moved to the swarm): on `host`.
     RemovePlain { host: String, id: String },
+    /// Nothing to do: an agent Swarm does not run, reported with Swarm's
+    /// reason (its action's).
+    Reported,
 }
 
 impl ServiceOp {
@@ -118,6 +121,7 @@ impl ServiceOp {
             ServiceOp::Update { .. } => "update",
             ServiceOp::Start { .. } => "start",
             ServiceOp::Remove { .. } | ServiceOp::RemovePlain { .. } => "remove",
+            ServiceOp::Reported => "none",
         }
     }
 }

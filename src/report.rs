@@ -548,6 +548,7 @@ fn failure_line(d: &Done, e: &Failure) -> String {
     match (e, &a.host) {
         (Failure::Unreached, Some(h)) => format!("`{}`: host `{h}` failed (see above)", shown(a)),
         (Failure::Conflict, _) => format!("`{}`: {}", shown(a), safe(&a.reason)),
+        (Failure::Swarm(why), _) => format!("`{}`: {}", shown(a), safe(why)),
         (Failure::NotStarted(_), _) => format!("`{}` {e}", shown(a)),
         (_, Some(h)) => format!("host `{h}`: {e}"),
         (_, None) => e.to_string(),
@@ -558,7 +559,7 @@ fn failure_line(d: &Done, e: &Failure) -> String {
 impl std::fmt::Display for Failure {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
-            Failure::Docker(text) => f.write_str(text),
+            Failure::Docker(text) | Failure::Swarm(text) => f.write_str(text),
             Failure::NotReady(why) => write!(f, "{why}"),
             Failure::NotStarted(Halt::Signal) => {
                 f.write_str("was not started: fleet was asked to stop (SIGINT or SIGTERM) first")
@@ -606,7 +607,11 @@ fn plan_text(outcome: &Outcome, color: bool) -> Rendered {
     for d in &outcome.done {
         let a = &d.action;
         let verb = match (a.bucket, &a.op) {
-            (Bucket::Failed, _) if d.error == Some(Failure::Unreached) => "failed",
+            (Bucket::Failed, _)
+                if matches!(d.error, Some(Failure::Unreached | Failure::Swarm(_))) =>
+            {
+                "failed"
+            }
             (Bucket::Failed, _) => "conflict",
             (Bucket::Deferred, _) => "defer",
             (Bucket::Unchanged, _) => "unchanged",
@@ -720,6 +725,7 @@ fn outcome_json(outcome: &Outcome) -> String {
                 host: d.action.host.as_deref(),
                 action: match (e, &d.action.op) {
                     (Failure::Unreached, _) => "host",
+                    (Failure::Swarm(_), op) if op.verb() == "none" => "swarm",
                     (_, Op::Nothing) => "conflict",
                     (_, op) => op.verb(),
                 },

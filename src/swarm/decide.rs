@@ -36,11 +36,11 @@ fn is_pin(c: &str) -> bool {
 /// fleet-swarm-2`, `Rejected: No such image: … (on fleet-swarm-3)`.
 pub(crate) fn task_words(t: &Task) -> String {
     let mut s = t.state.to_ascii_lowercase();
+    if !t.node.is_empty() {
+        s += &format!(" on {}", t.node);
+    }
     if !t.error.is_empty() {
         s += &format!(": {}", t.error);
-    }
-    if !t.node.is_empty() {
-        s += &format!(" (on {})", t.node);
     }
     s
 }
@@ -317,6 +317,7 @@ pub(crate) fn decide(
                 Err(why) => {
                     a.bucket = Bucket::Failed;
                     a.reason = why;
+                    a.op = reported();
                 }
             }
             actions.push(a);
@@ -353,6 +354,7 @@ pub(crate) fn decide(
                 Err(why) => {
                     a.bucket = Bucket::Failed;
                     a.reason = format!("{}; {why}", a.reason);
+                    a.op = reported();
                 }
             }
             if a.bucket == Bucket::Recreated {
@@ -396,6 +398,7 @@ pub(crate) fn decide(
             Standing::NotRunning { why, .. } => {
                 a.bucket = Bucket::Failed;
                 a.reason = format!("not running: {why}");
+                a.op = reported();
             }
         }
         actions.push(a);
@@ -448,5 +451,13 @@ pub(crate) fn decide(
 /// Whether a draft's decisions need the nodes' reads: a change to make
 /// (busy agents, pinned nodes, plain containers left on the hosts).
 pub(crate) fn needs_reads(draft: &Plan) -> bool {
-    draft.actions.iter().any(|a| !matches!(a.op, Op::Nothing))
+    (draft.actions.iter()).any(|a| match &a.op {
+        Op::Service(op) => !matches!(op.as_ref(), ServiceOp::Reported),
+        _ => false,
+    })
+}
+
+/// The op of an agent fleet only reports on.
+fn reported() -> Op {
+    Op::Service(Box::new(ServiceOp::Reported))
 }

@@ -374,10 +374,19 @@ pub(crate) fn parse_tasks(text: &str) -> Result<BTreeMap<String, Vec<Task>>> {
                 .unwrap_or("")
                 .to_string(),
             current: r.current,
-            error: r.error,
+            error: unquoted(&r.error),
         });
     }
     Ok(out)
+}
+
+/// The CLI quotes a task's error (Go's `%q`): Swarm's own words back.
+fn unquoted(e: &str) -> String {
+    let t = e.trim();
+    match t.starts_with('"') && t.ends_with('"') && t.len() >= 2 {
+        true => serde_json::from_str::<String>(t).unwrap_or_else(|_| t[1..t.len() - 1].to_string()),
+        false => t.to_string(),
+    }
 }
 
 #[derive(Deserialize)]

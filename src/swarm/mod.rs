@@ -609,8 +609,8 @@ fn done_of(a: &Action, step: &Option<Step>, took: Duration) -> Done {
     Done {
         action: a.clone(),
         error: match step {
-            Some(Err(e)) => Some(Failure::Docker(e.clone())),
-            _ => a.planned_failure().map(|_| Failure::Conflict),
+            Some(Err(e)) => Some(Failure::Swarm(e.clone())),
+            _ => a.planned_failure().map(Failure::Swarm),
         },
         now: None,
         took,
@@ -685,9 +685,9 @@ fn update_group(swarm: &Swarm, runner: &dyn Runner, plan: &Plan, group: &[usize]
                         }
                         Some(("rollback_completed", _)) => {
                             let why = failed_task(runner, id)
-                                .unwrap_or_else(|| "its new task failed".into());
+                                .map_or_else(|| "failed".to_string(), |w| format!("was {w}"));
                             verdicts.insert(*i, Err(format!(
-                                "Swarm's update failed ({why}) and was rolled back: the agent runs its previous spec"
+                                "Swarm rolled the update back, and the agent runs its previous spec: the new task {why}"
                             )));
                         }
                         Some((st @ ("paused" | "rollback_paused"), m)) => {
@@ -771,7 +771,7 @@ fn wait_running(swarm: &Swarm, done: &mut [Done], timeout: Duration) -> Result<(
                 if d.error.is_none()
                     && let Some(why) = not_running.get(d.action.name.as_str())
                 {
-                    d.error = Some(Failure::Docker(format!(
+                    d.error = Some(Failure::Swarm(format!(
                         "not running after {}s: {why}",
                         timeout.as_secs()
                     )));

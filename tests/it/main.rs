@@ -34,6 +34,7 @@ mod status;
 mod support;
 mod swap;
 mod swarm;
+mod swarm_real;
 mod terminal;
 mod trust;
 mod wait;

@@ -83,7 +83,8 @@ fn task_line(name: &str, node: &str, desired: &str, current: &str, error: &str) 
         "Node": node,
         "DesiredState": desired,
         "CurrentState": current,
-        "Error": error,
+        // The CLI quotes it (Go's %q).
+        "Error": if error.is_empty() { String::new() } else { format!("{error:?}") },
         "Ports": ""
     })
     .to_string()
@@ -493,8 +494,7 @@ fn an_update_swarm_rolled_back_fails_with_the_tasks_words_and_keeps_the_agent() 
     assert_eq!(r.code, 1, "{r:?}");
     assert!(r.stderr.contains("non-zero exit (3)"), "{r:?}");
     assert!(
-        r.stderr
-            .contains("rolled back: the agent runs its previous spec"),
+        r.stderr.contains("`coder-default@node-1`: Swarm rolled the update back, and the agent runs its previous spec: the new task was failed on node-1: task: non-zero exit (3)"),
         "{r:?}"
     );
 }
