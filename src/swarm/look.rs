@@ -10,7 +10,7 @@ use serde::Deserialize;
 
 use crate::docker::argv::LABEL_PROJECT;
 use crate::docker::service::{self, Held};
-use crate::docker::{Runner, run_ok};
+use crate::docker::{Cmd, Runner, run_ok};
 use crate::error::{Error, Result};
 
 /// One service of the project, as `service inspect` shows it.
@@ -89,24 +89,37 @@ impl Look {
     }
 }
 
-/// Reads the swarm through `manager` for `project`; `images` are the
-/// references the config names.
-pub(crate) fn look(manager: &dyn Runner, project: &str, images: &[&str]) -> Result<Look> {
-    let read = |cmd: &crate::docker::Cmd| {
+/// Reads the swarm through `manager` for `project`: `names` are the
+/// agents the config declares, `images` the references it names.
+///
+/// One round of five calls side by side: `service ls` (the project's
+/// IDs), `service inspect` and `service ps` of the declared names (a name
+/// with no service is left out: docker says `no such service` and prints
+/// the others; an agent's name always holds a `-`, so it is never taken
+/// for an ID prefix), `node ls`, `image inspect`. Services of the project
+/// the names missed (orphans) are read in a second round, by ID.
+pub(crate) fn look(
+    manager: &dyn Runner,
+    project: &str,
+    names: &[&str],
+    images: &[&str],
+) -> Result<Look> {
+    let read = |cmd: &Cmd| {
         run_ok(manager, cmd).map_err(|e| {
             Error::from(e)
                 .context("could not read the swarm through its manager; nothing was changed")
         })
     };
-    let (ids, nodes, image_ids) = std::thread::scope(|s| {
-        let nodes = s.spawn(|| read(&service::nodes()));
-        let images = s.spawn(|| image_ids(manager, images));
-        let ids = read(&service::list(project));
-        (ids, nodes.join(), images.join())
-    });
     fn joined<T>(r: std::thread::Result<Result<T>>) -> Result<T> {
         r.unwrap_or_else(|p| Err(crate::place::panicked(p.as_ref())))
     }
+    let (ids, nodes, image_ids, named) = std::thread::scope(|s| {
+        let nodes = s.spawn(|| read(&service::nodes()));
+        let images = s.spawn(|| image_ids(manager, images));
+        let named = s.spawn(|| services_and_tasks(manager, names));
+        let ids = read(&service::list(project));
+        (ids, nodes.join(), images.join(), named.join())
+    });
     let ids: Vec<String> = (ids?.stdout.lines())
         .map(str::trim)
         .filter(|l| !l.is_empty())
@@ -114,28 +127,76 @@ pub(crate) fn look(manager: &dyn Runner, project: &str, images: &[&str]) -> Resu
         .collect();
     let nodes = parse_nodes(&joined(nodes)?.stdout)?;
     let images = joined(image_ids)?;
-    if ids.is_empty() {
-        return Ok(Look {
-            nodes,
-            images,
-            ..Look::default()
-        });
-    }
-    let (inspected, tasks) = std::thread::scope(|s| {
-        let tasks = s.spawn(|| read(&service::tasks(&ids)));
-        (read(&service::inspect(&ids)), tasks.join())
-    });
-    let mut services = parse_services(&inspected?.stdout)?;
-    // A service that carries the label only on its containers is not ours.
+    let (mut services, mut tasks) = joined(named)?;
+    // A service under a declared name that is not the project's (its label
+    // says so) is not ours; one of ours the names missed is read by ID.
     services.retain(|s| s.labels.get(LABEL_PROJECT).map(String::as_str) == Some(project));
+    // `service ls` prints IDs cut to 12 characters.
+    let missed: Vec<&str> = (ids.iter())
+        .filter(|id| !services.iter().any(|s| s.id.starts_with(id.as_str())))
+        .map(String::as_str)
+        .collect();
+    if !missed.is_empty() {
+        let (more, more_tasks) = services_and_tasks(manager, &missed)?;
+        services.extend(
+            more.into_iter()
+                .filter(|s| s.labels.get(LABEL_PROJECT).map(String::as_str) == Some(project)),
+        );
+        tasks.extend(more_tasks);
+    }
     services.sort_by(|a, b| a.name.cmp(&b.name));
-    let tasks = parse_tasks(&joined(tasks)?.stdout)?;
+    services.dedup_by(|a, b| a.id == b.id);
     Ok(Look {
         services,
         tasks,
         nodes,
         images,
     })
+}
+
+type Tasks = BTreeMap<String, Vec<Task>>;
+
+/// `service inspect` and `service ps` of `refs` (names or IDs) side by
+/// side; a ref with no service is left out.
+fn services_and_tasks(manager: &dyn Runner, refs: &[&str]) -> Result<(Vec<Service>, Tasks)> {
+    if refs.is_empty() {
+        return Ok((Vec::new(), BTreeMap::new()));
+    }
+    let (inspected, listed) = std::thread::scope(|s| {
+        let listed = s.spawn(|| found(manager, &service::tasks(refs), refs));
+        (found(manager, &service::inspect(refs), refs), listed.join())
+    });
+    let listed = listed.unwrap_or_else(|p| Err(crate::place::panicked(p.as_ref())))?;
+    let inspected = inspected?;
+    let services = match inspected.trim() {
+        "" => Vec::new(),
+        text => parse_services(text)?,
+    };
+    Ok((services, parse_tasks(&listed)?))
+}
+
+/// The output of `cmd` over `refs`: all of it when every ref exists, what
+/// docker printed for the others when it says `no such service` of some.
+fn found(manager: &dyn Runner, cmd: &Cmd, refs: &[&str]) -> Result<String> {
+    let context = "could not read the swarm through its manager; nothing was changed";
+    let out = manager
+        .run(cmd)
+        .map_err(|e| Error::from(e).context(context))?;
+    let missing = |l: &str| {
+        let l = l.trim().trim_start_matches("Error: ");
+        l.strip_prefix("no such service: ")
+            .is_some_and(|r| refs.contains(&r.trim()))
+    };
+    let only_missing = (out.stderr.lines().filter(|l| !l.trim().is_empty())).all(missing);
+    if out.success() || (!out.stderr.trim().is_empty() && only_missing) {
+        return Ok(out.stdout);
+    }
+    Err(Error::from(crate::docker::DockerError::Failed {
+        cmd: cmd.line(),
+        code: out.code,
+        stderr: out.stderr,
+    })
+    .context(context))
 }
 
 /// The IDs of `refs` on the manager's engine, one batched inspect

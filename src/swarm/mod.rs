@@ -106,7 +106,9 @@ impl<'a> Swarm<'a> {
 
     fn look(&self) -> Result<Look> {
         let runner = self.runner()?;
-        look::look(runner, &self.config.project, &self.images()).map_err(|e| {
+        let desired = self.config.desired();
+        let names: Vec<&str> = desired.iter().map(|d| d.name.as_str()).collect();
+        look::look(runner, &self.config.project, &names, &self.images()).map_err(|e| {
             e.context(format!(
                 "through the swarm's manager, host `{}`",
                 self.manager_name()
@@ -153,21 +155,35 @@ impl<'a> Swarm<'a> {
             .collect()
     }
 
-    /// Look, decide, and read the nodes when the draft needs them (or
-    /// `always`, for plan and status).
-    fn plan(&self, opts: plan::Options, always: bool) -> Result<(Look, Option<Reads>, Plan)> {
+    /// Look, decide, and read the nodes as `nodes` says: never (a draft:
+    /// does the run change anything?), when the draft needs them (sync,
+    /// under the lock), or always (plan and status).
+    fn plan(&self, opts: plan::Options, nodes: Nodes) -> Result<(Look, Option<Reads>, Plan)> {
         let desired = self.config.desired();
         let look = self.look()?;
         empty_guard(self.config, &desired, &look, opts)?;
         let project = &self.config.project;
         let draft = decide::decide(project, &desired, &look, None, opts);
-        if !always && !decide::needs_reads(&draft) {
+        let skip = match nodes {
+            Nodes::Never => true,
+            Nodes::IfNeeded => !decide::needs_reads(&draft),
+            Nodes::Always => false,
+        };
+        if skip {
             return Ok((look, None, draft));
         }
         let reads = self.read_hosts();
         let plan = decide::decide(project, &desired, &look, Some(&reads), opts);
         Ok((look, Some(reads), plan))
     }
+}
+
+/// When a look reads the nodes' engines too.
+#[derive(Clone, Copy)]
+enum Nodes {
+    Never,
+    IfNeeded,
+    Always,
 }
 
 /// The guard of an empty config (as on hosts): a config that declares no
@@ -192,7 +208,7 @@ fn empty_guard(
 /// `fleet plan` on a swarm.
 pub(crate) fn plan(ctx: &Context, config: &Config, opts: plan::Options) -> Result<Planned> {
     let swarm = Swarm::new(ctx, config)?;
-    let (_, _, plan) = swarm.plan(opts, true)?;
+    let (_, _, plan) = swarm.plan(opts, Nodes::Always)?;
     Ok(Planned {
         plan,
         unreached: Vec::new(),
@@ -207,7 +223,7 @@ pub(crate) fn status(ctx: &Context, config: &Config) -> Result<Status> {
         force: false,
         allow_empty: true,
     };
-    let (look, reads, plan) = swarm.plan(opts, true)?;
+    let (look, reads, plan) = swarm.plan(opts, Nodes::Always)?;
     let reads = reads.unwrap_or_default();
     let desired: BTreeSet<String> = config.desired().into_iter().map(|d| d.name).collect();
     let rows: Vec<StatusRow> = (plan.actions.iter())
@@ -330,11 +346,11 @@ pub(crate) fn sync(
     let swarm = Swarm::new(ctx, config)?;
     // A look before the lock: a manager that cannot be reached or a
     // project that needs nothing takes no lock.
-    let (_, _, first) = swarm.plan(opts, false)?;
+    let (_, _, first) = swarm.plan(opts, Nodes::Never)?;
     let mut done = if first.pending() {
         let runner = swarm.runner()?;
         let (held, deadline) = lock(&swarm, runner)?;
-        let (_, reads, plan) = swarm.plan(opts, false)?;
+        let (_, reads, plan) = swarm.plan(opts, Nodes::IfNeeded)?;
         let done = apply(&swarm, &plan, reads.as_ref(), deadline);
         held.release(ctx, swarm.manager_name());
         done

@@ -91,26 +91,93 @@ fn task_line(name: &str, node: &str, desired: &str, current: &str, error: &str) 
         + "\n"
 }
 
+const NAMES: [&str; 3] = ["coder-default", "coder-2", "pinned-default"];
+
 const NODES: &str = "{\"Availability\":\"Active\",\"Hostname\":\"node-1\",\"ID\":\"node-m1\",\"Status\":\"Ready\"}\n{\"Availability\":\"Active\",\"Hostname\":\"node-2\",\"ID\":\"node-w1\",\"Status\":\"Ready\"}\n";
 
 /// The manager's look: `services` (name, service JSON) and their tasks.
 fn look(w: World, services: &[(&str, serde_json::Value)], tasks: &str) -> World {
-    let ids: Vec<String> = services.iter().map(|(n, _)| sid(n)).collect();
+    look_with(w, services, tasks, NODES)
+}
+
+/// Docker's answer to a batched call over `refs` of which `found` exist:
+/// their output, and `no such service` of the others (exit 1).
+fn partial(stdout: String, refs: &[String], found: &[String], prefix: &str) -> Output {
+    let missing: Vec<String> = (refs.iter())
+        .filter(|r| !found.contains(r))
+        .map(|r| format!("{prefix}no such service: {r}\n"))
+        .collect();
+    match missing.is_empty() {
+        true => Output::ok(stdout),
+        false => Output {
+            code: Some(1),
+            stdout,
+            stderr: missing.concat(),
+        },
+    }
+}
+
+/// [`look`] with `nodes` as `node ls` prints them. The declared agents'
+/// services are read by name beside `service ls`; services of the project
+/// the names miss, by ID after it.
+fn look_with(w: World, services: &[(&str, serde_json::Value)], tasks: &str, nodes: &str) -> World {
+    let names: Vec<String> = desired(SWARM).into_iter().map(|d| d.name).collect();
+    let declared = |n: &str| names.iter().any(|m| m == n);
+    // `service ls` cuts IDs to 12 characters.
+    let ids: Vec<String> = (services.iter())
+        .map(|(n, _)| sid(n).chars().take(12).collect())
+        .collect();
+    let found: Vec<String> = (services.iter())
+        .map(|(n, _)| n.to_string())
+        .filter(|n| declared(n))
+        .collect();
+    let docs = |keep: &dyn Fn(&str) -> bool| -> String {
+        let d: Vec<&serde_json::Value> = (services.iter())
+            .filter(|(n, _)| keep(n))
+            .map(|(_, v)| v)
+            .collect();
+        serde_json::to_string(&d).unwrap()
+    };
+    let task_lines = |keep: &dyn Fn(&str) -> bool| -> String {
+        (tasks.lines())
+            .filter(|l| {
+                let v: serde_json::Value = serde_json::from_str(l).unwrap();
+                let name = v["Name"].as_str().unwrap();
+                keep(name.rsplit_once('.').unwrap().0)
+            })
+            .map(|l| format!("{l}\n"))
+            .collect()
+    };
     let mut w = w
         .expect_cmd(at(M, service::list("p")), Ok(Output::ok(ids.join("\n"))))
-        .expect_cmd(at(M, service::nodes()), Ok(Output::ok(NODES)))
+        .expect_cmd(at(M, service::nodes()), Ok(Output::ok(nodes)))
         .expect_cmd(
             at(M, argv::image_inspect(&["agent:latest"])),
             Ok(Output::ok(format!("{IMG}\t[\"PATH=/bin\"]\n"))),
+        )
+        .expect_cmd(
+            at(M, service::inspect(&names)),
+            Ok(partial(docs(&declared), &names, &found, "Error: ")),
+        )
+        .expect_cmd(
+            at(M, service::tasks(&names)),
+            Ok(partial(task_lines(&declared), &names, &found, "")),
         );
-    if !ids.is_empty() {
-        let docs: Vec<&serde_json::Value> = services.iter().map(|(_, v)| v).collect();
+    let orphan = |n: &str| !declared(n);
+    let orphans: Vec<String> = (services.iter())
+        .filter(|(n, _)| orphan(n))
+        .map(|(n, _)| sid(n).chars().take(12).collect())
+        .collect();
+    if !orphans.is_empty() {
         w = w
             .expect_cmd(
-                at(M, service::inspect(&ids)),
-                Ok(Output::ok(serde_json::to_string(&docs).unwrap())),
+                at(M, service::inspect(&orphans)),
+                Ok(Output::ok(docs(&orphan))),
             )
-            .expect_cmd(at(M, service::tasks(&ids)), Ok(Output::ok(tasks)));
+            .expect_cmd(
+                at(M, service::tasks(&orphans)),
+                Ok(Output::ok(task_lines(&orphan))),
+            );
     }
     w
 }
@@ -229,7 +296,6 @@ fn secret_off_argv(r: &Ran) {
 #[test]
 fn a_cold_sync_creates_a_service_per_agent_under_the_swarm_lock_env_on_stdin() {
     let w = look(World::new(SWARM), &[], "");
-    let w = reads(w, &[], &[]);
     let w = locked(w);
     let w = look(w, &[], "");
     let mut w = reads(w, &[], &[]);
@@ -369,8 +435,7 @@ fn followed(w: World, name: &str, state: &str) -> World {
 fn drift_of_one_type_updates_only_its_agents_one_at_a_time_env_in_the_clis_environment() {
     let on_m1 = [task_container("coder-default")];
     let on_w1 = [task_container("coder-2"), task_container("pinned-default")];
-    let w = reads(drifted(World::new(SWARM)), &on_m1, &on_w1);
-    let w = locked(w);
+    let w = locked(drifted(World::new(SWARM)));
     let w = reads(drifted(w), &on_m1, &on_w1);
     let w = w
         .expect_cmd(update_cmd("coder-default"), Ok(Output::ok("svc\n")))
@@ -428,8 +493,7 @@ fn a_busy_agent_is_deferred_and_no_update_fires_for_it() {
     busy.exec_ids = vec!["exec1".into()];
     let on_m1 = [task_container("coder-default")];
     let on_w1 = [busy, task_container("pinned-default")];
-    let w = reads(drifted(World::new(SWARM)), &on_m1, &on_w1);
-    let w = locked(w);
+    let w = locked(drifted(World::new(SWARM)));
     let w = reads(drifted(w), &on_m1, &on_w1);
     let w = w.expect_cmd(update_cmd("coder-default"), Ok(Output::ok("svc\n")));
     let w = followed(w, "coder-default", "completed");
@@ -463,12 +527,7 @@ fn an_update_swarm_rolled_back_fails_with_the_tasks_words_and_keeps_the_agent() 
             service_json("pinned-default", None, 1, None),
         ),
     ];
-    let w = reads(
-        look(World::new(SWARM), &services, &running_tasks()),
-        &on_m1,
-        &on_w1,
-    );
-    let w = locked(w);
+    let w = locked(look(World::new(SWARM), &services, &running_tasks()));
     let w = reads(look(w, &services, &running_tasks()), &on_m1, &on_w1);
     let w = w.expect_cmd(update_cmd("coder-default"), Ok(Output::ok("svc\n")));
     let w = followed(w, "coder-default", "rollback_completed");
@@ -533,8 +592,7 @@ fn an_orphan_service_is_removed_by_id_and_a_task_not_running_says_swarms_reason(
         );
     let on_m1 = [task_container("coder-default")];
     let on_w1 = [task_container("coder-2")];
-    let w = reads(look(World::new(SWARM), &services, &tasks), &on_m1, &on_w1);
-    let w = locked(w);
+    let w = locked(look(World::new(SWARM), &services, &tasks));
     let w = reads(look(w, &services, &tasks), &on_m1, &on_w1);
     let w = w.expect_cmd(
         at(M, service::remove(&[sid("coder-3")])),
@@ -562,7 +620,9 @@ fn a_manager_that_cannot_be_reached_is_one_error_and_nothing_changes() {
         .allow_cmd(
             at(M, argv::image_inspect(&["agent:latest"])),
             Output::fail(1, down),
-        );
+        )
+        .allow_cmd(at(M, service::inspect(&NAMES)), Output::fail(1, down))
+        .allow_cmd(at(M, service::tasks(&NAMES)), Output::fail(1, down));
     let r = check(&["sync"], w);
     assert_eq!(r.code, 1, "{r:?}");
     assert!(
@@ -627,8 +687,6 @@ fn a_node_that_dies_moved_agents_are_told_and_a_pinned_one_fails_with_why() {
             service_json("pinned-default", None, 1, None),
         ),
     ];
-    let ids: Vec<String> = services.iter().map(|(n, _)| sid(n)).collect();
-    let docs: Vec<&serde_json::Value> = services.iter().map(|(_, v)| v).collect();
     let tasks = task_line(
         "coder-default",
         "node-1",
@@ -644,18 +702,7 @@ fn a_node_that_dies_moved_agents_are_told_and_a_pinned_one_fails_with_why() {
             "Running 5 minutes ago",
             "",
         );
-    let w = World::new(SWARM)
-        .expect_cmd(at(M, service::list("p")), Ok(Output::ok(ids.join("\n"))))
-        .expect_cmd(at(M, service::nodes()), Ok(Output::ok(NODE2_DOWN)))
-        .expect_cmd(
-            at(M, argv::image_inspect(&["agent:latest"])),
-            Ok(Output::ok(format!("{IMG}\t[\"PATH=/bin\"]\n"))),
-        )
-        .expect_cmd(
-            at(M, service::inspect(&ids)),
-            Ok(Output::ok(serde_json::to_string(&docs).unwrap())),
-        )
-        .expect_cmd(at(M, service::tasks(&ids)), Ok(Output::ok(tasks)));
+    let w = look_with(World::new(SWARM), &services, &tasks, NODE2_DOWN);
     let r = check(&["sync"], w);
     // Every agent's verdict: one does not run, so 1; nothing is changed.
     assert_eq!(r.code, 1, "{r:?}");
