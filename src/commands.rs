@@ -315,22 +315,24 @@ pub fn unlock(ctx: &Context, config: &Config, force: bool) -> Result<Vec<Unlocke
         )
     });
     Ok((places.iter().zip(released))
-        .map(|(p, r)| {
-            let host = p.name().unwrap_or_default().to_string();
-            match r {
-                Ok(l) => Unlocked {
-                    host,
-                    released: l.map(|l| l.held_by()),
-                    error: None,
-                },
-                Err(e) => Unlocked {
-                    host,
-                    released: None,
-                    error: Some(e.to_string()),
-                },
-            }
-        })
+        .map(|(p, r)| unlocked(p.name().unwrap_or_default().to_string(), r))
         .collect())
+}
+
+/// What `unlock` did on `host`.
+fn unlocked(host: String, r: Result<Option<engine_lock::LockInfo>>) -> Unlocked {
+    match r {
+        Ok(l) => Unlocked {
+            host,
+            released: l.map(|l| l.held_by()),
+            error: None,
+        },
+        Err(e) => Unlocked {
+            host,
+            released: None,
+            error: Some(e.to_string()),
+        },
+    }
 }
 
 /// `fleet unlock` on a swarm: the swarm's lock (a `docker config` object)
@@ -361,18 +363,7 @@ fn unlock_swarm(
     let released = place.runner().and_then(|r| {
         engine_lock::release_any(r, &config.project, &me, force, engine_lock::Store::Swarm)
     });
-    Ok(vec![match released {
-        Ok(l) => Unlocked {
-            host,
-            released: l.map(|l| l.held_by()),
-            error: None,
-        },
-        Err(e) => Unlocked {
-            host,
-            released: None,
-            error: Some(e.to_string()),
-        },
-    }])
+    Ok(vec![unlocked(host, released)])
 }
 
 /// `fleet exec`: every failure of fleet's, the config's included, is

@@ -273,10 +273,16 @@ pub(crate) fn hosts_of_nodes(reads: Option<&Reads>) -> BTreeMap<&str, &str> {
 /// The constraints an agent's service gets: its type's, and its host's
 /// node when pinned. `Err`: the pinned host's node is not known.
 /// Without reads (a draft), the type's alone.
-fn constraints(d: &Desired, reads: Option<&Reads>) -> Result<Vec<String>, String> {
+fn constraints(d: &Desired, look: &Look, reads: Option<&Reads>) -> Result<Vec<String>, String> {
     let mut c = d.constraints.clone();
     if let (Some(h), Some(reads)) = (&d.host, reads) {
         match reads.get(h) {
+            Some(Ok(read)) if !look.nodes.iter().any(|n| n.id == read.node_id) => {
+                return Err(format!(
+                    "host `{h}`, its pinned node, is a node of another swarm (node ID {}): this swarm's `docker node ls` does not list it",
+                    read.node_id
+                ));
+            }
             Some(Ok(read)) => c.push(pin(&read.node_id)),
             Some(Err(e)) => {
                 return Err(format!(
@@ -303,9 +309,19 @@ pub(crate) fn decide(
     let mut actions = Vec::new();
     for d in desired {
         let image_id = look.images.get(&d.spec.image).cloned();
+        if look.foreign.contains(&d.name) {
+            let mut a = action(Some(d), &d.name, Bucket::Failed, None);
+            a.reason = format!(
+                "the service name `{}` is held by a service that is not project `{project}`'s (no `fleet.project={project}` label): fleet never touches it; rename or remove that service",
+                d.name
+            );
+            a.op = reported();
+            actions.push(a);
+            continue;
+        }
         let Some(s) = look.service(&d.name) else {
             let mut a = action(Some(d), &d.name, Bucket::Created, None);
-            match constraints(d, reads) {
+            match constraints(d, look, reads) {
                 Ok(constraints) => {
                     a.reason = "no service yet".into();
                     a.op = Op::Service(Box::new(ServiceOp::Create {
@@ -341,7 +357,7 @@ pub(crate) fn decide(
             {
                 a.reason += " (Swarm rolled the last update back)";
             }
-            match constraints(d, reads) {
+            match constraints(d, look, reads) {
                 Ok(constraints) => {
                     a.op = Op::Service(Box::new(ServiceOp::Update {
                         id: s.id.clone(),

@@ -68,6 +68,9 @@ pub(crate) struct Look {
     pub nodes: Vec<Node>,
     /// Image reference → its ID on the manager (absent: not there).
     pub images: BTreeMap<String, String>,
+    /// Declared names held by a service that is not the project's (no
+    /// `fleet.project` label of it): fleet never touches those.
+    pub foreign: BTreeSet<String>,
 }
 
 impl Look {
@@ -130,7 +133,11 @@ pub(crate) fn look(
     let (mut services, mut tasks) = joined(named)?;
     // A service under a declared name that is not the project's (its label
     // says so) is not ours; one of ours the names missed is read by ID.
-    services.retain(|s| s.labels.get(LABEL_PROJECT).map(String::as_str) == Some(project));
+    let ours = |s: &Service| s.labels.get(LABEL_PROJECT).map(String::as_str) == Some(project);
+    let foreign = (services.iter().filter(|s| !ours(s)))
+        .map(|s| s.name.clone())
+        .collect();
+    services.retain(ours);
     // `service ls` prints IDs cut to 12 characters.
     let missed: Vec<&str> = (ids.iter())
         .filter(|id| !services.iter().any(|s| s.id.starts_with(id.as_str())))
@@ -151,6 +158,7 @@ pub(crate) fn look(
         tasks,
         nodes,
         images,
+        foreign,
     })
 }
 

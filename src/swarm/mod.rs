@@ -442,19 +442,56 @@ fn apply(swarm: &Swarm, plan: &Plan, reads: Option<&Reads>, deadline: Instant) -
             t.elapsed(),
         )
     };
-    for chunk in creates.chunks(ctx.jobs.max(1)) {
-        if let Some(h) = halted(deadline) {
-            chunk.iter().for_each(|&i| {
-                halts.insert(i, h.clone());
-            });
-            continue;
+    // `--jobs` workers, each taking the next create as it is free (no
+    // wave waits for its slowest); a panic is that create's error.
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let created = std::sync::Mutex::new(Vec::new());
+    let worker = || {
+        loop {
+            let k = next.fetch_add(1, Ordering::SeqCst);
+            let Some(&i) = creates.get(k) else { break };
+            let out = match halted(deadline) {
+                Some(h) => Err(h),
+                None => {
+                    Ok(
+                        std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| create_one(i)))
+                            .unwrap_or_else(|p| {
+                                (
+                                    i,
+                                    Err(place::panicked(p.as_ref()).to_string()),
+                                    Duration::ZERO,
+                                )
+                            }),
+                    )
+                }
+            };
+            if let Ok((i, step, t)) = &out {
+                tell(ctx, plan, *i, &Some(step.clone()), *t);
+            }
+            let mut c = created
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            c.push((i, out));
         }
-        let outs = place::each(chunk.iter().copied(), |i| Ok(create_one(i)));
-        for (k, o) in outs.into_iter().enumerate() {
-            let (i, step, t) = o.unwrap_or_else(|e| (chunk[k], Err(e.to_string()), Duration::ZERO));
-            results[i] = Some(step);
-            took[i] = t;
-            tell(ctx, plan, i, &results[i], t);
+    };
+    std::thread::scope(|s| {
+        for _ in 1..ctx.jobs.max(1).min(creates.len().max(1)) {
+            s.spawn(worker);
+        }
+        worker();
+    });
+    for (i, out) in created
+        .into_inner()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+    {
+        match out {
+            Ok((_, step, t)) => {
+                results[i] = Some(step);
+                took[i] = t;
+            }
+            Err(h) => {
+                halts.insert(i, h);
+            }
         }
     }
     // 2. Starts (scaled to 0): one batched scale.

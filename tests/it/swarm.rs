@@ -803,3 +803,111 @@ fn run_args_become_their_service_options_and_an_update_undoes_only_what_went() {
     }
     insta::assert_snapshot!("swarm_run_args_update", args);
 }
+
+#[test]
+fn a_declared_name_held_by_another_projects_service_is_never_touched() {
+    let mut theirs = service_json("coder-2", None, 1, None);
+    theirs["Spec"]["Labels"] = serde_json::json!({ "team": "someone-else" });
+    // `service ls` (filtered by the project's label) does not list it; the
+    // read by name finds it.
+    let names: Vec<String> = NAMES.iter().map(|n| n.to_string()).collect();
+    let mine = [
+        (
+            "coder-default",
+            service_json("coder-default", None, 1, None),
+        ),
+        (
+            "pinned-default",
+            service_json("pinned-default", None, 1, None),
+        ),
+    ];
+    let docs = serde_json::json!([mine[0].1, theirs, mine[1].1]).to_string();
+    let w = World::new(SWARM)
+        .expect_cmd(
+            at(M, service::list("p")),
+            Ok(Output::ok(format!(
+                "{}\n{}\n",
+                &sid("coder-default")[..12],
+                &sid("pinned-default")[..12]
+            ))),
+        )
+        .expect_cmd(at(M, service::nodes()), Ok(Output::ok(NODES)))
+        .expect_cmd(
+            at(M, argv::image_inspect(&["agent:latest"])),
+            Ok(Output::ok(format!("{IMG}\t[\"PATH=/bin\"]\n"))),
+        )
+        .expect_cmd(at(M, service::inspect(&names)), Ok(Output::ok(docs)))
+        .expect_cmd(
+            at(M, service::tasks(&names)),
+            Ok(Output::ok(running_tasks())),
+        );
+    let r = check(&["sync"], w);
+    assert_eq!(r.code, 1, "{r:?}");
+    assert_eq!(r.calls.len(), 5, "no lock, no create, no update: {r:?}");
+    assert!(
+        r.stderr
+            .contains("the service name `coder-2` is held by a service that is not project `p`'s"),
+        "{r:?}"
+    );
+}
+
+#[test]
+fn a_manager_that_answers_garbage_changes_nothing() {
+    let names: Vec<String> = NAMES.iter().map(|n| n.to_string()).collect();
+    let w = World::new(SWARM)
+        .expect_cmd(at(M, service::list("p")), Ok(Output::ok("")))
+        .expect_cmd(at(M, service::nodes()), Ok(Output::ok(NODES)))
+        .expect_cmd(
+            at(M, argv::image_inspect(&["agent:latest"])),
+            Ok(Output::ok(format!("{IMG}\t[\"PATH=/bin\"]\n"))),
+        )
+        .expect_cmd(
+            at(M, service::inspect(&names)),
+            Ok(Output::ok("<html>proxy error</html>")),
+        )
+        .expect_cmd(at(M, service::tasks(&names)), Ok(Output::ok("")));
+    let r = check(&["sync"], w);
+    assert_eq!(r.code, 1, "{r:?}");
+    assert_eq!(r.calls.len(), 5, "{r:?}");
+    assert!(r.stderr.contains("printed what fleet cannot read"), "{r:?}");
+    assert!(r.stderr.contains("nothing was changed"), "{r:?}");
+}
+
+#[test]
+fn a_pinned_host_that_is_a_node_of_another_swarm_fails_before_any_create() {
+    let w = look(World::new(SWARM), &[], "");
+    let w = locked(w);
+    let w = look(w, &[], "");
+    // w1's engine says it is node `elsewhere`, which this swarm does not list.
+    let w = w
+        .expect_cmd(
+            at(M, service::node_id()),
+            Ok(Output::ok("node-m1 active true\n")),
+        )
+        .expect_cmd(at(M, argv::list_all()), Ok(Output::ok("")))
+        .expect_cmd(
+            at(W, service::node_id()),
+            Ok(Output::ok("elsewhere active false\n")),
+        )
+        .expect_cmd(at(W, argv::list_all()), Ok(Output::ok("")));
+    let mut w = w;
+    for name in ["coder-default", "coder-2"] {
+        w = w.expect_cmd(
+            at(M, service::create(&agent(name), &[], Some(IMG))),
+            Ok(Output::ok(format!("{}\n", sid(name)))),
+        );
+    }
+    let r = check(&["--jobs", "1", "sync"], w);
+    assert_eq!(r.code, 1, "{r:?}");
+    assert!(
+        r.stderr
+            .contains("host `w1`, its pinned node, is a node of another swarm (node ID elsewhere)"),
+        "{r:?}"
+    );
+    assert!(
+        !lines(&r)
+            .iter()
+            .any(|l| l.contains("--name pinned-default")),
+        "{r:?}"
+    );
+}
