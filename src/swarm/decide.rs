@@ -42,6 +42,13 @@ pub(crate) fn task_words(t: &Task) -> String {
     if !t.error.is_empty() {
         s += &format!(": {}", t.error);
     }
+    // No registry is assumed: the node needs the image loaded.
+    if t.error.starts_with("No such image") && !t.node.is_empty() {
+        s += &format!(
+            " (load it on {}: `docker save IMAGE | docker --host <its engine> load`)",
+            t.node
+        );
+    }
     s
 }
 

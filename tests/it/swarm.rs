@@ -911,3 +911,37 @@ fn a_pinned_host_that_is_a_node_of_another_swarm_fails_before_any_create() {
         "{r:?}"
     );
 }
+
+#[test]
+fn a_plain_config_leaves_swarm_tasks_alone_and_says_how_to_remove_their_service() {
+    use crate::placement::{H1, H2, TWO, agent as plain, seen_on};
+    // On h1, coder-default runs as a task of the swarm service
+    // `coder-default` (the project was on a swarm); h2 is converged.
+    let mut task = plain("coder-default");
+    task.name = "coder-default.1.abcdef".into();
+    task.labels.insert(
+        "com.docker.swarm.service.name".into(),
+        serde_json::json!("coder-default"),
+    );
+    let w = seen_on(World::new(TWO), H1, &[task]);
+    let w = seen_on(w, H2, &[plain("coder-2"), plain("reviewer-default")]);
+    let r = check(&["plan"], w);
+    assert_eq!(r.code, 0, "{r:?}");
+    assert!(
+        r.stdout.contains("created: coder-default@h1, coder-3@h1"),
+        "{r:?}"
+    );
+    assert!(
+        r.stdout.contains("deferred: coder-default.1.abcdef@h1"),
+        "{r:?}"
+    );
+    assert!(
+        !r.stdout.contains("removed"),
+        "a task is never removed: {r:?}"
+    );
+    assert!(!r.stdout.contains("rename"), "nor renamed: {r:?}");
+    assert!(
+        r.stderr.contains("`docker service rm coder-default`"),
+        "{r:?}"
+    );
+}

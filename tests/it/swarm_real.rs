@@ -1292,3 +1292,40 @@ fn a_dead_node_moves_the_unpinned_and_fails_the_pinned() {
     let r = s.fleet(&["sync", "--wait", "--wait-timeout", "60"]);
     assert_eq!(r.code, 0, "{r:?}");
 }
+
+/// An image that a node lacks: its agent, pinned to that node, is not left
+/// pending in silence: `sync --wait` fails with Swarm's own words for it
+/// (`No such image: …`), and `status` shows them on the agent.
+#[test]
+fn an_image_missing_on_the_node_is_reported_in_swarms_words() {
+    let Some(s) = swarm("noimg") else { return };
+    // A tag of the rig's image on node 1 (the manager) only; the agent is
+    // pinned to w2, node 3, which lacks it.
+    let tag = format!("{}-only-on-node1:1", s.prefix);
+    s.docker(1, &["tag", &s.rig.image, &tag]);
+    s.config(json!({ "img": { "image": tag, "hosts": ["w2"] } }));
+    let r = s.fleet(&["sync", "--wait", "--wait-timeout", "20"]);
+    let _ = s.docker_cmd(1, &["rmi", &tag]).output();
+    assert_eq!(r.code, 1, "{r:?}");
+    let agent = format!("{}-default", s.t("img"));
+    assert!(
+        r.stderr.contains(&format!("`{agent}")) && r.stderr.contains("No such image"),
+        "Swarm's reason on the agent: {r:?}"
+    );
+    let (r, doc) = s.fleet_json(&["status"]);
+    let row = (doc["agents"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default()
+        .into_iter())
+    .find(|a| a["name"] == agent.as_str())
+    .unwrap_or_else(|| panic!("{r:?}"));
+    assert!(
+        row["reason"]
+            .as_str()
+            .unwrap_or("")
+            .contains("No such image"),
+        "{row}"
+    );
+    assert_eq!(row["action"], "failed", "{row}");
+}
