@@ -390,6 +390,8 @@ pub fn update(
     let sa = swarm_args(s);
     push("--image", s.image.clone());
     push("--hostname", d.name.clone());
+    // Running again too: a sync brings every agent up, as on a host.
+    push("--replicas", "1".into());
     let labels: BTreeMap<String, String> = fleet_labels(d, image_id).into_iter().collect();
     let mut container_labels = labels.clone();
     container_labels.extend(sa.labels.iter().cloned());
