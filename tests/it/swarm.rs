@@ -945,3 +945,47 @@ fn a_plain_config_leaves_swarm_tasks_alone_and_says_how_to_remove_their_service(
         "{r:?}"
     );
 }
+
+#[test]
+fn a_change_of_constraints_alone_is_drift_though_not_in_the_hash() {
+    // SWARM with `coder` constrained to GPU nodes: the same hash.
+    let gpu = SWARM.replace(
+        r#""coder": { "instances": 2 }"#,
+        r#""coder": { "instances": 2, "constraints": ["node.labels.gpu == true"] }"#,
+    );
+    assert_ne!(gpu, SWARM);
+    let w = reads(
+        converged(World::new(&gpu)),
+        &[task_container("coder-default")],
+        &[task_container("coder-2"), task_container("pinned-default")],
+    );
+    let r = check(&["plan"], w);
+    assert_eq!(r.code, 0, "{r:?}");
+    assert!(
+        r.stdout
+            .contains("recreated: coder-default@node-1, coder-2@node-2"),
+        "{r:?}"
+    );
+    assert!(r.stdout.contains("placement constraints changed"), "{r:?}");
+    assert!(!r.stdout.contains("update     pinned-default"), "{r:?}");
+    // The update takes the old constraint off and puts the new one on.
+    let d = desired(&gpu)
+        .into_iter()
+        .find(|d| d.name == "coder-2")
+        .unwrap();
+    let held = Held {
+        constraints: ["node.labels.old==1".to_string()].into(),
+        ..Held::default()
+    };
+    let args = service::update("svc", &d, &held, &d.constraints, None)
+        .args
+        .join(" ");
+    assert!(
+        args.contains("--constraint-rm node.labels.old==1"),
+        "{args}"
+    );
+    assert!(
+        args.contains("--constraint-add node.labels.gpu == true"),
+        "{args}"
+    );
+}
