@@ -393,15 +393,17 @@ fn apply(swarm: &Swarm, plan: &Plan, reads: Option<&Reads>, deadline: Instant) -
     let runner = match swarm.runner() {
         Ok(r) => r,
         Err(e) => {
+            // Only what was to be done failed; the rest stands as planned.
             let words = e.to_string();
-            return finish(
-                plan,
-                results
-                    .into_iter()
-                    .map(|_| Some(Err(words.clone())))
-                    .collect(),
-                took,
-            );
+            let failed = (plan.actions.iter())
+                .map(|a| match &a.op {
+                    Op::Service(op) if !matches!(op.as_ref(), ServiceOp::Reported) => {
+                        Some(Err(words.clone()))
+                    }
+                    _ => None,
+                })
+                .collect();
+            return finish(plan, failed, took);
         }
     };
     let op = |i: usize| match &plan.actions[i].op {
