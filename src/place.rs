@@ -81,6 +81,17 @@ impl<'a> Place<'a> {
     /// is released when the [`Held`] is released or dropped, a panic
     /// included.
     pub(crate) fn lock<'p>(&'p self, ctx: &Context, project: &str) -> Result<Option<Held<'p>>> {
+        self.lock_in(ctx, project, engine_lock::Store::Engine)
+    }
+
+    /// [`Place::lock`] in `store`: on this place's engine, or (a swarm's
+    /// manager) a `docker config` object of the swarm.
+    pub(crate) fn lock_in<'p>(
+        &'p self,
+        ctx: &Context,
+        project: &str,
+        store: engine_lock::Store,
+    ) -> Result<Option<Held<'p>>> {
         let Some(host) = self.name() else {
             return Ok(None);
         };
@@ -95,7 +106,7 @@ impl<'a> Place<'a> {
             project,
             host: Some(host),
             me: &me,
-            store: engine_lock::Store::Engine,
+            store,
         };
         let lock = engine_lock::acquire(runner, &claim, &opts, ctx.stop, &told)?;
         // Counted from just before the create that took it, less a margin
@@ -224,8 +235,8 @@ where
     })
 }
 
-/// `work`, a panic in it turned into its error.
-fn guarded<T>(work: impl FnOnce() -> Result<T>) -> Result<T> {
+/// `work`, a panic in it turned into its error ([`panicked`]).
+pub(crate) fn guarded<T>(work: impl FnOnce() -> Result<T>) -> Result<T> {
     catch_unwind(AssertUnwindSafe(work)).unwrap_or_else(|p| Err(panicked(p.as_ref())))
 }
 

@@ -697,18 +697,28 @@ fn matching(d: &Desired, c: &ContainerSnapshot) -> Action {
 /// Turns a recreate or remove of a container with live exec sessions into a
 /// deferral, unless forced.
 fn guard_busy(action: Action, c: &ContainerSnapshot, opts: Options) -> Action {
-    let n = c.exec_ids.len();
-    if (n == 0 && c.claim.is_none()) || opts.force || action.bucket == Bucket::Deferred {
-        return action;
+    match busy_words(c) {
+        Some(busy) if !opts.force && action.bucket != Bucket::Deferred => deferred(action, &busy),
+        _ => action,
     }
+}
+
+/// Why `c` is busy (its claim, its live exec sessions), or `None`.
+pub(crate) fn busy_words(c: &ContainerSnapshot) -> Option<String> {
+    let n = c.exec_ids.len();
     let sessions = if n == 1 { "session" } else { "sessions" };
-    let busy = match &c.claim {
-        Some(claim) => format!("{}, {n} live exec {sessions}", claim.describe()),
-        None => format!("{n} live exec {sessions}"),
-    };
+    match &c.claim {
+        Some(claim) => Some(format!("{}, {n} live exec {sessions}", claim.describe())),
+        None if n > 0 => Some(format!("{n} live exec {sessions}")),
+        None => None,
+    }
+}
+
+/// `action` left for a later run, `why` first.
+pub(crate) fn deferred(action: Action, why: &str) -> Action {
     Action {
         bucket: Bucket::Deferred,
-        reason: format!("{busy}; would {}: {}", action.op.verb(), action.reason),
+        reason: format!("{why}; would {}: {}", action.op.verb(), action.reason),
         op: Op::Nothing,
         ..action
     }

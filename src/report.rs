@@ -548,7 +548,14 @@ fn failure_line(d: &Done, e: &Failure) -> String {
     match (e, &a.host) {
         (Failure::Unreached, Some(h)) => format!("`{}`: host `{h}` failed (see above)", shown(a)),
         (Failure::Conflict, _) => format!("`{}`: {}", shown(a), safe(&a.reason)),
-        (Failure::Swarm(why), _) => format!("`{}`: {}", shown(a), safe(why)),
+        // Swarm's words made safe, each help apart (`\nhelp: `).
+        (Failure::Swarm(why), _) => {
+            let parts: Vec<String> = why
+                .split("\nhelp: ")
+                .map(|p| safe(p).into_owned())
+                .collect();
+            format!("`{}`: {}", shown(a), parts.join("\nhelp: "))
+        }
         (Failure::NotStarted(_), _) => format!("`{}` {e}", shown(a)),
         (_, Some(h)) => format!("host `{h}`: {e}"),
         (_, None) => e.to_string(),

@@ -8,7 +8,7 @@ use super::look::{Look, Service, Task};
 use crate::config::Desired;
 use crate::docker::argv::{LABEL_HASH, LABEL_HOST};
 use crate::docker::service::{LABEL_IMAGE_ID, LABEL_SWARM_SERVICE};
-use crate::plan::{Action, Bucket, Op, Options, Plan, ServiceOp};
+use crate::plan::{Action, Bucket, Op, Options, Plan, ServiceOp, busy_words, deferred};
 use crate::snapshot::ContainerSnapshot;
 
 /// What one declared host's engine showed: its swarm node ID and the
@@ -168,90 +168,54 @@ fn drift(d: &Desired, s: &Service, look: &Look) -> Vec<String> {
     why
 }
 
-/// An agent's container on the node its task runs on: its live sessions
-/// and claim, or why fleet cannot tell.
-enum Use<'a> {
-    Idle,
-    Busy(&'a ContainerSnapshot),
-    Unknown(String),
-}
-
-fn busy<'a>(
+/// Why fleet may not change agent `s` now: the live exec sessions or the
+/// claim of its container on the node its task runs on, or why fleet
+/// cannot tell; `None` when it is idle (or has no running task).
+fn busy(
     look: &Look,
     s: &Service,
-    reads: Option<&'a Reads>,
+    reads: Option<&Reads>,
     hosts_of_nodes: &BTreeMap<&str, &str>,
-) -> Use<'a> {
+) -> Option<String> {
     let node = match standing(look, s) {
         Standing::Running { node, .. } => node,
         // No task running: nothing in it to be busy.
-        _ => return Use::Idle,
+        _ => return None,
     };
     // A draft decides as if idle: its change is what makes the reads
     // happen, and the real decision guards it.
-    let Some(reads) = reads else {
-        return Use::Idle;
-    };
+    let reads = reads?;
     let node_id = look.node(&node).map(|n| n.id.as_str()).unwrap_or("");
     let Some(host) = hosts_of_nodes.get(node_id) else {
-        return Use::Unknown(format!(
+        return Some(format!(
             "its node {node} is not one of the declared hosts, so fleet cannot see its exec sessions"
         ));
     };
     match reads.get(*host) {
-        Some(Ok(read)) => {
-            let c = read
-                .containers
-                .iter()
-                .find(|c| c.labels.get(LABEL_SWARM_SERVICE) == Some(&s.name) && c.state.running);
-            match c {
-                Some(c) if !c.exec_ids.is_empty() || c.claim.is_some() => Use::Busy(c),
-                _ => Use::Idle,
-            }
-        }
-        Some(Err(e)) => Use::Unknown(format!("host `{host}` (its node) could not be read: {e}")),
-        None => Use::Unknown(format!("host `{host}` (its node) was not read")),
+        Some(Ok(read)) => (read.containers.iter())
+            .find(|c| c.labels.get(LABEL_SWARM_SERVICE) == Some(&s.name) && c.state.running)
+            .and_then(busy_words),
+        Some(Err(e)) => Some(format!("host `{host}` (its node) could not be read: {e}")),
+        None => Some(format!("host `{host}` (its node) was not read")),
     }
 }
 
-/// `action` on service `s` deferred when its agent is busy or fleet
-/// cannot tell (`fleet down`'s guard).
-pub(crate) fn guard_busy(
-    action: Action,
+/// Why `fleet down` must spare agent `s` (see [`busy`]).
+pub(crate) fn busy_reason(
     look: &Look,
     s: &Service,
     reads: &Reads,
     nodes: &BTreeMap<&str, &str>,
-) -> Action {
-    guard(
-        action,
-        busy(look, s, Some(reads), nodes),
-        Options::default(),
-    )
+) -> Option<String> {
+    busy(look, s, Some(reads), nodes)
 }
 
-/// `action` deferred when its agent is busy or fleet cannot tell (unless
-/// `--force`).
-fn guard(action: Action, b: Use, opts: Options) -> Action {
-    let why = match b {
-        _ if opts.force => return action,
-        Use::Idle => return action,
-        Use::Busy(c) => {
-            let n = c.exec_ids.len();
-            let sessions = if n == 1 { "session" } else { "sessions" };
-            match &c.claim {
-                Some(claim) => format!("{}, {n} live exec {sessions}", claim.describe()),
-                None => format!("{n} live exec {sessions}"),
-            }
-        }
-        Use::Unknown(why) => why,
-    };
-    let verb = action.op.verb();
-    Action {
-        bucket: Bucket::Deferred,
-        reason: format!("{why}; would {verb}: {}", action.reason),
-        op: Op::Nothing,
-        ..action
+/// `action` deferred when `why` says its agent is busy or fleet cannot
+/// tell (unless `--force`).
+fn guard(action: Action, why: Option<String>, opts: Options) -> Action {
+    match why {
+        Some(why) if !opts.force => deferred(action, &why),
+        _ => action,
     }
 }
 
@@ -457,12 +421,7 @@ pub(crate) fn decide(
                 host: host.clone(),
                 id: c.id.clone(),
             }));
-            let b = if c.exec_ids.is_empty() && c.claim.is_none() {
-                Use::Idle
-            } else {
-                Use::Busy(c)
-            };
-            actions.push(guard(a, b, opts));
+            actions.push(guard(a, busy_words(c), opts));
         }
     }
     Plan {

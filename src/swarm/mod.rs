@@ -24,11 +24,11 @@ use crate::context::{Context, Event};
 use crate::converge::{Planned, Status};
 use crate::docker::service::{self};
 use crate::docker::{Runner, argv, run_ok, short_id};
-use crate::engine_lock::{self, Holder, LockEvent, Store};
+use crate::engine_lock::{self, Store};
 use crate::error::{Error, Kind, Result};
 use crate::ops::{self, DownOptions, Named, OpsResult, StatusRow};
 use crate::place::{self, Place, Places};
-use crate::plan::{self, Action, Bucket, Op, Plan, ServiceOp};
+use crate::plan::{self, Action, Op, Plan, ServiceOp};
 
 pub(crate) use decide::{HostRead, Reads};
 use look::Look;
@@ -282,57 +282,13 @@ fn status_row(a: &Action, look: &Look, reads: &Reads, member: bool) -> StatusRow
     }
 }
 
-/// The swarm's lock, held by this run: released on drop too.
-struct Held<'r> {
-    lock: Option<engine_lock::EngineLock>,
-    runner: &'r dyn Runner,
-}
-
-impl Held<'_> {
-    fn release(mut self, ctx: &Context, host: &str) {
-        if let Some(lock) = self.lock.take()
-            && let Err(error) = lock.release(self.runner)
-        {
-            (ctx.events)(Event::LockNotReleased {
-                host,
-                error: &error,
-            });
-        }
+impl Swarm<'_> {
+    /// The swarm's lock (a `docker config` object, through the manager),
+    /// released by `place::Held` on every path.
+    fn lock(&self) -> Result<place::Held<'_>> {
+        let held = (self.manager()).lock_in(self.ctx, &self.config.project, Store::Swarm)?;
+        held.ok_or_else(|| Error::new(Kind::Internal, "the swarm's manager has no lock"))
     }
-}
-
-impl Drop for Held<'_> {
-    fn drop(&mut self) {
-        if let Some(lock) = self.lock.take() {
-            let _ = lock.release(self.runner);
-        }
-    }
-}
-
-fn lock<'r>(swarm: &Swarm, runner: &'r dyn Runner) -> Result<(Held<'r>, Instant)> {
-    let ctx = swarm.ctx;
-    let me = Holder::this_process();
-    let host = swarm.manager_name();
-    let claim = engine_lock::Claim {
-        project: &swarm.config.project,
-        host: Some(host),
-        me: &me,
-        store: Store::Swarm,
-    };
-    let opts = engine_lock::Options {
-        lease: ctx.lock_lease,
-        wait: ctx.lock_wait,
-    };
-    let told = |e: LockEvent| (ctx.events)(Event::HostLock { host, event: &e });
-    let lock = engine_lock::acquire(runner, &claim, &opts, ctx.stop, &told)?;
-    let deadline = lock.taken() + ctx.lock_lease.mul_f64(0.9);
-    Ok((
-        Held {
-            lock: Some(lock),
-            runner,
-        },
-        deadline,
-    ))
 }
 
 /// `fleet sync` on a swarm: under the swarm's lock, look, decide, apply;
@@ -348,12 +304,15 @@ pub(crate) fn sync(
     // project that needs nothing takes no lock.
     let (_, _, first) = swarm.plan(opts, Nodes::Never)?;
     let mut done = if first.pending() {
-        let runner = swarm.runner()?;
-        let (held, deadline) = lock(&swarm, runner)?;
-        let (_, reads, plan) = swarm.plan(opts, Nodes::IfNeeded)?;
-        let done = apply(&swarm, &plan, reads.as_ref(), deadline);
-        held.release(ctx, swarm.manager_name());
-        done
+        let held = swarm.lock()?;
+        // The one panic policy: a panic here is the run's error, said as a
+        // bug, and the lock is released on every path.
+        let done = place::guarded(|| {
+            let (_, reads, plan) = swarm.plan(opts, Nodes::IfNeeded)?;
+            Ok(apply(&swarm, &plan, reads.as_ref(), held.deadline()))
+        });
+        held.release(ctx);
+        done?
     } else {
         Outcome::planned(&first).done
     };
@@ -383,7 +342,7 @@ pub(crate) fn sync(
 type Step = std::result::Result<(), String>;
 
 fn docker_words(e: crate::docker::DockerError) -> String {
-    Error::from(e).to_string()
+    format!("{:#}", Error::from(e))
 }
 
 fn apply(swarm: &Swarm, plan: &Plan, reads: Option<&Reads>, deadline: Instant) -> Vec<Done> {
@@ -394,7 +353,7 @@ fn apply(swarm: &Swarm, plan: &Plan, reads: Option<&Reads>, deadline: Instant) -
         Ok(r) => r,
         Err(e) => {
             // Only what was to be done failed; the rest stands as planned.
-            let words = e.to_string();
+            let words = format!("{e:#}");
             let failed = (plan.actions.iter())
                 .map(|a| match &a.op {
                     Op::Service(op) if !matches!(op.as_ref(), ServiceOp::Reported) => {
@@ -460,7 +419,7 @@ fn apply(swarm: &Swarm, plan: &Plan, reads: Option<&Reads>, deadline: Instant) -
                             .unwrap_or_else(|p| {
                                 (
                                     i,
-                                    Err(place::panicked(p.as_ref()).to_string()),
+                                    Err(format!("{:#}", place::panicked(p.as_ref()))),
                                     Duration::ZERO,
                                 )
                             }),
@@ -565,7 +524,7 @@ fn apply(swarm: &Swarm, plan: &Plan, reads: Option<&Reads>, deadline: Instant) -
             }
             // A panic in a chain: its updates' outcome is unknown.
             Err(e) => {
-                let words = e.to_string();
+                let words = format!("{e:#}");
                 for (i, r) in results.iter_mut().enumerate() {
                     if r.is_none() && matches!(op(i), Some(ServiceOp::Update { .. })) {
                         *r = Some(Err(words.clone()));
@@ -625,7 +584,7 @@ fn apply(swarm: &Swarm, plan: &Plan, reads: Option<&Reads>, deadline: Instant) -
                 });
                 continue;
             }
-            (Some(p), None, Some(_)) => p.runner().map_err(|e| e.to_string()).and_then(|r| {
+            (Some(p), None, Some(_)) => p.runner().map_err(|e| format!("{e:#}")).and_then(|r| {
                 run_ok(r, &argv::remove(&ids))
                     .map(drop)
                     .map_err(docker_words)
@@ -700,7 +659,7 @@ fn update_group(swarm: &Swarm, runner: &dyn Runner, plan: &Plan, group: &[usize]
     };
     let issued: Vec<Step> = place::each(group.iter().copied(), |i| Ok(issue(i)))
         .into_iter()
-        .map(|r| r.unwrap_or_else(|e| Err(e.to_string())))
+        .map(|r| r.unwrap_or_else(|e| Err(format!("{e:#}"))))
         .collect();
     let ids: Vec<(usize, String)> = (group.iter().zip(&issued))
         .filter(|(_, s)| s.is_ok())
@@ -722,7 +681,7 @@ fn update_group(swarm: &Swarm, runner: &dyn Runner, plan: &Plan, group: &[usize]
         let wanted: Vec<&str> = waiting.iter().map(|(_, id)| id.as_str()).collect();
         let read = run_ok(runner, &service::inspect(&wanted))
             .map_err(docker_words)
-            .and_then(|o| look::parse_services(&o.stdout).map_err(|e| e.to_string()));
+            .and_then(|o| look::parse_services(&o.stdout).map_err(|e| format!("{e:#}")));
         match read {
             Err(e) => {
                 for (i, _) in waiting {
@@ -791,14 +750,34 @@ fn failed_task(runner: &dyn Runner, id: &str) -> Option<String> {
 }
 
 /// `--wait`: until every desired agent's task runs (healthy, when it has a
-/// healthcheck: Swarm starts a task only once healthy), or `timeout`.
+/// healthcheck: Swarm starts a task only once healthy), or `timeout`; an
+/// agent still not running then fails with why.
 fn wait_running(swarm: &Swarm, done: &mut [Done], timeout: Duration) -> Result<()> {
     let desired: Vec<String> = swarm.config.desired().into_iter().map(|d| d.name).collect();
+    let late = wait_for(swarm, &desired, timeout)?;
+    for d in done.iter_mut() {
+        if d.error.is_none()
+            && let Some(why) = late.get(&d.action.name)
+        {
+            d.error = Some(Failure::Swarm(why.clone()));
+        }
+    }
+    Ok(())
+}
+
+/// Looks until every agent of `names` runs, or `timeout` (or a signal);
+/// returns those that still do not, each with why. The count of those
+/// running is told as it changes.
+fn wait_for(
+    swarm: &Swarm,
+    names: &[String],
+    timeout: Duration,
+) -> Result<BTreeMap<String, String>> {
     let start = Instant::now();
     let mut told = usize::MAX;
     loop {
         let look = swarm.look()?;
-        let not_running: BTreeMap<&str, String> = (desired.iter())
+        let not_running: BTreeMap<String, String> = (names.iter())
             .filter_map(|n| {
                 let why = match look.service(n).map(|s| decide::standing(&look, s)) {
                     Some(decide::Standing::Running { .. }) => return None,
@@ -807,32 +786,26 @@ fn wait_running(swarm: &Swarm, done: &mut [Done], timeout: Duration) -> Result<(
                     Some(decide::Standing::Stopped) => "scaled to 0".into(),
                     None => "no service".into(),
                 };
-                Some((n.as_str(), why))
+                Some((n.clone(), why))
             })
             .collect();
-        let ready = desired.len() - not_running.len();
+        let ready = names.len() - not_running.len();
         if ready != told {
             (swarm.ctx.events)(Event::Ready {
                 ready,
-                total: desired.len(),
+                total: names.len(),
             });
             told = ready;
         }
         if not_running.is_empty() {
-            return Ok(());
+            return Ok(not_running);
         }
-        if start.elapsed() >= timeout || swarm.ctx.stop.load(Ordering::Relaxed) {
-            for d in done.iter_mut() {
-                if d.error.is_none()
-                    && let Some(why) = not_running.get(d.action.name.as_str())
-                {
-                    d.error = Some(Failure::Swarm(format!(
-                        "not running after {}s: {why}",
-                        timeout.as_secs()
-                    )));
-                }
-            }
-            return Ok(());
+        if start.elapsed() >= timeout || swarm.ctx.stopping() {
+            let after = |why: String| format!("not running after {}s: {why}", timeout.as_secs());
+            return Ok(not_running
+                .into_iter()
+                .map(|(n, w)| (n, after(w)))
+                .collect());
         }
         std::thread::sleep(POLL);
     }
@@ -841,52 +814,40 @@ fn wait_running(swarm: &Swarm, done: &mut [Done], timeout: Duration) -> Result<(
 /// `fleet down` on a swarm: every running agent's service scaled to 0
 /// (one batched `service scale`), busy ones spared unless `--force`.
 pub(crate) fn down(ctx: &Context, config: &Config, opts: DownOptions) -> Result<OpsResult> {
-    scale_all(ctx, config, 0, opts.force)
+    scale_all(&Swarm::new(ctx, config)?, 0, opts.force)
 }
 
 /// `fleet up` on a swarm: every service scaled to 0 back to 1; with
 /// `wait`, until their tasks run.
 pub(crate) fn up(ctx: &Context, config: &Config, wait: Option<Duration>) -> Result<OpsResult> {
-    let mut r = scale_all(ctx, config, 1, false)?;
+    let swarm = Swarm::new(ctx, config)?;
+    let mut r = scale_all(&swarm, 1, false)?;
     if let Some(timeout) = wait
         && !ctx.stopping()
         && !r.done.is_empty()
     {
-        let swarm = Swarm::new(ctx, config)?;
-        let start = Instant::now();
-        loop {
-            let look = swarm.look()?;
-            let pending: Vec<(String, String)> = (r.done.iter())
-                .filter_map(
-                    |n| match look.service(n).map(|s| decide::standing(&look, s)) {
-                        Some(decide::Standing::Running { .. }) => None,
-                        Some(decide::Standing::NotRunning { why, .. }) => Some((n.clone(), why)),
-                        _ => Some((n.clone(), "not running yet".into())),
-                    },
-                )
-                .collect();
-            if pending.is_empty() {
-                break;
-            }
-            if start.elapsed() >= timeout || ctx.stopping() {
-                r.done.retain(|n| !pending.iter().any(|(p, _)| p == n));
-                r.failed
-                    .extend(pending.into_iter().map(|(name, why)| Named {
-                        name,
-                        reason: format!("not running after {}s: {why}", timeout.as_secs()),
-                    }));
-                break;
-            }
-            std::thread::sleep(POLL);
-        }
+        let late = wait_for(&swarm, &r.done, timeout)?;
+        r.done.retain(|n| !late.contains_key(n));
+        (r.failed).extend(
+            late.into_iter()
+                .map(|(name, reason)| Named { name, reason }),
+        );
     }
     Ok(r)
 }
 
-fn scale_all(ctx: &Context, config: &Config, replicas: u64, force: bool) -> Result<OpsResult> {
-    let swarm = Swarm::new(ctx, config)?;
+/// Every service scaled to `replicas` under the swarm's lock (released on
+/// every path; a panic is the run's error, said as a bug).
+fn scale_all(swarm: &Swarm, replicas: u64, force: bool) -> Result<OpsResult> {
+    let held = swarm.lock()?;
+    let r = place::guarded(|| scale_locked(swarm, replicas, force));
+    held.release(swarm.ctx);
+    r
+}
+
+fn scale_locked(swarm: &Swarm, replicas: u64, force: bool) -> Result<OpsResult> {
+    let ctx = swarm.ctx;
     let runner = swarm.runner()?;
-    let (held, _) = lock(&swarm, runner)?;
     let look = swarm.look()?;
     let verb = if replicas == 0 { "stopped" } else { "started" };
     let mut r = OpsResult {
@@ -904,28 +865,12 @@ fn scale_all(ctx: &Context, config: &Config, replicas: u64, force: bool) -> Resu
     let nodes = decide::hosts_of_nodes(reads.as_ref());
     let mut go: Vec<&str> = Vec::new();
     for s in to_change {
-        if let Some(reads) = &reads {
-            let a = Action {
+        if let Some(why) = (reads.as_ref()).and_then(|r| decide::busy_reason(&look, s, r, &nodes)) {
+            r.skipped.push(Named {
                 name: s.name.clone(),
-                type_name: None,
-                bucket: Bucket::Removed,
-                rename: None,
-                op: Op::Service(Box::new(ServiceOp::Remove { id: s.id.clone() })),
-                reason: String::new(),
-                matches: None,
-                unready: None,
-                host: None,
-                moved_to: None,
-            };
-            let guarded = decide::guard_busy(a, &look, s, reads, &nodes);
-            if guarded.bucket == Bucket::Deferred {
-                let why = guarded.reason.split("; would").next().unwrap_or_default();
-                r.skipped.push(Named {
-                    name: s.name.clone(),
-                    reason: why.to_string(),
-                });
-                continue;
-            }
+                reason: format!("{why}, left running; --force scales it to 0 anyway"),
+            });
+            continue;
         }
         go.push(&s.name);
     }
@@ -943,6 +888,5 @@ fn scale_all(ctx: &Context, config: &Config, replicas: u64, force: bool) -> Resu
             }
         }
     }
-    held.release(ctx, swarm.manager_name());
     Ok(r)
 }

@@ -989,3 +989,33 @@ fn a_change_of_constraints_alone_is_drift_though_not_in_the_hash() {
         "{args}"
     );
 }
+
+#[test]
+fn a_panic_in_one_create_is_that_agents_error_and_the_lock_is_released() {
+    let w = look(World::new(SWARM), &[], "");
+    let w = locked(w);
+    let w = look(w, &[], "");
+    let mut w = reads(w, &[], &[]);
+    for name in ["coder-default", "pinned-default"] {
+        let d = agent(name);
+        let pin = match d.host {
+            Some(_) => vec!["node.id==node-w1".to_string()],
+            None => vec![],
+        };
+        w = w.expect_cmd(
+            at(M, service::create(&d, &pin, Some(IMG))),
+            Ok(Output::ok(format!("{}\n", sid(name)))),
+        );
+    }
+    let w = w.panic_on(at(M, service::create(&agent("coder-2"), &[], Some(IMG))));
+    let r = check(&["sync"], w);
+    assert_eq!(r.code, 1, "{r:?}");
+    assert!(
+        r.stdout.contains("created: coder-default, pinned-default"),
+        "{r:?}"
+    );
+    assert!(r.stdout.contains("failed: coder-2"), "{r:?}");
+    assert!(r.stderr.contains("panicked"), "{r:?}");
+    assert!(r.stderr.contains("help: this is a bug in fleet"), "{r:?}");
+    // `locked` expects the release: the fake fails the run if it never came.
+}
